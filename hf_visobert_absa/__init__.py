@@ -1,0 +1,45 @@
+"""hf-visobert-absa: Vietnamese aspect-based sentiment analysis with a ViSoBERT encoder, a classification head
+and a contrastive projection head trained together (0.8 focal + 0.2 contrastive, one forward pass).
+
+Importing the package has no side effects: call `register_auto_classes()` to make the `transformers` auto
+classes resolve `visobert_absa` in this process.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from .configuration_visobert_absa import DEFAULT_ASPECTS, LABEL_SCHEMES, ViSoBertAbsaConfig
+from .losses import FocalLoss, MultiLabelSupConLoss, compute_absa_loss, focal_loss, multilabel_supcon_loss
+from .modeling_visobert_absa import AspectSentimentOutput, ViSoBertAbsaModel
+from .registration import register_auto_classes
+
+__version__ = "0.1.0"
+
+# Heavier or optional parts load on first use.
+_LAZY = {
+    "FocalContrastiveTrainer": "trainer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "DEFAULT_ASPECTS",
+    "LABEL_SCHEMES",
+    "AspectSentimentOutput",
+    "FocalContrastiveTrainer",
+    "FocalLoss",
+    "MultiLabelSupConLoss",
+    "ViSoBertAbsaConfig",
+    "ViSoBertAbsaModel",
+    "compute_absa_loss",
+    "focal_loss",
+    "multilabel_supcon_loss",
+    "register_auto_classes",
+]

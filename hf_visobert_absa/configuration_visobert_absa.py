@@ -1,0 +1,301 @@
+"""Configuration of the ViSoBERT aspect-sentiment model (two heads on one encoder).
+
+This file travels to the Hugging Face Hub next to the weights: it imports only the standard library and
+public `transformers` names.
+
+The encoder default is the architecture of ViSoBERT (Nguyen et al., "ViSoBERT: A Pre-Trained Language Model
+for Vietnamese Social Media Text Processing", EMNLP 2023, arXiv:2310.11166): XLM-RoBERTa, 12 layers,
+hidden size 768, vocabulary of 15,004 tokens.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from transformers import AutoConfig, PretrainedConfig
+from transformers.configuration_utils import SubConfigSpec
+
+#: The 11 aspects of the smartphone review data the original design was built on.
+DEFAULT_ASPECTS: tuple[str, ...] = (
+    "Battery",
+    "Camera",
+    "Performance",
+    "Display",
+    "Design",
+    "Packaging",
+    "Price",
+    "Shop_Service",
+    "Shipping",
+    "General",
+    "Others",
+)
+
+#: The three sentiments, in the order every label scheme uses for them.
+SENTIMENTS: tuple[str, ...] = ("positive", "negative", "neutral")
+
+#: Class names per aspect for each label scheme.
+#: - ``absent_as_class``: "none" is a class, so the model says which aspects a review mentions.
+#: - ``seed``: the original design; a not-mentioned aspect is trained and scored as "neutral".
+#: - ``mentioned_only``: three sentiments; not-mentioned aspects carry -100 and are ignored by the loss.
+LABEL_SCHEMES: dict[str, tuple[str, ...]] = {
+    "absent_as_class": ("none",) + SENTIMENTS,
+    "seed": SENTIMENTS,
+    "mentioned_only": SENTIMENTS,
+}
+
+POOLINGS: tuple[str, ...] = ("cls", "mean", "pooler")
+CONTRASTIVE_MODES: tuple[str, ...] = ("mulsupcon", "jaccard", "any", "exact", "seed")
+
+#: ViSoBERT's encoder architecture (`uitnlp/visobert`) without the keys of the fine-tune it was saved with.
+VISOBERT_ENCODER_CONFIG: dict[str, Any] = {
+    "model_type": "xlm-roberta",
+    "vocab_size": 15004,
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+    "hidden_act": "gelu",
+    "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1,
+    "max_position_embeddings": 514,
+    "type_vocab_size": 2,
+    "initializer_range": 0.02,
+    "layer_norm_eps": 1e-12,
+    "pad_token_id": 1,
+    "bos_token_id": 0,
+    "eos_token_id": 2,
+}
+
+
+def _fail(field: str, value: Any, allowed: str, fix: str = "") -> None:
+    message = f"`{field}` got {value!r}; allowed: {allowed}."
+    if fix:
+        message += f" {fix}"
+    raise ValueError(message)
+
+
+class ViSoBertAbsaConfig(PretrainedConfig):
+    r"""Configuration of [`ViSoBertAbsaModel`]: an encoder, a classification head and a projection head.
+
+    Args:
+        text_config (`dict` or `PretrainedConfig`, *optional*):
+            Configuration of the encoder; any `AutoConfig` model type (XLM-R, BERT, ...). Defaults to the
+            ViSoBERT architecture ([`VISOBERT_ENCODER_CONFIG`]).
+        aspects (`list[str]`, *optional*):
+            Aspect names, one distribution per aspect. Defaults to the 11 phone-review aspects.
+        label_scheme (`str`, defaults to `"absent_as_class"`):
+            `"absent_as_class"` (classes `none/positive/negative/neutral`), `"seed"` (the original design:
+            not mentioned = neutral) or `"mentioned_only"` (3 sentiments, not mentioned = -100, ignored).
+        pooling (`str`, defaults to `"cls"`):
+            `"cls"` (first token), `"mean"` (masked mean) or `"pooler"` (dense + tanh over the first token, as
+            the original design's BERT pooler; the head owns this layer).
+        head_hidden_size (`int`, defaults to 512): hidden width of the classification head.
+        classifier_dropout (`float`, defaults to 0.3): dropout between the two layers of that head.
+        projection_dim (`int`, defaults to 256): size of the L2-normalised contrastive embedding.
+        focal_gamma (`float`, defaults to 2.0): focusing parameter of the focal loss (Lin et al., 2017).
+        focal_alpha (`list`, *optional*): class weights, `[C]` or `[A, C]`.
+        contrastive_temperature (`float`, defaults to 0.1): temperature of the contrastive loss.
+        contrastive_mode (`str`, defaults to `"mulsupcon"`): `"mulsupcon"`, `"jaccard"`, `"any"`, `"exact"` or
+            `"seed"` (the original soft-weighted loss, for reproduction only).
+        focal_weight (`float`, defaults to 0.8) and contrastive_weight (`float`, defaults to 0.2): weights of
+            the combined objective `focal_weight * focal + contrastive_weight * contrastive`.
+        contrastive_across_devices (`bool`, defaults to `False`): under `torch.distributed`, contrast each
+            rank's anchors against the embeddings of every rank.
+        base_model_name_or_path (`str`, *optional*): the pretrained encoder the model started from (set by
+            `from_pretrained_encoder`; used by the model card).
+
+    Raises:
+        ValueError: a field holds a value that is not allowed; the message names the field, the value and
+            what is allowed.
+
+    Example:
+
+    ```python
+    >>> from hf_visobert_absa import ViSoBertAbsaConfig
+    >>> config = ViSoBertAbsaConfig(aspects=["Battery", "Camera"], label_scheme="absent_as_class")
+    >>> config.num_classes
+    4
+    ```
+    """
+
+    model_type = "visobert_absa"
+    sub_configs_defaults: ClassVar[dict] = {
+        "text_config": SubConfigSpec(
+            config_class=AutoConfig,
+            model_type="xlm-roberta",
+            init_kwargs={k: v for k, v in VISOBERT_ENCODER_CONFIG.items() if k != "model_type"},
+        )
+    }
+    #: Outputs that never reach `compute_metrics` (it gets the logits array alone).
+    keys_to_ignore_at_inference: ClassVar[list[str]] = [
+        "embeddings",
+        "focal_loss",
+        "contrastive_loss",
+        "hidden_states",
+        "attentions",
+    ]
+
+    text_config: dict | PretrainedConfig | None = None
+    aspects: list[str] | None = None
+    label_scheme: str = "absent_as_class"
+    pooling: str = "cls"
+    head_hidden_size: int = 512
+    classifier_dropout: float = 0.3
+    projection_dim: int = 256
+    focal_gamma: float = 2.0
+    focal_alpha: list | None = None
+    contrastive_temperature: float = 0.1
+    contrastive_mode: str = "mulsupcon"
+    focal_weight: float = 0.8
+    contrastive_weight: float = 0.2
+    contrastive_across_devices: bool = False
+    base_model_name_or_path: str | None = None
+
+    def __post_init__(self, **kwargs: Any) -> None:
+        if self.aspects is None:
+            self.aspects = list(DEFAULT_ASPECTS)
+        self.aspects = list(self.aspects) if isinstance(self.aspects, (list, tuple)) else self.aspects
+        if self.focal_alpha is not None and isinstance(self.focal_alpha, tuple):
+            self.focal_alpha = list(self.focal_alpha)
+        self._validate()
+        super().__post_init__(**kwargs)
+        if not hasattr(self.text_config, "hidden_size"):
+            _fail(
+                "text_config",
+                type(self.text_config).__name__,
+                "an encoder configuration with a `hidden_size`",
+                "Pass the config of an encoder such as XLM-R or BERT.",
+            )
+
+    # ------------------------------------------------------------------ validation
+    def _validate(self) -> None:
+        aspects = self.aspects
+        if (
+            not isinstance(aspects, list)
+            or not aspects
+            or not all(isinstance(a, str) and a.strip() for a in aspects)
+        ):
+            _fail("aspects", aspects, "a non-empty list of non-empty strings")
+        if len(set(aspects)) != len(aspects):
+            dupes = sorted({a for a in aspects if aspects.count(a) > 1})
+            _fail("aspects", aspects, "unique names", f"Remove the duplicates {dupes}.")
+        if any("#" in a for a in aspects):
+            _fail("aspects", aspects, "names without '#' (it separates aspect and sentiment in flat labels)")
+        if self.label_scheme not in LABEL_SCHEMES:
+            _fail("label_scheme", self.label_scheme, ", ".join(repr(s) for s in LABEL_SCHEMES))
+        if self.pooling not in POOLINGS:
+            _fail("pooling", self.pooling, ", ".join(repr(p) for p in POOLINGS))
+        if self.contrastive_mode not in CONTRASTIVE_MODES:
+            _fail("contrastive_mode", self.contrastive_mode, ", ".join(repr(m) for m in CONTRASTIVE_MODES))
+        for name in ("head_hidden_size", "projection_dim"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                _fail(name, value, "a positive integer")
+        if not _is_number(self.classifier_dropout) or not 0.0 <= self.classifier_dropout < 1.0:
+            _fail("classifier_dropout", self.classifier_dropout, "a number in [0, 1)")
+        if not _is_number(self.focal_gamma) or self.focal_gamma < 0:
+            _fail("focal_gamma", self.focal_gamma, "a finite number >= 0 (0 gives cross-entropy)")
+        if not _is_number(self.contrastive_temperature) or self.contrastive_temperature <= 0:
+            _fail("contrastive_temperature", self.contrastive_temperature, "a finite number > 0")
+        for name in ("focal_weight", "contrastive_weight"):
+            value = getattr(self, name)
+            if not _is_number(value) or value < 0:
+                _fail(name, value, "a finite number >= 0")
+        if self.focal_weight == 0 and self.contrastive_weight == 0:
+            _fail("focal_weight", 0, "a positive weight for at least one of focal_weight, contrastive_weight")
+        if not isinstance(self.contrastive_across_devices, bool):
+            _fail("contrastive_across_devices", self.contrastive_across_devices, "True or False")
+        self._validate_alpha()
+
+    def _validate_alpha(self) -> None:
+        alpha = self.focal_alpha
+        if alpha is None:
+            return
+        num_classes = len(LABEL_SCHEMES[self.label_scheme])
+        shape_help = (
+            f"None, a list of {num_classes} class weights, or {len(self.aspects)} such lists (one per aspect); "
+            "all weights finite and >= 0"
+        )
+        if _is_number(alpha):
+            _fail(
+                "focal_alpha",
+                alpha,
+                shape_help,
+                "A scalar alpha only rescales a softmax focal loss; scale `focal_weight` instead.",
+            )
+        if not isinstance(alpha, list) or not alpha:
+            _fail("focal_alpha", alpha, shape_help)
+        if all(_is_number(x) for x in alpha):
+            rows = [alpha]
+            if len(alpha) != num_classes:
+                _fail("focal_alpha", alpha, shape_help, f"Label scheme {self.label_scheme!r} has {num_classes} classes.")
+        else:
+            rows = alpha
+            if len(rows) != len(self.aspects) or not all(isinstance(r, list) and len(r) == num_classes for r in rows):
+                _fail("focal_alpha", alpha, shape_help)
+        if not all(_is_number(x) and x >= 0 for r in rows for x in r):
+            _fail("focal_alpha", alpha, shape_help)
+
+    # ------------------------------------------------------------------ derived values
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Names of the classes of every aspect, in logit order."""
+        return LABEL_SCHEMES[self.label_scheme]
+
+    @property
+    def num_aspects(self) -> int:
+        return len(self.aspects)
+
+    @property
+    def num_classes(self) -> int:
+        return len(LABEL_SCHEMES[self.label_scheme])
+
+    @property
+    def can_detect_aspects(self) -> bool:
+        """Whether predictions say which aspects a review mentions (only with a "none" class)."""
+        return self.label_scheme == "absent_as_class"
+
+    @classmethod
+    def seed_preset(cls, **overrides: Any) -> ViSoBertAbsaConfig:
+        """The original design, exactly: not-mentioned aspects as neutral, pooler pooling, the soft-weighted
+        contrastive loss, 0.8 focal + 0.2 contrastive, focal gamma 2, temperature 0.1.
+
+        Kept for reproduction and comparison; its predictions cannot say which aspects a review mentions.
+
+        Example:
+
+        ```python
+        >>> ViSoBertAbsaConfig.seed_preset(aspects=["Battery", "Camera"]).label_scheme
+        'seed'
+        ```
+        """
+        preset: dict[str, Any] = {
+            "label_scheme": "seed",
+            "pooling": "pooler",
+            "contrastive_mode": "seed",
+            "focal_weight": 0.8,
+            "contrastive_weight": 0.2,
+            "focal_gamma": 2.0,
+            "contrastive_temperature": 0.1,
+            "head_hidden_size": 512,
+            "classifier_dropout": 0.3,
+            "projection_dim": 256,
+        }
+        preset.update(overrides)
+        return cls(**preset)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+__all__ = [
+    "CONTRASTIVE_MODES",
+    "DEFAULT_ASPECTS",
+    "LABEL_SCHEMES",
+    "POOLINGS",
+    "SENTIMENTS",
+    "VISOBERT_ENCODER_CONFIG",
+    "ViSoBertAbsaConfig",
+]

@@ -1,0 +1,296 @@
+"""ViSoBERT aspect-sentiment model: one encoder forward pass feeds two heads.
+
+    input_ids [B, L] -> encoder -> hidden [B, L, H] -> pooled [B, H]
+        pooled -> Linear(H, 512) -> ReLU -> Dropout(0.3) -> Linear(512, A*C) -> logits [B, A, C]
+        pooled -> Linear(H, 256) -> L2 normalise                            -> embeddings [B, 256]
+    loss = focal_weight * focal(logits) + contrastive_weight * contrastive(embeddings)   (one backward)
+
+This file travels to the Hugging Face Hub: it imports only the standard library, `torch`, public
+`transformers` names and its siblings by `from .sibling import X`.
+
+References:
+    - Nguyen et al., "ViSoBERT: A Pre-Trained Language Model for Vietnamese Social Media Text Processing",
+      EMNLP 2023, arXiv:2310.11166.
+    - Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017, arXiv:1708.02002.
+    - Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020, arXiv:2004.11362.
+    - Zhang & Wu, "Multi-Label Supervised Contrastive Learning", AAAI 2024.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from transformers import AutoConfig, AutoModel, PreTrainedModel
+from transformers.utils import ModelOutput
+
+from .configuration_visobert_absa import ViSoBertAbsaConfig
+from .losses import compute_absa_loss
+
+logger = logging.getLogger(__name__)
+
+#: Keys of a fine-tuned encoder's config that describe that fine-tune, not the encoder.
+_FINETUNE_KEYS = ("architectures", "id2label", "label2id", "problem_type", "finetuning_task", "num_labels")
+
+
+@dataclass
+class AspectSentimentOutput(ModelOutput):
+    """Output of [`ViSoBertAbsaModel`].
+
+    Args:
+        loss (`torch.FloatTensor`, *optional*): the combined objective, when `labels` are given.
+        logits (`torch.FloatTensor` of shape `[B, A, C]`): per-aspect class scores.
+        embeddings (`torch.FloatTensor` of shape `[B, projection_dim]`): L2-normalised review embeddings.
+        focal_loss (`torch.FloatTensor`, *optional*): the focal term (unweighted), when `labels` are given.
+        contrastive_loss (`torch.FloatTensor`, *optional*): the contrastive term (unweighted).
+        hidden_states (`tuple[torch.FloatTensor]`, *optional*): the encoder's hidden states, on request.
+        attentions (`tuple[torch.FloatTensor]`, *optional*): the encoder's attentions, on request.
+    """
+
+    loss: torch.FloatTensor | None = None
+    logits: torch.FloatTensor | None = None
+    embeddings: torch.FloatTensor | None = None
+    focal_loss: torch.FloatTensor | None = None
+    contrastive_loss: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+
+
+class ViSoBertAbsaPreTrainedModel(PreTrainedModel):
+    """Weight initialisation and loading plumbing shared by the aspect-sentiment models."""
+
+    config_class = ViSoBertAbsaConfig
+    base_model_prefix = "visobert_absa"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+    _supports_flash_attn = True
+    _supports_attention_backend = True
+    # The loss is a mean computed here: the Trainer must keep dividing it by the accumulation steps.
+    accepts_loss_kwargs = False
+
+    def _init_weights(self, module: nn.Module) -> None:
+        std = getattr(self.config.text_config, "initializer_range", 0.02)
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=std)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+
+class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
+    r"""Aspect-category sentiment model with a classification head and a contrastive projection head fed by one
+    encoder forward pass.
+
+    Args:
+        config ([`ViSoBertAbsaConfig`]): the model configuration. The encoder is built from
+            `config.text_config` with random weights (never downloaded here); use
+            [`ViSoBertAbsaModel.from_pretrained_encoder`] to start from pretrained encoder weights, or
+            `from_pretrained` to load a trained aspect-sentiment model.
+
+    Example:
+
+    ```python
+    >>> from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
+    >>> config = ViSoBertAbsaConfig(text_config={"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 2,
+    ...     "num_attention_heads": 4, "intermediate_size": 37, "vocab_size": 99})
+    >>> model = ViSoBertAbsaModel(config)
+    >>> out = model(input_ids=torch.tensor([[2, 5, 7, 3]]))
+    >>> tuple(out.logits.shape), tuple(out.embeddings.shape)
+    ((1, 11, 4), (1, 256))
+    ```
+    """
+
+    def __init__(self, config: ViSoBertAbsaConfig) -> None:
+        super().__init__(config)
+        self.encoder = _encoder_from_config(config.text_config)
+        hidden = config.text_config.hidden_size
+        if config.pooling == "pooler":
+            # Dense + tanh over the first token, as BERT's pooler; owned by the head so MLM checkpoints
+            # (which have no trained pooler) and DDP (no unused parameters) both work.
+            self.pooler = nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh())
+        else:
+            self.pooler = None
+        self.classifier = nn.Sequential(
+            nn.Linear(hidden, config.head_hidden_size),
+            nn.ReLU(),
+            nn.Dropout(config.classifier_dropout),
+            nn.Linear(config.head_hidden_size, config.num_aspects * config.num_classes),
+        )
+        self.projection = nn.Linear(hidden, config.projection_dim)
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.encoder.get_input_embeddings()
+
+    def set_input_embeddings(self, value: nn.Module) -> None:
+        self.encoder.set_input_embeddings(value)
+
+    def pool(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        """`[B, L, H]` -> `[B, H]` by the configured pooling."""
+        if self.config.pooling == "mean":
+            if attention_mask is None:
+                return hidden_states.mean(dim=1)
+            mask = attention_mask.unsqueeze(-1).to(hidden_states.dtype)  # [B, L, 1]
+            return (hidden_states * mask).sum(dim=1) / mask.sum(dim=1).clamp_min(1.0)
+        first = hidden_states[:, 0]  # [B, H]
+        if self.pooler is not None:
+            return self.pooler(first)
+        return first
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> AspectSentimentOutput | tuple:
+        r"""
+        Args:
+            input_ids (`torch.LongTensor` of shape `[B, L]`): token ids.
+            attention_mask (`torch.LongTensor` of shape `[B, L]`, *optional*): 1 for tokens, 0 for padding.
+            token_type_ids, position_ids, inputs_embeds: passed to the encoder when given.
+            labels (`torch.LongTensor` of shape `[B, A]`, *optional*): one class index per aspect in the
+                config's label scheme (`-100` = ignored). When given, the combined loss is returned.
+            output_attentions, output_hidden_states, return_dict: as in every `transformers` model.
+
+        Returns:
+            [`AspectSentimentOutput`] (or a tuple when `return_dict=False`).
+        """
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        encoder_inputs: dict[str, Any] = {"attention_mask": attention_mask}
+        if input_ids is not None:
+            encoder_inputs["input_ids"] = input_ids
+        if inputs_embeds is not None:
+            encoder_inputs["inputs_embeds"] = inputs_embeds
+        if token_type_ids is not None:
+            encoder_inputs["token_type_ids"] = token_type_ids
+        if position_ids is not None:
+            encoder_inputs["position_ids"] = position_ids
+        if output_attentions:
+            encoder_inputs["output_attentions"] = True
+        if output_hidden_states:
+            encoder_inputs["output_hidden_states"] = True
+        encoded = self.encoder(**encoder_inputs, return_dict=True)
+
+        pooled = self.pool(encoded.last_hidden_state, attention_mask)  # [B, H]
+        logits = self.classifier(pooled).view(-1, self.config.num_aspects, self.config.num_classes)  # [B, A, C]
+        embeddings = F.normalize(self.projection(pooled), p=2, dim=-1)  # [B, D]
+
+        loss = focal = contrastive = None
+        if labels is not None:
+            loss, focal, contrastive = compute_absa_loss(logits, embeddings, labels, self.config)
+
+        output = AspectSentimentOutput(
+            loss=loss,
+            logits=logits,
+            embeddings=embeddings,
+            focal_loss=focal,
+            contrastive_loss=contrastive,
+            hidden_states=getattr(encoded, "hidden_states", None),
+            attentions=getattr(encoded, "attentions", None),
+        )
+        return output if return_dict else output.to_tuple()
+
+    def save_pretrained(self, save_directory: str, *args: Any, **kwargs: Any) -> None:
+        """`PreTrainedModel.save_pretrained`, with `auto_map` entries for AutoConfig, AutoModel and
+        AutoModelForSequenceClassification whenever the classes are registered for auto classes."""
+        if getattr(self, "_auto_class", None) is not None:
+            module = self.__class__.__module__.rsplit(".", 1)[-1]
+            auto_map = dict(getattr(self.config, "auto_map", None) or {})
+            auto_map.setdefault("AutoModelForSequenceClassification", f"{module}.{self.__class__.__name__}")
+            self.config.auto_map = auto_map
+        super().save_pretrained(save_directory, *args, **kwargs)
+
+    @classmethod
+    def from_pretrained_encoder(
+        cls,
+        name_or_path: str,
+        *,
+        revision: str | None = None,
+        cache_dir: str | None = None,
+        local_files_only: bool = False,
+        trust_remote_code: bool = False,
+        **config_kwargs: Any,
+    ) -> ViSoBertAbsaModel:
+        """Build the aspect-sentiment model around a pretrained encoder and copy its weights strictly.
+
+        Works for a bare encoder checkpoint (`XLMRobertaModel`, `BertModel`, ...) and for a masked-LM
+        checkpoint whose keys carry a `roberta.`/`bert.` prefix (as `uitnlp/visobert` does): the encoder is
+        loaded with `AutoModel`, which maps those prefixes, and every encoder weight must be found.
+
+        Args:
+            name_or_path (`str`): a Hub id (default encoder: `uitnlp/visobert`) or a local folder.
+            revision, cache_dir, local_files_only, trust_remote_code: passed to `from_pretrained`.
+            **config_kwargs: fields of [`ViSoBertAbsaConfig`] (aspects, label_scheme, pooling, ...).
+
+        Returns:
+            [`ViSoBertAbsaModel`] in train mode, heads randomly initialised.
+
+        Raises:
+            ValueError: the checkpoint lacks encoder weights (e.g. it is not an encoder of the configured
+                architecture); the message lists the missing keys.
+
+        Example:
+
+        ```python
+        >>> model = ViSoBertAbsaModel.from_pretrained_encoder("uitnlp/visobert", label_scheme="absent_as_class")
+        ```
+        """
+        hub_kwargs = {
+            "revision": revision,
+            "cache_dir": cache_dir,
+            "local_files_only": local_files_only,
+            "trust_remote_code": trust_remote_code,
+        }
+        encoder_config = AutoConfig.from_pretrained(name_or_path, **hub_kwargs)
+        if getattr(encoder_config, "model_type", None) == ViSoBertAbsaConfig.model_type:
+            raise ValueError(
+                f"`{name_or_path}` is already a visobert_absa model, not an encoder. Load it with "
+                f"`ViSoBertAbsaModel.from_pretrained({name_or_path!r})`."
+            )
+        text_config = encoder_config.to_dict()
+        for key in _FINETUNE_KEYS:
+            text_config.pop(key, None)
+        config = ViSoBertAbsaConfig(
+            text_config=text_config, base_model_name_or_path=str(name_or_path), **config_kwargs
+        )
+        model = cls(config)
+        try:
+            source, info = AutoModel.from_pretrained(
+                name_or_path, output_loading_info=True, add_pooling_layer=False, **hub_kwargs
+            )
+        except TypeError:  # encoders without a pooler do not take `add_pooling_layer`
+            source, info = AutoModel.from_pretrained(name_or_path, output_loading_info=True, **hub_kwargs)
+        missing = sorted(info.get("missing_keys", []))
+        mismatched = info.get("mismatched_keys", [])
+        if missing or mismatched:
+            shown = ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else "")
+            raise ValueError(
+                f"`{name_or_path}` does not hold the weights of a {encoder_config.model_type} encoder: "
+                f"{len(missing)} encoder weights are missing ({shown})"
+                + (f" and {len(mismatched)} have the wrong shape" if mismatched else "")
+                + ". Pass a checkpoint saved by `AutoModel`/`...ForMaskedLM` of that architecture."
+            )
+        model.encoder.load_state_dict(source.state_dict(), strict=True)
+        model.train()
+        logger.info("Copied %d encoder tensors from %s", len(source.state_dict()), name_or_path)
+        return model
+
+
+def _encoder_from_config(text_config: Any) -> PreTrainedModel:
+    """Build the encoder from its config with random weights; never downloads."""
+    try:
+        return AutoModel.from_config(text_config, add_pooling_layer=False)
+    except TypeError:
+        return AutoModel.from_config(text_config)
+
+
+__all__ = ["AspectSentimentOutput", "ViSoBertAbsaModel", "ViSoBertAbsaPreTrainedModel"]
