@@ -170,6 +170,12 @@ class ViSoBertAbsaConfig(PretrainedConfig):
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
+        if self.text_config is not None and not isinstance(self.text_config, (dict, PretrainedConfig)):
+            _fail(
+                "text_config",
+                self.text_config,
+                "None (the ViSoBERT architecture), a dict with a `model_type`, or a `PretrainedConfig`",
+            )
         aspects = self.aspects
         if (
             not isinstance(aspects, list)

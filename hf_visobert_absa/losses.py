@@ -123,6 +123,10 @@ def multilabel_supcon_loss(
     num_classes: int | None = None,
     seed_neutral_index: int = 2,
     seed_base_weight: float = 0.1,
+    *,
+    candidates: torch.Tensor | None = None,
+    candidate_labels: torch.Tensor | None = None,
+    anchor_offset: int = 0,
 ) -> torch.Tensor:
     r"""Supervised contrastive loss (L_out form) for reviews that carry a SET of (aspect, sentiment) pairs.
 
@@ -152,12 +156,22 @@ def multilabel_supcon_loss(
             (pass it to avoid a host synchronisation).
         seed_neutral_index (`int`, defaults to 2): the neutral class index, `"seed"` mode only.
         seed_base_weight (`float`, defaults to 0.1): the weight every pair gets, `"seed"` mode only.
+        candidates (`torch.Tensor` of shape `[N, D]`, *optional*): the whole batch the anchors are contrasted
+            against, when `embeddings` holds only a shard of it (rows `anchor_offset .. anchor_offset + B - 1`
+            of `candidates`), as under `torch.distributed` where each rank owns its local anchors and sees the
+            gathered global batch. Each anchor's own column `anchor_offset + i` is masked out.
+        candidate_labels (`torch.Tensor` of shape `[N, A]` or `[N]`): the labels of `candidates`; required with
+            them.
+        anchor_offset (`int`, defaults to 0): the row of `candidates` where this shard starts.
 
     Returns:
-        `torch.Tensor`: a scalar; exactly 0 with a zero gradient when no anchor has a positive.
+        `torch.Tensor`: a scalar; exactly 0 with a zero gradient when no anchor has a positive. With
+        `candidates`, this shard's share of the full-batch loss: its anchors' terms divided by the normaliser of
+        the whole candidate batch, so that the shares of all shards sum to the loss of the full batch.
 
     Raises:
-        ValueError: unknown `mode`, non-positive `temperature`, or shapes that do not match.
+        ValueError: unknown `mode`, non-positive `temperature`, shapes that do not match, or a shard that does
+            not lie inside `candidates`.
 
     References:
         Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020, arXiv:2004.11362.
@@ -180,54 +194,97 @@ def multilabel_supcon_loss(
             f"`embeddings` must be [B, D] and `labels` [B, ...] with the same B; got {tuple(embeddings.shape)} "
             f"and {tuple(labels.shape)}."
         )
-    z = _upcast(embeddings)
+    z = _upcast(embeddings)  # anchors [B, D]
     batch = z.shape[0]
-    eye = torch.eye(batch, dtype=torch.bool, device=z.device)
-    sim = (z @ z.T) / temperature  # [B, B]
-    # Self-exclusion with the most negative finite value instead of -inf: identical for B >= 2 and keeps
+    if candidates is None:
+        if candidate_labels is not None:
+            raise ValueError("`candidate_labels` was given without `candidates`; pass both or neither.")
+        cands, all_labels, offset = z, labels, 0
+    else:
+        cands, all_labels, offset = _check_candidates(z, labels, candidates, candidate_labels, anchor_offset)
+    total = cands.shape[0]  # N; N == B without candidates
+    rows = slice(offset, offset + batch)  # this shard's rows among the N candidates
+    # self_mask[i, j]: column j is anchor i itself (global column offset + i).
+    columns = torch.arange(total, device=z.device)
+    self_mask = columns.unsqueeze(0) == (columns[rows]).unsqueeze(1)  # [B, N]
+    sim = (z @ cands.T) / temperature  # [B, N]
+    # Self-exclusion with the most negative finite value instead of -inf: identical for N >= 2 and keeps
     # a batch of one finite (its row then has no positive and contributes 0).
-    sim_others = sim.masked_fill(eye, torch.finfo(sim.dtype).min)
-    log_prob = sim - torch.logsumexp(sim_others, dim=1, keepdim=True)  # [B, B]
+    sim_others = sim.masked_fill(self_mask, torch.finfo(sim.dtype).min)
+    log_prob = sim - torch.logsumexp(sim_others, dim=1, keepdim=True)  # [B, N]
 
     if mode == "seed":
-        return _seed_soft_loss(sim, sim_others, labels, ignore_index, seed_neutral_index, seed_base_weight, eye)
+        return _seed_soft_loss(
+            sim, sim_others, labels, all_labels, ignore_index, seed_neutral_index, seed_base_weight, self_mask
+        )
 
+    eye = torch.eye(total, dtype=torch.bool, device=z.device)  # [N, N], label-only matrices below
     if mode == "supcon":
         if labels.dim() != 1:
             raise ValueError(f"mode 'supcon' takes `labels` of shape [B]; got {tuple(labels.shape)}.")
-        valid = labels != ignore_index
-        positives = (labels.unsqueeze(0) == labels.unsqueeze(1)) & valid.unsqueeze(0) & valid.unsqueeze(1) & ~eye
-        return _mean_over_positives(positives.to(z.dtype), log_prob)
+        valid = all_labels != ignore_index
+        positives = (
+            (all_labels.unsqueeze(0) == all_labels.unsqueeze(1)) & valid.unsqueeze(0) & valid.unsqueeze(1) & ~eye
+        )
+        return _mean_over_positives(positives.to(z.dtype), log_prob, rows)
 
     if labels.dim() != 2:
         raise ValueError(f"mode {mode!r} takes `labels` of shape [B, A]; got {tuple(labels.shape)}.")
-    y = _multi_hot(labels, ignore_index, num_classes).to(z.dtype)  # [B, A*C]
+    y = _multi_hot(all_labels, ignore_index, num_classes).to(z.dtype)  # [N, A*C]
 
     if mode == "mulsupcon":
         counts = y.sum(dim=0, keepdim=True)  # [1, K]
         others = counts - 1.0  # reviews besides the anchor that hold pair k
-        anchor = y * (others > 0).to(y.dtype)  # label-anchors that have a positive
-        weights = (anchor / others.clamp_min(1.0)) @ y.T  # [B, B]
-        weights = weights.masked_fill(eye, 0.0)
-        total = -(weights * log_prob).sum()
-        return total / anchor.sum().clamp_min(1.0)
+        anchor = y * (others > 0).to(y.dtype)  # label-anchors that have a positive, [N, K]
+        weights = (anchor[rows] / others.clamp_min(1.0)) @ y.T  # [B, N]
+        weights = weights.masked_fill(self_mask, 0.0)
+        total_loss = -(weights * log_prob).sum()
+        return total_loss / anchor.sum().clamp_min(1.0)
 
-    shared = y @ y.T  # |S_i ∩ S_j|
+    shared = y @ y.T  # |S_i ∩ S_j|, [N, N]
     sizes = y.sum(dim=1)
     if mode == "jaccard":
         union = sizes.unsqueeze(0) + sizes.unsqueeze(1) - shared
         weights = (shared / union.clamp_min(1.0)).masked_fill(eye, 0.0)
         row_sum = weights.sum(dim=1, keepdim=True)
         weights = weights / row_sum.clamp_min(torch.finfo(weights.dtype).tiny)
-        has_positive = (row_sum.squeeze(1) > 0).to(z.dtype)
-        per_anchor = -(weights * log_prob).sum(dim=1)
-        return (per_anchor * has_positive).sum() / has_positive.sum().clamp_min(1.0)
+        has_positive = (row_sum.squeeze(1) > 0).to(z.dtype)  # [N]
+        per_anchor = -(weights[rows] * log_prob).sum(dim=1)
+        return (per_anchor * has_positive[rows]).sum() / has_positive.sum().clamp_min(1.0)
     if mode == "any":
         positives = (shared > 0) & ~eye
     else:  # exact
         identical = (shared == sizes.unsqueeze(1)) & (shared == sizes.unsqueeze(0)) & (sizes > 0).unsqueeze(1)
         positives = identical & ~eye
-    return _mean_over_positives(positives.to(z.dtype), log_prob)
+    return _mean_over_positives(positives.to(z.dtype), log_prob, rows)
+
+
+def _check_candidates(
+    z: torch.Tensor,
+    labels: torch.Tensor,
+    candidates: torch.Tensor,
+    candidate_labels: torch.Tensor | None,
+    anchor_offset: int,
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Validate a shard of anchors against the candidate batch (shapes only: no host synchronisation)."""
+    if candidate_labels is None:
+        raise ValueError("`candidates` was given without `candidate_labels`; pass the labels of every candidate.")
+    if candidates.dim() != 2 or candidates.shape[1] != z.shape[1] or candidate_labels.shape[0] != candidates.shape[0]:
+        raise ValueError(
+            f"`candidates` must be [N, D] with D = {z.shape[1]} and `candidate_labels` [N, ...] with the same N; "
+            f"got {tuple(candidates.shape)} and {tuple(candidate_labels.shape)}."
+        )
+    if candidate_labels.shape[1:] != labels.shape[1:]:
+        raise ValueError(
+            f"`candidate_labels` has shape {tuple(candidate_labels.shape)} but `labels` has {tuple(labels.shape)}; "
+            "they must agree beyond the batch dimension."
+        )
+    if not isinstance(anchor_offset, int) or anchor_offset < 0 or anchor_offset + z.shape[0] > candidates.shape[0]:
+        raise ValueError(
+            f"`anchor_offset` got {anchor_offset!r}; allowed: an int in [0, {candidates.shape[0] - z.shape[0]}] so "
+            f"that the {z.shape[0]} anchors are rows of the {candidates.shape[0]} candidates."
+        )
+    return _upcast(candidates), candidate_labels, anchor_offset
 
 
 def _multi_hot(labels: torch.Tensor, ignore_index: int, num_classes: int | None) -> torch.Tensor:
@@ -240,37 +297,48 @@ def _multi_hot(labels: torch.Tensor, ignore_index: int, num_classes: int | None)
     return one_hot.reshape(labels.shape[0], -1)
 
 
-def _mean_over_positives(positives: torch.Tensor, log_prob: torch.Tensor) -> torch.Tensor:
-    """SupCon L_out: mean over each anchor's positives, then over the anchors that have one."""
-    num_pos = positives.sum(dim=1)
+def _mean_over_positives(positives: torch.Tensor, log_prob: torch.Tensor, rows: slice) -> torch.Tensor:
+    """SupCon L_out: mean over each anchor's positives, then over the anchors that have one.
+
+    `positives` is `[N, N]` over the candidate batch, `log_prob` `[B, N]` for the anchors in `rows`; the mean
+    over anchors divides by the number of anchors with a positive in the whole candidate batch.
+    """
+    num_pos = positives.sum(dim=1)  # [N]
     has_positive = (num_pos > 0).to(log_prob.dtype)
-    per_anchor = -(positives * log_prob).sum(dim=1) / num_pos.clamp_min(1.0)
-    return (per_anchor * has_positive).sum() / has_positive.sum().clamp_min(1.0)
+    per_anchor = -(positives[rows] * log_prob).sum(dim=1) / num_pos[rows].clamp_min(1.0)  # [B]
+    return (per_anchor * has_positive[rows]).sum() / has_positive.sum().clamp_min(1.0)
 
 
 def _seed_soft_loss(
     sim: torch.Tensor,
     sim_others: torch.Tensor,
     labels: torch.Tensor,
+    all_labels: torch.Tensor,
     ignore_index: int,
     neutral_index: int,
     base_weight: float,
-    eye: torch.Tensor,
+    self_mask: torch.Tensor,
 ) -> torch.Tensor:
-    """The original design's soft-weighted contrastive loss, vectorised (absent cells count as neutral)."""
+    """The original design's soft-weighted contrastive loss, vectorised (absent cells count as neutral).
+
+    `sim` is `[B, N]`: the anchors' rows against the `N` candidates whose labels are `all_labels`; the mean over
+    reviews divides by `N`, so the shares of all shards of a batch sum to its loss.
+    """
     if labels.dim() != 2:
         raise ValueError(f"mode 'seed' takes `labels` of shape [B, A]; got {tuple(labels.shape)}.")
     batch, num_aspects = labels.shape
-    y = labels.masked_fill(labels == ignore_index, neutral_index)
-    match = (y.unsqueeze(1) == y.unsqueeze(0)).to(sim.dtype)  # [B, B, A]
-    non_neutral = (y != neutral_index).to(sim.dtype)
-    both = non_neutral.unsqueeze(1) * non_neutral.unsqueeze(0)  # [B, B, A]
-    weights = (match * (1.0 + both)).sum(dim=-1) / (2.0 * num_aspects) + base_weight
-    log_weights = torch.log(weights).masked_fill(eye, torch.finfo(sim.dtype).min)
+    total = all_labels.shape[0]
+    y = labels.masked_fill(labels == ignore_index, neutral_index)  # [B, A]
+    y_all = all_labels.masked_fill(all_labels == ignore_index, neutral_index)  # [N, A]
+    match = (y.unsqueeze(1) == y_all.unsqueeze(0)).to(sim.dtype)  # [B, N, A]
+    both = (y != neutral_index).to(sim.dtype).unsqueeze(1) * (y_all != neutral_index).to(sim.dtype).unsqueeze(0)
+    weights = (match * (1.0 + both)).sum(dim=-1) / (2.0 * num_aspects) + base_weight  # [B, N]
+    log_weights = torch.log(weights).masked_fill(self_mask, torch.finfo(sim.dtype).min)
     numerator = torch.logsumexp(sim + log_weights, dim=1)
     denominator = torch.logsumexp(sim_others, dim=1)
-    loss = -(numerator - denominator).mean()
-    if batch < 2:  # the original returns 0 for a batch of one; keep the graph for a finite zero gradient
+    per_review = numerator - denominator  # [B]
+    loss = -per_review.mean() if total == batch else -per_review.sum() / total
+    if total < 2:  # the original returns 0 for a batch of one; keep the graph for a finite zero gradient
         return loss * 0.0
     return loss
 
@@ -288,10 +356,21 @@ def compute_absa_loss(
         embeddings (`torch.Tensor` of shape `[B, D]`): projection head output, L2-normalised.
         labels (`torch.Tensor` of shape `[B, A]`): class indices in the config's label scheme, -100 = ignored.
         config: an object with the fields of `ViSoBertAbsaConfig` (label_scheme, focal_gamma, focal_alpha,
-            contrastive_temperature, contrastive_mode, focal_weight, contrastive_weight).
+            contrastive_temperature, contrastive_mode, focal_weight, contrastive_weight, and optionally
+            contrastive_across_devices).
 
     Returns:
         `(loss, focal, contrastive)`, float32 scalars; `focal` and `contrastive` unweighted.
+
+    Raises:
+        ValueError: `contrastive_across_devices=True` and the ranks hold batches of different sizes.
+
+    With `config.contrastive_across_devices=True`, gradients enabled and `torch.distributed` running more than
+    one process, each rank contrasts its local anchors against the embeddings of every rank (gathered with
+    gradient, labels without, own column masked at `rank * B + i`) and returns its share of the global-batch
+    loss times the world size, which undoes DDP's gradient averaging: the mean over ranks of the returned
+    `contrastive` is the global-batch loss. Every rank must hold the same batch size. Without gradients
+    (evaluation, inference) each rank contrasts within its own batch, so a rank never waits for the others.
 
     For the contrastive term a not-mentioned aspect is absent from the review's label set: under
     `absent_as_class` the "none" class (0) is dropped and sentiments are shifted to 0..2; under
@@ -303,9 +382,12 @@ def compute_absa_loss(
         sentiment_labels = torch.where(labels > 0, labels - 1, torch.full_like(labels, -100))
     else:
         sentiment_labels = labels
+    gathered = None
+    if getattr(config, "contrastive_across_devices", False) and torch.is_grad_enabled():
+        gathered = _gather_across_devices(embeddings, sentiment_labels)
     if config.contrastive_weight == 0:
         contrastive = embeddings.sum().float() * 0.0  # keeps the graph: no unused parameters under DDP
-    else:
+    elif gathered is None:
         contrastive = multilabel_supcon_loss(
             embeddings,
             sentiment_labels,
@@ -313,8 +395,67 @@ def compute_absa_loss(
             mode=config.contrastive_mode,
             num_classes=3,
         )
+    else:
+        candidates, candidate_labels, anchor_offset, world_size = gathered
+        share = multilabel_supcon_loss(
+            embeddings,
+            sentiment_labels,
+            temperature=config.contrastive_temperature,
+            mode=config.contrastive_mode,
+            num_classes=3,
+            candidates=candidates,
+            candidate_labels=candidate_labels,
+            anchor_offset=anchor_offset,
+        )
+        # The shares of all ranks sum to the global-batch loss; DDP averages gradients over ranks, so each
+        # rank's share is scaled by the world size to make the averaged gradient that of the global loss.
+        contrastive = share * world_size
     loss = config.focal_weight * focal + config.contrastive_weight * contrastive
     return loss, focal, contrastive
+
+
+def _gather_across_devices(
+    embeddings: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, int, int] | None:
+    """Gather every rank's embeddings (with gradient) and labels (without) for the contrastive term.
+
+    Returns `(candidates [W*B, D], candidate_labels [W*B, A], anchor_offset, world_size)`, or `None` when
+    `torch.distributed` is not initialised or runs a single process. Candidates are ordered by rank, so this
+    rank's own rows start at `rank * B`. Raises `ValueError` when the ranks hold batches of different sizes.
+    """
+    dist = torch.distributed
+    if not dist.is_available() or not dist.is_initialized():
+        return None
+    world_size = dist.get_world_size()
+    if world_size < 2:
+        return None
+    rank = dist.get_rank()
+    batch = embeddings.shape[0]
+    # The collectives need equal shapes on every rank; comparing the batch sizes is the one host sync.
+    sizes = _all_gather(torch.tensor([batch], dtype=torch.long, device=embeddings.device)).tolist()
+    if any(size != batch for size in sizes):
+        raise ValueError(
+            f"`contrastive_across_devices=True` needs the same per-device batch size on every rank; got {sizes} "
+            "(rank order). Keep `accelerate`'s default `even_batches=True`, or set `dataloader_drop_last=True`, "
+            "or turn the option off."
+        )
+    candidates = _all_gather(embeddings)  # [W*B, D], differentiable: backward sums every rank's gradients
+    candidate_labels = _all_gather(labels.detach())  # [W*B, A]
+    return candidates, candidate_labels, rank * batch, world_size
+
+
+def _all_gather(tensor: torch.Tensor) -> torch.Tensor:
+    """Concatenate `tensor` from every rank along dim 0; differentiable (its backward reduce-sums the gradient
+    slices back to the rank that owns them)."""
+    try:  # torch >= 2.13: the successor of torch.distributed.nn.functional.all_gather
+        from torch.distributed._functional_collectives import all_gather_single
+    except ImportError:
+        all_gather_single = None
+    if all_gather_single is not None:
+        return all_gather_single(tensor.contiguous(), 0, torch.distributed.group.WORLD)
+    from torch.distributed.nn.functional import all_gather
+
+    return torch.cat(all_gather(tensor), dim=0)
 
 
 class FocalLoss(nn.Module):

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn import functional as F
-from transformers import AutoConfig, AutoModel, PreTrainedModel
+from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 from transformers.utils import ModelOutput
 
 from .configuration_visobert_absa import ViSoBertAbsaConfig
@@ -250,12 +250,15 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             "local_files_only": local_files_only,
             "trust_remote_code": trust_remote_code,
         }
-        encoder_config = AutoConfig.from_pretrained(name_or_path, **hub_kwargs)
-        if getattr(encoder_config, "model_type", None) == ViSoBertAbsaConfig.model_type:
+        config_dict, _ = PretrainedConfig.get_config_dict(
+            name_or_path, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only
+        )
+        if config_dict.get("model_type") == ViSoBertAbsaConfig.model_type:
             raise ValueError(
                 f"`{name_or_path}` is already a visobert_absa model, not an encoder. Load it with "
                 f"`ViSoBertAbsaModel.from_pretrained({name_or_path!r})`."
             )
+        encoder_config = AutoConfig.from_pretrained(name_or_path, **hub_kwargs)
         text_config = encoder_config.to_dict()
         for key in _FINETUNE_KEYS:
             text_config.pop(key, None)
