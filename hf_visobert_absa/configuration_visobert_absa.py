@@ -262,6 +262,22 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         """Whether predictions say which aspects a review mentions (only with a "none" class)."""
         return self.label_scheme == "absent_as_class"
 
+    @staticmethod
+    def seed_preset_kwargs() -> dict[str, Any]:
+        """The fields that make the original design: see [`ViSoBertAbsaConfig.seed_preset`]."""
+        return {
+            "label_scheme": "seed",
+            "pooling": "pooler",
+            "contrastive_mode": "seed",
+            "focal_weight": 0.8,
+            "contrastive_weight": 0.2,
+            "focal_gamma": 2.0,
+            "contrastive_temperature": 0.1,
+            "head_hidden_size": 512,
+            "classifier_dropout": 0.3,
+            "projection_dim": 256,
+        }
+
     @classmethod
     def seed_preset(cls, **overrides: Any) -> ViSoBertAbsaConfig:
         """The original design, exactly: not-mentioned aspects as neutral, pooler pooling, the soft-weighted
@@ -276,20 +292,7 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         'seed'
         ```
         """
-        preset: dict[str, Any] = {
-            "label_scheme": "seed",
-            "pooling": "pooler",
-            "contrastive_mode": "seed",
-            "focal_weight": 0.8,
-            "contrastive_weight": 0.2,
-            "focal_gamma": 2.0,
-            "contrastive_temperature": 0.1,
-            "head_hidden_size": 512,
-            "classifier_dropout": 0.3,
-            "projection_dim": 256,
-        }
-        preset.update(overrides)
-        return cls(**preset)
+        return cls(**{**cls.seed_preset_kwargs(), **overrides})
 
 
 def _is_number(value: Any) -> bool:

@@ -49,9 +49,33 @@ def decode_labels(encoded: np.ndarray, label_scheme: str) -> np.ndarray:
     return np.where(encoded == IGNORE_INDEX, NONE, encoded + 1)
 
 
-def predictions_from_logits(logits: np.ndarray, label_scheme: str) -> np.ndarray:
-    """`[N, A, C]` logits -> canonical predictions `[N, A]` by argmax."""
-    return decode_labels(np.asarray(logits).argmax(axis=-1), label_scheme)
+def predictions_from_probabilities(
+    probabilities: np.ndarray, label_scheme: str, threshold: float | np.ndarray = 0.5
+) -> np.ndarray:
+    """`[N, A, C]` class probabilities -> canonical predictions `[N, A]`: the ONE decision rule.
+
+    Under `absent_as_class` an aspect is mentioned when P(none) < `threshold` (a float, or one value per
+    aspect `[A]`), and its sentiment is the most probable of the three sentiments. Under `seed` and
+    `mentioned_only` every aspect gets its most probable sentiment (those schemes cannot detect).
+    The pipeline applies the same rule.
+    """
+    _check_scheme(label_scheme)
+    probabilities = np.asarray(probabilities)
+    if label_scheme != "absent_as_class":
+        return probabilities.argmax(axis=-1).astype(np.int64) + 1
+    mentioned = probabilities[..., 0] < np.asarray(threshold)
+    sentiment = probabilities[..., 1:].argmax(axis=-1) + 1
+    return np.where(mentioned, sentiment, NONE).astype(np.int64)
+
+
+def predictions_from_logits(
+    logits: np.ndarray, label_scheme: str, threshold: float | np.ndarray = 0.5
+) -> np.ndarray:
+    """`[N, A, C]` logits -> canonical predictions `[N, A]` (softmax, then
+    [`predictions_from_probabilities`])."""
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return predictions_from_probabilities(shifted / shifted.sum(axis=-1, keepdims=True), label_scheme, threshold)
 
 
 __all__ = [
@@ -64,4 +88,5 @@ __all__ = [
     "decode_labels",
     "encode_labels",
     "predictions_from_logits",
+    "predictions_from_probabilities",
 ]
