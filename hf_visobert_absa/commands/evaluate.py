@@ -1,0 +1,93 @@
+"""`hf-visobert-absa evaluate`: score a trained model on a labelled file with honest metrics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..errors import AbsaInputError
+
+EXAMPLES = """examples:
+  hf-visobert-absa evaluate --model runs/phone/model --file ../shared/data/phone_reviews/test.csv \\
+      --label_aliases '{"Posititve": "positive"}' --output runs/phone/test_metrics.json
+  hf-visobert-absa evaluate --model runs/uit/model --file ../shared/data/uit_visfd/Test.csv --format uit_visfd
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hf-visobert-absa evaluate",
+        description="Score a trained visobert_absa model on a labelled file: aspect detection, sentiment on "
+        "mentioned aspects, joint, and the seed-style number beside them.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", required=True, help="A trained model folder (config.json + model.safetensors).")
+    parser.add_argument("--file", required=True, help="Labelled file: wide CSV, UIT-ViSFD CSV, int-coded CSV or JSONL.")
+    parser.add_argument("--format", default="auto", help="auto, wide_words, wide_int, uit_visfd or jsonl.")
+    parser.add_argument("--text_column", default=None)
+    parser.add_argument("--label_aliases", default=None, help="JSON object, e.g. '{\"Posititve\": \"positive\"}'.")
+    parser.add_argument("--others_policy", default="neutral", help="UIT-ViSFD {OTHERS}: neutral, drop or error.")
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--max_length", type=int, default=256)
+    parser.add_argument("--threshold", type=float, default=0.5, help="An aspect is mentioned when P(none) < this.")
+    parser.add_argument("--output", default=None, help="Write the metrics JSON here.")
+    return parser
+
+
+def load_trained(model_dir: str):
+    """The model (eval mode) and tokenizer of a trained folder, with a clear error when it is not one."""
+    from transformers import PretrainedConfig
+
+    from ..modeling_visobert_absa import ViSoBertAbsaModel
+    from ..registration import register_auto_classes
+    from ..tokenization import load_tokenizer
+
+    path = Path(model_dir)
+    if not (path / "config.json").is_file():
+        raise AbsaInputError(f"`--model` {model_dir} is not a model folder: it has no config.json.")
+    config_dict, _ = PretrainedConfig.get_config_dict(str(path))
+    if config_dict.get("model_type") != "visobert_absa":
+        raise AbsaInputError(
+            f"`--model` {model_dir} holds a {config_dict.get('model_type')!r} model, not a visobert_absa model. "
+            "Pass the `model/` folder of a `hf-visobert-absa train` run or an exported model."
+        )
+    register_auto_classes()
+    model = ViSoBertAbsaModel.from_pretrained(str(path))
+    model.eval()
+    return model, load_tokenizer(str(path))
+
+
+def main(argv: list[str]) -> int:
+    import numpy as np
+
+    from ..data import load_absa_dataset
+    from ..inference import predict_probabilities
+    from ..label_schemes import predictions_from_probabilities
+    from ..metrics import compute_absa_metrics
+    from ..metrics_table import format_metrics_table
+
+    args = build_parser().parse_args(argv)
+    aliases = json.loads(args.label_aliases) if args.label_aliases else None
+    model, tokenizer = load_trained(args.model)
+    config = model.config
+    datasets, report = load_absa_dataset(
+        {"test": args.file},
+        format=args.format,
+        aspects=list(config.aspects),
+        label_scheme=config.label_scheme,
+        text_column=args.text_column,
+        label_aliases=aliases,
+        others_policy=args.others_policy,
+    )
+    split = datasets["test"]
+    probabilities = predict_probabilities(model, tokenizer, list(split["text"]), args.batch_size, args.max_length)
+    predictions = predictions_from_probabilities(probabilities, config.label_scheme, args.threshold)
+    metrics = compute_absa_metrics(predictions, np.asarray(split["gold"]), list(config.aspects), config.label_scheme)
+    print(report.format())
+    print(format_metrics_table(metrics))
+    if args.output:
+        Path(args.output).write_text(json.dumps(metrics, indent=2))
+        print(f"metrics written to {args.output}")
+    return 0

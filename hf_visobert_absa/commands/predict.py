@@ -1,0 +1,158 @@
+"""`hf-visobert-absa predict`: label a file (CSV or JSONL) or stdin lines with a trained model, in batches.
+
+Every input row is written exactly once, in input order, with the predictions added. A row whose text is
+empty is written with empty predictions and `status` "skipped: empty text", and counted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import AbsaInputError
+
+logger = logging.getLogger(__name__)
+
+TEXT_COLUMNS = ("text", "data", "comment", "review", "content", "sentence")
+
+EXAMPLES = """examples:
+  hf-visobert-absa predict --model runs/phone/model --input reviews.csv --output labelled.csv
+  hf-visobert-absa predict --model runs/phone/model --input reviews.jsonl --output labelled.jsonl
+  printf 'Pin trâu, camera đẹp\\nGiao hàng chậm\\n' | hf-visobert-absa predict --model runs/phone/model
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hf-visobert-absa predict",
+        description="Label reviews with a trained model. CSV in -> CSV out (pred_<aspect> columns added); "
+        "JSONL in -> JSONL out (a `predictions` object added); stdin lines -> JSONL lines.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", required=True, help="A trained model folder.")
+    parser.add_argument("--input", default="-", help="CSV or JSONL file, or '-' for one review per stdin line.")
+    parser.add_argument("--output", default="-", help="Output file, or '-' for stdout.")
+    parser.add_argument("--text_column", default=None, help=f"Text column/key (default: first of {TEXT_COLUMNS}).")
+    parser.add_argument("--batch_size", type=int, default=64, help="Reviews per forward pass.")
+    parser.add_argument("--chunk_size", type=int, default=512, help="Rows read, scored and written at a time.")
+    parser.add_argument("--max_length", type=int, default=256)
+    parser.add_argument("--threshold", type=float, default=0.5, help="An aspect is mentioned when P(none) < this.")
+    return parser
+
+
+def _csv_rows(path: Path, text_column: str | None) -> tuple[list[str], str, Iterator[dict]]:
+    handle = open(path, encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(handle)
+    fields = list(reader.fieldnames or [])
+    if not fields:
+        raise AbsaInputError(f"{path}: the file is empty; expected a header row with a text column.")
+    column = text_column or next((c for c in fields if c.strip().lower() in TEXT_COLUMNS), None)
+    if column not in fields:
+        raise AbsaInputError(
+            f"{path}: no text column {text_column or ''}; columns are {fields}. Pass `--text_column NAME`."
+        )
+
+    def rows() -> Iterator[dict]:
+        with handle:
+            yield from reader
+
+    return fields, column, rows()
+
+
+def _jsonl_rows(lines: Iterator[str], source: str, text_key: str | None) -> Iterator[tuple[int, dict]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise AbsaInputError(f"{source}, line {number}: not valid JSON ({error.msg}).") from None
+        if not isinstance(row, dict):
+            raise AbsaInputError(f"{source}, line {number}: expected a JSON object, got {type(row).__name__}.")
+        yield number, row
+
+
+def main(argv: list[str]) -> int:
+    from ..inference import chunked, predict_probabilities
+    from ..label_schemes import CANONICAL_NAMES, predictions_from_probabilities
+    from .evaluate import load_trained
+
+    args = build_parser().parse_args(argv)
+    if args.batch_size < 1 or args.chunk_size < 1:
+        raise AbsaInputError("`--batch_size` and `--chunk_size` must be positive integers.")
+    model, tokenizer = load_trained(args.model)
+    aspects = list(model.config.aspects)
+    scheme = model.config.label_scheme
+
+    def label(texts: list[str]) -> list[dict[str, str]]:
+        keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
+        results: list[dict[str, str]] = [{} for _ in texts]
+        if keep:
+            probabilities = predict_probabilities(
+                model, tokenizer, [texts[i] for i in keep], args.batch_size, args.max_length
+            )
+            predictions = predictions_from_probabilities(probabilities, scheme, args.threshold)
+            for row_index, prediction in zip(keep, predictions, strict=True):
+                results[row_index] = {
+                    aspect: CANONICAL_NAMES[code] for aspect, code in zip(aspects, prediction, strict=True) if code
+                }
+        return results
+
+    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8", newline="")
+    written = skipped = 0
+    try:
+        source = Path(args.input) if args.input != "-" else None
+        if source is not None and not source.is_file():
+            raise AbsaInputError(f"`--input` {args.input} does not exist.")
+        if source is not None and source.suffix.lower() == ".csv":
+            fields, column, rows = _csv_rows(source, args.text_column)
+            extra = [f"pred_{a}" for a in aspects] + ["status"]
+            writer = csv.DictWriter(out, fieldnames=fields + extra)
+            writer.writeheader()
+            for chunk in chunked(rows, args.chunk_size):
+                labels = label([row.get(column) or "" for row in chunk])
+                for row, predicted in zip(chunk, labels, strict=True):
+                    empty = not (row.get(column) or "").strip()
+                    skipped += empty
+                    row.update({f"pred_{a}": predicted.get(a, "") for a in aspects})
+                    row["status"] = "skipped: empty text" if empty else "ok"
+                    writer.writerow(row)
+                    written += 1
+                out.flush()
+        else:
+            if source is None:
+                lines = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict")
+                items = ((n, {"text": line.rstrip("\n")}) for n, line in enumerate(lines, start=1))
+                key = "text"
+            else:
+                key = args.text_column or "text"
+                items = _jsonl_rows(open(source, encoding="utf-8"), str(source), key)
+            for chunk in chunked(items, args.chunk_size):
+                texts = []
+                for number, row in chunk:
+                    if source is not None and key not in row:
+                        raise AbsaInputError(
+                            f"{source}, line {number}: no {key!r} key; keys are {sorted(row)}. Pass `--text_column`."
+                        )
+                    texts.append(row.get(key) if isinstance(row.get(key), str) else "")
+                for (_, row), predicted, text in zip(chunk, label(texts), texts, strict=True):
+                    empty = not text.strip()
+                    skipped += empty
+                    row["predictions"] = predicted
+                    row["status"] = "skipped: empty text" if empty else "ok"
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    written += 1
+                out.flush()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(f"{written} rows written{f' to {args.output}' if args.output != '-' else ''}; "
+          f"{skipped} skipped (empty text)", file=sys.stderr)
+    return 0

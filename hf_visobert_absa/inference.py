@@ -1,0 +1,88 @@
+"""Batched scoring of many reviews: length-sorted batches with dynamic padding, results in input order.
+
+Used by the `evaluate` and `predict` commands and by training's final reports. (The `pipeline` serves
+users; this is the bulk path for files.)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+
+logger = logging.getLogger(__name__)
+
+
+@torch.inference_mode()
+def score_texts(
+    model: torch.nn.Module,
+    tokenizer,
+    texts: Sequence[str],
+    batch_size: int = 64,
+    max_length: int = 256,
+    device: str | torch.device | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities `[N, A, C]` and embeddings `[N, D]` for `texts`, in input order.
+
+    Texts are sorted by token length so each batch pads only to its own longest review (dynamic padding),
+    then the results are put back in input order.
+
+    Args:
+        model: a `ViSoBertAbsaModel` (or a remote-code copy); put in eval mode here.
+        tokenizer: its tokenizer.
+        texts: the reviews.
+        batch_size (`int`, defaults to 64): reviews per forward pass.
+        max_length (`int`, defaults to 256): truncation length in tokens.
+        device: where to run; defaults to the model's device.
+
+    Returns:
+        `(probabilities, embeddings)`, float32 arrays.
+    """
+    model.eval()
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    config = model.config
+    probabilities = np.empty((len(texts), config.num_aspects, config.num_classes), dtype=np.float32)
+    embeddings = np.empty((len(texts), config.projection_dim), dtype=np.float32)
+    if len(texts) == 0:
+        return probabilities, embeddings
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
+    lengths = np.array([len(ids) for ids in encoded["input_ids"]])
+    order = np.argsort(-lengths, kind="stable")
+    for start in range(0, len(order), batch_size):
+        index = order[start : start + batch_size]
+        features = [{k: encoded[k][i] for k in encoded.keys()} for i in index]
+        batch = tokenizer.pad(features, return_tensors="pt")
+        batch = {k: v.to(device) for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        output = model(**batch)
+        probabilities[index] = torch.softmax(output.logits.float(), dim=-1).cpu().numpy()
+        embeddings[index] = output.embeddings.float().cpu().numpy()
+    return probabilities, embeddings
+
+
+def predict_probabilities(
+    model: torch.nn.Module,
+    tokenizer,
+    texts: Sequence[str],
+    batch_size: int = 64,
+    max_length: int = 256,
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Class probabilities `[N, A, C]` for `texts`, in input order (see [`score_texts`])."""
+    return score_texts(model, tokenizer, texts, batch_size, max_length, device)[0]
+
+
+def chunked(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of at most `size` items (the last may be shorter)."""
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+__all__ = ["chunked", "predict_probabilities", "score_texts"]
