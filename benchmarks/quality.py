@@ -229,11 +229,16 @@ def run_tfidf(dataset: str, run_dir: Path, budget: dict[str, Any]) -> dict[str, 
 
 
 def plan(args: argparse.Namespace) -> list[tuple[str, str, int]]:
+    """All runs, the core comparison first: (b) and (c) seed by seed on every dataset, then (e), (a), (d)."""
     runs = []
-    for dataset in args.datasets:
-        for arm in args.arms:
-            seeds = args.seeds if arm in ("b_focal", "c_focal_con") else (1 if arm == "e_tfidf" else args.other_seeds)
-            runs += [(dataset, arm, seed) for seed in range(seeds)]
+    for seed in range(args.seeds):
+        for dataset in args.datasets:
+            runs += [(dataset, arm, seed) for arm in ("b_focal", "c_focal_con") if arm in args.arms]
+    for arm in ("e_tfidf", "a_ce", "d_seed"):
+        if arm not in args.arms:
+            continue
+        seeds = 1 if arm == "e_tfidf" else args.other_seeds
+        runs += [(dataset, arm, seed) for seed in range(seeds) for dataset in args.datasets]
     return runs
 
 
@@ -244,10 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     parser.add_argument("--seeds", type=int, default=3, help="Seeds for arms b and c.")
     parser.add_argument("--other-seeds", type=int, default=1, help="Seeds for arms a and d.")
-    parser.add_argument("--train-size", type=int, default=1000, help="Training reviews per run (first N).")
+    parser.add_argument("--train-size", type=int, default=1500, help="Training reviews per run (first N).")
     parser.add_argument("--val-size", type=int, default=500, help="Validation reviews for epoch selection (first N).")
     parser.add_argument("--test-size", type=int, default=None, help="Test reviews (default: the whole test split).")
-    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--epochs", type=float, default=4.0)
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
