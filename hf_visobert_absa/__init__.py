@@ -20,6 +20,14 @@ __version__ = "0.1.0"
 # Heavier or optional parts load on first use.
 _LAZY = {
     "FocalContrastiveTrainer": "trainer",
+    "AspectSentimentPipeline": "pipeline_visobert_absa",
+    "register_pipeline": "pipeline_visobert_absa",
+    "export_model": "export",
+    "load_absa_dataset": "data",
+    "tokenize_dataset": "data",
+    "load_tokenizer": "tokenization",
+    "compute_absa_metrics": "metrics",
+    "build_compute_metrics": "metrics",
 }
 
 
@@ -33,13 +41,21 @@ __all__ = [
     "DEFAULT_ASPECTS",
     "LABEL_SCHEMES",
     "AspectSentimentOutput",
+    "AspectSentimentPipeline",
     "FocalContrastiveTrainer",
     "FocalLoss",
     "MultiLabelSupConLoss",
     "ViSoBertAbsaConfig",
     "ViSoBertAbsaModel",
+    "build_compute_metrics",
     "compute_absa_loss",
+    "compute_absa_metrics",
+    "export_model",
     "focal_loss",
+    "load_absa_dataset",
+    "load_tokenizer",
     "multilabel_supcon_loss",
     "register_auto_classes",
+    "register_pipeline",
+    "tokenize_dataset",
 ]

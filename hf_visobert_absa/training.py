@@ -173,6 +173,13 @@ def run_training(
     model_dir = output_dir / "model"
     trainer.save_model(str(model_dir))
     tokenizer.save_pretrained(str(model_dir))
+    # JSON records of how the model was trained (the model card reads them; training_args.bin is a pickle)
+    recorded = json.loads(training_args.to_json_string())
+    recorded.update(max_length=data_args.max_length, label_scheme=model.config.label_scheme)
+    (model_dir / "training_args.json").write_text(json.dumps(recorded, indent=2))
+    (model_dir / "training_data.json").write_text(
+        json.dumps({"data_files": _describe_files(data_args.data_files()), "report": report.to_dict()}, indent=2)
+    )
     history = trainer.state.log_history
     (output_dir / "log_history.json").write_text(json.dumps(history, indent=2))
 
@@ -185,6 +192,10 @@ def run_training(
         "train_seconds": train_seconds,
         "report": report,
     }
+
+
+def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
+    return {k: str(v) for k, v in files.items()} if isinstance(files, dict) else str(files)
 
 
 def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict]) -> dict:

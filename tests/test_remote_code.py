@@ -16,7 +16,7 @@ from tiny import tiny_model
 from hf_visobert_absa import register_auto_classes
 
 PACKAGE = Path(__file__).resolve().parents[1] / "hf_visobert_absa"
-HUB_FILES = ["configuration_visobert_absa.py", "modeling_visobert_absa.py", "losses.py"]
+HUB_FILES = ["configuration_visobert_absa.py", "modeling_visobert_absa.py", "losses.py", "pipeline_visobert_absa.py"]
 ALLOWED_ROOTS = {"torch", "transformers", "__future__"}
 
 

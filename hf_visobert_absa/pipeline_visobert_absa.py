@@ -1,0 +1,387 @@
+"""`aspect-sentiment-analysis`: the inference pipeline of the ViSoBERT aspect-sentiment model.
+
+    text -> tokenizer -> one window (or overlapping windows) of token ids [1, L]
+         -> model -> logits [W, A, C] -> softmax -> one distribution per aspect [A, C]
+         -> mentioned aspects [{"aspect", "sentiment", "score"}, ...]
+
+This file travels to the Hugging Face Hub next to the weights (`custom_pipelines` in `config.json`), so
+`pipeline(model=<repo>, trust_remote_code=True)` works without this package: it imports only the standard
+library, `torch`, public `transformers` names and its siblings by `from .sibling import X`. Nothing is
+registered at import time; [`register_pipeline`] registers the task in the current process.
+
+References:
+    - Nguyen et al., "ViSoBERT: A Pre-Trained Language Model for Vietnamese Social Media Text Processing",
+      EMNLP 2023, arXiv:2310.11166.
+"""
+
+from __future__ import annotations
+
+import logging
+import types
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import torch
+from transformers import AutoModelForSequenceClassification
+from transformers.pipelines import PIPELINE_REGISTRY
+from transformers.pipelines.base import ChunkPipeline
+
+from .configuration_visobert_absa import LABEL_SCHEMES
+
+logger = logging.getLogger(__name__)
+
+#: The task name the pipeline is registered and saved under.
+TASK = "aspect-sentiment-analysis"
+OUTPUT_FORMATS = ("aspects", "flat")
+LONG_TEXT_MODES = ("truncate", "chunk")
+CHUNK_AGGREGATIONS = ("max", "mean")
+_UNSET = object()
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        return "an empty string" if not value.strip() else repr(value[:40])
+    return f"a value of type {type(value).__name__} ({value!r:.40})"
+
+
+def _check_text(value: Any, index: int) -> str:
+    if isinstance(value, str) and value.strip():
+        return value
+    hint = " Wrap a `datasets.Dataset` as `KeyDataset(dataset, \"text\")`." if isinstance(value, dict) else ""
+    raise ValueError(
+        f"Input {index} is {_describe(value)}; every input must be a non-empty review text (`str`). "
+        f"Remove input {index} or replace it with its text.{hint}"
+    )
+
+
+def _checked_stream(items: Iterable[Any]) -> Iterator[str]:
+    if isinstance(items, torch.utils.data.Dataset) and hasattr(items, "__len__"):
+        for index in range(len(items)):  # map-style datasets such as `KeyDataset`
+            yield _check_text(items[index], index)
+        return
+    for index, item in enumerate(items):
+        yield _check_text(item, index)
+
+
+class AspectSentimentPipeline(ChunkPipeline):
+    r"""Aspect-based sentiment analysis: which aspects a review mentions, and the sentiment of each.
+
+    Load it with `pipeline("aspect-sentiment-analysis", model=..., trust_remote_code=True)` (or just
+    `pipeline(model=..., trust_remote_code=True)`: the exported `config.json` names this pipeline).
+
+    Call arguments (also accepted by the constructor as defaults):
+        threshold (`float` or `dict[str, float]`, defaults to 0.5):
+            an aspect counts as mentioned when its probability of "none" is below the threshold; a dict sets it
+            per aspect (unnamed aspects keep 0.5). Only for models trained with `label_scheme="absent_as_class"`.
+        top_k (`int` or `None`, defaults to 1):
+            text-classification's meaning, per aspect: with 1 each aspect carries its decision only
+            (`sentiment`, `score`); with `k > 1` each aspect also lists its `k` most probable classes under
+            `labels` (best first); `None` lists all classes.
+        return_all_aspects (`bool`, defaults to `False`):
+            report every aspect, not only the mentioned ones, each with `mentioned` and its full distribution
+            under `probabilities`. Not-mentioned aspects carry `sentiment="none"` and `score=P(none)`.
+        output_format (`str`, defaults to `"aspects"`):
+            `"aspects"` returns `[{"aspect", "sentiment", "score", ...}]` in the model's aspect order;
+            `"flat"` returns text-classification-style `[{"label": "Battery#negative", "score": ...}]`, best first.
+        long_text (`str`, defaults to `"truncate"`):
+            `"truncate"` reads the first `max_length` tokens (a warning says when a text was cut);
+            `"chunk"` scores overlapping windows of `max_length` tokens (cut from the text's token ids, the
+            special tokens added to each) and aggregates them per aspect.
+        max_length (`int`, *optional*): window length in tokens, special tokens included. Defaults to the
+            tokenizer's `model_max_length`, capped by the encoder's position embeddings (512 for ViSoBERT).
+        stride (`int`, *optional*): with `long_text="chunk"`, the tokens shared by consecutive windows
+            (defaults to a quarter of the window).
+        chunk_aggregation (`str`, defaults to `"max"`): how windows combine per aspect. `"max"` keeps, per
+            aspect, the distribution of the window that mentions the aspect most clearly (lowest P(none); with
+            no "none" class, the most confident window); `"mean"` averages the windows' distributions.
+
+    Scores are the model's softmax probabilities over all classes of an aspect (so a mentioned aspect's
+    `score` is P(sentiment), not renormalised over the sentiments). Models trained with the `seed` or
+    `mentioned_only` label scheme cannot say whether an aspect is mentioned: every aspect is returned, with
+    `mentioned=None` under `return_all_aspects`.
+
+    Raises:
+        ValueError: an input is empty, `None` or not a string (the message names its index), or an argument
+            has a value that is not allowed.
+
+    Example:
+
+    ```python
+    >>> from transformers import pipeline
+    >>> absa = pipeline("aspect-sentiment-analysis", model="path/to/exported", trust_remote_code=True)
+    >>> absa("Pin trâu, camera chụp đẹp nhưng giao hàng chậm.")
+    [{'aspect': 'Battery', 'sentiment': 'positive', 'score': ...}, ...]
+    ```
+    """
+
+    _load_tokenizer = True
+    _load_processor = False
+    _load_image_processor = False
+    _load_feature_extractor = False
+    _load_video_processor = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.tokenizer is None:
+            raise ValueError("`AspectSentimentPipeline` needs a tokenizer: pass `tokenizer=` or a model folder with one.")
+        self.model.eval()
+        self._warned_truncation = False
+
+    # ------------------------------------------------------------------ label scheme, read from the config
+    @property
+    def aspects(self) -> list[str]:
+        """The model's aspect names, in output order (from `model.config.aspects`)."""
+        return list(self.model.config.aspects)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The classes of every aspect, in logit order (from `model.config.label_scheme`)."""
+        return tuple(LABEL_SCHEMES[self.model.config.label_scheme])
+
+    @property
+    def can_detect(self) -> bool:
+        """Whether the model says if an aspect is mentioned (its label scheme has a "none" class)."""
+        return "none" in self.class_names
+
+    # ------------------------------------------------------------------ inputs
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """Label one text (returns a list of aspect dicts), a list of texts (a list of such lists), or a
+        generator / `KeyDataset` (an iterator of such lists). See the class docstring for the arguments."""
+        if isinstance(inputs, (list, tuple)):
+            inputs = [_check_text(item, index) for index, item in enumerate(inputs)]
+        elif isinstance(inputs, str) or inputs is None or isinstance(inputs, (bytes, int, float, dict)):
+            inputs = _check_text(inputs, 0)
+        elif isinstance(inputs, (types.GeneratorType, torch.utils.data.Dataset, Iterable)):
+            inputs = _checked_stream(inputs)
+        else:
+            _check_text(inputs, 0)
+        return super().__call__(inputs, *args, **kwargs)
+
+    def _sanitize_parameters(
+        self,
+        threshold: Any = _UNSET,
+        top_k: Any = _UNSET,
+        return_all_aspects: bool | None = None,
+        output_format: str | None = None,
+        long_text: str | None = None,
+        max_length: int | None = None,
+        stride: int | None = None,
+        chunk_aggregation: str | None = None,
+    ) -> tuple[dict, dict, dict]:
+        preprocess: dict[str, Any] = {}
+        postprocess: dict[str, Any] = {}
+        if long_text is not None:
+            if long_text not in LONG_TEXT_MODES:
+                raise ValueError(f"`long_text` got {long_text!r}; allowed: 'truncate' (default), 'chunk'.")
+            preprocess["long_text"] = long_text
+        if max_length is not None:
+            if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 3:
+                raise ValueError(f"`max_length` got {max_length!r}; allowed: an integer >= 3 (tokens per window).")
+            preprocess["max_length"] = max_length
+        if stride is not None:
+            if isinstance(stride, bool) or not isinstance(stride, int) or stride < 0:
+                raise ValueError(f"`stride` got {stride!r}; allowed: an integer >= 0 (tokens shared by windows).")
+            preprocess["stride"] = stride
+        if threshold is not _UNSET:
+            postprocess["threshold"] = self._check_threshold(threshold)
+        if top_k is not _UNSET:
+            if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+                raise ValueError(f"`top_k` got {top_k!r}; allowed: a positive integer, or None for all classes.")
+            postprocess["top_k"] = top_k
+        if return_all_aspects is not None:
+            postprocess["return_all_aspects"] = bool(return_all_aspects)
+        if output_format is not None:
+            if output_format not in OUTPUT_FORMATS:
+                raise ValueError(f"`output_format` got {output_format!r}; allowed: 'aspects' (default), 'flat'.")
+            postprocess["output_format"] = output_format
+        if chunk_aggregation is not None:
+            if chunk_aggregation not in CHUNK_AGGREGATIONS:
+                raise ValueError(f"`chunk_aggregation` got {chunk_aggregation!r}; allowed: 'max' (default), 'mean'.")
+            postprocess["chunk_aggregation"] = chunk_aggregation
+        return preprocess, {}, postprocess
+
+    def _check_threshold(self, threshold: Any) -> dict[str, float]:
+        """A number or a per-aspect dict -> one threshold per aspect name."""
+        if not self.can_detect:
+            raise ValueError(
+                f"`threshold` needs a model trained with label_scheme='absent_as_class'; this model uses "
+                f"{self.model.config.label_scheme!r}, which cannot say whether an aspect is mentioned (every aspect "
+                "is returned). Drop `threshold`."
+            )
+        allowed = "a number in [0, 1], or a dict {aspect: number in [0, 1]}"
+
+        def number(value: Any, name: str) -> float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"`threshold` got {value!r} for {name}; allowed: {allowed}.")
+            return float(value)
+
+        if isinstance(threshold, dict):
+            unknown = [name for name in threshold if name not in self.aspects]
+            if unknown:
+                raise ValueError(
+                    f"`threshold` names unknown aspects {unknown}; this model's aspects are {self.aspects}."
+                )
+            per_aspect = {name: 0.5 for name in self.aspects}
+            per_aspect.update({name: number(value, repr(name)) for name, value in threshold.items()})
+            return per_aspect
+        value = number(threshold, "every aspect")
+        return {name: value for name in self.aspects}
+
+    # ------------------------------------------------------------------ tokenization into windows
+    def _window_length(self, max_length: int | None) -> int:
+        if max_length is not None:
+            return max_length
+        limit = getattr(self.tokenizer, "model_max_length", None)
+        limit = limit if isinstance(limit, int) and 0 < limit < 1_000_000 else None
+        text_config = getattr(self.model.config, "text_config", None)
+        positions = getattr(text_config, "max_position_embeddings", None)
+        if isinstance(positions, int):
+            # RoBERTa-family encoders start positions after the padding index (ViSoBERT: 514 -> 512 tokens).
+            if "roberta" in str(getattr(text_config, "model_type", "")) or getattr(text_config, "model_type", "") == "camembert":
+                positions -= int(getattr(text_config, "pad_token_id", 1) or 0) + 1
+            limit = positions if limit is None else min(limit, positions)
+        return limit or 512
+
+    def _special_tokens(self, text: str) -> tuple[list[int], list[int], list[int]]:
+        """`text` -> (prefix, content ids, suffix): the tokenizer's single-sequence template around the text."""
+        full = self.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"]
+        ids = self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
+        for start in range(len(full) - len(ids) + 1):
+            if full[start : start + len(ids)] == ids:
+                return full[:start], ids, full[start + len(ids) :]
+        raise ValueError("The tokenizer puts special tokens inside the text; the pipeline cannot split it into windows.")
+
+    def preprocess(
+        self, text: str, long_text: str = "truncate", max_length: int | None = None, stride: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        window = self._window_length(max_length)
+        prefix, ids, suffix = self._special_tokens(text)
+        content = window - len(prefix) - len(suffix)
+        if content < 1:
+            raise ValueError(f"`max_length` got {window}; it leaves no room for text after the special tokens.")
+        overlap = 0
+        if long_text == "chunk":
+            overlap = content // 4 if stride is None else stride
+            if overlap >= content:
+                raise ValueError(
+                    f"`stride` got {overlap}; allowed: fewer than {content} tokens (the window minus special tokens)."
+                )
+        # Windows over the token ids (not the tokenizer's overflow support, which differs between versions):
+        # each holds `content` tokens, consecutive windows share `overlap`, the last one reaches the end.
+        starts = [0]
+        while starts[-1] + content < len(ids):
+            starts.append(starts[-1] + content - overlap)
+        if long_text == "truncate" and len(starts) > 1:
+            self._warn_truncation(len(ids) + len(prefix) + len(suffix), window)
+            starts = starts[:1]
+        for position, start in enumerate(starts):
+            input_ids = prefix + ids[start : start + content] + suffix
+            yield {
+                "input_ids": torch.tensor([input_ids], dtype=torch.long),  # [1, L]
+                "attention_mask": torch.ones(1, len(input_ids), dtype=torch.long),  # [1, L]
+                "is_last": position == len(starts) - 1,
+            }
+
+    def _warn_truncation(self, num_tokens: int, window: int) -> None:
+        level = logging.DEBUG if self._warned_truncation else logging.WARNING
+        logger.log(
+            level,
+            "A text of %d tokens is longer than the model's window of %d tokens and was truncated. "
+            "Pass long_text='chunk' to score overlapping windows and aggregate them per aspect.",
+            num_tokens,
+            window,
+        )
+        self._warned_truncation = True
+
+    # ------------------------------------------------------------------ model
+    def _forward(self, model_inputs: dict[str, Any]) -> dict[str, Any]:
+        is_last = model_inputs.pop("is_last")
+        outputs = self.model(input_ids=model_inputs["input_ids"], attention_mask=model_inputs["attention_mask"])
+        return {"logits": outputs.logits, "is_last": is_last}  # logits [B, A, C]
+
+    # ------------------------------------------------------------------ outputs
+    def _aggregate(self, probabilities: torch.Tensor, how: str) -> torch.Tensor:
+        """`[W, A, C]` window distributions -> `[A, C]`."""
+        if probabilities.shape[0] == 1:
+            return probabilities[0]
+        if how == "mean":
+            return probabilities.mean(dim=0)
+        if self.can_detect:
+            strength = -probabilities[..., self.class_names.index("none")]  # [W, A]: high = clearly mentioned
+        else:
+            strength = probabilities.max(dim=-1).values  # [W, A]
+        best = strength.argmax(dim=0)  # [A]
+        return probabilities[best, torch.arange(probabilities.shape[1])]  # [A, C]
+
+    def postprocess(
+        self,
+        model_outputs: list[dict[str, Any]],
+        threshold: dict[str, float] | None = None,
+        top_k: int | None = 1,
+        return_all_aspects: bool = False,
+        output_format: str = "aspects",
+        chunk_aggregation: str = "max",
+    ) -> list[dict[str, Any]]:
+        logits = torch.cat([output["logits"] for output in model_outputs], dim=0).float()  # [W, A, C]
+        distribution = self._aggregate(logits.softmax(dim=-1), chunk_aggregation).tolist()  # [A, C]
+        names = self.class_names
+        sentiment_ids = [i for i, name in enumerate(names) if name != "none"]
+        entries = []
+        for aspect, probs in zip(self.aspects, distribution, strict=True):
+            best = max(sentiment_ids, key=lambda i: probs[i])
+            if self.can_detect:
+                p_none = probs[names.index("none")]
+                mentioned: bool | None = p_none < (threshold or {}).get(aspect, 0.5)
+            else:
+                mentioned = None
+            if mentioned is False and not return_all_aspects:
+                continue
+            entry: dict[str, Any] = {"aspect": aspect}
+            if mentioned is False:
+                entry.update(sentiment="none", score=p_none)
+            else:
+                entry.update(sentiment=names[best], score=probs[best])
+            if return_all_aspects:
+                entry["mentioned"] = mentioned
+                entry["probabilities"] = dict(zip(names, probs, strict=True))
+            if top_k != 1:
+                ranked = sorted(range(len(names)), key=lambda i: -probs[i])[: top_k or len(names)]
+                entry["labels"] = [{"label": names[i], "score": probs[i]} for i in ranked]
+            entries.append(entry)
+        if output_format == "aspects":
+            return entries
+        flat = []
+        for entry in entries:
+            labels = entry.get("labels") or [{"label": entry["sentiment"], "score": entry["score"]}]
+            flat.extend({"label": f"{entry['aspect']}#{item['label']}", "score": item["score"]} for item in labels)
+        return sorted(flat, key=lambda item: -item["score"])
+
+
+def register_pipeline() -> None:
+    """Register [`AspectSentimentPipeline`] as the `"aspect-sentiment-analysis"` task in this process, so that
+    `pipeline("aspect-sentiment-analysis", model=model, tokenizer=tokenizer)` works on an in-memory model and
+    `pipeline_obj.save_pretrained(dir)` writes `custom_pipelines` into `config.json`. Idempotent.
+
+    Loading an exported model never needs it: its `config.json` names the pipeline file saved beside it.
+
+    Example:
+
+    ```python
+    >>> register_pipeline()
+    >>> absa = pipeline("aspect-sentiment-analysis", model=model, tokenizer=tokenizer)
+    ```
+    """
+    registered = PIPELINE_REGISTRY.supported_tasks.get(TASK)
+    if registered is not None and registered.get("impl") is AspectSentimentPipeline:
+        return
+    PIPELINE_REGISTRY.register_pipeline(
+        TASK,
+        pipeline_class=AspectSentimentPipeline,
+        pt_model=AutoModelForSequenceClassification,
+        type="text",
+    )
+
+
+__all__ = ["TASK", "AspectSentimentPipeline", "register_pipeline"]
