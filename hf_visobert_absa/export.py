@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from .errors import AbsaInputError
 from .export_verify import clean_process_report, max_abs_diff
 from .model_card import load_metrics, render_model_card
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -32,6 +33,9 @@ from .configuration_visobert_absa import ViSoBertAbsaConfig
 from .losses import compute_absa_loss
 
 logger = logging.getLogger(__name__)
+
+#: File endings of pickled weights, never loaded.
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 #: Keys of a fine-tuned encoder's config that describe that fine-tune, not the encoder.
 _FINETUNE_KEYS = ("architectures", "id2label", "label2id", "problem_type", "finetuning_task", "num_labels")
@@ -198,6 +202,38 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             attentions=getattr(encoded, "attentions", None),
         )
         return output if return_dict else output.to_tuple()
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any) -> ViSoBertAbsaModel:
+        """`PreTrainedModel.from_pretrained`, but weights load ONLY from safetensors.
+
+        Unpickling a `pytorch_model.bin` (or any `.bin`/`.pt`/`.pth`/`.ckpt`/`.pkl`) can run arbitrary code, so
+        it is refused with a message that names the files and shows how to convert a file you trust once.
+
+        Raises:
+            ValueError: `use_safetensors=False` was passed.
+            OSError: a local folder holds pickled weights and no safetensors file.
+        """
+        if kwargs.get("use_safetensors") is False:
+            raise ValueError(
+                "`use_safetensors=False` is not allowed: visobert_absa models load weights only from safetensors, "
+                "because unpickling a checkpoint can run arbitrary code."
+            )
+        kwargs["use_safetensors"] = True
+        folder = Path(str(pretrained_model_name_or_path))
+        if folder.is_dir():
+            subfolder = folder / kwargs.get("subfolder", "")
+            has_safetensors = any(subfolder.glob("*.safetensors"))
+            pickles = sorted(p.name for p in subfolder.iterdir() if p.suffix in _PICKLE_SUFFIXES)
+            if pickles and not has_safetensors:
+                raise OSError(
+                    f"{subfolder} holds only pickled weights ({', '.join(pickles)}) and no model.safetensors. "
+                    "visobert_absa models load weights only from safetensors: unpickling a file can run arbitrary "
+                    "code. If you trust the file, convert it once: python -c \"import torch; from safetensors.torch "
+                    f"import save_file; save_file(torch.load('{subfolder / pickles[0]}', weights_only=True), "
+                    f"'{subfolder / 'model.safetensors'}')\""
+                )
+        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     def save_pretrained(self, save_directory: str, *args: Any, **kwargs: Any) -> None:
         """`PreTrainedModel.save_pretrained`, with `auto_map` entries for AutoConfig, AutoModel and

@@ -99,8 +99,8 @@ def run_training(
         `dict` with `metrics` (split -> metrics), `output_dir`, `model_dir`, `train_seconds`, `report`.
     """
     from transformers import DataCollatorWithPadding
-    from transformers.trainer_utils import get_last_checkpoint
 
+    from .checkpointing import CrashSafeCheckpointCallback, last_complete_checkpoint
     from .data import load_absa_dataset, tokenize_dataset
     from .metrics import build_compute_metrics
     from .registration import register_auto_classes
@@ -161,10 +161,12 @@ def run_training(
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
         compute_metrics=build_compute_metrics(model.config),
+        callbacks=[CrashSafeCheckpointCallback()],
     )
     resume_from = None
     if training_args.resume:
-        resume_from = get_last_checkpoint(str(output_dir))
+        # only checkpoints whose save completed (a crash mid-save leaves one that is never picked)
+        resume_from = last_complete_checkpoint(str(output_dir))
         logger.info("Resuming from %s", resume_from or "scratch (no checkpoint found)")
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume_from)

@@ -26,6 +26,17 @@ def _isolated_hub(tmp_path_factory, monkeypatch):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models run faster (and deterministically) on one thread when the 2 cores are shared."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def text_config():
     return tiny_text_config()
