@@ -38,14 +38,17 @@ DATASETS = {
     "phone_reviews": {"dir": "phone_reviews", "aliases": {"Posititve": "positive"}},
     "uit_visfd": {"dir": "uit_visfd", "aliases": None},
 }
+# all-MiniLM-L6-v2 was trained as a MEAN-pooled sentence encoder (its first token carries no trained sentence
+# representation), so arms a-c pool by mean; arm d keeps the preset's pooler, as the original design did.
 ARMS: dict[str, dict[str, Any]] = {
-    "a_ce": {"focal_gamma": 0.0, "focal_weight": 1.0, "contrastive_weight": 0.0},
-    "b_focal": {"focal_gamma": 2.0, "focal_weight": 1.0, "contrastive_weight": 0.0},
+    "a_ce": {"focal_gamma": 0.0, "focal_weight": 1.0, "contrastive_weight": 0.0, "pooling": "mean"},
+    "b_focal": {"focal_gamma": 2.0, "focal_weight": 1.0, "contrastive_weight": 0.0, "pooling": "mean"},
     "c_focal_con": {
         "focal_gamma": 2.0,
         "focal_weight": 0.8,
         "contrastive_weight": 0.2,
         "contrastive_mode": "mulsupcon",
+        "pooling": "mean",
     },
     "d_seed": {"seed_preset": True},
     "e_tfidf": {},
