@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from clean_process import run_clean
 from tiny import tiny_model
 
 from hf_visobert_absa import register_auto_classes
+from hf_visobert_absa.export_verify import run_clean_python
 
 PACKAGE = Path(__file__).resolve().parents[1] / "hf_visobert_absa"
 HUB_FILES = ["configuration_visobert_absa.py", "modeling_visobert_absa.py", "losses.py", "pipeline_visobert_absa.py"]
@@ -98,7 +98,7 @@ def test_clean_process_loads_with_all_three_auto_classes(tmp_path, config_kwargs
 
     work = tmp_path / "elsewhere"
     work.mkdir()
-    result = run_clean(
+    result = run_clean_python(
         f"""
         import torch
         from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
@@ -114,10 +114,13 @@ def test_clean_process_loads_with_all_three_auto_classes(tmp_path, config_kwargs
             with torch.no_grad():
                 outputs.append(model(input_ids=inputs["ids"], attention_mask=inputs["mask"]).logits)
         torch.save(outputs, "out.pt")
+        assert not PACKAGE_IMPORTABLE
         print("loaded", type(model).__name__, config.label_scheme)
         """,
         work,
     )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PACKAGE_IMPORTABLE" not in result.stdout
     assert "loaded ViSoBertAbsaModel" in result.stdout
     for logits in torch.load(work / "out.pt"):
         assert (logits - expected).abs().max().item() == 0.0
