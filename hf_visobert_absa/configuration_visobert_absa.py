@@ -210,6 +210,8 @@ class ViSoBertAbsaConfig(PretrainedConfig):
                 _fail(name, value, "a finite number >= 0")
         if self.focal_weight == 0 and self.contrastive_weight == 0:
             _fail("focal_weight", 0, "a positive weight for at least one of focal_weight, contrastive_weight")
+        if self.base_model_name_or_path is not None and not isinstance(self.base_model_name_or_path, str):
+            _fail("base_model_name_or_path", self.base_model_name_or_path, "None or a Hub id / folder path (str)")
         if not isinstance(self.contrastive_across_devices, bool):
             _fail("contrastive_across_devices", self.contrastive_across_devices, "True or False")
         self._validate_alpha()

@@ -104,6 +104,16 @@ def resolve_data_files(data_files: str | Path | Mapping[str, str | Path]) -> tup
     return {split: files[split] for split in order}, ignored
 
 
+#: How messages name an aspect list passed as `aspects=` (see [`name_aspect_source`]).
+GIVEN_ASPECTS = "given via `aspects=`"
+
+
+def name_aspect_source(error: AbsaInputError, source: str) -> AbsaInputError:
+    """`error` with the aspect list's source, "given via `aspects=`", replaced by `source` (e.g. "those of the model
+    runs/x/model"), for callers that took the list from a model's config."""
+    return AbsaInputError(str(error).replace(f"({GIVEN_ASPECTS})", f"({source})"))
+
+
 def _mismatch(path: Path, found: list[str], expected: list[str], source: str) -> AbsaInputError:
     missing = [a for a in expected if a not in found]
     extra = [a for a in found if a not in expected]
@@ -127,7 +137,7 @@ def resolve_aspects(
     """The aspect list in use and where it came from; raises when a file does not fit it."""
     declared = [p for p in parsed.values() if p.declared_aspects is not None]
     if aspects is not None:
-        reference, source = list(aspects), "given via `aspects=`"
+        reference, source = list(aspects), GIVEN_ASPECTS
         if not reference or len(set(reference)) != len(reference):
             raise AbsaInputError(f"`aspects` must be a non-empty list of distinct names; got {reference}.")
     elif declared:
@@ -323,7 +333,8 @@ def tokenize_dataset(dataset_dict: Any, tokenizer: Any, max_length: int = 256, *
         text_column (`str`, *optional*, defaults to `"text"`): the column to tokenise.
 
     Returns:
-        The same type as `dataset_dict`, with the token columns added (all other columns kept).
+        The same type as `dataset_dict`, with the token columns added (all other columns kept). Texts longer than
+        `max_length` tokens keep their first `max_length` tokens; a warning says how many per split.
 
     Raises:
         `AbsaInputError`: `max_length` is not positive or exceeds `tokenizer.model_max_length`, or the text column
@@ -348,9 +359,43 @@ def tokenize_dataset(dataset_dict: Any, tokenizer: Any, max_length: int = 256, *
             raise AbsaInputError(f"No column {text_column!r} to tokenise; columns: {split_columns}.")
 
     def tokenize(batch: dict[str, list]) -> dict[str, list]:
-        return tokenizer(batch[text_column], truncation=True, max_length=max_length, padding=False)
+        encoded = tokenizer(batch[text_column], truncation=True, max_length=max_length, padding=False)
+        return {**encoded, _TRUNCATED: truncated_rows(encoded, max_length)}
 
-    return dataset_dict.map(tokenize, batched=True, desc="Tokenizing")
+    tokenized = dataset_dict.map(tokenize, batched=True, desc="Tokenizing")
+    limit = tokenizer.model_max_length
+    room = f" (the tokenizer allows {limit})" if max_length < limit < 1_000_000 else ""
+    for split, part in tokenized.items() if isinstance(tokenized, dict) else [("dataset", tokenized)]:
+        cut = int(sum(part[_TRUNCATED]))
+        if cut:
+            logger.warning(
+                "%s: %d of %d texts are longer than max_length=%d tokens and were truncated: the model sees only "
+                "their first %d tokens.%s",
+                split, cut, part.num_rows, max_length, max_length, f" Raise `max_length`{room} to keep more." if room else "",
+            )  # fmt: skip
+    return tokenized.remove_columns(_TRUNCATED)
 
 
-__all__ = ["DATA_SUFFIXES", "SPLIT_WORDS", "load_absa_dataset", "resolve_data_files", "split_of", "tokenize_dataset"]
+_TRUNCATED = "__truncated__"
+
+
+def truncated_rows(encoded: Any, max_length: int) -> list[bool]:
+    """Per text of a tokenizer output made with `truncation=True`, whether tokens were cut off. Fast tokenizers
+    keep the cut tokens (`encoding.overflowing`), which is exact; for others, reaching `max_length` counts."""
+    encodings = getattr(encoded, "encodings", None)
+    if encodings:
+        return [bool(encoding.overflowing) for encoding in encodings]
+    return [len(ids) >= max_length for ids in encoded["input_ids"]]
+
+
+__all__ = [
+    "DATA_SUFFIXES",
+    "GIVEN_ASPECTS",
+    "SPLIT_WORDS",
+    "load_absa_dataset",
+    "name_aspect_source",
+    "resolve_data_files",
+    "split_of",
+    "tokenize_dataset",
+    "truncated_rows",
+]

@@ -6,6 +6,7 @@ counted, blank lines are not rows), followed by the 1-based line of the file whe
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass
@@ -42,12 +43,41 @@ def decode_utf8(path: Path) -> str:
         return data[skip:].decode("utf-8")
     except UnicodeDecodeError as exc:
         start, end = exc.start + skip, exc.end + skip  # offsets in the file, BOM included
-        line = data.count(b"\n", 0, start) + 1
-        raise AbsaInputError(
-            f"{path} is not valid UTF-8: byte(s) {data[start:end].hex(' ')} at byte offset {start} (line {line} of "
-            "the file). "
-            "Save the file as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet, or `iconv -f <encoding> -t utf-8`)."
-        ) from None
+        raise _not_utf8(path, data[start:end], start, data.count(b"\n", 0, start) + 1) from None
+
+
+def _not_utf8(path: Path, bad: bytes, offset: int, line: int) -> AbsaInputError:
+    return AbsaInputError(
+        f"{path} is not valid UTF-8: byte(s) {bad.hex(' ')} at byte offset {offset} (line {line} of the file). "
+        "Save the file as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet, or `iconv -f <encoding> -t utf-8`)."
+    )
+
+
+def check_utf8_file(path: Path, block_size: int = 1 << 20) -> None:
+    """Check a file of any size block by block, as [`decode_utf8`] does without reading it whole: raise
+    `AbsaInputError` when it is empty (only whitespace and a byte-order mark) or not valid UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    content = False
+    with open(path, "rb") as handle:
+        offset = 3 if handle.read(3) == b"\xef\xbb\xbf" else 0  # bytes before the current block
+        handle.seek(offset)
+        newlines = 0  # newlines before the current block
+        while True:
+            block = handle.read(block_size)
+            pending = decoder.getstate()[0]  # the start of a character cut by the previous block
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                data = pending + block
+                line = newlines + data.count(b"\n", 0, exc.start) + 1
+                raise _not_utf8(path, data[exc.start : exc.end], offset - len(pending) + exc.start, line) from None
+            if not block:
+                break
+            content = content or bool(block.strip(b" \t\r\n"))
+            offset += len(block)
+            newlines += block.count(b"\n")
+    if not content:
+        raise AbsaInputError(f"{path} is empty: no header and no rows. Expected a CSV with a header line or JSON lines.")
 
 
 def read_csv_table(path: Path) -> CsvTable:
@@ -76,12 +106,23 @@ def read_csv_table(path: Path) -> CsvTable:
             rows.append(record)
             lines.append(start)
     except csv.Error as exc:
-        raise AbsaInputError(f"{path} is not a readable CSV near line {reader.line_num}: {exc}.") from None
+        raise csv_error(path, reader.line_num, exc) from None
     if columns is None:
         raise AbsaInputError(f"{path} is empty: no header and no rows.")
     if not rows:
         raise AbsaInputError(f"{path} has a header ({', '.join(columns)}) but no data rows.")
     return CsvTable(path, columns, rows, lines, blank)
+
+
+def csv_error(path: Path, line: int, exc: csv.Error) -> AbsaInputError:
+    """The message for a `csv.Error`; a field over the size limit almost always means an unclosed quote."""
+    hint = ""
+    if "field larger than field limit" in str(exc):
+        hint = (
+            " A text field that long usually means a quote (\") that is opened and never closed, so the rest of the "
+            "file is read as one field; check the quotes before that line."
+        )
+    return AbsaInputError(f"{path} is not a readable CSV near line {line}: {exc}.{hint}")
 
 
 def _check_header(path: Path, columns: list[str]) -> None:
@@ -96,4 +137,4 @@ def _check_header(path: Path, columns: list[str]) -> None:
         raise AbsaInputError(f"{path}: the header repeats column name(s) {repeated}; every column needs its own name.")
 
 
-__all__ = ["ROW_NOTE", "CsvTable", "decode_utf8", "read_csv_table", "where"]
+__all__ = ["ROW_NOTE", "CsvTable", "check_utf8_file", "csv_error", "decode_utf8", "read_csv_table", "where"]

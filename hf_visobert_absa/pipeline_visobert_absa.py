@@ -150,6 +150,8 @@ class AspectSentimentPipeline(ChunkPipeline):
         """Label one text (returns a list of aspect dicts), a list of texts (a list of such lists), or a
         generator / `KeyDataset` (an iterator of such lists). See the class docstring for the arguments."""
         if isinstance(inputs, (list, tuple)):
+            if not inputs:
+                return []
             inputs = [_check_text(item, index) for index, item in enumerate(inputs)]
         elif isinstance(inputs, str) or inputs is None or isinstance(inputs, (bytes, int, float, dict)):
             inputs = _check_text(inputs, 0)

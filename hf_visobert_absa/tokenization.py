@@ -168,7 +168,7 @@ def load_tokenizer(name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
         kwargs.pop("trust_remote_code", None)
         tokenizer = PreTrainedTokenizerFast.from_pretrained(name, **kwargs)
         _set_model_max_length(tokenizer, name, kwargs)
-        return tokenizer
+        return _compose_unicode_first(tokenizer)
     kwargs.setdefault("trust_remote_code", False)
     tokenizer, auto_error = None, None
     try:
@@ -197,6 +197,27 @@ def load_tokenizer(name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
         kwargs.pop("trust_remote_code")
         tokenizer = PreTrainedTokenizerFast.from_pretrained(name, **kwargs)
     _set_model_max_length(tokenizer, name, kwargs)
+    return _compose_unicode_first(tokenizer)
+
+
+def _compose_unicode_first(tokenizer: Any) -> Any:
+    """Put Unicode NFC composition in front of a fast tokenizer's normaliser.
+
+    Vietnamese text often arrives decomposed (NFD: a base letter plus combining tone marks); ViSoBERT's
+    normaliser does not compose it, so 'tốt' typed decomposed became '▁tôt' (tone lost). Both shared data sets
+    hold such comments. With NFC first, decomposed and composed text give the same tokens; the change is part
+    of `tokenizer.json`, so saved and exported tokenizers keep it.
+    """
+    from tokenizers import normalizers
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return tokenizer
+    current = backend.normalizer
+    if current is None:
+        backend.normalizer = normalizers.NFC()
+    elif "NFC" not in repr(current).split("(")[0] and not repr(current).startswith("Sequence(normalizers=[NFC"):
+        backend.normalizer = normalizers.Sequence([normalizers.NFC(), current])
     return tokenizer
 
 

@@ -101,7 +101,8 @@ def run_training(
     from transformers import DataCollatorWithPadding
 
     from .checkpointing import CrashSafeCheckpointCallback, last_complete_checkpoint
-    from .data import load_absa_dataset, tokenize_dataset
+    from .data import load_absa_dataset, name_aspect_source, tokenize_dataset
+    from .inference import load_model_config
     from .metrics import build_compute_metrics
     from .registration import register_auto_classes
     from .tokenization import load_tokenizer
@@ -113,20 +114,29 @@ def run_training(
     output_dir = Path(training_args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
 
+    if model_args.model_name_or_path:
+        # a clear error for anything that is not a saved visobert_absa model (an encoder, a broken folder, ...)
+        load_model_config(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
     label_scheme = resolve_label_scheme(model_args)
     aspects = data_args.aspect_list()
-    if model_args.model_name_or_path and aspects is None:
+    aspects_from_model = bool(model_args.model_name_or_path) and aspects is None
+    if aspects_from_model:
         aspects = list(ViSoBertAbsaConfig.from_pretrained(model_args.model_name_or_path).aspects)
-    datasets, report = load_absa_dataset(
-        data_args.data_files(),
-        format=data_args.format,
-        aspects=aspects,
-        label_scheme=label_scheme,
-        text_column=data_args.text_column,
-        label_aliases=data_args.alias_map(),
-        others_policy=data_args.others_policy,
-        drop_problems=data_args.drop_problems,
-    )
+    try:
+        datasets, report = load_absa_dataset(
+            data_args.data_files(),
+            format=data_args.format,
+            aspects=aspects,
+            label_scheme=label_scheme,
+            text_column=data_args.text_column,
+            label_aliases=data_args.alias_map(),
+            others_policy=data_args.others_policy,
+            drop_problems=data_args.drop_problems,
+        )
+    except AbsaInputError as error:
+        if aspects_from_model:
+            raise name_aspect_source(error, f"those of the model {model_args.model_name_or_path}") from None
+        raise
     report.to_json(output_dir / "dataset_report.json")
     logger.info("Dataset report:\n%s", report.format())
     if "train" not in datasets:

@@ -38,21 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_trained(model_dir: str):
     """The model (eval mode) and tokenizer of a trained folder, with a clear error when it is not one."""
-    from transformers import PretrainedConfig
-
+    from ..inference import load_model_config
     from ..modeling_visobert_absa import ViSoBertAbsaModel
     from ..registration import register_auto_classes
     from ..tokenization import load_tokenizer
 
     path = Path(model_dir)
-    if not (path / "config.json").is_file():
-        raise AbsaInputError(f"`--model` {model_dir} is not a model folder: it has no config.json.")
-    config_dict, _ = PretrainedConfig.get_config_dict(str(path))
-    if config_dict.get("model_type") != "visobert_absa":
-        raise AbsaInputError(
-            f"`--model` {model_dir} holds a {config_dict.get('model_type')!r} model, not a visobert_absa model. "
-            "Pass the `model/` folder of a `hf-visobert-absa train` run or an exported model."
-        )
+    load_model_config(path, "--model")  # a clear error for anything that is not a saved visobert_absa model
     register_auto_classes()
     model = ViSoBertAbsaModel.from_pretrained(str(path))
     model.eval()
@@ -62,7 +54,7 @@ def load_trained(model_dir: str):
 def main(argv: list[str]) -> int:
     import numpy as np
 
-    from ..data import load_absa_dataset
+    from ..data import load_absa_dataset, name_aspect_source
     from ..inference import predict_probabilities
     from ..label_schemes import predictions_from_probabilities
     from ..metrics import compute_absa_metrics
@@ -72,15 +64,18 @@ def main(argv: list[str]) -> int:
     aliases = json.loads(args.label_aliases) if args.label_aliases else None
     model, tokenizer = load_trained(args.model)
     config = model.config
-    datasets, report = load_absa_dataset(
-        {"test": args.file},
-        format=args.format,
-        aspects=list(config.aspects),
-        label_scheme=config.label_scheme,
-        text_column=args.text_column,
-        label_aliases=aliases,
-        others_policy=args.others_policy,
-    )
+    try:
+        datasets, report = load_absa_dataset(
+            {"test": args.file},
+            format=args.format,
+            aspects=list(config.aspects),
+            label_scheme=config.label_scheme,
+            text_column=args.text_column,
+            label_aliases=aliases,
+            others_policy=args.others_policy,
+        )
+    except AbsaInputError as error:
+        raise name_aspect_source(error, f"those of the model {args.model}") from None
     split = datasets["test"]
     probabilities = predict_probabilities(model, tokenizer, list(split["text"]), args.batch_size, args.max_length)
     predictions = predictions_from_probabilities(probabilities, config.label_scheme, args.threshold)

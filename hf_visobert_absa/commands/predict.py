@@ -1,7 +1,10 @@
 """`hf-visobert-absa predict`: label a file (CSV or JSONL) or stdin lines with a trained model, in batches.
 
 Every input row is written exactly once, in input order, with the predictions added. A row whose text is
-empty is written with empty predictions and `status` "skipped: empty text", and counted at the end.
+empty (or JSON `null`) is written with empty predictions and `status` "skipped: empty text"; a JSONL row whose text
+is not a string (a number, a list, ...) gets "skipped: text is not a string"; both are counted at the end. An input
+file is checked before anything is written (UTF-8, not empty, CSV fields and data rows), so a bad file leaves no
+half-written output.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..data_csv import check_utf8_file, csv_error, where
 from ..errors import AbsaInputError
 
 logger = logging.getLogger(__name__)
@@ -47,17 +51,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_input_file(path: Path, text_column: str | None) -> None:
+    """Read an input file once before predicting: UTF-8, not empty, and for a CSV a text column, equal field
+    counts and at least one data row. Raises `AbsaInputError` naming the file, row, line and what to fix."""
+    check_utf8_file(path)  # also refuses an empty file
+    if path.suffix.lower() != ".csv":
+        return
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        fields: list[str] | None = None
+        rows, end = 0, 0
+        try:
+            for record in reader:
+                start, end = end + 1, reader.line_num
+                if not record:
+                    continue
+                if fields is None:
+                    fields = record
+                    _text_column(path, fields, text_column)
+                    continue
+                rows += 1
+                if len(record) != len(fields):
+                    raise AbsaInputError(
+                        f"{where(path, rows, start)} has {len(record)} fields but the header has {len(fields)}. "
+                        "Quote text fields that contain commas or newlines (\"...\") and check the header."
+                    )
+        except csv.Error as exc:
+            raise csv_error(path, reader.line_num, exc) from None
+    if not rows:
+        raise AbsaInputError(f"{path} has a header ({', '.join(fields or [])}) but no data rows.")
+
+
+def _text_column(path: Path, fields: list[str], text_column: str | None) -> str:
+    column = text_column or next((c for c in fields if c.strip().lower() in TEXT_COLUMNS), None)
+    if column not in fields:
+        wanted = repr(text_column) if text_column else f"(none of {list(TEXT_COLUMNS)})"
+        raise AbsaInputError(f"{path}: no text column {wanted}; columns are {fields}. Pass `--text_column NAME`.")
+    return column
+
+
 def _csv_rows(path: Path, text_column: str | None) -> tuple[list[str], str, Iterator[dict]]:
     handle = open(path, encoding="utf-8-sig", newline="")
     reader = csv.DictReader(handle)
     fields = list(reader.fieldnames or [])
-    if not fields:
-        raise AbsaInputError(f"{path}: the file is empty; expected a header row with a text column.")
-    column = text_column or next((c for c in fields if c.strip().lower() in TEXT_COLUMNS), None)
-    if column not in fields:
-        raise AbsaInputError(
-            f"{path}: no text column {text_column or ''}; columns are {fields}. Pass `--text_column NAME`."
-        )
+    column = _text_column(path, fields, text_column)
 
     def rows() -> Iterator[dict]:
         with handle:
@@ -105,12 +142,14 @@ def main(argv: list[str]) -> int:
                 }
         return results
 
-    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8", newline="")
-    written = skipped = 0
-    try:
-        source = Path(args.input) if args.input != "-" else None
-        if source is not None and not source.is_file():
+    source = Path(args.input) if args.input != "-" else None
+    if source is not None:
+        if not source.is_file():
             raise AbsaInputError(f"`--input` {args.input} does not exist.")
+        check_input_file(source, args.text_column)
+    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8", newline="")
+    written = skipped = not_text = 0
+    try:
         if source is not None and source.suffix.lower() == ".csv":
             fields, column, rows = _csv_rows(source, args.text_column)
             extra = [f"pred_{a}" for a in aspects] + ["status"]
@@ -128,12 +167,12 @@ def main(argv: list[str]) -> int:
                 out.flush()
         else:
             if source is None:
-                lines = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict")
+                lines = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="strict")
                 items = ((n, {"text": line.rstrip("\n")}) for n, line in enumerate(lines, start=1))
                 key = "text"
             else:
                 key = args.text_column or "text"
-                items = _jsonl_rows(open(source, encoding="utf-8"), str(source), key)
+                items = _jsonl_rows(open(source, encoding="utf-8-sig"), str(source), key)
             for chunk in chunked(items, args.chunk_size):
                 texts = []
                 for number, row in chunk:
@@ -143,16 +182,26 @@ def main(argv: list[str]) -> int:
                         )
                     texts.append(row.get(key) if isinstance(row.get(key), str) else "")
                 for (_, row), predicted, text in zip(chunk, label(texts), texts, strict=True):
-                    empty = not text.strip()
+                    wrong_type = row.get(key) is not None and not isinstance(row.get(key), str)
+                    empty = not wrong_type and not text.strip()
                     skipped += empty
+                    not_text += wrong_type
                     row["predictions"] = predicted
-                    row["status"] = "skipped: empty text" if empty else "ok"
+                    row["status"] = (
+                        "skipped: text is not a string" if wrong_type else "skipped: empty text" if empty else "ok"
+                    )
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")
                     written += 1
                 out.flush()
+    except UnicodeDecodeError as error:  # only stdin can get here: input files are checked first
+        raise AbsaInputError(
+            f"stdin is not valid UTF-8: byte(s) {error.object[error.start : error.end].hex(' ')} ({error.reason}); "
+            f"{written} row(s) had been written before it. Pipe UTF-8 text (e.g. `iconv -f <encoding> -t utf-8`)."
+        ) from None
     finally:
         if out is not sys.stdout:
             out.close()
+    also = f", {not_text} skipped (text is not a string)" if not_text else ""
     print(f"{written} rows written{f' to {args.output}' if args.output != '-' else ''}; "
-          f"{skipped} skipped (empty text)", file=sys.stderr)
+          f"{skipped} skipped (empty text){also}", file=sys.stderr)
     return 0
