@@ -79,12 +79,18 @@ with open(ARGS["report"], "w", encoding="utf-8") as handle:
 
 
 def site_package_paths() -> list[str]:
-    """The interpreter's site-packages folders, minus any inside the project checkout."""
+    """The interpreter's site-packages folders (torch, transformers, ...), added as plain paths.
+
+    A virtual environment inside the project checkout (`.venv/`, as `scripts/setup.sh` makes) is kept: its
+    site-packages holds no copy of the package with an editable install, only a `.pth` hook that `-S` never
+    runs, and the meta-path blocker refuses the package whatever is on the path. The checkout root itself is
+    never added.
+    """
     paths = list(site.getsitepackages())
     user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
     if isinstance(user_site, str):
         paths.append(user_site)
-    return [p for p in paths if os.path.isdir(p) and not p.startswith(_PACKAGE_ROOT + os.sep)]
+    return [p for p in paths if os.path.isdir(p) and os.path.realpath(p) != os.path.realpath(_PACKAGE_ROOT)]
 
 
 def clean_environment(home: Path) -> dict[str, str]:
