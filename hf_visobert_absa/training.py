@@ -63,6 +63,15 @@ def build_model(model_args: ModelArguments, aspects: list[str], train_labels: np
     from .modeling_visobert_absa import ViSoBertAbsaModel
 
     if model_args.model_name_or_path:
+        ignored = sorted(model_args.config_overrides()) + (["seed_preset"] if model_args.seed_preset else [])
+        if model_args.focal_alpha == "balanced":
+            ignored.append("focal_alpha")
+        if ignored:
+            raise AbsaInputError(
+                f"`--model_name_or_path` continues a trained model whose config fixes the architecture and loss; "
+                f"these flags would be ignored: {', '.join('--' + name for name in ignored)}. Drop them, or start "
+                "from an encoder with `--encoder` to change them."
+            )
         model = ViSoBertAbsaModel.from_pretrained(model_args.model_name_or_path)
         if list(model.config.aspects) != list(aspects):
             raise AbsaInputError(

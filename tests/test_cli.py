@@ -143,6 +143,15 @@ def test_exit_codes_and_messages(trained, encoder_dir, tmp_path, capsys):
     assert "not a visobert_absa model" in capsys.readouterr().err
     assert main(["predict", "--model", str(trained / "model"), "--input", str(tmp_path / "missing.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    tsv = tmp_path / "reviews.tsv"
+    tsv.write_text("text\tid\npin trâu\t1\n", encoding="utf-8")
+    assert main(["predict", "--model", str(trained / "model"), "--input", str(tsv)]) == 2
+    assert "unsupported file type '.tsv'; allowed: .csv" in capsys.readouterr().err
+    # continuing a trained model with flags that its config fixes is refused, not silently ignored
+    data = _write_jsonl(tmp_path / "t.jsonl", [{"text": t, "aspects": a} for t, a in REVIEWS])
+    assert main(["train", "--model_name_or_path", str(trained / "model"), "--train_file", str(data),
+                 "--label_scheme", "seed", "--pooling", "mean", "--output_dir", str(tmp_path / "y")]) == 2
+    assert "these flags would be ignored: --label_scheme, --pooling" in capsys.readouterr().err
 
 
 def test_yaml_config_and_flag_override(encoder_dir, tmp_path):

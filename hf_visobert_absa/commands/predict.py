@@ -146,6 +146,12 @@ def main(argv: list[str]) -> int:
     if source is not None:
         if not source.is_file():
             raise AbsaInputError(f"`--input` {args.input} does not exist.")
+        if source.suffix.lower() not in (".csv", ".jsonl", ".json"):
+            raise AbsaInputError(
+                f"`--input` {args.input}: unsupported file type {source.suffix or '(none)'!r}; allowed: .csv (a header "
+                "row with a text column) or .jsonl (one JSON object per line). For one review per line, pipe the "
+                "file to stdin: `hf-visobert-absa predict --model MODEL < reviews.txt`."
+            )
         check_input_file(source, args.text_column)
     out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8", newline="")
     written = skipped = not_text = 0
