@@ -156,8 +156,7 @@ def train_sample_tokenizer(texts: Sequence[str], vocab_size: int = 2000, model_m
     ['<s>', '▁pin', '▁trâu', '</s>']
     ```
     """
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
     backend = Tokenizer(models.BPE(unk_token="<unk>"))
     backend.normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Lowercase()])
@@ -165,6 +164,15 @@ def train_sample_tokenizer(texts: Sequence[str], vocab_size: int = 2000, model_m
     backend.decoder = decoders.Metaspace()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS), show_progress=False)
     backend.train_from_iterator(list(texts), trainer=trainer)
+    return wrap_xlmr_tokenizer(backend, model_max_length)
+
+
+def wrap_xlmr_tokenizer(backend: Any, model_max_length: int = 128) -> Any:
+    """A `tokenizers.Tokenizer` whose vocabulary starts with <s>, <pad>, </s>, <unk>, <mask> (ids 0-4) -> a
+    `PreTrainedTokenizerFast` with XLM-R's special tokens and its `<s> X </s>` template."""
+    from tokenizers import processors
+    from transformers import PreTrainedTokenizerFast
+
     backend.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
     )

@@ -45,10 +45,9 @@ def balanced_focal_alpha(labels: np.ndarray, num_classes: int) -> list[list[floa
     return alpha
 
 
-def resolve_label_scheme(model_args: ModelArguments) -> str:
-    if model_args.model_name_or_path:
-        config = ViSoBertAbsaConfig.from_pretrained(model_args.model_name_or_path)
-        return config.label_scheme
+def resolve_label_scheme(model_args: ModelArguments, checkpoint_config: ViSoBertAbsaConfig | None = None) -> str:
+    if checkpoint_config is not None:
+        return checkpoint_config.label_scheme
     if model_args.label_scheme:
         if model_args.label_scheme not in LABEL_SCHEMES:
             raise AbsaInputError(
@@ -63,15 +62,6 @@ def build_model(model_args: ModelArguments, aspects: list[str], train_labels: np
     from .modeling_visobert_absa import ViSoBertAbsaModel
 
     if model_args.model_name_or_path:
-        ignored = sorted(model_args.config_overrides()) + (["seed_preset"] if model_args.seed_preset else [])
-        if model_args.focal_alpha == "balanced":
-            ignored.append("focal_alpha")
-        if ignored:
-            raise AbsaInputError(
-                f"`--model_name_or_path` continues a trained model whose config fixes the architecture and loss; "
-                f"these flags would be ignored: {', '.join('--' + name for name in ignored)}. Drop them, or start "
-                "from an encoder with `--encoder` to change them."
-            )
         model = ViSoBertAbsaModel.from_pretrained(model_args.model_name_or_path)
         if list(model.config.aspects) != list(aspects):
             raise AbsaInputError(
@@ -99,6 +89,19 @@ def build_model(model_args: ModelArguments, aspects: list[str], train_labels: np
         ) from None
 
 
+def _refuse_ignored_flags(model_args: ModelArguments) -> None:
+    """Continuing a trained model: its config fixes the architecture and loss, so such flags are an error."""
+    ignored = sorted(model_args.config_overrides()) + (["seed_preset"] if model_args.seed_preset else [])
+    if model_args.focal_alpha == "balanced":
+        ignored.append("focal_alpha")
+    if ignored:
+        raise AbsaInputError(
+            f"`--model_name_or_path` continues a trained model whose config fixes the architecture and loss; "
+            f"these flags would be ignored: {', '.join('--' + name for name in ignored)}. Drop them, or start "
+            "from an encoder with `--encoder` to change them."
+        )
+
+
 def run_training(
     model_args: ModelArguments, data_args: DataArguments, training_args: AbsaTrainingArguments
 ) -> dict[str, Any]:
@@ -123,14 +126,16 @@ def run_training(
     output_dir = Path(training_args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
 
+    checkpoint_config = None
     if model_args.model_name_or_path:
-        # a clear error for anything that is not a saved visobert_absa model (an encoder, a broken folder, ...)
-        load_model_config(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
-    label_scheme = resolve_label_scheme(model_args)
+        # one read of the checkpoint's config: a clear error for anything that is not a saved visobert_absa model
+        checkpoint_config = load_model_config(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
+        _refuse_ignored_flags(model_args)
+    label_scheme = resolve_label_scheme(model_args, checkpoint_config)
     aspects = data_args.aspect_list()
-    aspects_from_model = bool(model_args.model_name_or_path) and aspects is None
+    aspects_from_model = checkpoint_config is not None and aspects is None
     if aspects_from_model:
-        aspects = list(ViSoBertAbsaConfig.from_pretrained(model_args.model_name_or_path).aspects)
+        aspects = list(checkpoint_config.aspects)
     try:
         datasets, report = load_absa_dataset(
             data_args.data_files(),

@@ -39,8 +39,9 @@ def tiny_text_config(model_type: str = "xlm-roberta", vocab_size: int = 128, **o
 
 def tiny_tokenizer(model_max_length: int = 128):
     """A word-level fast tokenizer over a small Vietnamese vocabulary, with XLM-R special tokens and template."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    from hf_visobert_absa.demo import wrap_xlmr_tokenizer
 
     vocab = {tok: i for i, tok in enumerate(SPECIAL_TOKENS)}
     for word in WORDS:
@@ -48,20 +49,7 @@ def tiny_tokenizer(model_max_length: int = 128):
     backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     backend.normalizer = normalizers.Lowercase()
     backend.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()])
-    backend.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        bos_token="<s>",
-        eos_token="</s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-        cls_token="<s>",
-        sep_token="</s>",
-        mask_token="<mask>",
-        model_max_length=model_max_length,
-    )
+    return wrap_xlmr_tokenizer(backend, model_max_length)
 
 
 def tiny_model(seed: int = 0, text_config: dict[str, Any] | None = None, **config_kwargs: Any):
