@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from hf_visobert_absa.publish import main
+from hf_visobert_absa.publishing.push import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -21,8 +21,8 @@ KEYS = ("detection_micro_f1", "sentiment_accuracy", "joint_micro_f1", "seed_styl
 
 
 def main() -> int:
-    from hf_visobert_absa.data import load_absa_dataset
-    from hf_visobert_absa.metrics import compute_absa_metrics
+    from hf_visobert_absa.data.loading import load_absa_dataset
+    from hf_visobert_absa.evaluation.metrics import compute_absa_metrics
 
     if not DATA.is_dir():
         print(f"skipped: needs {DATA} (../shared beside the project)")

@@ -7,9 +7,9 @@ they give the same value and gradients as the library's losses before timing the
 
 Run (from the repository root):
 
-    python benchmarks/losses_vs_loops.py                 # ViSoBERT-size settings, B in {16, 32, 64, 128}
-    python benchmarks/losses_vs_loops.py --quick         # seconds
-    hf-visobert-absa bench --only losses                 # the same, through the CLI
+    python -m benchmarks.losses_vs_loops                 # ViSoBERT-size settings, B in {16, 32, 64, 128}
+    python -m benchmarks.losses_vs_loops --quick         # seconds
+    python -m benchmarks.bench --only losses                 # the same, through the CLI
 
 Writes `benchmarks/results/losses_vs_loops.json` and `.png` (override with `--out`).
 """
@@ -91,7 +91,7 @@ def naive_absa_loss(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from hf_visobert_absa.commands.bench import main as bench_main
+    from benchmarks.bench.cli import run as bench_main
 
     return bench_main(["--only", "losses", *(sys.argv[1:] if argv is None else argv)])
 

@@ -7,7 +7,7 @@ Arms (same encoder, same budget):
   d_seed      the original design's preset (absent = neutral, pooler pooling, seed contrastive)
   e_tfidf     TF-IDF + logistic regression per aspect (scikit-learn), the "no transformer" reference
 
-Every transformer arm trains through `hf_visobert_absa.training.run_training` (the code path of
+Every transformer arm trains through `hf_visobert_absa.training.run.run_training` (the code path of
 `hf-visobert-absa train`), selects its best epoch on validation/dev and scores the test split once.
 Each finished run leaves `result.json`; a rerun skips finished runs (resumable), and checkpoints and weights
 are deleted after scoring (only small JSON files stay).
@@ -74,8 +74,8 @@ def minilm_path() -> str:
 
 
 def run_transformer(arm: str, dataset: str, seed: int, run_dir: Path, budget: dict[str, Any]) -> dict[str, Any]:
-    from hf_visobert_absa.arguments import AbsaTrainingArguments, DataArguments, ModelArguments
-    from hf_visobert_absa.training import run_training
+    from hf_visobert_absa.training.arguments import AbsaTrainingArguments, DataArguments, ModelArguments
+    from hf_visobert_absa.training.run import run_training
 
     settings = dict(ARMS[arm])
     seed_preset = settings.pop("seed_preset", False)
@@ -123,10 +123,10 @@ def representation_probe(model_dir: Path, data_args, run_dir: Path, k: int = 10)
     """k-NN (aspect, sentiment) retrieval with the projection embeddings: each test review takes, per aspect, the
     majority canonical label of its k nearest training reviews (cosine); scored with the same metrics. Also
     a 2-D PCA plot of the test embeddings coloured by the review's label set."""
-    from hf_visobert_absa.commands.evaluate import load_trained
-    from hf_visobert_absa.data import load_absa_dataset
-    from hf_visobert_absa.inference import score_texts
-    from hf_visobert_absa.metrics import compute_absa_metrics
+    from hf_visobert_absa.cli.evaluate import load_trained
+    from hf_visobert_absa.data.loading import load_absa_dataset
+    from hf_visobert_absa.evaluation.inference import score_texts
+    from hf_visobert_absa.evaluation.metrics import compute_absa_metrics
 
     model, tokenizer = load_trained(str(model_dir))
     datasets, _ = load_absa_dataset(
@@ -184,8 +184,8 @@ def run_tfidf(dataset: str, run_dir: Path, budget: dict[str, Any]) -> dict[str, 
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from hf_visobert_absa.data import load_absa_dataset
-    from hf_visobert_absa.metrics import compute_absa_metrics
+    from hf_visobert_absa.data.loading import load_absa_dataset
+    from hf_visobert_absa.evaluation.metrics import compute_absa_metrics
 
     info = DATASETS[dataset]
     started = time.perf_counter()

@@ -10,24 +10,24 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .configuration_visobert_absa import DEFAULT_ASPECTS, LABEL_SCHEMES, ViSoBertAbsaConfig
-from .losses import FocalLoss, MultiLabelSupConLoss, compute_absa_loss, focal_loss, multilabel_supcon_loss
-from .modeling_visobert_absa import AspectSentimentOutput, ViSoBertAbsaModel
+from .hub.configuration_visobert_absa import DEFAULT_ASPECTS, LABEL_SCHEMES, ViSoBertAbsaConfig
+from .hub.losses import FocalLoss, MultiLabelSupConLoss, compute_absa_loss, focal_loss, multilabel_supcon_loss
+from .hub.modeling_visobert_absa import AspectSentimentOutput, ViSoBertAbsaModel
 from .registration import register_auto_classes
 
 __version__ = "0.1.0"
 
 # Heavier or optional parts load on first use.
 _LAZY = {
-    "FocalContrastiveTrainer": "trainer",
-    "AspectSentimentPipeline": "pipeline_visobert_absa",
-    "register_pipeline": "pipeline_visobert_absa",
-    "export_model": "export",
-    "load_absa_dataset": "data",
-    "tokenize_dataset": "data",
-    "load_tokenizer": "tokenization",
-    "compute_absa_metrics": "metrics",
-    "build_compute_metrics": "metrics",
+    "FocalContrastiveTrainer": "training.trainer",
+    "AspectSentimentPipeline": "hub.pipeline_visobert_absa",
+    "register_pipeline": "hub.pipeline_visobert_absa",
+    "export_model": "publishing.export",
+    "load_absa_dataset": "data.loading",
+    "tokenize_dataset": "data.loading",
+    "load_tokenizer": "data.tokenization",
+    "compute_absa_metrics": "evaluation.metrics",
+    "build_compute_metrics": "evaluation.metrics",
 }
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 
-from .configuration_visobert_absa import ViSoBertAbsaConfig
-from .modeling_visobert_absa import ViSoBertAbsaModel
+from .hub.configuration_visobert_absa import ViSoBertAbsaConfig
+from .hub.modeling_visobert_absa import ViSoBertAbsaModel
 
 _registered = False
 

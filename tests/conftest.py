@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from tiny import SHARED, tiny_model, tiny_text_config, tiny_tokenizer  # noqa: E402
+from tests.helpers import SHARED, tiny_model, tiny_text_config, tiny_tokenizer  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import warnings
 from pathlib import Path
 
@@ -23,9 +22,7 @@ import torch
 import torch.distributed as dist
 from safetensors.torch import save_file
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from tiny_data import BATCH, build_model, full_batch  # noqa: E402
+from tests.helpers import BATCH, build_model, full_batch  # noqa: E402
 
 WORLD_SIZE = 2
 

@@ -19,15 +19,10 @@ import torch
 from safetensors.torch import save_file
 from transformers import DataCollatorWithPadding, TrainingArguments
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import ddp_gradients  # noqa: E402
-from tiny import tiny_model, tiny_tokenizer  # noqa: E402
-from tiny_data import ASPECTS, tiny_examples  # noqa: E402
-
-from hf_visobert_absa import losses  # noqa: E402
-from hf_visobert_absa.trainer import FocalContrastiveTrainer  # noqa: E402
+from hf_visobert_absa.hub import losses  # noqa: E402
+from hf_visobert_absa.training.trainer import FocalContrastiveTrainer  # noqa: E402
+from tests.helpers import ASPECTS, tiny_examples, tiny_model, tiny_tokenizer  # noqa: E402  # noqa: E402
+from tests.scripts import ddp_gradients  # noqa: E402
 
 
 def _state(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -22,11 +22,8 @@ from types import SimpleNamespace
 import torch
 from torch.nn import functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from tiny_data import build_model, full_batch  # noqa: E402
-
-from hf_visobert_absa.losses import compute_absa_loss, multilabel_supcon_loss  # noqa: E402
+from hf_visobert_absa.hub.losses import compute_absa_loss, multilabel_supcon_loss  # noqa: E402
+from tests.helpers import build_model, full_batch  # noqa: E402
 
 MODES = ("mulsupcon", "jaccard", "any", "exact", "seed")
 

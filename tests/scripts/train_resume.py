@@ -30,15 +30,10 @@ import torch
 from safetensors.torch import save_file
 from transformers import DataCollatorWithPadding, Trainer, TrainerCallback, TrainingArguments
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from tiny import tiny_model, tiny_tokenizer  # noqa: E402
-from tiny_data import ASPECTS, tiny_examples  # noqa: E402
-
-from hf_visobert_absa.checkpointing import CrashSafeCheckpointCallback  # noqa: E402
-from hf_visobert_absa.metrics import build_compute_metrics  # noqa: E402
-from hf_visobert_absa.trainer import FocalContrastiveTrainer  # noqa: E402
+from hf_visobert_absa.evaluation.metrics import build_compute_metrics  # noqa: E402
+from hf_visobert_absa.training.checkpointing import CrashSafeCheckpointCallback  # noqa: E402
+from hf_visobert_absa.training.trainer import FocalContrastiveTrainer  # noqa: E402
+from tests.helpers import ASPECTS, tiny_examples, tiny_model, tiny_tokenizer  # noqa: E402  # noqa: E402
 
 MAX_STEPS = 8  # 24 examples / batch 4 = 6 steps per epoch: the run crosses an epoch boundary
 SAVE_STEPS = 2

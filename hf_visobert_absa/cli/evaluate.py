@@ -1,0 +1,88 @@
+"""`hf-visobert-absa evaluate`: score a trained model on a labelled file with honest metrics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..errors import AbsaInputError
+
+EXAMPLES = """examples:
+  hf-visobert-absa evaluate --model runs/phone/model --file ../shared/data/phone_reviews/test.csv \\
+      --label_aliases '{"Posititve": "positive"}' --output runs/phone/test_metrics.json
+  hf-visobert-absa evaluate --model runs/uit/model --file ../shared/data/uit_visfd/Test.csv --format uit_visfd
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hf-visobert-absa evaluate",
+        description="Score a trained visobert_absa model on a labelled file: aspect detection, sentiment on "
+        "mentioned aspects, joint, and the seed-style number beside them.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", required=True, help="A trained model folder (config.json + model.safetensors).")
+    parser.add_argument("--file", required=True, help="Labelled file: wide CSV, UIT-ViSFD CSV, int-coded CSV or JSONL.")
+    parser.add_argument("--format", default="auto", help="auto, wide_words, wide_int, uit_visfd or jsonl.")
+    parser.add_argument("--text_column", default=None)
+    parser.add_argument("--label_aliases", default=None, help="JSON object, e.g. '{\"Posititve\": \"positive\"}'.")
+    parser.add_argument("--others_policy", default="neutral", help="UIT-ViSFD {OTHERS}: neutral, drop or error.")
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--max_length", type=int, default=256)
+    parser.add_argument("--threshold", type=float, default=0.5, help="An aspect is mentioned when P(none) < this.")
+    parser.add_argument("--output", default=None, help="Write the metrics JSON here.")
+    return parser
+
+
+def load_trained(model_dir: str):
+    """The model (eval mode) and tokenizer of a trained folder, with a clear error when it is not one."""
+    from ..data.tokenization import load_tokenizer
+    from ..evaluation.inference import load_model_config
+    from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from ..registration import register_auto_classes
+
+    path = Path(model_dir)
+    load_model_config(path, "--model")  # a clear error for anything that is not a saved visobert_absa model
+    register_auto_classes()
+    model = ViSoBertAbsaModel.from_pretrained(str(path))
+    model.eval()
+    return model, load_tokenizer(str(path))
+
+
+def main(argv: list[str]) -> int:
+    import numpy as np
+
+    from ..data.label_schemes import predictions_from_probabilities
+    from ..data.loading import load_absa_dataset, name_aspect_source
+    from ..evaluation.inference import predict_probabilities
+    from ..evaluation.metrics import compute_absa_metrics
+    from ..evaluation.table import format_metrics_table
+
+    args = build_parser().parse_args(argv)
+    aliases = json.loads(args.label_aliases) if args.label_aliases else None
+    model, tokenizer = load_trained(args.model)
+    config = model.config
+    try:
+        datasets, report = load_absa_dataset(
+            {"test": args.file},
+            format=args.format,
+            aspects=list(config.aspects),
+            label_scheme=config.label_scheme,
+            text_column=args.text_column,
+            label_aliases=aliases,
+            others_policy=args.others_policy,
+        )
+    except AbsaInputError as error:
+        raise name_aspect_source(error, f"those of the model {args.model}") from None
+    split = datasets["test"]
+    probabilities = predict_probabilities(model, tokenizer, list(split["text"]), args.batch_size, args.max_length)
+    predictions = predictions_from_probabilities(probabilities, config.label_scheme, args.threshold)
+    metrics = compute_absa_metrics(predictions, np.asarray(split["gold"]), list(config.aspects), config.label_scheme)
+    print(report.format())
+    print(format_metrics_table(metrics))
+    if args.output:
+        Path(args.output).write_text(json.dumps(metrics, indent=2))
+        print(f"metrics written to {args.output}")
+    return 0

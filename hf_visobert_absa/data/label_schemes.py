@@ -1,0 +1,92 @@
+"""Conversions between the CANONICAL per-aspect coding and each label scheme's class indices.
+
+Canonical coding (what data loaders keep as `gold` and what metrics score):
+    0 = not mentioned ("none"), 1 = positive, 2 = negative, 3 = neutral.
+
+Scheme coding (what the model is trained on, `labels` [A] per review):
+    - `absent_as_class`: identical to canonical (classes none/positive/negative/neutral).
+    - `seed`: 0 = positive, 1 = negative, 2 = neutral; not mentioned -> 2 (neutral), as the original design.
+    - `mentioned_only`: 0 = positive, 1 = negative, 2 = neutral; not mentioned -> -100 (ignored).
+
+Predictions decode back to canonical; under `seed` and `mentioned_only` every aspect comes out "mentioned",
+because those schemes cannot say otherwise (detection metrics are then not applicable).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..hub.configuration_visobert_absa import LABEL_SCHEMES
+
+NONE, POSITIVE, NEGATIVE, NEUTRAL = 0, 1, 2, 3
+CANONICAL_NAMES: tuple[str, ...] = ("none", "positive", "negative", "neutral")
+IGNORE_INDEX = -100
+
+
+def _check_scheme(label_scheme: str) -> None:
+    if label_scheme not in LABEL_SCHEMES:
+        raise ValueError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
+
+
+def encode_labels(canonical: np.ndarray, label_scheme: str) -> np.ndarray:
+    """Canonical `[..., A]` (0..3) -> the scheme's class indices (with -100 under `mentioned_only`)."""
+    _check_scheme(label_scheme)
+    canonical = np.asarray(canonical, dtype=np.int64)
+    if label_scheme == "absent_as_class":
+        return canonical.copy()
+    if label_scheme == "seed":
+        return np.where(canonical == NONE, NEUTRAL - 1, canonical - 1)
+    return np.where(canonical == NONE, IGNORE_INDEX, canonical - 1)
+
+
+def decode_labels(encoded: np.ndarray, label_scheme: str) -> np.ndarray:
+    """The scheme's class indices -> canonical. Under `seed` a "neutral" may have been "not mentioned": the
+    result is canonical neutral (3), which is why seed-scheme references cannot score detection."""
+    _check_scheme(label_scheme)
+    encoded = np.asarray(encoded, dtype=np.int64)
+    if label_scheme == "absent_as_class":
+        return encoded.copy()
+    return np.where(encoded == IGNORE_INDEX, NONE, encoded + 1)
+
+
+def predictions_from_probabilities(
+    probabilities: np.ndarray, label_scheme: str, threshold: float | np.ndarray = 0.5
+) -> np.ndarray:
+    """`[N, A, C]` class probabilities -> canonical predictions `[N, A]`: the ONE decision rule.
+
+    Under `absent_as_class` an aspect is mentioned when P(none) < `threshold` (a float, or one value per
+    aspect `[A]`), and its sentiment is the most probable of the three sentiments. Under `seed` and
+    `mentioned_only` every aspect gets its most probable sentiment (those schemes cannot detect).
+    The pipeline applies the same rule.
+    """
+    _check_scheme(label_scheme)
+    probabilities = np.asarray(probabilities)
+    if label_scheme != "absent_as_class":
+        return probabilities.argmax(axis=-1).astype(np.int64) + 1
+    mentioned = probabilities[..., 0] < np.asarray(threshold)
+    sentiment = probabilities[..., 1:].argmax(axis=-1) + 1
+    return np.where(mentioned, sentiment, NONE).astype(np.int64)
+
+
+def predictions_from_logits(
+    logits: np.ndarray, label_scheme: str, threshold: float | np.ndarray = 0.5
+) -> np.ndarray:
+    """`[N, A, C]` logits -> canonical predictions `[N, A]` (softmax, then
+    [`predictions_from_probabilities`])."""
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return predictions_from_probabilities(shifted / shifted.sum(axis=-1, keepdims=True), label_scheme, threshold)
+
+
+__all__ = [
+    "CANONICAL_NAMES",
+    "IGNORE_INDEX",
+    "NEGATIVE",
+    "NEUTRAL",
+    "NONE",
+    "POSITIVE",
+    "decode_labels",
+    "encode_labels",
+    "predictions_from_logits",
+    "predictions_from_probabilities",
+]

@@ -1,0 +1,401 @@
+"""Load labelled review files into a `datasets.DatasetDict` for aspect-based sentiment analysis, and tokenise it.
+
+`load_absa_dataset` reads one file per split (a dict of files, one file, or a folder of `train`/`validation`
+(`dev`)/`test` files) in any layout of `data_formats` and returns, per split, the columns
+
+- `text` (`str`): the review as written in the file (never normalised);
+- `labels` (`list[int]`, length A): per aspect, the class index of the chosen label scheme (`label_schemes`);
+- `gold` (`list[int]`, length A): per aspect, the canonical code 0 = none, 1 = positive, 2 = negative, 3 = neutral;
+- `row` (`int`): the 1-based data row of the source file (header not counted), to trace predictions back;
+
+and a [`~data_report.DatasetReport`] counting empty, duplicated, aspect-less and cross-split rows. Nothing is
+mapped or dropped silently: unknown labels raise an `AbsaInputError`, `label_aliases` mappings and dropped rows
+are recorded in the report.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import AbsaInputError
+from ..hub.configuration_visobert_absa import LABEL_SCHEMES
+from .csv_table import where
+from .formats import (
+    CANONICAL_CODES,
+    FORMATS,
+    OTHERS_POLICIES,
+    UIT_OTHERS,
+    UIT_VISFD_ASPECTS,
+    ParsedFile,
+    normalize_aliases,
+    read_file,
+)
+from .label_schemes import encode_labels
+from .report import DatasetReport, SplitReport, find_problems, problems_for, resolve_drop
+
+logger = logging.getLogger(__name__)
+
+#: File-name words (case-insensitive) that name a split in a data folder; `dev` and `val` mean validation.
+SPLIT_WORDS: dict[str, str] = {
+    "train": "train", "training": "train",
+    "validation": "validation", "valid": "validation", "val": "validation", "dev": "validation",
+    "development": "validation",
+    "test": "test", "testing": "test",
+}  # fmt: skip
+DATA_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".jsonl", ".json", ".ndjson")
+_SPLIT_ORDER = ("train", "validation", "test")
+
+
+def split_of(path: Path) -> str | None:
+    """The split a file name names (`Train.csv` -> `train`, `Dev.csv` -> `validation`), or None."""
+    words = {SPLIT_WORDS[w] for w in re.split(r"[^a-z]+", path.stem.lower()) if w in SPLIT_WORDS}
+    return words.pop() if len(words) == 1 else None
+
+
+def resolve_data_files(data_files: str | Path | Mapping[str, str | Path]) -> tuple[dict[str, Path], list[str]]:
+    """Turn `data_files` into `{split: file}` (train, validation, test first) and the folder files left unread.
+
+    A mapping is taken as given; one file becomes the split its name names (else `train`, as in `datasets`);
+    a folder contributes every data file whose name names exactly one split.
+    """
+    if isinstance(data_files, Mapping):
+        files = {str(split): Path(path) for split, path in data_files.items()}
+        ignored: list[str] = []
+        if not files:
+            raise AbsaInputError("`data_files` is an empty mapping; give e.g. {'train': 'train.csv'}.")
+    else:
+        root = Path(data_files)
+        if root.is_dir():
+            files, ignored, clash = {}, [], {}
+            for path in sorted(p for p in root.iterdir() if p.is_file()):
+                split = split_of(path) if path.suffix.lower() in DATA_SUFFIXES else None
+                if split is None:
+                    ignored.append(path.name)
+                    continue
+                clash.setdefault(split, []).append(path.name)
+                files[split] = path
+            both = {split: names for split, names in clash.items() if len(names) > 1}
+            if both:
+                raise AbsaInputError(
+                    f"{root}: several files name the same split: {both}. Keep one per split, or pass a dict "
+                    "data_files={'train': ..., 'validation': ...}."
+                )
+            if not files:
+                raise AbsaInputError(
+                    f"{root} has no file named for a split (train / validation or dev / test, with suffix "
+                    f"{', '.join(DATA_SUFFIXES)}); found {sorted(p.name for p in root.iterdir()) or 'nothing'}. "
+                    "Pass a dict data_files={'train': ..., 'validation': ...} instead."
+                )
+            if ignored:
+                logger.info("Not read (not named for a split): %s", ", ".join(ignored))
+        else:
+            files, ignored = {split_of(root) or "train": root}, []
+    for split, path in files.items():
+        if not path.is_file():
+            state = "is a folder" if path.is_dir() else "does not exist"
+            raise AbsaInputError(f"Data file for split {split!r}: {path} {state}; give a CSV or JSONL file.")
+    order = sorted(files, key=lambda s: (_SPLIT_ORDER.index(s) if s in _SPLIT_ORDER else len(_SPLIT_ORDER), s))
+    return {split: files[split] for split in order}, ignored
+
+
+#: How messages name an aspect list passed as `aspects=` (see [`name_aspect_source`]).
+GIVEN_ASPECTS = "given via `aspects=`"
+
+
+def name_aspect_source(error: AbsaInputError, source: str) -> AbsaInputError:
+    """`error` with the aspect list's source, "given via `aspects=`", replaced by `source` (e.g. "those of the model
+    runs/x/model"), for callers that took the list from a model's config."""
+    return AbsaInputError(str(error).replace(f"({GIVEN_ASPECTS})", f"({source})"))
+
+
+def _mismatch(path: Path, found: list[str], expected: list[str], source: str) -> AbsaInputError:
+    missing = [a for a in expected if a not in found]
+    extra = [a for a in found if a not in expected]
+    hint = ""
+    if sorted(a.lower() for a in found) == sorted(a.lower() for a in expected):
+        hint = " The names differ only in upper/lower case; rename the columns or pass matching aspects."
+    diff = "; ".join(
+        part for part in (missing and f"missing from the file: {missing}", extra and f"not in the aspect list: {extra}")
+        if part
+    )
+    return AbsaInputError(
+        f"Aspect mismatch: {path} has aspect columns {found}, but the aspects in use ({source}) are {expected}; "
+        f"{diff}.{hint} Fix the file's aspect columns, or load with the aspect list that matches the model "
+        "(`aspects=` from its config)."
+    )
+
+
+def resolve_aspects(
+    parsed: dict[str, ParsedFile], aspects: Iterable[str] | None, others_policy: str
+) -> tuple[list[str], str]:
+    """The aspect list in use and where it came from; raises when a file does not fit it."""
+    declared = [p for p in parsed.values() if p.declared_aspects is not None]
+    if aspects is not None:
+        reference, source = list(aspects), GIVEN_ASPECTS
+        if not reference or len(set(reference)) != len(reference):
+            raise AbsaInputError(f"`aspects` must be a non-empty list of distinct names; got {reference}.")
+    elif declared:
+        reference, source = list(declared[0].declared_aspects), f"the columns of {declared[0].path.name}"
+    else:
+        seen = list(dict.fromkeys(a for p in parsed.values() for a in p.first_seen))
+        if all(p.format == "uit_visfd" for p in parsed.values()) and set(seen) <= set(UIT_VISFD_ASPECTS):
+            reference = [a for a in UIT_VISFD_ASPECTS if others_policy != "drop" or a != UIT_OTHERS]
+            source = "the UIT-ViSFD aspect order"
+        else:
+            reference, source = seen, "first appearance in the data"
+            logger.warning("Aspect order taken from first appearance in the data: %s. Pass `aspects=` to fix it.", seen)
+        if not reference:
+            raise AbsaInputError(
+                f"No aspect is mentioned anywhere in {[str(p.path) for p in parsed.values()]}; pass `aspects=`."
+            )
+    for p in parsed.values():
+        if p.declared_aspects is not None:
+            if set(p.declared_aspects) != set(reference):
+                raise _mismatch(p.path, p.declared_aspects, reference, source)
+            continue
+        for aspect, (row, line) in p.first_seen.items():
+            if aspect not in reference:
+                raise AbsaInputError(
+                    f"Aspect {aspect!r} at {where(p.path, row, line)} is not in the aspects in use ({source}): "
+                    f"{reference}. All aspects of the file: {list(p.first_seen)}. Fix the data, or load with "
+                    "`aspects=` listing every aspect the model knows."
+                    + (" (For UIT-ViSFD's {OTHERS}, others_policy='drop' ignores it.)" if aspect == UIT_OTHERS else "")
+                )
+    return reference, source
+
+
+def _gold(parsed: ParsedFile, aspects: list[str]) -> np.ndarray:
+    index = {a: j for j, a in enumerate(aspects)}
+    gold = np.zeros((len(parsed.texts), len(aspects)), dtype=np.int64)  # [N, A] canonical
+    for i, mention in enumerate(parsed.mentions):
+        for aspect, code in mention.items():
+            gold[i, index[aspect]] = code
+    return gold
+
+
+def _features(num_aspects: int):
+    import datasets
+
+    ints = getattr(datasets, "List", None) or datasets.Sequence
+    return datasets.Features(
+        {
+            "text": datasets.Value("string"),
+            "labels": ints(datasets.Value("int64"), length=num_aspects),
+            "gold": ints(datasets.Value("int64"), length=num_aspects),
+            "row": datasets.Value("int64"),
+        }
+    )
+
+
+def load_absa_dataset(
+    data_files: str | Path | Mapping[str, str | Path],
+    *,
+    format: str = "auto",
+    aspects: Iterable[str] | None = None,
+    label_scheme: str = "absent_as_class",
+    text_column: str | None = None,
+    label_aliases: Mapping[str, Any] | None = None,
+    others_policy: str = "neutral",
+    drop_problems: bool | str | Iterable[str] = False,
+) -> tuple[Any, DatasetReport]:
+    r"""Read labelled review files into a `DatasetDict` with `text`, `labels`, `gold` and `row` columns.
+
+    Args:
+        data_files (`str`, `Path` or `dict[str, str | Path]`):
+            `{"train": path, "validation": path, ...}`, one file, or a folder whose file names name the split
+            (case-insensitive `train`, `validation`/`valid`/`val`/`dev`, `test`; e.g. `Train.csv`, `Dev.csv`).
+            A single file becomes the split its name names, else `train`.
+        format (`str`, *optional*, defaults to `"auto"`):
+            `"wide_words"`, `"wide_int"`, `"uit_visfd"`, `"jsonl"`, or `"auto"` to detect per file (JSONL by
+            suffix; a `label` column of `{ASPECT#Polarity};` strings is UIT-ViSFD; integer cells are `wide_int`).
+        aspects (`list[str]`, *optional*):
+            The aspect list to use, e.g. a model config's `aspects`. When omitted it comes from the data: the
+            column order of the first wide file, the fixed UIT-ViSFD order (SCREEN, CAMERA, FEATURES, BATTERY,
+            PERFORMANCE, STORAGE, DESIGN, PRICE, GENERAL, SER&ACC, OTHERS), or first appearance (JSONL).
+        label_scheme (`str`, *optional*, defaults to `"absent_as_class"`):
+            How `labels` is coded: `"absent_as_class"`, `"seed"` or `"mentioned_only"` (see `label_schemes`).
+        text_column (`str`, *optional*):
+            The column (JSON key) holding the text; by default the first of `text`, `data`, `comment`, `review`,
+            `sentence`, `content` (any case; JSONL: `text`).
+        label_aliases (`dict[str, str | int]`, *optional*):
+            Extra raw labels and what they mean, matched case-insensitively, e.g. `{"Posititve": "positive"}`
+            (targets: positive, negative, neutral, none, or 0-3). Every use is counted in the report.
+        others_policy (`str`, *optional*, defaults to `"neutral"`):
+            UIT-ViSFD's `{OTHERS}` has no polarity. `"neutral"`: OTHERS is an aspect, mentioned with neutral
+            sentiment; `"drop"`: OTHERS tags are ignored and OTHERS is not an aspect; `"error"`: raise.
+        drop_problems (`bool` or `list[str]`, *optional*, defaults to `False`):
+            `True` drops rows with empty text, exact duplicates within a split (the first occurrence stays), rows
+            with no aspect, and rows of other splits whose text is in `train`; or a list of kinds from
+            `data_report.PROBLEM_KINDS`. The report always records what was dropped.
+
+    Returns:
+        `tuple[datasets.DatasetDict, DatasetReport]`: the splits (in the order train, validation, test, others)
+        and the report (`report.aspects` is the aspect order of `labels` and `gold`).
+
+    Raises:
+        `AbsaInputError`: a missing, empty, header-only or non-UTF-8 file; no text column; an unknown label
+        (with the file, row, column, value, allowed values and a ready-to-paste `label_aliases`); aspect
+        columns that do not match `aspects`; a bad argument value.
+
+    Example:
+
+    ```python
+    >>> from hf_visobert_absa.data.loading import load_absa_dataset
+    >>> dsd, report = load_absa_dataset("../shared/data/phone_reviews", label_aliases={"Posititve": "positive"})
+    >>> dsd["train"].num_rows, len(report.aspects)
+    (11930, 11)
+    ```
+    """
+    if format not in FORMATS:
+        raise AbsaInputError(f"`format` got {format!r}; allowed: {', '.join(map(repr, FORMATS))}.")
+    if label_scheme not in LABEL_SCHEMES:
+        raise AbsaInputError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
+    if others_policy not in OTHERS_POLICIES:
+        raise AbsaInputError(
+            f"`others_policy` got {others_policy!r}; allowed: {', '.join(map(repr, OTHERS_POLICIES))}."
+        )
+    drop = resolve_drop(drop_problems)
+    aliases = normalize_aliases(dict(label_aliases or {}))
+    files, ignored = resolve_data_files(data_files)
+    parsed = {split: read_file(path, format, text_column, aliases, others_policy) for split, path in files.items()}
+    aspect_list, source = resolve_aspects(parsed, aspects, others_policy)
+    gold = {split: _gold(p, aspect_list) for split, p in parsed.items()}
+    texts = {split: p.texts for split, p in parsed.items()}
+    masks, conflicts, reference = find_problems(texts, gold)
+
+    import datasets
+
+    features = _features(len(aspect_list))
+    report = DatasetReport(
+        aspects=aspect_list,
+        aspects_source=source,
+        label_scheme=label_scheme,
+        others_policy=others_policy,
+        label_aliases=dict(label_aliases or {}),
+        drop_problems=drop,
+        ignored_files=ignored,
+    )
+    out = {}
+    for split, p in parsed.items():
+        m = masks[split]
+        keep = ~np.logical_or.reduce([m[kind] for kind in drop]) if drop else np.ones(len(p.texts), dtype=bool)
+        kept_gold = gold[split][keep]
+        report.splits[split] = SplitReport(
+            split=split,
+            file=str(p.path),
+            format=p.format,
+            rows=len(p.texts),
+            kept=int(keep.sum()),
+            blank_lines=p.blank_lines,
+            ignored_columns=p.ignored_columns,
+            aliases_applied=dict(p.aliases_applied),
+            others_tags=p.others_tags,
+            reference_split=None if split == reference else reference,
+            problems=problems_for(m, p.rows, conflicts[split]),
+            dropped={kind: int(m[kind].sum()) for kind in drop},
+            label_counts={
+                aspect: {name: int((kept_gold[:, j] == code).sum()) for name, code in CANONICAL_CODES.items()}
+                for j, aspect in enumerate(aspect_list)
+            },
+        )
+        if not keep.all():
+            logger.info("%s: dropped %d of %d rows (%s)", split, int((~keep).sum()), keep.size, ", ".join(drop))
+        idx = np.flatnonzero(keep)
+        columns = {
+            "text": [p.texts[i] for i in idx],
+            "labels": encode_labels(kept_gold, label_scheme).tolist(),
+            "gold": kept_gold.tolist(),
+            "row": [p.rows[i] for i in idx],
+        }
+        out[split] = datasets.Dataset.from_dict(columns, features=features, split=datasets.NamedSplit(split))
+        if not idx.size:
+            logger.warning("Split %s has no rows left.", split)
+    return datasets.DatasetDict(out), report
+
+
+def tokenize_dataset(dataset_dict: Any, tokenizer: Any, max_length: int = 256, *, text_column: str = "text") -> Any:
+    r"""Add `input_ids` and `attention_mask` (and `token_type_ids` when the tokenizer makes them) to every split.
+
+    Tokenises with `datasets.map(batched=True)`, truncating at `max_length` tokens and padding nothing: pad each
+    batch with `transformers.DataCollatorWithPadding` (labels `[A]` then stack to `[B, A]`).
+
+    Args:
+        dataset_dict (`datasets.DatasetDict` or `datasets.Dataset`): the output of [`load_absa_dataset`] or any
+            dataset with a text column.
+        tokenizer (`PreTrainedTokenizerBase`): e.g. from `tokenization.load_tokenizer`.
+        max_length (`int`, *optional*, defaults to 256): the most tokens per text, special tokens included.
+        text_column (`str`, *optional*, defaults to `"text"`): the column to tokenise.
+
+    Returns:
+        The same type as `dataset_dict`, with the token columns added (all other columns kept). Texts longer than
+        `max_length` tokens keep their first `max_length` tokens; a warning says how many per split.
+
+    Raises:
+        `AbsaInputError`: `max_length` is not positive or exceeds `tokenizer.model_max_length`, or the text column
+        is missing.
+
+    Example:
+
+    ```python
+    >>> tokenized = tokenize_dataset(dsd, load_tokenizer("../shared/visobert"), max_length=256)
+    >>> tokenized["train"][0]["input_ids"][:1]
+    [0]
+    ```
+    """
+    if not isinstance(max_length, int) or max_length < 1 or max_length > tokenizer.model_max_length:
+        raise AbsaInputError(
+            f"`max_length` got {max_length!r}; allowed: 1 to the tokenizer's model_max_length "
+            f"({tokenizer.model_max_length})."
+        )
+    names = dataset_dict.column_names
+    for split_columns in names.values() if isinstance(names, dict) else [names]:
+        if text_column not in split_columns:
+            raise AbsaInputError(f"No column {text_column!r} to tokenise; columns: {split_columns}.")
+
+    def tokenize(batch: dict[str, list]) -> dict[str, list]:
+        encoded = tokenizer(batch[text_column], truncation=True, max_length=max_length, padding=False)
+        return {**encoded, _TRUNCATED: truncated_rows(encoded, max_length)}
+
+    tokenized = dataset_dict.map(tokenize, batched=True, desc="Tokenizing")
+    limit = tokenizer.model_max_length
+    room = f" (the tokenizer allows {limit})" if max_length < limit < 1_000_000 else ""
+    for split, part in tokenized.items() if isinstance(tokenized, dict) else [("dataset", tokenized)]:
+        cut = int(sum(part[_TRUNCATED]))
+        if cut:
+            logger.warning(
+                "%s: %d of %d texts are longer than max_length=%d tokens and were truncated: the model sees only "
+                "their first %d tokens.%s",
+                split, cut, part.num_rows, max_length, max_length, f" Raise `max_length`{room} to keep more." if room else "",
+            )  # fmt: skip
+    return tokenized.remove_columns(_TRUNCATED)
+
+
+_TRUNCATED = "__truncated__"
+
+
+def truncated_rows(encoded: Any, max_length: int) -> list[bool]:
+    """Per text of a tokenizer output made with `truncation=True`, whether tokens were cut off. Fast tokenizers
+    keep the cut tokens (`encoding.overflowing`), which is exact; for others, reaching `max_length` counts."""
+    encodings = getattr(encoded, "encodings", None)
+    if encodings:
+        return [bool(encoding.overflowing) for encoding in encodings]
+    return [len(ids) >= max_length for ids in encoded["input_ids"]]
+
+
+__all__ = [
+    "DATA_SUFFIXES",
+    "GIVEN_ASPECTS",
+    "SPLIT_WORDS",
+    "load_absa_dataset",
+    "name_aspect_source",
+    "resolve_data_files",
+    "split_of",
+    "tokenize_dataset",
+    "truncated_rows",
+]

@@ -1,0 +1,246 @@
+"""Load any encoder's tokenizer, including ViSoBERT's, so that it works under transformers 5 and saves cleanly.
+
+ViSoBERT (Nguyen et al., "ViSoBERT: A Pre-Trained Language Model for Vietnamese Social Media Text Processing",
+EMNLP 2023, arXiv:2310.11166) ships a SentencePiece BPE `tokenizer.json` but a `tokenizer_config.json` naming
+`XLMRobertaTokenizer`, which transformers 5 builds on a Unigram model: `AutoTokenizer.from_pretrained` fails with
+`TypeError: 'dict' object is not an instance of 'Sequence'`. [`load_tokenizer`] tries `AutoTokenizer` first and
+falls back to `PreTrainedTokenizerFast` built from `tokenizer.json`, which keeps the BPE model, the special tokens
+(`<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, `<mask>`=15001) and the `<s> X </s>` template. When `AutoTokenizer`
+loads but encodes differently from `tokenizer.json`, the file wins (it is what the model was trained with).
+The returned tokenizer's `save_pretrained` writes files a plain `AutoTokenizer.from_pretrained` loads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import AbsaInputError
+
+logger = logging.getLogger(__name__)
+
+#: Sentences the loaded tokenizer must encode exactly like the raw `tokenizer.json`.
+PROBE_TEXTS: tuple[str, ...] = (
+    "Pin trâu, camera chụp đẹp",
+    "Máy mượt, GIÁ hơi đắt!!! ship nhanh 😍 100% hài lòng",
+    "Hello WORLD, màn hình 6,5 inch <mask> ok",
+)
+TOKENIZER_FILES: tuple[str, ...] = (
+    "tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model",
+    "spiece.model", "tokenizer.model",
+)  # fmt: skip
+#: Model types whose position ids start after the padding index, so the usable length is max positions - 2.
+_OFFSET_POSITION_TYPES = ("roberta", "xlm-roberta", "camembert", "xlm-roberta-xl")
+_HUB_KWARGS = ("cache_dir", "revision", "token", "local_files_only", "subfolder")
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or os.sep in name.strip("/").replace("/", "", 1) or "\\" in name
+
+
+def _offline() -> bool:
+    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on") for v in
+               ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))  # fmt: skip
+
+
+def _hub_file(name_or_path: str, filename: str, kwargs: dict[str, Any]) -> Path | None:
+    """A tokenizer/config file next to the tokenizer: in the local folder, or already in the Hub cache."""
+    local = Path(name_or_path).expanduser() / kwargs.get("subfolder", "")
+    if local.is_dir():
+        return local / filename if (local / filename).is_file() else None
+    try:
+        from transformers.utils import cached_file
+
+        hub_kwargs = {k: v for k, v in kwargs.items() if k in _HUB_KWARGS}
+        found = cached_file(name_or_path, filename, _raise_exceptions_for_missing_entries=False, **hub_kwargs)
+    except Exception:  # noqa: BLE001 - a missing optional file is not an error here
+        return None
+    return Path(found) if found else None
+
+
+def _saved_as_generic_fast(folder: Path) -> bool:
+    """A local folder whose tokenizer_config.json names the generic fast class and has a tokenizer.json."""
+    config = folder / "tokenizer_config.json"
+    if not (folder / "tokenizer.json").is_file() or not config.is_file():
+        return False
+    try:
+        tokenizer_class = json.loads(config.read_text(encoding="utf-8")).get("tokenizer_class")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return tokenizer_class in ("TokenizersBackend", "PreTrainedTokenizerFast")
+
+
+def _encodes_like_file(tokenizer: Any, tokenizer_json: Path) -> bool:
+    from tokenizers import Tokenizer
+
+    try:
+        raw = Tokenizer.from_file(str(tokenizer_json))
+    except Exception as exc:  # noqa: BLE001 - a file this `tokenizers` cannot read cannot be compared with
+        logger.warning("Cannot read %s to check the tokenizer against it (%s).", tokenizer_json, exc)
+        return True
+    raw.no_padding()
+    raw.no_truncation()
+    return all(raw.encode(text).ids == tokenizer(text)["input_ids"] for text in PROBE_TEXTS)
+
+
+def _not_found(name: str, exc: Exception) -> AbsaInputError:
+    if _offline():
+        reason = "offline mode is on (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE), and it is not in the local Hub cache"
+    else:
+        reason = "the Hugging Face Hub could not be reached or has no such repository, and it is not cached"
+    return AbsaInputError(
+        f"Could not load a tokenizer from {name!r}: it is not a local folder, {reason} ({type(exc).__name__}: "
+        f"{str(exc).splitlines()[0] if str(exc) else ''}). Fix: on a machine with network run "
+        f"`hf download {name} --local-dir <folder>` and pass that folder, or pass the path of a local model folder "
+        "that has tokenizer files (tokenizer.json, tokenizer_config.json, ...)."
+    )
+
+
+def _set_model_max_length(tokenizer: Any, name_or_path: str, kwargs: dict[str, Any]) -> None:
+    """Replace transformers' "no limit" sentinel (1e30) by the encoder's position limit read from config.json."""
+    if "model_max_length" in kwargs or tokenizer.model_max_length < 10**12:
+        return
+    config_file = _hub_file(name_or_path, "config.json", kwargs)
+    if config_file is None:
+        return
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    config = config.get("text_config") or config
+    positions = config.get("max_position_embeddings")
+    if isinstance(positions, int) and positions > 0:
+        offset = 2 if config.get("model_type") in _OFFSET_POSITION_TYPES else 0
+        tokenizer.model_max_length = positions - offset
+        logger.info("Tokenizer model_max_length set to %d from %s.", tokenizer.model_max_length, config_file)
+
+
+def load_tokenizer(name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
+    r"""Load the tokenizer of an encoder (a local folder or a Hub id), working around ViSoBERT's transformers-5 trap.
+
+    Args:
+        name_or_path (`str` or `os.PathLike`):
+            A local folder with tokenizer files (e.g. `../shared/visobert`, an exported checkpoint) or a Hub id
+            (e.g. `uitnlp/visobert`; needs network or the Hub cache).
+        **kwargs:
+            Passed to `from_pretrained` (`revision`, `cache_dir`, `local_files_only`, `model_max_length`, ...).
+            `trust_remote_code` defaults to `False`: a checkpoint's custom model code is never needed for its
+            tokenizer, and this avoids an interactive prompt.
+
+    Returns:
+        `PreTrainedTokenizerBase`: a fast tokenizer whose `save_pretrained` output loads with a plain
+        `AutoTokenizer.from_pretrained`. When the files give no length limit, `model_max_length` is set from the
+        folder's `config.json` (`max_position_embeddings`, minus 2 for RoBERTa-type encoders).
+
+    Raises:
+        `AbsaInputError`: the folder does not exist or has no tokenizer files; the Hub id cannot be fetched
+        (offline, no network, unknown id) and is not cached; no loader can build the tokenizer.
+
+    Example:
+
+    ```python
+    >>> from hf_visobert_absa.data.tokenization import load_tokenizer
+    >>> tokenizer = load_tokenizer("../shared/visobert")
+    >>> tokenizer.convert_ids_to_tokens(tokenizer("Pin trâu, camera chụp đẹp")["input_ids"])
+    ['<s>', '▁Pin', '▁trâu', ',', '▁camera', '▁chụp', '▁đẹp', '</s>']
+    ```
+    """
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    name = str(name_or_path)
+    local = Path(name).expanduser()
+    if local.is_dir():
+        folder = local / kwargs.get("subfolder", "")
+        if not any((folder / f).is_file() for f in TOKENIZER_FILES):
+            contents = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else "(missing)"
+            raise AbsaInputError(
+                f"{folder} has no tokenizer files (none of {', '.join(TOKENIZER_FILES)}); it holds {contents}. "
+                "Pass the folder of the encoder or checkpoint that was saved with its tokenizer."
+            )
+        name = str(local)
+    elif _looks_like_path(name):
+        raise AbsaInputError(f"Tokenizer folder {name!r} does not exist. Pass an existing folder or a Hub id.")
+    if _saved_as_generic_fast(local / kwargs.get("subfolder", "")):
+        # Our own saves (and any generic fast tokenizer): no class to resolve, so no config.json lookup.
+        kwargs.pop("trust_remote_code", None)
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(name, **kwargs)
+        _set_model_max_length(tokenizer, name, kwargs)
+        return _compose_unicode_first(tokenizer)
+    kwargs.setdefault("trust_remote_code", False)
+    tokenizer, auto_error = None, None
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
+    except OSError as exc:
+        if not local.is_dir():
+            raise _not_found(name, exc) from exc
+        auto_error = exc
+    except Exception as exc:  # noqa: BLE001 - e.g. ViSoBERT's TypeError; the fallback below decides
+        auto_error = exc
+    tokenizer_json = _hub_file(name, "tokenizer.json", kwargs)
+    if tokenizer is not None and tokenizer_json is not None and not _encodes_like_file(tokenizer, tokenizer_json):
+        logger.warning(
+            "AutoTokenizer built %s for %s, which encodes differently from its tokenizer.json; using "
+            "PreTrainedTokenizerFast on tokenizer.json instead.", type(tokenizer).__name__, name,
+        )  # fmt: skip
+        tokenizer = None
+    if tokenizer is None:
+        if tokenizer_json is None:
+            raise AbsaInputError(
+                f"Could not load a tokenizer from {name!r}: AutoTokenizer failed ({type(auto_error).__name__}: "
+                f"{auto_error}) and there is no tokenizer.json to fall back on."
+            )
+        if auto_error is not None:
+            logger.info("AutoTokenizer could not load %s (%s); using PreTrainedTokenizerFast.", name, auto_error)
+        kwargs.pop("trust_remote_code")
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(name, **kwargs)
+    _set_model_max_length(tokenizer, name, kwargs)
+    return _compose_unicode_first(tokenizer)
+
+
+def _compose_unicode_first(tokenizer: Any) -> Any:
+    """Put Unicode NFC composition in front of a fast tokenizer's normaliser.
+
+    Vietnamese text often arrives decomposed (NFD: a base letter plus combining tone marks); ViSoBERT's
+    normaliser does not compose it, so 'tốt' typed decomposed became '▁tôt' (tone lost). Both shared data sets
+    hold such comments. With NFC first, decomposed and composed text give the same tokens; the change is part
+    of `tokenizer.json`, so saved and exported tokenizers keep it.
+    """
+    from tokenizers import normalizers
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return tokenizer
+    current = backend.normalizer
+    if current is None:
+        backend.normalizer = normalizers.NFC()
+    elif "NFC" not in repr(current).split("(")[0] and not repr(current).startswith("Sequence(normalizers=[NFC"):
+        backend.normalizer = normalizers.Sequence([normalizers.NFC(), current])
+    return tokenizer
+
+
+def wrap_xlmr_tokenizer(backend: Any, model_max_length: int = 128) -> Any:
+    """A `tokenizers.Tokenizer` whose vocabulary starts with <s>, <pad>, </s>, <unk>, <mask> (ids 0-4) -> a
+    `PreTrainedTokenizerFast` with XLM-R's special tokens and its `<s> X </s>` template."""
+    from tokenizers import processors
+    from transformers import PreTrainedTokenizerFast
+
+    backend.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        cls_token="<s>",
+        sep_token="</s>",
+        mask_token="<mask>",
+        model_max_length=model_max_length,
+    )
+
+
+__all__ = ["PROBE_TEXTS", "TOKENIZER_FILES", "load_tokenizer"]

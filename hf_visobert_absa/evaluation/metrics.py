@@ -1,0 +1,414 @@
+"""Aspect-based sentiment metrics that cannot flatter a model: detection, sentiment, joint pairs, per aspect.
+
+Everything is scored on CANONICAL `[N, A]` arrays (0 = not mentioned, 1 = positive, 2 = negative,
+3 = neutral; see `label_schemes`), whatever label scheme the model was trained with:
+
+- **Aspect detection** — is the aspect mentioned? One binary decision per (review, aspect) cell; precision,
+  recall and F1 micro-averaged over all cells and macro-averaged over aspects.
+- **Sentiment** — accuracy and macro F1 over the cells whose GOLD aspect is mentioned. A predicted "none" on
+  such a cell is wrong for accuracy; for macro F1 "none" acts as a fourth prediction class that is never a
+  gold class: it is a false negative of the gold sentiment and is left out of the average.
+- **Joint (aspect, sentiment) pairs** — a predicted pair is correct iff the gold has the same aspect with the
+  same sentiment (the pair-level scoring of SemEval-2016 Task 5 slot 1+3, Pontiki et al., 2016). Micro P/R/F1
+  over all pairs and macro over aspects. Joint recall equals sentiment accuracy by construction.
+- **Seed-style** — the original design's number: "not mentioned" counted as neutral in BOTH arrays, then
+  3-way accuracy and support-weighted F1 over every cell. Most cells are absent, so this number stays high
+  for a model that predicts nothing; its keys start with `seed_style_` and it is never reported alone.
+
+Conventions (those of scikit-learn with `zero_division=0`, Pedregosa et al., JMLR 2011): a ratio whose
+denominator is 0 is 0.0; F1 = 2·TP / (2·TP + FP + FN). Macro averages over aspects include every aspect (an
+aspect nobody mentions or predicts scores 0.0, as in scikit-learn's multilabel macro average; its `support`
+shows it). Sentiment macro F1 averages the sentiments present in the gold or predicted labels of the scored
+cells (scikit-learn's default label set), so a perfect prediction scores 1.0 even where a sentiment is absent.
+
+With the `seed` and `mentioned_only` schemes the model predicts every aspect as mentioned: detection metrics
+are `None` (not applicable) and joint precision is computed over all `N x A` predicted pairs — honestly low.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..data.label_schemes import IGNORE_INDEX, NEUTRAL, NONE, decode_labels, predictions_from_logits
+from ..hub.configuration_visobert_absa import LABEL_SCHEMES
+from .table import format_metrics_table
+
+logger = logging.getLogger(__name__)
+
+#: Folder of the `evaluate` module wrapping `compute_absa_metrics`: `evaluate.load(EVALUATE_MODULE_PATH)`.
+EVALUATE_MODULE_PATH: str = str(Path(__file__).resolve().parent / "absa_metric")
+
+#: Top-level keys of `compute_absa_metrics`, in display order (all but the counts are floats or `None`).
+METRIC_KEYS: tuple[str, ...] = (
+    "detection_micro_precision",
+    "detection_micro_recall",
+    "detection_micro_f1",
+    "detection_macro_precision",
+    "detection_macro_recall",
+    "detection_macro_f1",
+    "sentiment_accuracy",
+    "sentiment_macro_f1",
+    "joint_micro_precision",
+    "joint_micro_recall",
+    "joint_micro_f1",
+    "joint_macro_precision",
+    "joint_macro_recall",
+    "joint_macro_f1",
+    "seed_style_accuracy",
+    "seed_style_weighted_f1",
+)
+_SENTIMENT_CODES = (1, 2, 3)
+_CANONICAL_HELP = "canonical codes 0=none, 1=positive, 2=negative, 3=neutral"
+
+
+# ---------------------------------------------------------------------------------------------- validation
+def _as_label_array(values: Any, name: str) -> np.ndarray:
+    """`values` -> int64 `[N, A]` of canonical codes, or a `ValueError` saying what is wrong and where."""
+    try:
+        array = np.asarray(values)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(
+            f"`{name}` must be a rectangular [N, A] array; got rows of different lengths ({err})."
+        ) from err
+    if array.ndim == 3:
+        raise ValueError(
+            f"`{name}` has shape {array.shape}, which looks like logits [N, A, C]; expected labels [N, A]. "
+            "Decode logits first: `label_schemes.predictions_from_logits(logits, label_scheme)`."
+        )
+    if array.ndim != 2:
+        raise ValueError(f"`{name}` must be a 2-D [N, A] array (reviews x aspects); got shape {array.shape}.")
+    if array.shape[0] == 0:
+        raise ValueError(f"`{name}` holds no reviews (shape {array.shape}); there is nothing to score.")
+    if array.dtype.kind == "f":
+        bad = ~np.isfinite(array) | (array != np.round(array))
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"`{name}` holds {array[row, col].item()!r} at row {row + 1} (1-based), column {col + 1}; "
+                f"allowed: whole numbers, {_CANONICAL_HELP}."
+            )
+    elif array.dtype.kind not in "iu":
+        raise ValueError(f"`{name}` must hold integers ({_CANONICAL_HELP}); got dtype {array.dtype}.")
+    return array.astype(np.int64)
+
+
+def _check_range(array: np.ndarray, name: str, aspects: Sequence[str]) -> None:
+    bad = (array < 0) | (array > NEUTRAL)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"`{name}` holds {int(array[row, col])} at row {row + 1} (1-based), aspect {aspects[col]!r}; "
+            f"allowed: {_CANONICAL_HELP}. Scheme-coded labels (seed's 0..2, -100) must be decoded first with "
+            "`label_schemes.decode_labels(labels, label_scheme)`."
+        )
+
+
+def _validate(
+    predictions: Any, references: Any, aspects: Sequence[str], label_scheme: str
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    if label_scheme not in LABEL_SCHEMES:
+        raise ValueError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
+    if isinstance(aspects, str) or not all(isinstance(a, str) for a in aspects):
+        raise ValueError(f"`aspects` must be a list of aspect names (strings); got {aspects!r}.")
+    aspects = list(aspects)
+    preds = _as_label_array(predictions, "predictions")
+    refs = _as_label_array(references, "references")
+    if preds.shape != refs.shape:
+        raise ValueError(
+            f"`predictions` has shape {preds.shape} but `references` has shape {refs.shape}; both must be "
+            "[N, A] with the same reviews and aspects, in the same order."
+        )
+    if preds.shape[1] != len(aspects):
+        raise ValueError(
+            f"The arrays have {preds.shape[1]} aspect columns but `aspects` names {len(aspects)}: {aspects}. "
+            "Pass the aspect list the model and the data use (e.g. `model.config.aspects`)."
+        )
+    _check_range(preds, "predictions", aspects)
+    _check_range(refs, "references", aspects)
+    return preds, refs, aspects
+
+
+# ---------------------------------------------------------------------------------------------- arithmetic
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Element-wise numerator / denominator with 0.0 where the denominator is 0 (zero_division=0)."""
+    numerator = np.asarray(numerator, dtype=np.float64)
+    denominator = np.asarray(denominator, dtype=np.float64)
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+
+
+def _prf(tp: np.ndarray, n_pred: np.ndarray, n_gold: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Precision, recall and F1 (= 2TP / (2TP + FP + FN) = 2TP / (n_pred + n_gold)) from counts."""
+    return _ratio(tp, n_pred), _ratio(tp, n_gold), _ratio(2 * tp, n_pred + n_gold)
+
+
+def _sentiment_macro_f1(tp: np.ndarray, n_pred: np.ndarray, n_gold: np.ndarray) -> np.ndarray:
+    """Macro F1 over the sentiments (last axis) present in gold or predictions; 0.0 where none is present."""
+    present = (n_pred + n_gold) > 0
+    f1 = _ratio(2 * tp, n_pred + n_gold)
+    return _ratio((f1 * present).sum(-1), present.sum(-1))
+
+
+def _f(value: Any) -> float:
+    return float(value)
+
+
+def confusion_matrices(predictions: Any, references: Any) -> np.ndarray:
+    """Per-aspect canonical confusion matrices.
+
+    Args:
+        predictions (`array-like` of shape `[N, A]`): canonical predicted codes (0..3).
+        references (`array-like` of shape `[N, A]`): canonical gold codes (0..3).
+
+    Returns:
+        `np.ndarray` of shape `[A, 4, 4]`: `out[a, gold, predicted]` counts reviews; rows and columns are
+        ordered none, positive, negative, neutral.
+
+    Raises:
+        ValueError: the arrays are not `[N, A]` of codes 0..3 or differ in shape.
+
+    Example:
+
+    ```python
+    >>> int(confusion_matrices([[1, 0]], [[1, 2]])[1, 2, 0])  # aspect 2: gold negative, predicted none
+    1
+    ```
+    """
+    refs = _as_label_array(references, "references")
+    preds, refs, _ = _validate(predictions, refs, [f"column {i + 1}" for i in range(refs.shape[1])], "absent_as_class")
+    num_aspects = refs.shape[1]
+    flat = np.arange(num_aspects) * 16 + refs * 4 + preds  # [N, A] -> index into the A * 4 * 4 cells
+    return np.bincount(flat.ravel(), minlength=16 * num_aspects).reshape(num_aspects, 4, 4)
+
+
+# ---------------------------------------------------------------------------------------------- metrics
+def compute_absa_metrics(
+    predictions: Any, references: Any, aspects: Sequence[str], label_scheme: str = "absent_as_class"
+) -> dict[str, Any]:
+    r"""Scores canonical aspect-sentiment predictions against gold labels (see the module docstring).
+
+    Args:
+        predictions (`array-like` of shape `[N, A]`):
+            Canonical predicted codes (0 = none, 1 = positive, 2 = negative, 3 = neutral), e.g. from
+            `label_schemes.predictions_from_logits(logits, label_scheme)`.
+        references (`array-like` of shape `[N, A]`):
+            Canonical gold codes (the `gold` column of `data.load_absa_dataset`), with real "none" cells.
+        aspects (`Sequence[str]`): the `A` aspect names, in column order.
+        label_scheme (`str`, defaults to `"absent_as_class"`):
+            The scheme the model was trained with. Under `"seed"` and `"mentioned_only"` the model cannot say an
+            aspect is absent, so every `detection_*` value is `None`.
+
+    Returns:
+        `dict[str, Any]`: the floats (or `None`) of `METRIC_KEYS`; the counts `num_examples`,
+        `num_gold_mentions`, `num_predicted_mentions` (ints); and `per_aspect`, a dict aspect -> dict with
+        `support` (gold mentions), `predicted` (predicted mentions), `detection_precision`,
+        `detection_recall`, `detection_f1` (`None` when not applicable), `sentiment_accuracy`,
+        `sentiment_macro_f1`, `joint_precision`, `joint_recall`, `joint_f1`. Every value is a plain Python
+        number, so the dict goes straight to `json.dump`.
+
+    Raises:
+        ValueError: unknown `label_scheme`; arrays that are not 2-D, empty, of different shapes, hold values
+            outside 0..3 (the message gives the 1-based row and the aspect), or whose width differs from
+            `len(aspects)`.
+
+    Example:
+
+    ```python
+    >>> m = compute_absa_metrics([[1, 0], [2, 3]], [[1, 0], [2, 0]], aspects=["Battery", "Camera"])
+    >>> m["detection_micro_precision"], m["detection_micro_recall"], m["sentiment_accuracy"]
+    (0.6666666666666666, 1.0, 1.0)
+    ```
+    """
+    preds, refs, aspects = _validate(predictions, references, aspects, label_scheme)
+    can_detect = label_scheme == "absent_as_class"
+    gold_m = refs != NONE  # [N, A] the aspect is mentioned in the gold
+    pred_m = preds != NONE  # [N, A] the model says it is mentioned
+    correct = gold_m & (preds == refs)  # [N, A] a gold pair predicted with the right sentiment
+
+    n_gold = gold_m.sum(0)  # [A]
+    n_pred = pred_m.sum(0)  # [A]
+    det_tp = (gold_m & pred_m).sum(0)  # [A]
+    pair_tp = correct.sum(0)  # [A]
+
+    # Sentiment counts on gold-mentioned cells, per aspect and sentiment: [A, 3].
+    codes = np.asarray(_SENTIMENT_CODES)
+    sent_gold = (refs[..., None] == codes).sum(0)
+    sent_pred = (gold_m[..., None] & (preds[..., None] == codes)).sum(0)
+    sent_tp = (correct[..., None] & (refs[..., None] == codes)).sum(0)
+
+    det_p, det_r, det_f = _prf(det_tp, n_pred, n_gold)  # [A] each
+    pair_p, pair_r, pair_f = _prf(pair_tp, n_pred, n_gold)
+    sent_acc = _ratio(pair_tp, n_gold)
+    sent_f1 = _sentiment_macro_f1(sent_tp, sent_pred, sent_gold)
+
+    micro_det = _prf(det_tp.sum(), n_pred.sum(), n_gold.sum())
+    micro_pair = _prf(pair_tp.sum(), n_pred.sum(), n_gold.sum())
+
+    # Seed-style: none -> neutral in both arrays, every cell scored, 3-way.
+    seed_preds = np.where(pred_m, preds, NEUTRAL).ravel()
+    seed_refs = np.where(gold_m, refs, NEUTRAL).ravel()
+    seed_gold = (seed_refs[:, None] == codes).sum(0)  # [3]
+    seed_pred = (seed_preds[:, None] == codes).sum(0)
+    seed_tp = ((seed_refs == seed_preds)[:, None] & (seed_refs[:, None] == codes)).sum(0)
+    seed_f1 = _ratio(2 * seed_tp, seed_gold + seed_pred)
+
+    def detection(value: Any) -> float | None:
+        return _f(value) if can_detect else None
+
+    metrics: dict[str, Any] = {
+        "detection_micro_precision": detection(micro_det[0]),
+        "detection_micro_recall": detection(micro_det[1]),
+        "detection_micro_f1": detection(micro_det[2]),
+        "detection_macro_precision": detection(det_p.mean()),
+        "detection_macro_recall": detection(det_r.mean()),
+        "detection_macro_f1": detection(det_f.mean()),
+        "sentiment_accuracy": _f(_ratio(pair_tp.sum(), n_gold.sum())),
+        "sentiment_macro_f1": _f(_sentiment_macro_f1(sent_tp.sum(0), sent_pred.sum(0), sent_gold.sum(0))),
+        "joint_micro_precision": _f(micro_pair[0]),
+        "joint_micro_recall": _f(micro_pair[1]),
+        "joint_micro_f1": _f(micro_pair[2]),
+        "joint_macro_precision": _f(pair_p.mean()),
+        "joint_macro_recall": _f(pair_r.mean()),
+        "joint_macro_f1": _f(pair_f.mean()),
+        "seed_style_accuracy": _f((seed_refs == seed_preds).mean()),
+        "seed_style_weighted_f1": _f(_ratio((seed_f1 * seed_gold).sum(), seed_gold.sum())),
+        "num_examples": int(refs.shape[0]),
+        "num_gold_mentions": int(n_gold.sum()),
+        "num_predicted_mentions": int(n_pred.sum()),
+    }
+    metrics["per_aspect"] = {
+        aspect: {
+            "support": int(n_gold[a]),
+            "predicted": int(n_pred[a]),
+            "detection_precision": detection(det_p[a]),
+            "detection_recall": detection(det_r[a]),
+            "detection_f1": detection(det_f[a]),
+            "sentiment_accuracy": _f(sent_acc[a]),
+            "sentiment_macro_f1": _f(sent_f1[a]),
+            "joint_precision": _f(pair_p[a]),
+            "joint_recall": _f(pair_r[a]),
+            "joint_f1": _f(pair_f[a]),
+        }
+        for a, aspect in enumerate(aspects)
+    }
+    return metrics
+
+
+# ---------------------------------------------------------------------------------------------- Trainer adapter
+def _allowed_scheme_labels(label_scheme: str) -> tuple[int, ...]:
+    num_classes = len(LABEL_SCHEMES[label_scheme])
+    extra = (IGNORE_INDEX,) if label_scheme == "mentioned_only" else ()
+    return tuple(range(num_classes)) + extra
+
+
+def build_compute_metrics(
+    config: Any, *, per_aspect: bool = False, threshold: float | Sequence[float] = 0.5
+) -> Callable[[Any], dict[str, float]]:
+    r"""A `compute_metrics` callable for `Trainer`, scoring with `compute_absa_metrics`.
+
+    The callable takes an `EvalPrediction` whose `predictions` are logits `[N, A, C]` (a tuple is accepted:
+    its first element is used and a warning is logged once — list the other outputs in the config's
+    `keys_to_ignore_at_inference` instead) and whose `label_ids` are the scheme-coded `labels` `[N, A]`.
+    Logits become canonical predictions with `label_schemes.predictions_from_logits` (the same decision rule
+    as the pipeline, with `threshold` on P(none) under `absent_as_class`).
+
+    Label schemes: `absent_as_class` labels are canonical, so every metric is computed. `mentioned_only` labels
+    keep absence (-100 -> "none"): everything but detection (not applicable) is computed. `seed` labels code
+    an absent aspect as neutral, so from them only the `seed_style_*` numbers (they count absent as neutral
+    anyway) and `num_examples` are exact; every other metric would be invented and is left out — run the
+    `evaluate` command, which reads the canonical `gold` column, for the honest numbers of a seed model.
+
+    Trainer logs need flat floats: metrics that are `None` (not applicable) are DROPPED rather than logged as
+    NaN, so `metric_for_best_model` naming one fails loudly instead of never improving. The counts are logged
+    as floats. The per-aspect table is dropped unless `per_aspect=True`, which adds
+    `per_aspect/<aspect>/<name>` keys (about ten per aspect).
+
+    Args:
+        config (`ViSoBertAbsaConfig` or any object with `aspects` and `label_scheme`): the model's config.
+        per_aspect (`bool`, defaults to `False`): also log the flattened per-aspect table.
+        threshold (`float` or `Sequence[float]`, defaults to 0.5): under `absent_as_class` an aspect counts as
+            mentioned when its P(none) is below this (one value, or one per aspect).
+
+    Returns:
+        `Callable[[EvalPrediction], dict[str, float]]`.
+
+    Raises:
+        ValueError: (when called) logits that are not `[N, A, C]` for the config's aspects and classes, or
+            labels outside the scheme's codes; the message names the shapes or the value.
+
+    Example:
+
+    ```python
+    >>> trainer = FocalContrastiveTrainer(model=model, args=args, eval_dataset=val,
+    ...                                   compute_metrics=build_compute_metrics(model.config))
+    >>> trainer.evaluate()["eval_joint_micro_f1"]
+    ```
+    """
+    aspects = list(config.aspects)
+    label_scheme = config.label_scheme
+    if label_scheme not in LABEL_SCHEMES:
+        raise ValueError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
+    num_classes = len(LABEL_SCHEMES[label_scheme])
+    allowed = _allowed_scheme_labels(label_scheme)
+    thresholds = np.asarray(threshold, dtype=np.float64)
+    if thresholds.shape not in ((), (len(aspects),)) or not np.all((thresholds > 0) & (thresholds <= 1)):
+        raise ValueError(
+            f"`threshold` got {threshold!r}; allowed: a number in (0, 1] or {len(aspects)} such numbers, one per "
+            f"aspect of {aspects}."
+        )
+    warned = False
+
+    def compute_metrics(eval_prediction: Any) -> dict[str, float]:
+        nonlocal warned
+        logits = eval_prediction.predictions
+        if isinstance(logits, (tuple, list)):
+            if not warned:
+                logger.warning(
+                    "compute_metrics received a tuple of %d model outputs; scoring its first element as the "
+                    "logits. List the other outputs in the config's `keys_to_ignore_at_inference`.",
+                    len(logits),
+                )
+                warned = True
+            logits = logits[0]
+        logits = np.asarray(logits)
+        labels = eval_prediction.label_ids
+        labels = np.asarray(labels[0] if isinstance(labels, (tuple, list)) else labels)
+        expected = f"[N, {len(aspects)}, {num_classes}] for {len(aspects)} aspects and scheme {label_scheme!r}"
+        if logits.ndim != 3 or logits.shape[1:] != (len(aspects), num_classes):
+            raise ValueError(f"`predictions` (logits) have shape {logits.shape}; expected {expected}.")
+        if labels.shape != logits.shape[:2]:
+            raise ValueError(f"`label_ids` have shape {labels.shape}; expected {logits.shape[:2]} to match the logits.")
+        bad = ~np.isin(labels, allowed)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"`label_ids` hold {labels[row, col].item()!r} at row {row + 1} (1-based), aspect {aspects[col]!r}; "
+                f"allowed under label scheme {label_scheme!r}: {list(allowed)}."
+            )
+        predictions = predictions_from_logits(logits, label_scheme, thresholds)
+        references = decode_labels(labels, label_scheme)
+        metrics = compute_absa_metrics(predictions, references, aspects, label_scheme)
+        if label_scheme == "seed":
+            keep = {"seed_style_accuracy", "seed_style_weighted_f1", "num_examples"}
+            return {k: float(v) for k, v in metrics.items() if k in keep}
+        flat = {k: float(v) for k, v in metrics.items() if k != "per_aspect" and v is not None}
+        if per_aspect:
+            for aspect, row in metrics["per_aspect"].items():
+                flat.update({f"per_aspect/{aspect}/{k}": float(v) for k, v in row.items() if v is not None})
+        return flat
+
+    return compute_metrics
+
+
+__all__ = [
+    "EVALUATE_MODULE_PATH",
+    "METRIC_KEYS",
+    "build_compute_metrics",
+    "compute_absa_metrics",
+    "confusion_matrices",
+    "format_metrics_table",
+]

@@ -1,0 +1,345 @@
+"""Stage a Hub-ready folder from a training run, then prove it works in a clean process.
+
+The staged folder holds exactly what a model repository needs — `config.json` (with `auto_map` for AutoConfig,
+AutoModel and AutoModelForSequenceClassification, and `custom_pipelines`), `model.safetensors`, the code files,
+the tokenizer files, `README.md` (the model card) and the run's metrics JSON — and an allow-list enforces it:
+no `training_args.bin`, no optimizer or RNG state, no pickles, no data files. The folder is then loaded in a
+clean Python process (see `export_verify`) through every public entry point, whose token ids, logits and
+pipeline outputs must equal the in-process ones exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import AbsaInputError
+from .hub_files import CODE_FILES
+from .model_card import load_metrics, render_model_card
+from .verify import clean_process_report, max_abs_diff
+
+logger = logging.getLogger(__name__)
+
+#: Files a run folder may carry besides the model; read for the card, never staged.
+METRICS_FILES = ("metrics.json", "test_results.json", "eval_results.json", "all_results.json")
+TOKENIZER_FILES = (
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+    "sentencepiece.bpe.model", "spiece.model", "vocab.txt", "vocab.json", "merges.txt",
+)
+#: Every file name an exported folder may hold (plus weight shards and the code files, checked by pattern/name).
+ALLOWED_FILES = frozenset({"config.json", "model.safetensors", "model.safetensors.index.json", "README.md", *TOKENIZER_FILES, *METRICS_FILES})
+_SHARD = re.compile(r"model-\d{5}-of-\d{5}\.safetensors")
+#: The Python files that travel: the Hub-bound modules, flat.
+
+
+#: Probe reviews for the clean-process check (the last one is long enough to need several small windows).
+PROBE_TEXTS = [
+    "Pin trâu, camera chụp đẹp nhưng giao hàng hơi chậm.",
+    "Máy mạnh, màn hình sáng, giá rẻ.",
+    "shop tư vấn nhiệt tình, đóng gói cẩn thận, rất hài lòng",
+    " ".join(["pin yếu máy chậm lag camera xấu màn hình tối giá đắt"] * 6),
+]
+#: Threads for both sides of the comparison: multi-threaded BLAS may split reductions differently from one process
+#: to the next (MKL picks its thread count dynamically), which moves the last bits of a logit; one thread does not.
+VERIFY_THREADS = 1
+PROBE_CALLS: list[dict[str, Any]] = [
+    {},
+    {"return_all_aspects": True, "top_k": None},
+    {"output_format": "flat", "top_k": 2, "batch_size": 2},
+    {"long_text": "chunk", "max_length": 16, "stride": 4, "return_all_aspects": True},
+]
+
+
+class ExportError(RuntimeError):
+    """The staged folder broke the allow-list or did not reproduce the model in a clean process."""
+
+
+@dataclass
+class ExportResult:
+    """What [`export_model`] produced: the folder, its files, the card and the clean-process report."""
+
+    out_dir: Path
+    files: list[str]
+    card: Any
+    verification: dict[str, Any] = field(default_factory=dict)
+
+
+def inspect_checkpoint(checkpoint: str | Path) -> dict[str, Any]:
+    """Check that `checkpoint` is a saved visobert_absa model with safetensors weights; return its config dict.
+
+    Raises:
+        AbsaInputError: the folder is missing, has no `config.json`, is another model type, or only has
+            pickled weights (`pytorch_model.bin`), which can run arbitrary code when loaded and are refused.
+    """
+    folder = Path(checkpoint)
+    if not folder.is_dir():
+        raise AbsaInputError(f"Checkpoint folder {folder} does not exist. Pass the run folder written by training.")
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise AbsaInputError(
+            f"{folder} has no config.json, so it is not a saved model. Pass the folder that "
+            "`trainer.save_model(...)` or `model.save_pretrained(...)` wrote."
+        )
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise AbsaInputError(f"{config_path}: not valid JSON ({error}).") from error
+    model_type = config.get("model_type") if isinstance(config, dict) else None
+    if model_type != "visobert_absa":
+        raise AbsaInputError(
+            f"{config_path}: model_type is {model_type!r}, not 'visobert_absa'; only models trained with "
+            "hf-visobert-absa can be exported. Pass the run folder of a `hf-visobert-absa train` run."
+        )
+    has_safetensors = (folder / "model.safetensors").is_file() or (folder / "model.safetensors.index.json").is_file()
+    if not has_safetensors:
+        pickled = [p.name for p in folder.iterdir() if p.name.startswith("pytorch_model") and p.name.endswith(".bin")]
+        if pickled:
+            raise AbsaInputError(
+                f"{folder} holds its weights only as {pickled[0]}, a pickle: loading one can run arbitrary code, so the "
+                "export accepts safetensors only. If you trust the file, convert it once with "
+                "`ViSoBertAbsaModel.from_pretrained(folder, use_safetensors=False).save_pretrained(new_folder)` "
+                "(after `register_auto_classes()`), then export `new_folder`."
+            )
+        raise AbsaInputError(f"{folder} has no model.safetensors: the weights are missing. Re-save the model.")
+    if not any((folder / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json")):
+        raise AbsaInputError(
+            f"{folder} has no tokenizer files (tokenizer.json / tokenizer_config.json). Save the tokenizer next to "
+            "the model (`tokenizer.save_pretrained(folder)`)."
+        )
+    return config
+
+
+def read_training_info(checkpoint: str | Path) -> tuple[dict[str, Any], str | None]:
+    """Hyper-parameters recorded in the run folder (JSON only; `training_args.bin` is never unpickled)."""
+    folder = Path(checkpoint)
+    keys = (
+        "learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps",
+        "warmup_ratio", "warmup_steps", "weight_decay", "lr_scheduler_type", "max_grad_norm", "optim", "seed",
+        "fp16", "bf16", "max_length", "label_scheme",
+    )
+    args_path = folder / "training_args.json"
+    if args_path.is_file():
+        args = json.loads(args_path.read_text(encoding="utf-8"))
+        return {k: args[k] for k in keys if k in args and args[k] not in (None, -1)}, args_path.name
+    state_path = folder / "trainer_state.json"
+    if state_path.is_file():
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+        picked = {k: state[k] for k in ("num_train_epochs", "train_batch_size", "global_step", "max_steps") if k in state}
+        return picked, state_path.name
+    return {}, None
+
+
+def check_allowed_files(folder: str | Path) -> list[str]:
+    """Return the folder's file names, or raise [`ExportError`] naming every file that may not travel."""
+    names = sorted(p.name for p in Path(folder).iterdir())
+    stray = [
+        name for name in names
+        if not (Path(folder) / name).is_file()
+        or not (name in ALLOWED_FILES or name in CODE_FILES or _SHARD.fullmatch(name))
+    ]
+    if stray:
+        raise ExportError(
+            f"The staged folder holds files outside the allow-list: {stray}. Only the config, safetensors weights, "
+            f"code files {sorted(CODE_FILES)}, tokenizer files, README.md and the metrics JSON may travel."
+        )
+    return names
+
+
+def _load_tokenizer(checkpoint: Path) -> Any:
+    # `load_tokenizer` handles ViSoBERT's BPE tokenizer under transformers 5, and what it returns saves files that a
+    # plain `AutoTokenizer.from_pretrained(OUT_DIR)` loads (the clean-process check proves it for each export).
+    from ..data.tokenization import load_tokenizer
+
+    return load_tokenizer(checkpoint)
+
+
+@contextlib.contextmanager
+def _torch_threads(count: int) -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _in_process(pipe: Any, texts: list[str]) -> dict[str, Any]:
+    tokenizer, model = pipe.tokenizer, pipe.model
+    with torch.no_grad():
+        logits = [model(**tokenizer(t, return_tensors="pt", truncation=True)).logits[0].tolist() for t in texts]
+    outputs = [pipe(texts, **kwargs) for kwargs in PROBE_CALLS]
+    return {
+        "input_ids": [tokenizer(t)["input_ids"] for t in texts],
+        "logits": logits,
+        "pipeline": json.loads(json.dumps(outputs)),
+    }
+
+
+def compare_reports(report: dict[str, Any], expected: dict[str, Any]) -> tuple[list[str], dict[str, float]]:
+    """Compare a clean-process report with the in-process results: the problems found (empty when the folder
+    reproduces the model exactly) and the largest logit difference per auto class."""
+    problems = []
+    if report["package_importable"]:
+        problems.append("hf_visobert_absa was importable in the clean process")
+    for key in ("config_class", "AutoModel", "AutoModelForSequenceClassification", "pipeline_class"):
+        cls = report[key]["class"] if isinstance(report[key], dict) else report[key]
+        if not cls.startswith("transformers_modules."):
+            problems.append(f"{key} came from {cls}, not from the folder's code")
+    if report["input_ids"] != expected["input_ids"]:
+        problems.append("the tokenizer gives different token ids")
+    names = ("AutoModel", "AutoModelForSequenceClassification")
+    diffs = {name: max_abs_diff(report[name]["logits"], expected["logits"]) for name in names}
+    problems += [f"{name} logits differ (max abs diff {diff})" for name, diff in diffs.items() if diff != 0]
+    for name in ("by_task", "inferred"):
+        if report["pipeline"][name] != expected["pipeline"]:
+            problems.append(f"pipeline ({name.replace('_', ' ')}) outputs differ from the in-process pipeline")
+    if report["AutoModel"]["training"]:
+        problems.append("the loaded model is in training mode")
+    return problems, diffs
+
+
+def verify_folder(folder: Path, expected: dict[str, Any], *, timeout: float = 300) -> dict[str, Any]:
+    """Load `folder` in a clean process and compare with `expected` (from [`_in_process`]); raise
+    [`ExportError`] on any difference. Returns a summary of what was checked."""
+    from ..hub.pipeline_visobert_absa import TASK
+
+    report = clean_process_report(folder, PROBE_TEXTS, PROBE_CALLS, task=TASK, threads=VERIFY_THREADS, timeout=timeout)
+    problems, diffs = compare_reports(report, expected)
+    if problems:
+        raise ExportError(f"Verification of {folder} in a clean process failed: " + "; ".join(problems) + ".")
+    return {
+        "logits_max_abs_diff": diffs,
+        "pipeline_outputs_equal": True,
+        "pipeline_inferred_task": report["pipeline_inferred_task"],
+        "package_visible_on_path": report["package_visible_on_path"],
+        "package_importable": report["package_importable"],
+        "classes": {k: (report[k]["class"] if isinstance(report[k], dict) else report[k]) for k in ("config_class", "AutoModel", "pipeline_class")},
+        "tokenizer_class": report["tokenizer_class"],
+        "transformers_version": report["transformers_version"],
+        "probe_texts": len(PROBE_TEXTS),
+        "pipeline_calls": len(PROBE_CALLS),
+    }
+
+
+def export_model(
+    checkpoint: str | Path,
+    out_dir: str | Path,
+    *,
+    repo_id: str | None = None,
+    model_name: str | None = None,
+    dataset: str | None = None,
+    dataset_split: str = "test",
+    base_model: str | None = None,
+    license: str | None = None,
+    verify: bool = True,
+    exported_with: dict[str, str] | None = None,
+) -> ExportResult:
+    r"""Stage `checkpoint` into `out_dir` as a Hub-ready model folder and verify it in a clean process.
+
+    Args:
+        checkpoint (`str` or `Path`): a run folder with config.json, model.safetensors and tokenizer files (and
+            possibly metrics/trainer files, which are read but never copied except the metrics JSON).
+        out_dir (`str` or `Path`): a new or empty folder; it is written only once verification passed.
+        repo_id, model_name, dataset, dataset_split, base_model, license: shown in the model card
+            (see [`render_model_card`]).
+        verify (`bool`, defaults to `True`): run the clean-process check (tests of staging alone turn it off).
+        exported_with (`dict`, *optional*): library versions to print in the card; defaults to the running ones.
+
+    Returns:
+        [`ExportResult`].
+
+    Raises:
+        AbsaInputError: the checkpoint is unusable or `out_dir` is not empty (message says how to fix it).
+        ExportError: the staged folder broke the allow-list or did not reproduce the model.
+
+    Example:
+
+    ```python
+    >>> result = export_model("runs/phone", "exported/phone", repo_id="my-org/visobert-absa-phone", dataset="phone_reviews")
+    >>> result.files
+    ['README.md', 'config.json', 'configuration_visobert_absa.py', ...]
+    ```
+    """
+    import transformers
+
+    from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from ..hub.pipeline_visobert_absa import TASK, AspectSentimentPipeline, register_pipeline
+    from ..registration import register_auto_classes
+
+    checkpoint, out_dir = Path(checkpoint), Path(out_dir)
+    inspect_checkpoint(checkpoint)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise AbsaInputError(f"{out_dir} exists and is not an empty folder; the export never overwrites. Pass a new folder.")
+    register_auto_classes()
+    register_pipeline()
+    model = ViSoBertAbsaModel.from_pretrained(checkpoint, use_safetensors=True).eval()
+    tokenizer = _load_tokenizer(checkpoint)
+    pipe = AspectSentimentPipeline(model=model, tokenizer=tokenizer, task=TASK, device="cpu")
+    metrics_name = next((name for name in METRICS_FILES if (checkpoint / name).is_file()), None)
+    metrics = load_metrics(checkpoint / metrics_name, split=dataset_split) if metrics_name else None
+    training, training_source = read_training_info(checkpoint)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    try:
+        pipe.save_pretrained(staging)
+        if metrics_name:
+            shutil.copyfile(checkpoint / metrics_name, staging / metrics_name)
+        card = render_model_card(
+            model.config,
+            metrics=metrics,
+            training=training,
+            training_source=training_source,
+            model_name=model_name or (repo_id.split("/")[-1] if repo_id else checkpoint.resolve().name),
+            repo_id=repo_id,
+            dataset=dataset,
+            dataset_split=dataset_split,
+            base_model=base_model,
+            license=license,
+            num_parameters=model.num_parameters(),
+            max_tokens=pipe._window_length(None),
+            code_files=sorted(p.name for p in staging.glob("*.py")),
+            exported_with=exported_with or {"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0]},
+        )
+        card.save(staging / "README.md")
+        files = check_allowed_files(staging)
+        missing = CODE_FILES - set(files)
+        if missing:
+            raise ExportError(f"The staged folder lacks the code files {sorted(missing)}; a Hub user could not load it.")
+        verification = {}
+        if verify:
+            with _torch_threads(VERIFY_THREADS):
+                expected = _in_process(pipe, PROBE_TEXTS)
+            verification = verify_folder(staging, expected)
+        if out_dir.exists():
+            out_dir.rmdir()
+        staging.rename(out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    logger.info("Exported %s to %s (%d files)", checkpoint, out_dir, len(files))
+    return ExportResult(out_dir=out_dir, files=files, card=card, verification=verification)
+
+
+__all__ = [
+    "ALLOWED_FILES",
+    "CODE_FILES",
+    "ExportError",
+    "ExportResult",
+    "check_allowed_files",
+    "compare_reports",
+    "export_model",
+    "inspect_checkpoint",
+    "read_training_info",
+    "verify_folder",
+]

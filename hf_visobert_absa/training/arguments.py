@@ -1,0 +1,234 @@
+"""Argument dataclasses of the `train`, `evaluate` and `predict` commands: one schema for CLI flags and YAML.
+
+`ModelArguments` and `DataArguments` hold what the model and the data need; `AbsaTrainingArguments` is a
+`transformers.TrainingArguments` with defaults suited to this task. `HfArgumentParser` turns the three into
+command-line flags (`--label_scheme seed` or `--label-scheme seed`) and reads the same keys from YAML.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from transformers import HfArgumentParser, TrainingArguments
+
+from ..errors import AbsaInputError
+
+DEFAULT_ENCODER = "uitnlp/visobert"
+
+
+@dataclass
+class ModelArguments:
+    """What builds the model: the encoder, the label scheme, the heads and the loss settings."""
+
+    encoder: str = field(
+        default=DEFAULT_ENCODER,
+        metadata={"help": "Hub id or local folder of ANY pretrained AutoModel encoder (MLM checkpoints included)."},
+    )
+    model_name_or_path: str | None = field(
+        default=None,
+        metadata={"help": "Continue from a trained visobert_absa model folder instead of a fresh encoder."},
+    )
+    tokenizer: str | None = field(
+        default=None, metadata={"help": "Tokenizer folder or Hub id; defaults to the encoder's / model's."}
+    )
+    seed_preset: bool = field(
+        default=False,
+        metadata={"help": "Reproduce the original design (seed labels, pooler, seed contrastive); other fields override."},
+    )
+    label_scheme: str | None = field(
+        default=None, metadata={"help": "absent_as_class (default), seed, or mentioned_only."}
+    )
+    pooling: str | None = field(default=None, metadata={"help": "cls (default), mean or pooler."})
+    head_hidden_size: int | None = field(default=None, metadata={"help": "Classification head width (512)."})
+    classifier_dropout: float | None = field(default=None, metadata={"help": "Head dropout (0.3)."})
+    projection_dim: int | None = field(default=None, metadata={"help": "Contrastive embedding size (256)."})
+    focal_gamma: float | None = field(default=None, metadata={"help": "Focal gamma (2.0); 0 = cross-entropy."})
+    focal_alpha: str | None = field(
+        default=None,
+        metadata={"help": "'balanced' (per-aspect class weights from the training split) or a JSON list [C] / [A][C]."},
+    )
+    contrastive_temperature: float | None = field(default=None, metadata={"help": "Temperature (0.1)."})
+    contrastive_mode: str | None = field(
+        default=None, metadata={"help": "mulsupcon (default), jaccard, any, exact or seed."}
+    )
+    focal_weight: float | None = field(default=None, metadata={"help": "Weight of the focal term (0.8)."})
+    contrastive_weight: float | None = field(default=None, metadata={"help": "Weight of the contrastive term (0.2)."})
+    contrastive_across_devices: bool = field(
+        default=False, metadata={"help": "Under DDP, contrast against the embeddings of every rank."}
+    )
+    trust_remote_code: bool = field(default=False, metadata={"help": "Allow custom code of the encoder's repo."})
+
+    def config_overrides(self) -> dict[str, Any]:
+        """The `ViSoBertAbsaConfig` fields given explicitly (None = keep the default or the preset)."""
+        names = (
+            "label_scheme", "pooling", "head_hidden_size", "classifier_dropout", "projection_dim", "focal_gamma",
+            "contrastive_temperature", "contrastive_mode", "focal_weight", "contrastive_weight",
+        )
+        overrides = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+        if self.contrastive_across_devices:
+            overrides["contrastive_across_devices"] = True
+        if self.focal_alpha not in (None, "balanced"):
+            try:
+                overrides["focal_alpha"] = json.loads(self.focal_alpha)
+            except json.JSONDecodeError as error:
+                raise AbsaInputError(
+                    f"`--focal_alpha` got {self.focal_alpha!r}; allowed: 'balanced' or a JSON list such as "
+                    f"'[1.0, 2.0, 2.0, 3.0]'. ({error})"
+                ) from None
+        return overrides
+
+
+@dataclass
+class DataArguments:
+    """Where the reviews are and how to read them."""
+
+    train_file: str | None = field(default=None, metadata={"help": "Training file (CSV, UIT-ViSFD CSV or JSONL)."})
+    validation_file: str | None = field(default=None, metadata={"help": "Validation file (model selection)."})
+    test_file: str | None = field(default=None, metadata={"help": "Test file: scored once at the end."})
+    data_dir: str | None = field(
+        default=None, metadata={"help": "Folder with train/validation(dev)/test files, instead of the three flags."}
+    )
+    format: str = field(
+        default="auto", metadata={"help": "auto, wide_words, wide_int, uit_visfd or jsonl."}
+    )
+    text_column: str | None = field(default=None, metadata={"help": "Name of the text column (auto-detected)."})
+    aspects: str | None = field(default=None, metadata={"help": "Comma-separated aspect names (default: the data's)."})
+    label_aliases: str | None = field(
+        default=None, metadata={"help": "JSON object mapping misspelt labels, e.g. '{\"Posititve\": \"positive\"}'."}
+    )
+    others_policy: str = field(
+        default="neutral", metadata={"help": "UIT-ViSFD {OTHERS} tag without polarity: neutral, drop or error."}
+    )
+    drop_problems: bool = field(
+        default=False,
+        metadata={"help": "Drop empty texts, duplicates, rows with no aspect and texts shared with train (counted)."},
+    )
+    max_length: int = field(default=256, metadata={"help": "Truncate reviews to this many tokens."})
+    max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Use only the first N validation rows."})
+    max_test_samples: int | None = field(default=None, metadata={"help": "Use only the first N test rows."})
+
+    def data_files(self) -> dict[str, str] | str:
+        files = {
+            split: path
+            for split, path in (("train", self.train_file), ("validation", self.validation_file), ("test", self.test_file))
+            if path
+        }
+        if self.data_dir and files:
+            raise AbsaInputError("Give either `--data_dir` or `--train_file/--validation_file/--test_file`, not both.")
+        if self.data_dir:
+            return self.data_dir
+        if not files:
+            raise AbsaInputError(
+                "No data given. Pass `--data_dir FOLDER` (with train/validation/test files) or `--train_file FILE` "
+                "(and optionally `--validation_file`, `--test_file`)."
+            )
+        return files
+
+    def aspect_list(self) -> list[str] | None:
+        return [a.strip() for a in self.aspects.split(",") if a.strip()] if self.aspects else None
+
+    def alias_map(self) -> dict[str, str] | None:
+        if not self.label_aliases:
+            return None
+        try:
+            aliases = json.loads(self.label_aliases)
+        except json.JSONDecodeError:
+            aliases = None
+        if not isinstance(aliases, dict):
+            raise AbsaInputError(
+                f"`--label_aliases` got {self.label_aliases!r}; allowed: a JSON object such as "
+                "'{\"Posititve\": \"positive\"}'."
+            )
+        return aliases
+
+
+@dataclass
+class AbsaTrainingArguments(TrainingArguments):
+    """`TrainingArguments` with defaults for aspect-sentiment training and `--resume`."""
+
+    output_dir: str | None = field(default=None, metadata={"help": "Where checkpoints, the best model and reports go."})
+    eval_strategy: str = field(default="epoch", metadata={"help": "When to evaluate: no, steps or epoch."})
+    save_strategy: str = field(default="epoch", metadata={"help": "When to save a checkpoint: no, steps or epoch."})
+    save_total_limit: int | None = field(default=2, metadata={"help": "Keep at most this many checkpoints."})
+    load_best_model_at_end: bool = field(default=True, metadata={"help": "Keep the best checkpoint as the model."})
+    metric_for_best_model: str | None = field(
+        default="joint_micro_f1", metadata={"help": "Metric that picks the best checkpoint."}
+    )
+    greater_is_better: bool | None = field(default=True, metadata={"help": "Whether a larger metric is better."})
+    learning_rate: float = field(default=3e-5, metadata={"help": "Peak learning rate of AdamW."})
+    num_train_epochs: float = field(default=3.0, metadata={"help": "Epochs."})
+    per_device_train_batch_size: int = field(default=32, metadata={"help": "Batch size (also the contrastive batch)."})
+    per_device_eval_batch_size: int = field(default=64, metadata={"help": "Evaluation batch size."})
+    warmup_ratio: float = field(default=0.06, metadata={"help": "Share of steps with a linear warm-up."})
+    logging_steps: float = field(default=10, metadata={"help": "Log every N steps."})
+    resume: bool = field(
+        default=False, metadata={"help": "Continue from the last complete checkpoint in --output_dir, if any."}
+    )
+
+
+def build_parser(dataclasses: tuple, description: str, epilog: str) -> HfArgumentParser:
+    import argparse
+
+    parser = HfArgumentParser(
+        dataclasses, description=description, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--config", type=str, default=None, help="YAML file with any of these keys; flags override it.")
+    return parser
+
+
+def parse_with_yaml(parser: HfArgumentParser, argv: list[str]) -> tuple:
+    """Parse `argv`; `--config FILE.yaml` supplies defaults that explicit flags override."""
+    argv = list(argv)
+    config_path = None
+    if "--config" in argv:
+        index = argv.index("--config")
+        if index + 1 >= len(argv):
+            raise AbsaInputError("`--config` needs a YAML file path.")
+        config_path = argv[index + 1]
+        del argv[index : index + 2]
+    prefix: list[str] = []
+    if config_path:
+        path = Path(config_path)
+        if not path.is_file():
+            raise AbsaInputError(f"`--config` file {config_path} does not exist.")
+        try:
+            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            raise AbsaInputError(f"`--config` file {config_path} is not valid YAML: {error}") from None
+        if not isinstance(values, dict):
+            raise AbsaInputError(f"`--config` file {config_path} must hold a mapping of argument names to values.")
+        known = {action.dest for action in parser._actions}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise AbsaInputError(
+                f"`--config` file {config_path} has unknown keys {unknown}; run with --help for the allowed names."
+            )
+        for key, value in values.items():
+            if isinstance(value, bool):
+                prefix += [f"--{key}", str(value)]
+            elif isinstance(value, (list, dict)):
+                prefix += [f"--{key}", json.dumps(value)]
+            elif value is not None:
+                prefix += [f"--{key}", str(value)]
+    try:
+        *parsed, remaining = parser.parse_args_into_dataclasses(args=prefix + argv, return_remaining_strings=True)
+    except ValueError as error:  # TrainingArguments' own checks of incompatible values
+        raise AbsaInputError(f"invalid arguments: {error}") from None
+    if remaining:
+        raise AbsaInputError(f"unknown arguments {remaining}; run with --help for the allowed flags.")
+    return tuple(p for p in parsed if not hasattr(p, "config"))
+
+
+__all__ = [
+    "DEFAULT_ENCODER",
+    "AbsaTrainingArguments",
+    "DataArguments",
+    "ModelArguments",
+    "build_parser",
+    "parse_with_yaml",
+]

@@ -1,0 +1,115 @@
+"""`FocalContrastiveTrainer`: the `transformers.Trainer` that trains the two-head model with its combined loss.
+
+One forward pass per step gives logits and embeddings; the model computes both losses from it
+(`losses.compute_absa_loss`, the single implementation of the objective) and the Trainer runs one backward.
+The focal and contrastive terms are logged beside `loss` (`focal_loss`, `contrastive_loss`) and at evaluation
+(`eval_focal_loss`, `eval_contrastive_loss`).
+
+Gradient accumulation: the model returns a per-micro-batch mean, so the Trainer divides it by the number of
+accumulation steps (`loss_is_scaled_for_ga = False`). With the default `absent_as_class` and with `seed`
+every (review, aspect) cell counts, so accumulating k equal micro-batches gives the gradient of one k-times
+larger batch for the focal term. Accumulation does not enlarge the contrastive batch: each micro-batch is
+contrasted within itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+from transformers import Trainer
+
+logger = logging.getLogger(__name__)
+
+_COMPONENTS = ("focal_loss", "contrastive_loss")
+
+
+class FocalContrastiveTrainer(Trainer):
+    """A `Trainer` whose `compute_loss` runs `focal_weight * focal + contrastive_weight * contrastive` from one
+    forward pass and logs both terms.
+
+    Use it exactly like `Trainer`; `compute_metrics` receives the logits array `[N, A, C]` (the model's
+    config lists embeddings and loss terms in `keys_to_ignore_at_inference`).
+
+    Example:
+
+    ```python
+    >>> trainer = FocalContrastiveTrainer(model=model, args=args, train_dataset=train,
+    ...                                   data_collator=DataCollatorWithPadding(tokenizer))
+    >>> trainer.train()
+    ```
+    """
+
+    #: The model returns a per-batch mean: the Trainer divides it by the accumulation steps.
+    loss_is_scaled_for_ga = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._component_sums: dict[str, dict[str, torch.Tensor]] = {"train": {}, "eval": {}}
+        self._component_counts: dict[str, int] = {"train": 0, "eval": 0}
+
+    def compute_loss(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, Any],
+        return_outputs: bool = False,
+        num_items_in_batch: torch.Tensor | int | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        """One forward pass with `labels`; the model computes the combined loss and both terms."""
+        if "labels" not in inputs:
+            raise ValueError(
+                "`labels` are missing from the batch: FocalContrastiveTrainer needs per-aspect labels [B, A]. "
+                "Keep the `labels` column (see `hf_visobert_absa.data.loading.load_absa_dataset`)."
+            )
+        outputs = model(**inputs)
+        phase = "train" if model.training else "eval"
+        self._record(phase, outputs)
+        return (outputs.loss, outputs) if return_outputs else outputs.loss
+
+    def _record(self, phase: str, outputs: Any) -> None:
+        sums = self._component_sums[phase]
+        for name in _COMPONENTS:
+            value = getattr(outputs, name, None)
+            if value is None:
+                continue
+            value = value.detach().float()
+            if phase == "train":
+                # Same scaling as the loss the Trainer accumulates: per micro-batch / accumulation steps.
+                value = value / self.current_gradient_accumulation_steps
+            sums[name] = sums[name] + value if name in sums else value
+        if phase == "eval":
+            self._component_counts[phase] += 1
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """Adds the means of the loss terms collected since the last log (`focal_loss`, `contrastive_loss`,
+        and `eval_`-prefixed at evaluation)."""
+        if "loss" in logs and self._component_sums["train"]:
+            steps = max(self.state.global_step - getattr(self, "_components_last_step", 0), 1)
+            for name, total in self._component_sums["train"].items():
+                logs[name] = self._gather_mean(total) / steps
+            self._component_sums["train"] = {}
+            self._components_last_step = self.state.global_step
+        prefix = next(
+            (
+                k[: -len("loss")]
+                for k in logs
+                if k.endswith("_loss") and "_" not in k[: -len("_loss")] and k[: -len("_loss")] not in ("focal", "contrastive")
+            ),
+            None,
+        )
+        if prefix and self._component_sums["eval"]:
+            count = max(self._component_counts["eval"], 1)
+            for name, total in self._component_sums["eval"].items():
+                logs[f"{prefix}{name}"] = self._gather_mean(total) / count
+            self._component_sums["eval"] = {}
+            self._component_counts["eval"] = 0
+        super().log(logs, start_time)
+
+    def _gather_mean(self, value: torch.Tensor) -> float:
+        if self.args.world_size > 1:
+            value = self.accelerator.gather(value.reshape(1)).mean()
+        return float(value.item())
+
+
+__all__ = ["FocalContrastiveTrainer"]

@@ -1,0 +1,1 @@
+"""The hf-visobert-absa test suite (a package: helpers import as `tests.helpers`)."""

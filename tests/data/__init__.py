@@ -1,0 +1,1 @@
+"""Tests of reading review files and tokenizers."""

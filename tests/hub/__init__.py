@@ -1,0 +1,1 @@
+"""Tests of the Hub-bound code: config, model, losses, pipeline, remote-code loading, numerics."""

@@ -1,0 +1,84 @@
+"""ViSoBertAbsaConfig: defaults, validation messages, round trips, the seed preset."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hf_visobert_absa import ViSoBertAbsaConfig
+from hf_visobert_absa.hub.configuration_visobert_absa import DEFAULT_ASPECTS, VISOBERT_ENCODER_CONFIG
+
+
+def test_defaults_are_the_visobert_architecture_and_11_aspects():
+    config = ViSoBertAbsaConfig()
+    assert config.model_type == "visobert_absa"
+    assert config.text_config.model_type == "xlm-roberta"
+    for key in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "layer_norm_eps"):
+        assert getattr(config.text_config, key) == VISOBERT_ENCODER_CONFIG[key]
+    assert config.text_config.vocab_size == 15004
+    assert config.aspects == list(DEFAULT_ASPECTS) and len(config.aspects) == 11
+    assert (config.label_scheme, config.pooling, config.contrastive_mode) == ("absent_as_class", "cls", "mulsupcon")
+    assert (config.head_hidden_size, config.classifier_dropout, config.projection_dim) == (512, 0.3, 256)
+    assert (config.focal_weight, config.contrastive_weight, config.focal_gamma) == (0.8, 0.2, 2.0)
+    assert config.class_names == ("none", "positive", "negative", "neutral")
+    assert config.num_classes == 4 and config.can_detect_aspects
+
+
+def test_visobert_defaults_match_the_shared_config(shared):
+    real = json.loads(shared("visobert", "config.json").read_text())
+    for key, value in VISOBERT_ENCODER_CONFIG.items():
+        assert real[key.replace("model_type", "model_type")] == value, key
+
+
+def test_seed_preset_reproduces_the_original_design():
+    config = ViSoBertAbsaConfig.seed_preset()
+    assert config.label_scheme == "seed" and config.num_classes == 3 and not config.can_detect_aspects
+    assert config.pooling == "pooler" and config.contrastive_mode == "seed"
+    assert (config.focal_weight, config.contrastive_weight) == (0.8, 0.2)
+    assert ViSoBertAbsaConfig.seed_preset(aspects=["A", "B"]).aspects == ["A", "B"]
+
+
+@pytest.mark.parametrize("model_type", ["xlm-roberta", "bert"])
+def test_round_trip_any_encoder_type(tmp_path, model_type, text_config):
+    text_config = dict(text_config, model_type=model_type)
+    config = ViSoBertAbsaConfig(
+        text_config=text_config, aspects=["Pin", "Camera"], label_scheme="mentioned_only", pooling="mean",
+        focal_alpha=[[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]], contrastive_mode="jaccard",
+    )
+    config.save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["aspects"] == ["Pin", "Camera"] and saved["text_config"]["model_type"] == model_type
+    loaded = ViSoBertAbsaConfig.from_pretrained(tmp_path)
+    assert loaded.to_dict() == config.to_dict()
+    assert loaded.text_config.hidden_size == 32
+
+
+INVALID = [
+    ({"label_scheme": "neutral"}, "`label_scheme` got 'neutral'; allowed: 'absent_as_class', 'seed', 'mentioned_only'."),
+    ({"pooling": "max"}, "`pooling` got 'max'; allowed: 'cls', 'mean', 'pooler'."),
+    ({"contrastive_mode": "soft"}, "`contrastive_mode` got 'soft'; allowed: 'mulsupcon', 'jaccard', 'any', 'exact', 'seed'."),
+    ({"aspects": []}, "`aspects` got []; allowed: a non-empty list of non-empty strings."),
+    ({"aspects": ["A", "A"]}, "`aspects` got ['A', 'A']; allowed: unique names. Remove the duplicates ['A']."),
+    ({"aspects": ["A#1"]}, "`aspects` got ['A#1']; allowed: names without '#'"),
+    ({"head_hidden_size": 0}, "`head_hidden_size` got 0; allowed: a positive integer."),
+    ({"projection_dim": 2.5}, "`projection_dim` got 2.5; allowed: a positive integer."),
+    ({"classifier_dropout": 1.0}, "`classifier_dropout` got 1.0; allowed: a number in [0, 1)."),
+    ({"focal_gamma": -1}, "`focal_gamma` got -1; allowed: a finite number >= 0 (0 gives cross-entropy)."),
+    ({"contrastive_temperature": 0}, "`contrastive_temperature` got 0; allowed: a finite number > 0."),
+    ({"focal_weight": -0.1}, "`focal_weight` got -0.1; allowed: a finite number >= 0."),
+    ({"contrastive_weight": float("nan")}, "`contrastive_weight` got nan; allowed: a finite number >= 0."),
+    ({"focal_weight": 0, "contrastive_weight": 0}, "`focal_weight` got 0; allowed: a positive weight for at least one"),
+    ({"focal_alpha": 0.25}, "`focal_alpha` got 0.25; allowed: None, a list of 4 class weights, or 11 such lists"),
+    ({"focal_alpha": [1, 2, 3]}, "Label scheme 'absent_as_class' has 4 classes."),
+    ({"focal_alpha": [1, -2, 3, 4]}, "all weights finite and >= 0"),
+    ({"contrastive_across_devices": "yes"}, "`contrastive_across_devices` got 'yes'; allowed: True or False."),
+    ({"text_config": 3}, "text_config"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), INVALID)
+def test_invalid_values_name_field_value_and_what_is_allowed(kwargs, message):
+    with pytest.raises((ValueError, TypeError)) as info:
+        ViSoBertAbsaConfig(**kwargs)
+    assert message in str(info.value)

@@ -1,0 +1,1 @@
+"""Tests of export, model card, push_to_hub."""

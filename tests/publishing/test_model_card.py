@@ -1,0 +1,183 @@
+"""The model card: golden rendering, the YAML block (`model-index` from the run's numbers), honesty rules for the
+seed-style metric, and the metrics-file reader."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+
+import pytest
+from huggingface_hub import ModelCard
+
+from hf_visobert_absa import ViSoBertAbsaConfig
+from hf_visobert_absa.errors import AbsaInputError
+from hf_visobert_absa.publishing.model_card import (
+    MIN_VERSIONS,
+    TEMPLATE_PATH,
+    card_summary,
+    load_metrics,
+    render_model_card,
+)
+from tests import helpers
+from tests.helpers import tiny_text_config
+
+ROOT = helpers.ROOT
+GOLDEN = helpers.GOLDEN / "model_card.md"
+
+METRICS = {
+    "eval_detection_micro_precision": 0.8012,
+    "eval_detection_micro_recall": 0.7755,
+    "eval_detection_micro_f1": 0.7881,
+    "eval_detection_macro_f1": 0.7034,
+    "eval_sentiment_accuracy": 0.9123,
+    "eval_sentiment_macro_f1": 0.8245,
+    "eval_joint_micro_f1": 0.7012,
+    "eval_joint_macro_f1": 0.6101,
+    "eval_seed_style_accuracy": 0.9544,
+    "eval_seed_style_weighted_f1": 0.9501,
+    "eval_loss": 0.4321,
+    "per_aspect": {"Battery": {"detection_f1": 0.91, "sentiment_f1": 0.88}, "Others": {"detection_f1": 0.42, "sentiment_f1": None}},
+}
+
+
+def _config(**kwargs) -> ViSoBertAbsaConfig:
+    kwargs.setdefault("base_model_name_or_path", "uitnlp/visobert")
+    return ViSoBertAbsaConfig(text_config=tiny_text_config(), **kwargs)
+
+
+def _card(tmp_path, config=None, metrics=METRICS, **kwargs) -> ModelCard:
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps(metrics))
+    defaults = {
+        "training": {"learning_rate": 2e-05, "num_train_epochs": 5, "per_device_train_batch_size": 32, "seed": 42},
+        "training_source": "training_args.json",
+        "model_name": "visobert-absa-phone",
+        "repo_id": "my-org/visobert-absa-phone",
+        "dataset": "phone_reviews",
+        "license": "apache-2.0",
+        "num_parameters": 97_654_321,
+        "exported_with": {"transformers": "5.24.0", "torch": "2.13.0"},
+    }
+    defaults.update(kwargs)
+    return render_model_card(config or _config(), metrics=load_metrics(path), **defaults)
+
+
+def test_card_matches_the_golden_file(tmp_path):
+    text = str(_card(tmp_path))
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8"), "rendering changed: review it, then UPDATE_GOLDEN=1 to rewrite"
+
+
+def test_rendering_is_deterministic(tmp_path):
+    assert str(_card(tmp_path)) == str(_card(tmp_path))
+
+
+def test_yaml_block_round_trips_with_the_run_numbers(tmp_path):
+    _card(tmp_path).save(tmp_path / "README.md")
+    card = ModelCard.load(tmp_path / "README.md")
+    data = card.data
+    assert data.language == "vi" and data.library_name == "transformers"
+    assert data.pipeline_tag == "text-classification" and "custom_code" in data.tags
+    assert data.base_model == "uitnlp/visobert" and data.datasets == ["phone_reviews"] and data.license == "apache-2.0"
+    assert data.model_name == "visobert-absa-phone"
+    values = {r.metric_name: r.metric_value for r in data.eval_results}
+    assert values == {
+        "Aspect detection micro precision": 0.8012,
+        "Aspect detection micro recall": 0.7755,
+        "Aspect detection micro F1": 0.7881,
+        "Aspect detection macro F1": 0.7034,
+        "Sentiment accuracy": 0.9123,
+        "Sentiment macro F1": 0.8245,
+        "Joint aspect-sentiment micro F1": 0.7012,
+        "Joint aspect-sentiment macro F1": 0.6101,
+        "Seed-style (absent as neutral) accuracy": 0.9544,
+        "Seed-style (absent as neutral) weighted F1": 0.9501,
+    }
+    assert {(r.task_type, r.dataset_type, r.dataset_split) for r in data.eval_results} == {
+        ("text-classification", "phone_reviews", "test")
+    }
+    assert "model-index: 10 results" in card_summary(card)
+
+
+def test_body_sections_come_from_the_config(tmp_path):
+    config = _config(focal_gamma=1.5, contrastive_temperature=0.07, contrastive_mode="jaccard", focal_weight=0.7,
+                     contrastive_weight=0.3, aspects=["Pin", "Camera"])
+    text = str(_card(tmp_path, config=config, metrics={"detection_micro_f1": 0.5}))
+    headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+    assert headings == ["Use it", "Aspects and labels", "Architecture", "Training data and hyper-parameters",
+                        "Evaluation", "Limitations", "Requirements", "Citations"]
+    assert "`0.7 × focal + 0.3 × contrastive`, with focal γ = 1.5" in text
+    assert "τ = 0.07, mode `jaccard`" in text
+    assert "Linear(512, 2 × 4)" in text and "| 0 | Pin |" in text
+    assert 'revision="COMMIT_SHA", trust_remote_code=True' in text
+    for cited in ("2310.11166", "1708.02002", "2004.11362", "Multi-Label Supervised Contrastive Learning",
+                  "github.com/hjsad1994/BERT"):
+        assert cited in text
+
+
+def test_seed_style_is_never_reported_alone(tmp_path):
+    card = _card(tmp_path, metrics={"seed_style_weighted_f1": 0.96})
+    assert card.data.eval_results is None
+    assert "| Seed-style, absent counted as neutral (comparison only) | weighted F1 | 0.9600 |" in str(card)
+    assert "says little about this model" in str(card)
+
+
+def test_seed_scheme_card_says_it_cannot_detect(tmp_path):
+    metrics = {"detection_micro_f1": None, "sentiment_macro_f1": 0.7, "seed_style_weighted_f1": 0.95}
+    card = _card(tmp_path, config=_config(label_scheme="seed"), metrics=metrics)
+    text = str(card)
+    assert "| Aspect detection | micro F1 | n/a (this label scheme cannot detect aspects) |" in text
+    assert "it cannot say whether an aspect is mentioned at all" in text and "`threshold=0.5`" not in text
+    assert [r.metric_name for r in card.data.eval_results] == ["Sentiment macro F1", "Seed-style (absent as neutral) weighted F1"]
+
+
+def test_card_without_metrics_or_dataset_says_so(tmp_path):
+    card = render_model_card(_config(base_model_name_or_path=None), model_name="m")
+    text = str(card)
+    assert "No evaluation metrics were found" in text and "not recorded with this export" in text
+    assert card.data.eval_results is None and card.data.datasets is None and card.data.base_model is None
+    assert 'model="ORG/NAME"' in text
+
+
+def test_load_metrics_reads_flat_and_per_split_files(tmp_path):
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps({"eval_joint_micro_f1": 0.5, "test_joint_micro_f1": 0.4, "epoch": 3}))
+    assert load_metrics(flat) == {"joint_micro_f1": 0.5, "epoch": 3}
+    nested = tmp_path / "nested.json"
+    nested.write_text(json.dumps({"validation": {"joint_micro_f1": 0.6}, "test": {"joint_micro_f1": 0.55}}))
+    assert load_metrics(nested) == {"joint_micro_f1": 0.55}
+    assert load_metrics(nested, split="validation") == {"joint_micro_f1": 0.6}
+    with pytest.raises(AbsaInputError, match=r"splits \['validation', 'test'\], not 'dev'.*--dataset-split test"):
+        load_metrics(nested, split="dev")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(AbsaInputError, match=r"bad.json: not readable as JSON"):
+        load_metrics(bad)
+    bad.write_text("[1, 2]")
+    with pytest.raises(AbsaInputError, match=r"bad.json: expected a JSON object .* got list"):
+        load_metrics(bad)
+
+
+def test_minimum_versions_match_pyproject():
+    if sys.version_info < (3, 11):
+        pytest.skip("tomllib needs Python 3.11")
+    import tomllib
+
+    floors = {}
+    for requirement in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]:
+        match = re.match(r"([A-Za-z0-9_.-]+).*?>=([0-9.]+)", requirement)
+        if match:
+            floors[match.group(1).lower().replace("_", "-")] = match.group(2)
+    assert {name: floors[name] for name in MIN_VERSIONS} == MIN_VERSIONS
+
+
+def test_template_ships_inside_the_package():
+    assert TEMPLATE_PATH.parent == ROOT / "hf_visobert_absa" / "publishing" and TEMPLATE_PATH.is_file()
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+        assert "publishing/*.jinja" in package_data["hf_visobert_absa"]

@@ -1,0 +1,1 @@
+"""Tests of bad input and security."""

@@ -1,0 +1,1 @@
+"""Tests of the trainer, crash-safe resumption, distributed training."""
