@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, validate_sentiments
+from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, validate_aspects, validate_sentiments
 from .csv_table import where
 from .formats import (
     FORMATS,
@@ -138,8 +138,6 @@ def resolve_aspects(
     declared = [p for p in parsed.values() if p.declared_aspects is not None]
     if aspects is not None:
         reference, source = list(aspects), GIVEN_ASPECTS
-        if not reference or len(set(reference)) != len(reference):
-            raise AbsaInputError(f"`aspects` must be a non-empty list of distinct names; got {reference}.")
     elif declared:
         reference, source = list(declared[0].declared_aspects), f"the columns of {declared[0].path.name}"
     else:
@@ -154,6 +152,10 @@ def resolve_aspects(
             raise AbsaInputError(
                 f"No aspect is mentioned anywhere in {[str(p.path) for p in parsed.values()]}; pass `aspects=`."
             )
+    try:
+        validate_aspects(reference)
+    except ValueError as error:
+        raise AbsaInputError(f"{error} The aspects come from {source}: rename them there, or pass `aspects=`.") from None
     for p in parsed.values():
         if p.declared_aspects is not None:
             if set(p.declared_aspects) != set(reference):
@@ -267,6 +269,12 @@ def load_absa_dataset(
         )
     drop = resolve_drop(drop_problems)
     sentiment_list = check_sentiments(sentiments, label_scheme)
+    if aspects is not None:
+        aspects = list(aspects)
+        try:
+            validate_aspects(aspects)
+        except ValueError as error:
+            raise AbsaInputError(f"{error} (command line: --aspects)") from None
     aliases = normalize_aliases(dict(label_aliases or {}), sentiment_list)
     files, ignored = resolve_data_files(data_files)
     parsed = {

@@ -218,7 +218,7 @@ class ViSoBertAbsaConfig(PretrainedConfig):
                 self.text_config,
                 "None (the ViSoBERT architecture), a dict with a `model_type`, or a `PretrainedConfig`",
             )
-        _validate_aspects(self.aspects)
+        validate_aspects(self.aspects)
         if self.label_scheme not in LABEL_SCHEMES:
             _fail("label_scheme", self.label_scheme, ", ".join(repr(s) for s in LABEL_SCHEMES))
         validate_sentiments(self.sentiments, self.label_scheme)
@@ -338,8 +338,13 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         return cls(**{**cls.seed_preset_kwargs(), **overrides})
 
 
-def _validate_aspects(aspects: Any) -> None:
-    """Any names are allowed except empty ones and names equal after stripping surrounding spaces."""
+def validate_aspects(aspects: Any) -> None:
+    """Any names are allowed (`FOOD#QUALITY`, `anecdotes/miscellaneous`, `Pin & sạc`) except empty ones and
+    names equal after stripping surrounding spaces.
+
+    Raises:
+        ValueError: naming the list, what is allowed and the names at fault.
+    """
     if not isinstance(aspects, list) or not aspects or not all(isinstance(a, str) and a.strip() for a in aspects):
         empty = [i for i, a in enumerate(aspects) if not (isinstance(a, str) and a.strip())] if isinstance(aspects, list) else []
         _fail("aspects", aspects, "a non-empty list of non-empty strings", f"Name or remove the aspect(s) at position(s) {empty}." if empty else "")
@@ -390,5 +395,6 @@ __all__ = [
     "ViSoBertAbsaConfig",
     "flat_label",
     "scheme_class_names",
+    "validate_aspects",
     "validate_sentiments",
 ]
