@@ -116,11 +116,15 @@ def test_flat_output_is_text_classification_shaped(absa):
     flat = absa(TEXTS[3], output_format="flat")
     entries = absa(TEXTS[3])
     assert sorted(flat, key=lambda x: x["label"]) == sorted(
-        ({"label": f"{e['aspect']}#{e['sentiment']}", "score": e["score"]} for e in entries), key=lambda x: x["label"]
+        (
+            {"label": f"{e['aspect']}={e['sentiment']}", "aspect": e["aspect"], "sentiment": e["sentiment"], "score": e["score"]}
+            for e in entries
+        ),
+        key=lambda x: x["label"],
     )
     assert [x["score"] for x in flat] == sorted((x["score"] for x in flat), reverse=True)
     every = absa(TEXTS[3], output_format="flat", top_k=None, return_all_aspects=True)
-    assert len(every) == 11 * 4 and {"Battery#none", "Others#neutral"} <= {x["label"] for x in every}
+    assert len(every) == 11 * 4 and {"Battery=none", "Others=neutral"} <= {x["label"] for x in every}
 
 
 def test_input_forms_agree(absa):
