@@ -28,7 +28,7 @@ def test_class_priors_add_one_per_aspect():
 def test_bias_init_makes_the_untrained_head_predict_the_priors():
     model = tiny_model(seed=0, aspects=ASPECTS, pooling="mean")
     with torch.no_grad():
-        model.classifier[-1].weight.zero_()  # isolate the bias
+        model.classifier.out_proj.weight.zero_()  # isolate the bias
     labels = np.array([[0, 0, 1], [0, 2, 0], [3, 0, 0], [0, 0, 0]])
     init_bias_to_priors(model, labels)
     logits = model(input_ids=torch.tensor([[0, 7, 9, 2]])).logits[0]  # [A, C]
