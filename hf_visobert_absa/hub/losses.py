@@ -21,8 +21,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .configuration_visobert_absa import CONTRASTIVE_MODES
+
 FOCAL_REDUCTIONS = ("mean", "sum", "none")
-SUPCON_MODES = ("mulsupcon", "jaccard", "any", "exact", "seed", "supcon")
+#: The configurable modes plus `"supcon"` (single-label SupCon as published, for references and tests).
+SUPCON_MODES = (*CONTRASTIVE_MODES, "supcon")
 
 
 def _upcast(tensor: torch.Tensor) -> torch.Tensor:

@@ -34,7 +34,7 @@ def _biased_model(**config_kwargs):
     """A tiny model whose head bias makes some aspects clearly mentioned and the rest clearly absent."""
     model = tiny_model(3, **config_kwargs)
     if model.config.label_scheme == "absent_as_class":
-        bias = model.classifier[-1].bias.data.view(model.config.num_aspects, model.config.num_classes)  # [A, C]
+        bias = model.classifier.out_proj.bias.data.view(model.config.num_aspects, model.config.num_classes)  # [A, C]
         for a, aspect in enumerate(model.config.aspects):
             bias[a, 0] = -3.0 if aspect in MENTIONED else 3.0
     return model
