@@ -201,6 +201,8 @@ def run_training(
             label_aliases=data_args.alias_map(),
             others_policy=data_args.others_policy,
             drop_problems=data_args.drop_problems,
+            validation_split_percentage=data_args.validation_split_percentage,
+            validation_split_seed=data_args.validation_split_seed,
         )
     except AbsaInputError as error:
         if aspects_from_model:
