@@ -84,4 +84,34 @@ def cross_fitted_thresholds(probabilities: np.ndarray, gold: Sequence[Sequence[s
     return result
 
 
-__all__ = ["SENTIMENTS", "cross_fitted_thresholds", "mentioned_of", "protocol_metrics"]
+__all__ = ["SENTIMENTS", "cross_fitted_thresholds", "error_breakdown", "mentioned_of", "protocol_metrics"]
+
+
+def error_breakdown(
+    probabilities: np.ndarray,
+    gold: Sequence[Sequence[str | None]],
+    thresholds: float | np.ndarray = 0.5,
+    sentiments: Sequence[str] = SENTIMENTS,
+) -> dict[str, dict[str, float]]:
+    """Where the gold-mentioned (sentence, category) pairs go wrong, per gold polarity and for sentences whose
+    categories carry different polarities ("mixed") vs the rest: `pairs`, `missed` (predicted none), `wrong`
+    (mentioned, wrong polarity; a 3-sentiment model scores gold conflict as neutral) and `right`, as shares."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    mentioned = probabilities[..., 0] < np.asarray(thresholds)
+    index = {name: k for k, name in enumerate(sentiments, start=1)}
+    groups: dict[str, list[str]] = {}
+    for n, row in enumerate(gold):
+        labels = [g for g in row if g is not None]
+        mixed = "mixed sentences" if len(set(labels)) > 1 else "one-polarity sentences"
+        for a, g in enumerate(row):
+            if g is None:
+                continue
+            target = index.get(g, index.get("neutral"))
+            predicted = 1 + int(probabilities[n, a, 1:].argmax())
+            outcome = "missed" if not mentioned[n, a] else ("right" if predicted == target else "wrong")
+            for key in (f"gold {g}", mixed, "all"):
+                groups.setdefault(key, []).append(outcome)
+    return {
+        key: {"pairs": len(v), **{o: v.count(o) / len(v) for o in ("right", "missed", "wrong")}}
+        for key, v in groups.items()
+    }
