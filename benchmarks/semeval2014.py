@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.semeval2014_metrics import cross_fitted_thresholds, mentioned_of, protocol_metrics
+from benchmarks.semeval2014_metrics import cross_fitted_thresholds, error_breakdown, mentioned_of, protocol_metrics
 from hf_visobert_absa.evaluation.thresholds import calibrate_thresholds
 
 REPO = Path(__file__).resolve().parents[1]
@@ -264,6 +264,36 @@ def score_test(variant: str, arm: str, seed: int, splits: dict, args: argparse.N
     write_json(run_dir / "result.json", record)
 
 
+def diagnosis_table(results: Path, legacy: Path) -> str:
+    """Where validation sentiment goes wrong, per run (from the saved probabilities, thresholds 0.5): share of
+    gold-mentioned pairs right / missed (predicted none) / wrong polarity, per gold polarity and for sentences
+    whose categories carry different polarities."""
+    keys = ["all", "gold positive", "gold negative", "gold neutral", "gold conflict"]
+    keys += ["one-polarity sentences", "mixed sentences"]
+    lines = [
+        "| setup | variant / loss / seed | " + " | ".join(keys) + " |",
+        "|---|---|" + "---|" * len(keys),
+    ]
+    for folder, setup, load in ((legacy, "3-pol (c→n)", legacy_splits), (results, "4-pol", library_splits)):
+        paths = sorted(folder.glob("*/*/seed*/validation_probabilities.npz")) if folder.is_dir() else []
+        if not paths:
+            continue
+        gold = gold_polarities(load()["validation"])
+        for path in paths:
+            probabilities = np.load(path)["probabilities"]
+            sentiments = POLARITIES if probabilities.shape[-1] == len(POLARITIES) + 1 else LEGACY_SENTIMENTS
+            errors = error_breakdown(probabilities, gold, 0.5, sentiments)
+            cells = [
+                f"{100 * e['right']:.0f} / {100 * e['missed']:.0f} / {100 * e['wrong']:.0f} (n={e['pairs']})"
+                if (e := errors.get(k))
+                else "–"
+                for k in keys
+            ]
+            run = "/".join(path.parent.relative_to(folder).parts)
+            lines.append(f"| {setup} | {run} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_json(path: Path, record: dict) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=2))
@@ -320,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     results = Path(args.results_dir)
     if args.conflict_as_neutral:
         results = results.with_name(results.name.removesuffix("_3pol"))
-    write_report(results, Path(args.docs), quick=args.quick, legacy=results.with_name(results.name + "_3pol"))
+    legacy = results.with_name(results.name + "_3pol")
+    diagnosis = "" if args.quick else diagnosis_table(results, legacy)
+    write_report(results, Path(args.docs), quick=args.quick, legacy=legacy, diagnosis=diagnosis)
     return 0
 
 

@@ -108,7 +108,9 @@ def build(records: list[dict[str, Any]], quick: bool) -> str:
     return "\n".join(lines)
 
 
-def write_report(results: Path, docs: Path, quick: bool = False, legacy: Path | None = None) -> str:
+def write_report(
+    results: Path, docs: Path, quick: bool = False, legacy: Path | None = None, diagnosis: str = ""
+) -> str:
     """Tables from the runs under `results` (four polarities) and, when given, `legacy` (the early
     conflict-as-neutral screening runs)."""
     records = []
@@ -116,6 +118,11 @@ def write_report(results: Path, docs: Path, quick: bool = False, legacy: Path | 
         if folder is not None and folder.is_dir():
             records += [{**r, "setup": setup} for r in load_results(folder)]
     tables = build(records, quick)
+    if diagnosis:
+        tables += (
+            "\n\nValidation errors at threshold 0.5 — right / missed (predicted none) / wrong polarity, % of the "
+            "gold-mentioned pairs in each group:\n\n" + diagnosis
+        )
     results.mkdir(parents=True, exist_ok=True)
     (results / "summary.md").write_text(tables + "\n")
     if not quick:
