@@ -47,7 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch_size", type=int, default=64, help="Reviews per forward pass.")
     parser.add_argument("--chunk_size", type=int, default=512, help="Rows read, scored and written at a time.")
     parser.add_argument("--max_length", type=int, default=256)
-    parser.add_argument("--threshold", type=float, default=0.5, help="An aspect is mentioned when P(none) < this.")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="An aspect is mentioned when P(none) < this (default: the model's detection_thresholds, else 0.5).",
+    )
     return parser
 
 
@@ -74,7 +79,7 @@ def check_input_file(path: Path, text_column: str | None) -> None:
                 if len(record) != len(fields):
                     raise AbsaInputError(
                         f"{where(path, rows, start)} has {len(record)} fields but the header has {len(fields)}. "
-                        "Quote text fields that contain commas or newlines (\"...\") and check the header."
+                        'Quote text fields that contain commas or newlines ("...") and check the header.'
                     )
         except csv.Error as exc:
             raise csv_error(path, reader.line_num, exc) from None
@@ -136,7 +141,9 @@ def main(argv: list[str]) -> int:
             probabilities = predict_probabilities(
                 model, tokenizer, [texts[i] for i in keep], args.batch_size, args.max_length
             )
-            predictions = predictions_from_probabilities(probabilities, scheme, args.threshold)
+            predictions = predictions_from_probabilities(
+                probabilities, scheme, args.threshold if args.threshold is not None else model.config.thresholds
+            )
             for row_index, prediction in zip(keep, predictions, strict=True):
                 results[row_index] = {
                     aspect: names[code] for aspect, code in zip(aspects, prediction, strict=True) if code
@@ -209,6 +216,9 @@ def main(argv: list[str]) -> int:
         if out is not sys.stdout:
             out.close()
     also = f", {not_text} skipped (text is not a string)" if not_text else ""
-    print(f"{written} rows written{f' to {args.output}' if args.output != '-' else ''}; "
-          f"{skipped} skipped (empty text){also}", file=sys.stderr)
+    print(
+        f"{written} rows written{f' to {args.output}' if args.output != '-' else ''}; "
+        f"{skipped} skipped (empty text){also}",
+        file=sys.stderr,
+    )
     return 0
