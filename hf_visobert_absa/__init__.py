@@ -10,7 +10,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .hub.configuration_visobert_absa import DEFAULT_ASPECTS, LABEL_SCHEMES, ViSoBertAbsaConfig
+from .hub.configuration_visobert_absa import (
+    DEFAULT_ASPECTS,
+    LABEL_SCHEMES,
+    SENTIMENTS,
+    ViSoBertAbsaConfig,
+    flat_label,
+    scheme_class_names,
+)
 from .hub.losses import FocalLoss, MultiLabelSupConLoss, compute_absa_loss, focal_loss, multilabel_supcon_loss
 from .hub.modeling_visobert_absa import AspectSentimentOutput, ViSoBertAbsaModel
 from .registration import register_auto_classes
@@ -24,10 +31,11 @@ _LAZY = {
     "register_pipeline": "hub.pipeline_visobert_absa",
     "export_model": "publishing.export",
     "load_absa_dataset": "data.loading",
-    "tokenize_dataset": "data.loading",
+    "tokenize_dataset": "data.tokenization",
     "load_tokenizer": "data.tokenization",
     "compute_absa_metrics": "evaluation.metrics",
     "build_compute_metrics": "evaluation.metrics",
+    "semeval2014_metrics": "evaluation.protocol",
 }
 
 
@@ -40,6 +48,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_ASPECTS",
     "LABEL_SCHEMES",
+    "SENTIMENTS",
     "AspectSentimentOutput",
     "AspectSentimentPipeline",
     "FocalContrastiveTrainer",
@@ -51,11 +60,14 @@ __all__ = [
     "compute_absa_loss",
     "compute_absa_metrics",
     "export_model",
+    "flat_label",
     "focal_loss",
     "load_absa_dataset",
     "load_tokenizer",
     "multilabel_supcon_loss",
     "register_auto_classes",
     "register_pipeline",
+    "scheme_class_names",
+    "semeval2014_metrics",
     "tokenize_dataset",
 ]

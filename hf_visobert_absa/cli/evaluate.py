@@ -7,11 +7,14 @@ import json
 from pathlib import Path
 
 from ..errors import AbsaInputError
+from ..evaluation.protocol import PROTOCOL_CHOICES, wants_protocol
 
 EXAMPLES = """examples:
   hf-visobert-absa evaluate --model runs/phone/model --file ../shared/data/phone_reviews/test.csv \\
       --label_aliases '{"Posititve": "positive"}' --output runs/phone/test_metrics.json
   hf-visobert-absa evaluate --model runs/uit/model --file ../shared/data/uit_visfd/Test.csv --format uit_visfd
+  hf-visobert-absa evaluate --model runs/semeval/model \
+      --file ../shared/data/semeval2014_restaurants/Restaurants_Test_Gold.xml   # + the SemEval-2014 protocol
 """
 
 
@@ -34,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--max_length", type=int, default=256)
     parser.add_argument("--threshold", type=float, default=0.5, help="An aspect is mentioned when P(none) < this.")
+    parser.add_argument(
+        "--protocol",
+        default="auto",
+        choices=PROTOCOL_CHOICES,
+        help="Also report the SemEval-2014 protocol metrics (category detection; polarity accuracy given the gold "
+        "categories): auto = when the file is SemEval XML; semeval2014 = always; none = never.",
+    )
     parser.add_argument("--output", default=None, help="Write the metrics JSON here.")
     return parser
 
@@ -60,6 +70,7 @@ def main(argv: list[str]) -> int:
     from ..data.loading import load_absa_dataset, name_aspect_source
     from ..evaluation.inference import predict_probabilities
     from ..evaluation.metrics import compute_absa_metrics
+    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics
     from ..evaluation.table import format_metrics_table
 
     args = build_parser().parse_args(argv)
@@ -84,8 +95,14 @@ def main(argv: list[str]) -> int:
     predictions = predictions_from_probabilities(probabilities, config.label_scheme, args.threshold)
     gold = np.asarray(split["gold"])
     metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
+    if wants_protocol(args.protocol, report):
+        metrics[PROTOCOL_KEY] = semeval2014_metrics(
+            probabilities, gold, config.sentiments, config.label_scheme, args.threshold
+        )
     print(report.format())
     print(format_metrics_table(metrics))
+    if PROTOCOL_KEY in metrics:
+        print(format_protocol(metrics[PROTOCOL_KEY]))
     if args.output:
         Path(args.output).write_text(json.dumps(metrics, indent=2))
         print(f"metrics written to {args.output}")

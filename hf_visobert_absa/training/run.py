@@ -138,6 +138,7 @@ def run_training(
     from ..data.tokenization import load_tokenizer
     from ..evaluation.inference import load_model_config
     from ..evaluation.metrics import build_compute_metrics
+    from ..evaluation.protocol import wants_protocol
     from ..registration import register_auto_classes
     from .checkpointing import CrashSafeCheckpointCallback, last_complete_checkpoint
     from .trainer import FocalContrastiveTrainer
@@ -177,6 +178,7 @@ def run_training(
         if aspects_from_model:
             raise name_aspect_source(error, f"those of the model {model_args.model_name_or_path}") from None
         raise
+    protocol = wants_protocol(data_args.protocol, report)
     report.to_json(output_dir / "dataset_report.json")
     logger.info("Dataset report:\n%s", report.format())
     if "train" not in datasets:
@@ -235,7 +237,7 @@ def run_training(
     history = trainer.state.log_history
     (output_dir / "log_history.json").write_text(json.dumps(history, indent=2))
 
-    metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history)
+    metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history, protocol)
     (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     return {
         "metrics": metrics,
@@ -250,13 +252,18 @@ def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
     return {k: str(v) for k, v in files.items()} if isinstance(files, dict) else str(files)
 
 
-def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict]) -> dict:
+def write_reports(
+    model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict], protocol: bool = False
+) -> dict:
     """Score the validation and test splits against the canonical `gold` labels and write metrics.json,
-    predictions_<split>.csv and the plots."""
+    predictions_<split>.csv and the plots; with `protocol`, each split's metrics also hold the SemEval-2014
+    protocol numbers under `semeval2014_protocol` (see `evaluation.protocol`)."""
     from ..data.label_schemes import predictions_from_probabilities
     from ..evaluation.inference import predict_probabilities
     from ..evaluation.metrics import compute_absa_metrics
     from ..evaluation.plots import plot_confusion_matrices, plot_per_aspect_f1, plot_training_curves
+    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics
+    from ..evaluation.table import format_metrics_table
 
     config = model.config
     aspects = list(config.aspects)
@@ -271,6 +278,11 @@ def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int,
         probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
         predictions = predictions_from_probabilities(probabilities, config.label_scheme)
         metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
+        if protocol:
+            metrics[PROTOCOL_KEY] = semeval2014_metrics(probabilities, gold, config.sentiments, config.label_scheme)
+        logger.info("%s metrics:\n%s", split, format_metrics_table(metrics))
+        if protocol:
+            logger.info("%s", format_protocol(metrics[PROTOCOL_KEY]))
         all_metrics[split] = metrics
         names = config.canonical_names
         _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, names)
