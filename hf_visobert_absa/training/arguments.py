@@ -42,7 +42,13 @@ class ModelArguments:
     label_scheme: str | None = field(
         default=None, metadata={"help": "absent_as_class (default), seed, or mentioned_only."}
     )
-    pooling: str | None = field(default=None, metadata={"help": "cls (default), mean or pooler."})
+    pooling: str | None = field(
+        default=None, metadata={"help": "cls (default), mean, pooler or aspect_query (one learned query per aspect)."}
+    )
+    classifier_bias_init: str = field(
+        default="zeros",
+        metadata={"help": "zeros (default) or priors: output bias = log of the training class frequencies per aspect."},
+    )
     head_hidden_size: int | None = field(default=None, metadata={"help": "Classification head width (512)."})
     classifier_dropout: float | None = field(default=None, metadata={"help": "Head dropout (0.3)."})
     projection_dim: int | None = field(default=None, metadata={"help": "Contrastive embedding size (256)."})
@@ -213,6 +219,17 @@ class AbsaTrainingArguments(TrainingArguments):
     logging_steps: float = field(default=10, metadata={"help": "Log every N steps."})
     resume: bool = field(
         default=False, metadata={"help": "Continue from the last complete checkpoint in --output_dir, if any."}
+    )
+    head_learning_rate: float | None = field(
+        default=None,
+        metadata={"help": "Peak learning rate of the randomly initialised heads (default: --learning_rate)."},
+    )
+    early_stopping_patience: int | None = field(
+        default=None, metadata={"help": "Stop after this many evaluations without improving the selection metric."}
+    )
+    calibrate_thresholds: bool = field(
+        default=False,
+        metadata={"help": "Pick each aspect's P(none) threshold on validation (best detection F1); saved in the config."},
     )
 
 
