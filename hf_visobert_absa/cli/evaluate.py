@@ -36,7 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--others_policy", default="neutral", help="UIT-ViSFD {OTHERS}: neutral, drop or error.")
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--max_length", type=int, default=256)
-    parser.add_argument("--threshold", type=float, default=0.5, help="An aspect is mentioned when P(none) < this.")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="An aspect is mentioned when P(none) < this (default: the model's detection_thresholds, else 0.5).",
+    )
     parser.add_argument(
         "--protocol",
         default="auto",
@@ -92,12 +97,13 @@ def main(argv: list[str]) -> int:
         raise name_aspect_source(error, f"those of the model {args.model}") from None
     split = datasets["test"]
     probabilities = predict_probabilities(model, tokenizer, list(split["text"]), args.batch_size, args.max_length)
-    predictions = predictions_from_probabilities(probabilities, config.label_scheme, args.threshold)
+    threshold = np.asarray(config.thresholds) if args.threshold is None else args.threshold
+    predictions = predictions_from_probabilities(probabilities, config.label_scheme, threshold)
     gold = np.asarray(split["gold"])
     metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
     if wants_protocol(args.protocol, report):
         metrics[PROTOCOL_KEY] = semeval2014_metrics(
-            probabilities, gold, config.sentiments, config.label_scheme, args.threshold
+            probabilities, gold, config.sentiments, config.label_scheme, threshold
         )
     print(report.format())
     print(format_metrics_table(metrics))

@@ -47,7 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch_size", type=int, default=64, help="Reviews per forward pass.")
     parser.add_argument("--chunk_size", type=int, default=512, help="Rows read, scored and written at a time.")
     parser.add_argument("--max_length", type=int, default=256)
-    parser.add_argument("--threshold", type=float, default=0.5, help="An aspect is mentioned when P(none) < this.")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="An aspect is mentioned when P(none) < this (default: the model's detection_thresholds, else 0.5).",
+    )
     return parser
 
 
@@ -128,6 +133,7 @@ def main(argv: list[str]) -> int:
     aspects = list(model.config.aspects)
     scheme = model.config.label_scheme
     names = model.config.canonical_names  # none, then the model's sentiments
+    threshold = model.config.thresholds if args.threshold is None else args.threshold
 
     def label(texts: list[str]) -> list[dict[str, str]]:
         keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
@@ -136,7 +142,7 @@ def main(argv: list[str]) -> int:
             probabilities = predict_probabilities(
                 model, tokenizer, [texts[i] for i in keep], args.batch_size, args.max_length
             )
-            predictions = predictions_from_probabilities(probabilities, scheme, args.threshold)
+            predictions = predictions_from_probabilities(probabilities, scheme, threshold)
             for row_index, prediction in zip(keep, predictions, strict=True):
                 results[row_index] = {
                     aspect: names[code] for aspect, code in zip(aspects, prediction, strict=True) if code

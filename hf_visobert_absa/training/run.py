@@ -345,7 +345,9 @@ def write_reports(
         predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
         metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
         if protocol:
-            metrics[PROTOCOL_KEY] = semeval2014_metrics(probabilities, gold, config.sentiments, config.label_scheme)
+            metrics[PROTOCOL_KEY] = semeval2014_metrics(
+                probabilities, gold, config.sentiments, config.label_scheme, thresholds
+            )
         logger.info("%s metrics:\n%s", split, format_metrics_table(metrics))
         if protocol:
             logger.info("%s", format_protocol(metrics[PROTOCOL_KEY]))
