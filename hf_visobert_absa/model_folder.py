@@ -28,7 +28,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from .data.tokenization import TOKENIZER_FILES, looks_like_path
+from .data.tokenization import TOKENIZER_FILES, looks_like_local_path
 from .errors import AbsaInputError
 
 #: Fields of `config.json` that define the model; a missing one is an error.
@@ -70,7 +70,7 @@ def validate_model_folder(
     where = f"`{flag}` {name_or_path}"
     if path.is_dir():
         config_dict = _read_config_json(path, where)
-    elif allow_hub and not path.exists() and not looks_like_path(str(name_or_path)):
+    elif allow_hub and not path.exists() and not looks_like_local_path(str(name_or_path)):
         config_dict = _hub_config(str(name_or_path), where)
     else:
         state = "is a file, not a folder" if path.exists() else "does not exist"

@@ -76,6 +76,7 @@ def main(argv: list[str]) -> int:
             {"test": args.file},
             format=args.format,
             aspects=list(config.aspects),
+            sentiments=list(config.sentiments),
             label_scheme=config.label_scheme,
             text_column=args.text_column,
             label_aliases=aliases,
@@ -86,7 +87,8 @@ def main(argv: list[str]) -> int:
     split = datasets["test"]
     probabilities = predict_probabilities(model, tokenizer, list(split["text"]), args.batch_size, args.max_length)
     predictions = predictions_from_probabilities(probabilities, config.label_scheme, args.threshold)
-    metrics = compute_absa_metrics(predictions, np.asarray(split["gold"]), list(config.aspects), config.label_scheme)
+    gold = np.asarray(split["gold"])
+    metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
     print(report.format())
     print(format_metrics_table(metrics))
     if args.output:

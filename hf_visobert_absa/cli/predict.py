@@ -137,7 +137,7 @@ class _Labeller:
         return list(self.model.config.aspects)
 
     def __call__(self, texts: list[str]) -> list[dict[str, str]]:
-        from ..data.label_schemes import CANONICAL_NAMES, predictions_from_probabilities
+        from ..data.label_schemes import predictions_from_probabilities
         from ..evaluation.inference import predict_probabilities
 
         keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
@@ -149,7 +149,7 @@ class _Labeller:
             predictions = predictions_from_probabilities(probabilities, self.model.config.label_scheme, args.threshold)
             for row_index, prediction in zip(keep, predictions, strict=True):
                 results[row_index] = {
-                    a: CANONICAL_NAMES[code] for a, code in zip(self.aspects, prediction, strict=True) if code
+                    a: self.model.config.canonical_names[code] for a, code in zip(self.aspects, prediction, strict=True) if code
                 }
         return results
 

@@ -10,22 +10,21 @@ pipeline outputs must equal the in-process ones exactly.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..data.tokenization import TOKENIZER_EXTRA_FILES, TOKENIZER_FILES
+from ..data.tokenization import TOKENIZER_FILES
 from ..errors import AbsaInputError
 from ..model_folder import validate_model_folder
+from ..threads import torch_threads
 from .hub_files import CODE_FILES
 from .model_card import load_metrics, render_model_card
 from .verify import clean_process_report, max_abs_diff
@@ -35,7 +34,7 @@ logger = logging.getLogger(__name__)
 #: Files a run folder may carry besides the model; read for the card, never staged.
 METRICS_FILES = ("metrics.json", "test_results.json", "eval_results.json", "all_results.json")
 #: Every file name an exported folder may hold (plus weight shards and the code files, checked by pattern/name).
-ALLOWED_FILES = frozenset({"config.json", "model.safetensors", "model.safetensors.index.json", "README.md", *TOKENIZER_FILES, *TOKENIZER_EXTRA_FILES, *METRICS_FILES})
+ALLOWED_FILES = frozenset({"config.json", "model.safetensors", "model.safetensors.index.json", "README.md", *TOKENIZER_FILES, *METRICS_FILES})
 _SHARD = re.compile(r"model-\d{5}-of-\d{5}\.safetensors")
 #: The Python files that travel: the Hub-bound modules, flat.
 
@@ -128,16 +127,6 @@ def _load_tokenizer(checkpoint: Path) -> Any:
     from ..data.tokenization import load_tokenizer
 
     return load_tokenizer(checkpoint)
-
-
-@contextlib.contextmanager
-def _torch_threads(count: int) -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _in_process(pipe: Any, texts: list[str]) -> dict[str, Any]:
@@ -285,7 +274,7 @@ def export_model(
             raise ExportError(f"The staged folder lacks the code files {sorted(missing)}; a Hub user could not load it.")
         verification = {}
         if verify:
-            with _torch_threads(VERIFY_THREADS):
+            with torch_threads(VERIFY_THREADS):
                 expected = _in_process(pipe, PROBE_TEXTS)
             verification = verify_folder(staging, expected)
         if out_dir.exists():
