@@ -129,9 +129,7 @@ def test_nan_like_label_cells_are_unknown_labels_never_guessed():
         "(any case), or an empty cell / 'none' for not mentioned. All unknown values in this file: 'nan' in 1 "
         "cell(s), first at row 1 (line 2), column 'Camera'; 'NaN' in 1 cell(s), first at row 2 (line 3), column "
         f"'Battery'. Labels are never mapped or dropped silently: if they mean allowed labels, pass "
-        f"label_aliases={aliases} (command line: --label_aliases '{aliases}'); if 'nan' is a sentiment of its own, "
-        "add it to the sentiment set: sentiments=['positive', 'negative', 'neutral', 'nan'] (command line: "
-        "--sentiments positive,negative,neutral,nan)."
+        f"label_aliases={aliases} (command line: --label_aliases '{aliases}')."
     )
     dsd, report = load_absa_dataset(path, label_aliases={"nan": "none"})  # case-insensitive: both cells
     assert dsd["train"]["gold"][:] == [[1, 0, 0], [0, 1, 0]]
