@@ -24,8 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", required=True, help="A trained model folder (config.json + model.safetensors).")
-    parser.add_argument("--file", required=True, help="Labelled file: wide CSV, UIT-ViSFD CSV, int-coded CSV or JSONL.")
-    parser.add_argument("--format", default="auto", help="auto, wide_words, wide_int, uit_visfd or jsonl.")
+    parser.add_argument(
+        "--file", required=True, help="Labelled file: wide CSV, UIT-ViSFD CSV, int-coded CSV, JSONL or SemEval XML."
+    )
+    parser.add_argument("--format", default="auto", help="auto, wide_words, wide_int, uit_visfd, jsonl or semeval_xml.")
     parser.add_argument("--text_column", default=None)
     parser.add_argument("--label_aliases", default=None, help="JSON object, e.g. '{\"Posititve\": \"positive\"}'.")
     parser.add_argument("--others_policy", default="neutral", help="UIT-ViSFD {OTHERS}: neutral, drop or error.")

@@ -57,6 +57,8 @@ def canonical_codes(sentiments: Sequence[str] | None = None) -> dict[str, int]:
 def sentiments_text(sentiments: Sequence[str] | None = None) -> str:
     """`'positive', 'negative', 'neutral'` for messages."""
     return ", ".join(repr(s) for s in (SENTIMENTS if sentiments is None else sentiments))
+#: Spellings of a missing value: never suggested as a new sentiment.
+_MISSING_MARKERS = frozenset({"nan", "null", "none", "na", "n/a", "nil", "missing", "undefined"})
 _UIT_TAG = re.compile(r"\{([^{}]*)\}")
 _UIT_LABEL = re.compile(r"^\s*(\{[^{}]*\}\s*;?\s*)+$")
 
@@ -167,7 +169,11 @@ class _LabelReader:
         """For a word close to no allowed label (e.g. `conflict`), how to add it as a sentiment of its own."""
         word = value.strip()
         names = [name for name in self.allowed if name and not name.isdigit()]
-        if not word or word.isdigit() or difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6):
+        if (
+            not word.isalpha()
+            or word.lower() in _MISSING_MARKERS
+            or difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
+        ):
             return ""
         extended = self.sentiments + [word.lower()]
         return (

@@ -94,6 +94,8 @@ class DatasetReport:
         aspects (`list[str]`): the aspect list, in the order of the `labels`/`gold` columns.
         aspects_source (`str`): where that list came from (given, a file's columns, UIT-ViSFD order, first seen).
         sentiments (`list[str]`): the sentiment set; canonical code k is its k-th name (0 = none).
+        validation_split (`dict` or `None`): when the validation split was held out of the training file, how
+            (`from`, `file`, `percentage`, `seed`, `rows`, `train_rows_left`).
         label_scheme (`str`): the scheme `labels` is coded in.
         others_policy (`str`): how UIT-ViSFD's polarity-less `{OTHERS}` tags were handled.
         label_aliases (`dict[str, Any]`): the aliases passed by the user.
@@ -118,6 +120,7 @@ class DatasetReport:
     label_aliases: dict[str, Any] = field(default_factory=dict)
     drop_problems: list[str] = field(default_factory=list)
     sentiments: list[str] = field(default_factory=lambda: ["positive", "negative", "neutral"])
+    validation_split: dict[str, Any] | None = None
     splits: dict[str, SplitReport] = field(default_factory=dict)
     ignored_files: list[str] = field(default_factory=list)
 
@@ -182,6 +185,12 @@ class DatasetReport:
                 notes.append(f"{s.split}: {s.blank_lines} blank line(s) skipped (not rows)")
             if any(s.dropped.values()):
                 notes.append(f"{s.split}: dropped {s.rows - s.kept} row(s): {_counts(s.dropped)}")
+        if self.validation_split:
+            v = self.validation_split
+            notes.append(
+                f"validation: {v['rows']} row(s) held out of {v['from']} ({v['percentage']:g}%, seed {v['seed']}); "
+                f"{v['train_rows_left']} left to train on"
+            )
         if self.ignored_files:
             notes.append(f"files not recognised as a split and not read: {', '.join(self.ignored_files)}")
         notes.append("dropped: " + (", ".join(self.drop_problems) if self.drop_problems else "nothing (drop_problems off)"))

@@ -86,7 +86,7 @@ def build_model(
         scheme = kwargs.get("label_scheme", "absent_as_class")
         kwargs["focal_alpha"] = balanced_focal_alpha(train_labels, len(scheme_class_names(scheme, sentiments)))
     try:
-        return ViSoBertAbsaModel.from_pretrained_encoder(
+        model = ViSoBertAbsaModel.from_pretrained_encoder(
             model_args.encoder, trust_remote_code=model_args.trust_remote_code, **kwargs
         )
     except OSError as error:
@@ -94,6 +94,37 @@ def build_model(
             f"Could not load the encoder {model_args.encoder!r}: {error}. Pass `--encoder` a local folder of a "
             "pretrained encoder, or run with network access to the Hugging Face Hub."
         ) from None
+    if model_args.classifier_bias_init == "priors":
+        if train_labels is None:
+            raise AbsaInputError("`--classifier_bias_init priors` needs a training split.")
+        init_bias_to_priors(model, train_labels)
+    elif model_args.classifier_bias_init != "zeros":
+        raise AbsaInputError(
+            f"`--classifier_bias_init` got {model_args.classifier_bias_init!r}; allowed: 'zeros' or 'priors'."
+        )
+    return model
+
+
+def class_priors(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Per-aspect class frequencies `[A, C]` of scheme-coded labels `[N, A]` (-100 ignored), each class counted
+    at least once (add-one), so that no log-prior is minus infinity."""
+    labels = np.asarray(labels)
+    counts = np.stack([np.bincount(col[col != -100], minlength=num_classes) for col in labels.T]).astype(float)
+    counts += 1.0
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def init_bias_to_priors(model, labels: np.ndarray) -> None:
+    """Set the classifier's output bias to the log of the training class priors per aspect, so that the untrained
+    head already predicts the class frequencies (Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017,
+    section 3.3: initialise the rare class at its prior to keep the dominant class from swamping early training)."""
+    import torch
+
+    config = model.config
+    priors = class_priors(labels, config.num_classes)  # [A, C]
+    final = model.classifier.out_proj
+    with torch.no_grad():
+        final.bias.copy_(torch.as_tensor(np.log(priors), dtype=final.bias.dtype).reshape(-1))
 
 
 def resolve_sentiments(data_args: DataArguments, checkpoint_config: ViSoBertAbsaConfig | None = None) -> list[str]:
@@ -139,7 +170,7 @@ def run_training(
     from ..evaluation.inference import load_model_config
     from ..evaluation.metrics import build_compute_metrics
     from ..registration import register_auto_classes
-    from .checkpointing import CrashSafeCheckpointCallback, last_complete_checkpoint
+    from .checkpointing import last_complete_checkpoint
     from .trainer import FocalContrastiveTrainer
 
     if not training_args.output_dir:
@@ -170,6 +201,8 @@ def run_training(
             label_aliases=data_args.alias_map(),
             others_policy=data_args.others_policy,
             drop_problems=data_args.drop_problems,
+            validation_split_percentage=data_args.validation_split_percentage,
+            validation_split_seed=data_args.validation_split_seed,
         )
     except AbsaInputError as error:
         if aspects_from_model:
@@ -192,6 +225,9 @@ def run_training(
     tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
 
     has_validation = "validation" in tokenized
+    if not has_validation and (training_args.calibrate_thresholds or training_args.early_stopping_patience):
+        flag = "--calibrate_thresholds" if training_args.calibrate_thresholds else "--early_stopping_patience"
+        raise AbsaInputError(f"`{flag}` needs a validation split: pass `--validation_file` (or a dev/validation file).")
     updates: dict[str, Any] = {}
     if not has_validation:
         updates.update(eval_strategy="no", load_best_model_at_end=False)
@@ -209,7 +245,7 @@ def run_training(
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
         compute_metrics=build_compute_metrics(model.config),
-        callbacks=[CrashSafeCheckpointCallback()],
+        callbacks=_callbacks(training_args, has_validation),
     )
     resume_from = None
     if training_args.resume:
@@ -220,6 +256,8 @@ def run_training(
     trainer.train(resume_from_checkpoint=resume_from)
     train_seconds = time.perf_counter() - started
 
+    if training_args.calibrate_thresholds:
+        calibrate_model_thresholds(trainer.model, tokenizer, datasets["validation"], data_args.max_length)
     model_dir = output_dir / "model"
     trainer.save_model(str(model_dir))
     tokenizer.save_pretrained(str(model_dir))
@@ -242,6 +280,35 @@ def run_training(
         "train_seconds": train_seconds,
         "report": report,
     }
+
+
+def _callbacks(training_args: AbsaTrainingArguments, has_validation: bool) -> list:
+    from transformers import EarlyStoppingCallback
+
+    from .checkpointing import CrashSafeCheckpointCallback
+
+    callbacks: list = [CrashSafeCheckpointCallback()]
+    if training_args.early_stopping_patience and has_validation:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=training_args.early_stopping_patience))
+    return callbacks
+
+
+def calibrate_model_thresholds(model, tokenizer, validation, max_length: int) -> list[float]:
+    """Pick each aspect's P(none) threshold on the validation split (best detection F1, see
+    [`~evaluation.thresholds.calibrate_thresholds`]) and store it in `model.config.detection_thresholds`."""
+    from ..evaluation.inference import predict_probabilities
+    from ..evaluation.thresholds import calibrate_thresholds
+
+    if model.config.label_scheme != "absent_as_class":
+        raise AbsaInputError(
+            f"`--calibrate_thresholds` needs label_scheme 'absent_as_class' (the model uses "
+            f"{model.config.label_scheme!r}, which cannot say that an aspect is absent)."
+        )
+    probabilities = predict_probabilities(model, tokenizer, list(validation["text"]), max_length=max_length)
+    thresholds = calibrate_thresholds(probabilities, np.asarray(validation["gold"]))
+    model.config.detection_thresholds = thresholds
+    logger.info("Per-aspect P(none) thresholds calibrated on validation: %s", dict(zip(model.config.aspects, thresholds, strict=True)))
+    return thresholds
 
 
 def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
@@ -267,7 +334,8 @@ def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int,
         texts = list(datasets[split]["text"])
         gold = np.asarray(datasets[split]["gold"], dtype=np.int64)
         probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
-        predictions = predictions_from_probabilities(probabilities, config.label_scheme)
+        thresholds = np.asarray(config.thresholds) if config.label_scheme == "absent_as_class" else 0.5
+        predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
         metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
         all_metrics[split] = metrics
         names = config.canonical_names
@@ -289,4 +357,12 @@ def _write_predictions_csv(path: Path, texts, gold, predictions, aspects, names)
             writer.writerow([text] + [names[g] for g in gold_row] + [names[p] for p in pred_row])
 
 
-__all__ = ["balanced_focal_alpha", "build_model", "run_training", "write_reports"]
+__all__ = [
+    "balanced_focal_alpha",
+    "build_model",
+    "calibrate_model_thresholds",
+    "class_priors",
+    "init_bias_to_priors",
+    "run_training",
+    "write_reports",
+]
