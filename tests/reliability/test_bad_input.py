@@ -30,29 +30,18 @@ from hf_visobert_absa import FocalContrastiveTrainer, ViSoBertAbsaConfig
 from hf_visobert_absa.cli.main import main
 from hf_visobert_absa.data.loading import load_absa_dataset, tokenize_dataset, truncated_rows
 from hf_visobert_absa.data.tokenization import load_tokenizer
-from hf_visobert_absa.errors import AbsaInputError
 from hf_visobert_absa.evaluation.inference import predict_probabilities
 from hf_visobert_absa.hub.configuration_visobert_absa import LABEL_SCHEMES
 from hf_visobert_absa.hub.pipeline_visobert_absa import AspectSentimentPipeline
 from hf_visobert_absa.registration import register_auto_classes
 from tests import helpers
-from tests.helpers import WORDS, tiny_model, tiny_text_config, tiny_tokenizer
+from tests.helpers import WORDS, at, error_of, tiny_model, tiny_text_config, tiny_tokenizer
 
 FIXTURES = helpers.FIXTURES / "bad_input"
 ASPECTS = ["Battery", "Camera", "Price"]
-ROW = "1-based data row, header not counted"
 PASS = "Pass the `model/` folder of a `hf-visobert-absa train` run or an exported model."
 UTF8_FIX = "Save the file as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet, or `iconv -f <encoding> -t utf-8`)."
 
-
-def at(path: Path, row: int, line: int) -> str:
-    return f"{path}, row {row} ({ROW}; line {line} of the file)"
-
-
-def error_of(*args, **kwargs) -> str:
-    with pytest.raises(AbsaInputError) as info:
-        load_absa_dataset(*args, **kwargs)
-    return str(info.value)
 
 
 def run_cli(capsys, *argv) -> tuple[int, str]:
