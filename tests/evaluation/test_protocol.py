@@ -73,3 +73,11 @@ def test_format_names_the_protocol_and_the_counts():
     assert text.startswith("SemEval-2014 protocol (Pontiki et al., 2014; beside the metrics above")
     assert "P 66.67  R 50.00  F1 57.14" in text
     assert "4-way 75.00 (4 pairs), 3-way 100.00 (3), binary 100.00 (2)" in text
+
+
+def test_evaluate_offers_exactly_the_protocol_choices():
+    from hf_visobert_absa.cli.evaluate import build_parser
+    from hf_visobert_absa.evaluation.protocol import PROTOCOL_CHOICES
+
+    action = next(a for a in build_parser()._actions if a.dest == "protocol")
+    assert tuple(action.choices) == PROTOCOL_CHOICES and action.default == "auto"
