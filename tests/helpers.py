@@ -185,3 +185,71 @@ def tiny_examples(tokenizer, count: int = 16, seed: int = 7) -> list[dict]:
             {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"], "labels": labels}
         )
     return examples
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Loss settings without a config object, and loader error messages
+# ------------------------------------------------------------------------------------------------------------
+
+
+def loss_config(**overrides: Any) -> Any:
+    """The default objective's settings as a plain namespace (what `compute_absa_loss` reads from a config)."""
+    from types import SimpleNamespace
+
+    fields: dict[str, Any] = dict(
+        label_scheme="absent_as_class",
+        focal_gamma=2.0,
+        focal_alpha=None,
+        contrastive_temperature=0.1,
+        contrastive_mode="mulsupcon",
+        focal_weight=0.8,
+        contrastive_weight=0.2,
+        contrastive_across_devices=False,
+    )
+    fields.update(overrides)
+    return SimpleNamespace(**fields)
+
+
+#: How loader messages describe a CSV row.
+ROW = "1-based data row, header not counted"
+
+
+def at(path: Path, row: int, line: int) -> str:
+    """The location prefix of a loader message for `row` (data row) on file `line`."""
+    return f"{path}, row {row} ({ROW}; line {line} of the file)"
+
+
+def error_of(*args: Any, **kwargs: Any) -> str:
+    """The message of the `AbsaInputError` that `load_absa_dataset(*args, **kwargs)` raises."""
+    import pytest
+
+    from hf_visobert_absa.data.loading import load_absa_dataset
+    from hf_visobert_absa.errors import AbsaInputError
+
+    with pytest.raises(AbsaInputError) as info:
+        load_absa_dataset(*args, **kwargs)
+    return str(info.value)
+
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Comparing floats computed in different processes
+# ------------------------------------------------------------------------------------------------------------
+
+#: Largest absolute weight difference accepted between two processes that should compute the same thing: a process
+#: may run another BLAS thread count and split reductions differently (seen: about 2e-9 on logits).
+CROSS_PROCESS_ATOL = 1e-6
+
+
+def assert_states_close(got: dict, expected: dict, atol: float = CROSS_PROCESS_ATOL, what: str = "weights") -> float:
+    """Assert two state dicts have the same keys and shapes and differ by at most `atol`; the message names the
+    worst tensor and the measured difference. Returns the largest difference (0.0 when bit-identical)."""
+    assert got.keys() == expected.keys(), f"{what}: different tensors {sorted(set(got) ^ set(expected))}"
+    worst, worst_name = 0.0, None
+    for name, tensor in expected.items():
+        assert got[name].shape == tensor.shape, f"{what}: {name} has shape {tuple(got[name].shape)}, not {tuple(tensor.shape)}"
+        diff = (got[name].double() - tensor.double()).abs().max().item() if tensor.numel() else 0.0
+        if diff > worst:
+            worst, worst_name = diff, name
+    assert worst <= atol, f"{what} differ by {worst:.3g} (> {atol:g}) at {worst_name}"
+    return worst

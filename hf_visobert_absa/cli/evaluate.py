@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from ..checks import check_positive, check_threshold
 from ..errors import AbsaInputError
+from ..io_safety import check_output_file, write_json_atomic
+from ..model_folder import validate_model_folder
 
 EXAMPLES = """examples:
   hf-visobert-absa evaluate --model runs/phone/model --file ../shared/data/phone_reviews/test.csv \\
       --label_aliases '{"Posititve": "positive"}' --output runs/phone/test_metrics.json
   hf-visobert-absa evaluate --model runs/uit/model --file ../shared/data/uit_visfd/Test.csv --format uit_visfd
+  hf-visobert-absa evaluate --model runs/semeval/model \
+      --file ../shared/data/semeval2014_restaurants/Restaurants_Test_Gold.xml   # + the SemEval-2014 protocol
 """
 
 
@@ -39,6 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="An aspect is mentioned when P(none) < this (default: the model's detection_thresholds, else 0.5).",
     )
+<<<<<<< HEAD
+=======
+    parser.add_argument(
+        "--protocol",
+        default="auto",
+        choices=("auto", "semeval2014", "none"),  # evaluation.protocol.PROTOCOL_CHOICES
+        help="Also report the SemEval-2014 protocol metrics (category detection; polarity accuracy given the gold "
+        "categories): auto = when the file is SemEval XML; semeval2014 = always; none = never.",
+    )
+>>>>>>> main
     parser.add_argument("--output", default=None, help="Write the metrics JSON here.")
     return parser
 
@@ -46,12 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
 def load_trained(model_dir: str):
     """The model (eval mode) and tokenizer of a trained folder, with a clear error when it is not one."""
     from ..data.tokenization import load_tokenizer
-    from ..evaluation.inference import load_model_config
     from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
     from ..registration import register_auto_classes
 
     path = Path(model_dir)
-    load_model_config(path, "--model")  # a clear error for anything that is not a saved visobert_absa model
+    validate_model_folder(path, "--model")  # a clear error for anything that is not a usable saved model
     register_auto_classes()
     model = ViSoBertAbsaModel.from_pretrained(str(path))
     model.eval()
@@ -62,13 +75,21 @@ def main(argv: list[str]) -> int:
     import numpy as np
 
     from ..data.label_schemes import predictions_from_probabilities
-    from ..data.loading import load_absa_dataset, name_aspect_source
+    from ..data.loading import load_absa_dataset, name_aspect_source, resolve_data_files
     from ..evaluation.inference import predict_probabilities
     from ..evaluation.metrics import compute_absa_metrics
+    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics, wants_protocol
     from ..evaluation.table import format_metrics_table
+    from ..training.arguments import DataArguments
 
     args = build_parser().parse_args(argv)
-    aliases = json.loads(args.label_aliases) if args.label_aliases else None
+    check_positive(args.batch_size, "--batch_size")
+    if args.threshold is not None:
+        check_threshold(args.threshold)
+    aliases = DataArguments(label_aliases=args.label_aliases).alias_map()
+    resolve_data_files({"test": args.file})  # the file exists, before the model is loaded
+    if args.output:
+        check_output_file(args.output, [args.file, args.model])
     model, tokenizer = load_trained(args.model)
     config = model.config
     try:
@@ -86,14 +107,25 @@ def main(argv: list[str]) -> int:
         raise name_aspect_source(error, f"those of the model {args.model}") from None
     split = datasets["test"]
     probabilities = predict_probabilities(model, tokenizer, list(split["text"]), args.batch_size, args.max_length)
+<<<<<<< HEAD
     predictions = predictions_from_probabilities(
         probabilities, config.label_scheme, args.threshold if args.threshold is not None else config.thresholds
     )
+=======
+    threshold = np.asarray(config.thresholds) if args.threshold is None else args.threshold
+    predictions = predictions_from_probabilities(probabilities, config.label_scheme, threshold)
+>>>>>>> main
     gold = np.asarray(split["gold"])
     metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
+    if wants_protocol(args.protocol, report):
+        metrics[PROTOCOL_KEY] = semeval2014_metrics(
+            probabilities, gold, config.sentiments, config.label_scheme, threshold
+        )
     print(report.format())
     print(format_metrics_table(metrics))
+    if PROTOCOL_KEY in metrics:
+        print(format_protocol(metrics[PROTOCOL_KEY]))
     if args.output:
-        Path(args.output).write_text(json.dumps(metrics, indent=2))
+        write_json_atomic(args.output, metrics)
         print(f"metrics written to {args.output}")
     return 0

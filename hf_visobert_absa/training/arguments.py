@@ -128,11 +128,18 @@ class DataArguments:
     validation_split_percentage: float | None = field(
         default=None,
         metadata={
-            "help": "Hold out this % of the training file as validation (seeded random sample), for data without a "
+            "help": "Hold out this percentage of the training file as validation (seeded random sample), for data without a "
             "validation file such as SemEval-2014; recorded in dataset_report.json."
         },
     )
     validation_split_seed: int = field(default=42, metadata={"help": "Seed of the held-out validation sample."})
+    protocol: str = field(
+        default="auto",
+        metadata={
+            "help": "SemEval-2014 protocol metrics in the final report: auto (when the data is SemEval XML), "
+            "semeval2014 (always) or none."
+        },
+    )
     max_length: int = field(default=256, metadata={"help": "Truncate reviews to this many tokens."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Use only the first N validation rows."})
