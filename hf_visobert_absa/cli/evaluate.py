@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--format", default="auto", help="auto, wide_words, wide_int, uit_visfd, jsonl or semeval_xml.")
     parser.add_argument("--text_column", default=None)
-    parser.add_argument("--label_aliases", default=None, help='JSON object, e.g. \'{"Posititve": "positive"}\'.')
+    parser.add_argument("--label_aliases", default=None, help="JSON object, e.g. '{\"Posititve\": \"positive\"}'.")
     parser.add_argument("--others_policy", default="neutral", help="UIT-ViSFD {OTHERS}: neutral, drop or error.")
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--max_length", type=int, default=256)
@@ -43,8 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="An aspect is mentioned when P(none) < this (default: the model's detection_thresholds, else 0.5).",
     )
-<<<<<<< HEAD
-=======
     parser.add_argument(
         "--protocol",
         default="auto",
@@ -52,7 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="Also report the SemEval-2014 protocol metrics (category detection; polarity accuracy given the gold "
         "categories): auto = when the file is SemEval XML; semeval2014 = always; none = never.",
     )
->>>>>>> main
     parser.add_argument("--output", default=None, help="Write the metrics JSON here.")
     return parser
 
@@ -107,14 +104,8 @@ def main(argv: list[str]) -> int:
         raise name_aspect_source(error, f"those of the model {args.model}") from None
     split = datasets["test"]
     probabilities = predict_probabilities(model, tokenizer, list(split["text"]), args.batch_size, args.max_length)
-<<<<<<< HEAD
-    predictions = predictions_from_probabilities(
-        probabilities, config.label_scheme, args.threshold if args.threshold is not None else config.thresholds
-    )
-=======
     threshold = np.asarray(config.thresholds) if args.threshold is None else args.threshold
     predictions = predictions_from_probabilities(probabilities, config.label_scheme, threshold)
->>>>>>> main
     gold = np.asarray(split["gold"])
     metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
     if wants_protocol(args.protocol, report):
