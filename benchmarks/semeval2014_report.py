@@ -56,14 +56,16 @@ def validation_table(records: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| setup | variant | loss | seeds | "
         + " | ".join(label for _, label in OURS)
-        + " | ST3 F1 | 4-way (c=n) | joint µF1, thresholds cross-fitted | best epoch | min/run |",
-        "|---|---|---|---|" + "---|" * len(OURS) + "---|---|---|---|---|",
+        + " | ST3 F1 | ST4 4-way | 4-way (c=n) | 3-way | joint µF1, thresholds cross-fitted | best epoch | min/run |",
+        "|---|---|---|---|" + "---|" * len(OURS) + "---|---|---|---|---|---|---|",
     ]
     for (setup, variant, arm), rows in sorted(_groups(records).items()):
         cells = [mean_std_cell([r["validation_scored"][k] for r in rows]) for k, _ in OURS]
         cells += [
             mean_std_cell([r["validation_scored"]["semeval_detection_f1"] for r in rows]),
+            mean_std_cell([r["validation_scored"]["accuracy_4way"] for r in rows]),
             mean_std_cell([r["validation_scored"]["accuracy_4way_conflict_as_neutral"] for r in rows]),
+            mean_std_cell([r["validation_scored"]["accuracy_3way"] for r in rows]),
             mean_std_cell([r["validation_crossfit"]["joint_micro_f1"] for r in rows]),
         ]
         best = []
