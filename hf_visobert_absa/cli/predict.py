@@ -46,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--text_column", default=None, help=f"Text column/key (default: first of {TEXT_COLUMNS}).")
     parser.add_argument("--batch_size", type=int, default=64, help="Reviews per forward pass.")
     parser.add_argument("--chunk_size", type=int, default=512, help="Rows read, scored and written at a time.")
-    parser.add_argument("--max_length", type=int, default=256)
+    parser.add_argument(
+        "--max_length", type=int, default=None,
+        help="Truncate reviews to this many tokens (default: the length the model was trained with).",
+    )
+    parser.add_argument("--disable_tqdm", action="store_true", help="No progress bar (also off when stderr is not a terminal).")
     parser.add_argument("--threshold", type=float, default=0.5, help="An aspect is mentioned when P(none) < this.")
     return parser
 
@@ -116,10 +120,17 @@ def _jsonl_rows(lines: Iterator[str], source: str, text_key: str | None) -> Iter
         yield number, row
 
 
+def _progress_bar(enabled: bool):
+    """A tqdm bar counting rows (the total is unknown while streaming), or a stand-in that does nothing."""
+    from tqdm.auto import tqdm
+
+    return tqdm(desc="Labelling", unit="row", disable=not enabled)
+
+
 def main(argv: list[str]) -> int:
     from ..data.label_schemes import CANONICAL_NAMES, predictions_from_probabilities
-    from ..evaluation.inference import chunked, predict_probabilities
-    from .evaluate import load_trained
+    from ..evaluation.inference import chunked, predict_probabilities, resolve_max_length
+    from .evaluate import load_trained, show_progress
 
     args = build_parser().parse_args(argv)
     if args.batch_size < 1 or args.chunk_size < 1:
@@ -127,19 +138,20 @@ def main(argv: list[str]) -> int:
     model, tokenizer = load_trained(args.model)
     aspects = list(model.config.aspects)
     scheme = model.config.label_scheme
+    max_length = resolve_max_length(args.max_length, model.config, tokenizer)
+    progress = _progress_bar(show_progress(args.disable_tqdm))
 
     def label(texts: list[str]) -> list[dict[str, str]]:
         keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
         results: list[dict[str, str]] = [{} for _ in texts]
         if keep:
-            probabilities = predict_probabilities(
-                model, tokenizer, [texts[i] for i in keep], args.batch_size, args.max_length
-            )
+            probabilities = predict_probabilities(model, tokenizer, [texts[i] for i in keep], args.batch_size, max_length)
             predictions = predictions_from_probabilities(probabilities, scheme, args.threshold)
             for row_index, prediction in zip(keep, predictions, strict=True):
                 results[row_index] = {
                     aspect: CANONICAL_NAMES[code] for aspect, code in zip(aspects, prediction, strict=True) if code
                 }
+        progress.update(len(texts))
         return results
 
     source = Path(args.input) if args.input != "-" else None
@@ -205,6 +217,7 @@ def main(argv: list[str]) -> int:
             f"{written} row(s) had been written before it. Pipe UTF-8 text (e.g. `iconv -f <encoding> -t utf-8`)."
         ) from None
     finally:
+        progress.close()
         if out is not sys.stdout:
             out.close()
     also = f", {not_text} skipped (text is not a string)" if not_text else ""

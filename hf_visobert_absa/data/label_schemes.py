@@ -21,6 +21,8 @@ from ..hub.configuration_visobert_absa import LABEL_SCHEMES
 NONE, POSITIVE, NEGATIVE, NEUTRAL = 0, 1, 2, 3
 CANONICAL_NAMES: tuple[str, ...] = ("none", "positive", "negative", "neutral")
 IGNORE_INDEX = -100
+#: An aspect counts as mentioned when P(none) is below this (the pipeline's default too).
+DEFAULT_THRESHOLD = 0.5
 
 
 def _check_scheme(label_scheme: str) -> None:
@@ -80,6 +82,7 @@ def predictions_from_logits(
 
 __all__ = [
     "CANONICAL_NAMES",
+    "DEFAULT_THRESHOLD",
     "IGNORE_INDEX",
     "NEGATIVE",
     "NEUTRAL",

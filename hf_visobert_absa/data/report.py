@@ -115,6 +115,8 @@ class DatasetReport:
     drop_problems: list[str] = field(default_factory=list)
     splits: dict[str, SplitReport] = field(default_factory=dict)
     ignored_files: list[str] = field(default_factory=list)
+    #: Splits cut to their first rows for a run (`--max_train_samples` ...): split -> {"used": n, "of": total}.
+    subsets: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict of the whole report."""
@@ -175,6 +177,8 @@ class DatasetReport:
                 notes.append(f"{s.split}: {s.blank_lines} blank line(s) skipped (not rows)")
             if any(s.dropped.values()):
                 notes.append(f"{s.split}: dropped {s.rows - s.kept} row(s): {_counts(s.dropped)}")
+        for split, subset in self.subsets.items():
+            notes.append(f"{split}: only the first {subset['used']} of {subset['of']} rows used (a subset, by request)")
         if self.ignored_files:
             notes.append(f"files not recognised as a split and not read: {', '.join(self.ignored_files)}")
         notes.append("dropped: " + (", ".join(self.drop_problems) if self.drop_problems else "nothing (drop_problems off)"))

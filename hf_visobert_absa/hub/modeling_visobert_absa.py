@@ -19,6 +19,8 @@ References:
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ from torch.nn import functional as F
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 from transformers.utils import ModelOutput
 
-from .configuration_visobert_absa import ViSoBertAbsaConfig
+from .configuration_visobert_absa import ABSA_TASK, PIPELINE_TASKS, ViSoBertAbsaConfig
 from .losses import compute_absa_loss
 
 logger = logging.getLogger(__name__)
@@ -235,15 +237,36 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
                 )
         return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
-    def save_pretrained(self, save_directory: str, *args: Any, **kwargs: Any) -> None:
-        """`PreTrainedModel.save_pretrained`, with `auto_map` entries for AutoConfig, AutoModel and
-        AutoModelForSequenceClassification whenever the classes are registered for auto classes."""
-        if getattr(self, "_auto_class", None) is not None:
-            module = self.__class__.__module__.rsplit(".", 1)[-1]
-            auto_map = dict(getattr(self.config, "auto_map", None) or {})
-            auto_map.setdefault("AutoModelForSequenceClassification", f"{module}.{self.__class__.__name__}")
-            self.config.auto_map = auto_map
-        super().save_pretrained(save_directory, *args, **kwargs)
+    def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
+        """`PreTrainedModel.save_pretrained`, writing a complete Hub model folder whether or not anything was
+        registered in this process: `config.json` with `auto_map` (AutoConfig, AutoModel,
+        AutoModelForSequenceClassification) and `custom_pipelines`, safetensors weights, and every Hub code file
+        beside this one (configuration, modeling, losses, pipeline), so that `AutoModel.from_pretrained(folder,
+        trust_remote_code=True)` and `pipeline(model=folder, trust_remote_code=True)` work in a process without
+        this package. Save the tokenizer into the same folder."""
+        from .pipeline_visobert_absa import AspectSentimentPipeline  # a relative import: the Hub copy carries the file
+
+        config = self.config
+        kept = {name: getattr(config, name, None) for name in ("auto_map", "custom_pipelines")}
+        model_ref = f"{_module_name(type(self))}.{type(self).__name__}"
+        config.auto_map = {
+            **(kept["auto_map"] or {}),
+            "AutoConfig": f"{_module_name(type(config))}.{type(config).__name__}",
+            "AutoModel": model_ref,
+            "AutoModelForSequenceClassification": model_ref,
+        }
+        task = {**PIPELINE_TASKS[ABSA_TASK], "impl": f"{_module_name(AspectSentimentPipeline)}.{AspectSentimentPipeline.__name__}"}
+        config.custom_pipelines = {ABSA_TASK: task}
+        try:
+            super().save_pretrained(save_directory, *args, **kwargs)
+        finally:
+            # the in-memory config stays as it was: `pipeline(task, model=<this object>)` keeps using the registry
+            config.custom_pipelines = kept["custom_pipelines"]
+            if kept["custom_pipelines"] is None:
+                del config.custom_pipelines
+        if kwargs.get("is_main_process", True):
+            for source in hub_code_files():
+                shutil.copyfile(source, Path(save_directory) / source.name)
 
     @classmethod
     def from_pretrained_encoder(
@@ -302,12 +325,7 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             text_config=text_config, base_model_name_or_path=str(name_or_path), **config_kwargs
         )
         model = cls(config)
-        try:
-            source, info = AutoModel.from_pretrained(
-                name_or_path, output_loading_info=True, add_pooling_layer=False, **hub_kwargs
-            )
-        except TypeError:  # encoders without a pooler do not take `add_pooling_layer`
-            source, info = AutoModel.from_pretrained(name_or_path, output_loading_info=True, **hub_kwargs)
+        source, info = _load_encoder(name_or_path, hub_kwargs)
         missing = sorted(info.get("missing_keys", []))
         mismatched = info.get("mismatched_keys", [])
         if missing or mismatched:
@@ -324,6 +342,49 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         return model
 
 
+def hub_code_files() -> list[Path]:
+    """The Hub code files: every Python module beside this one except `__init__.py` (in the package, the
+    `hub/` folder; in a remote-code copy, the files the repository shipped)."""
+    return sorted(path for path in Path(__file__).resolve().parent.glob("*.py") if path.name != "__init__.py")
+
+
+def _module_name(cls: type) -> str:
+    return cls.__module__.rsplit(".", 1)[-1]
+
+
+class _DropLoadReport(logging.Filter):
+    """Holds back `transformers`' weight-loading report (its missing/unexpected keys are checked by the caller)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "LOAD REPORT" not in str(record.msg)
+
+
+def _load_encoder(name_or_path: str, hub_kwargs: dict[str, Any]) -> tuple[PreTrainedModel, dict[str, Any]]:
+    """The pretrained encoder without its pooler, and its loading info. `transformers` prints a load report for
+    the checkpoint's pooler weights (`pooler.dense ... UNEXPECTED`), which the head deliberately does not use;
+    that report is held back here and only keys that matter are logged."""
+    report_logger = logging.getLogger("transformers.modeling_utils")
+    report_filter = _DropLoadReport()
+    report_logger.addFilter(report_filter)
+    try:
+        try:
+            source, info = AutoModel.from_pretrained(
+                name_or_path, output_loading_info=True, add_pooling_layer=False, **hub_kwargs
+            )
+        except TypeError:  # encoders without a pooler do not take `add_pooling_layer`
+            source, info = AutoModel.from_pretrained(name_or_path, output_loading_info=True, **hub_kwargs)
+    finally:
+        report_logger.removeFilter(report_filter)
+    unexpected = sorted(info.get("unexpected_keys", []))
+    unused_pooler = [key for key in unexpected if key.split(".")[0] == "pooler"]
+    if unused_pooler:
+        logger.info("Not used from %s: the encoder's pooler (%s); the head pools by itself.", name_or_path, ", ".join(unused_pooler))
+    others = [key for key in unexpected if key not in unused_pooler]
+    if others:
+        logger.warning("%s holds %d weights the encoder does not use: %s", name_or_path, len(others), ", ".join(others[:8]))
+    return source, info
+
+
 def _encoder_from_config(text_config: Any) -> PreTrainedModel:
     """Build the encoder from its config with random weights; never downloads."""
     try:
@@ -332,4 +393,4 @@ def _encoder_from_config(text_config: Any) -> PreTrainedModel:
         return AutoModel.from_config(text_config)
 
 
-__all__ = ["AspectSentimentOutput", "ViSoBertAbsaModel", "ViSoBertAbsaPreTrainedModel"]
+__all__ = ["AspectSentimentOutput", "ViSoBertAbsaModel", "ViSoBertAbsaPreTrainedModel", "hub_code_files"]

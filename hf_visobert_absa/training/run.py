@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.label_schemes import DEFAULT_THRESHOLD
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import LABEL_SCHEMES, ViSoBertAbsaConfig
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
@@ -102,29 +103,47 @@ def _refuse_ignored_flags(model_args: ModelArguments) -> None:
         )
 
 
+#: Written into the run folder while a run that got past input checking has not finished; removed on success.
+INCOMPLETE_MARKER = "RUN_INCOMPLETE.txt"
+
+
 def run_training(
     model_args: ModelArguments, data_args: DataArguments, training_args: AbsaTrainingArguments
 ) -> dict[str, Any]:
     """Train, select the best checkpoint on validation, score every evaluation split, write the reports.
 
+    Every input (arguments, data files, encoder, `--max_length` against the encoder's positions) is checked
+    before the run folder is written to, so bad input leaves nothing behind. A run that fails later leaves its
+    folder (its checkpoints resume with `--resume`) marked by `RUN_INCOMPLETE.txt`, which names the error.
+
     Returns:
         `dict` with `metrics` (split -> metrics), `output_dir`, `model_dir`, `train_seconds`, `report`.
     """
-    from transformers import DataCollatorWithPadding
-
-    from ..data.loading import load_absa_dataset, name_aspect_source, tokenize_dataset
-    from ..data.tokenization import load_tokenizer
-    from ..evaluation.inference import load_model_config
-    from ..evaluation.metrics import build_compute_metrics
-    from ..registration import register_auto_classes
-    from .checkpointing import CrashSafeCheckpointCallback, last_complete_checkpoint
-    from .trainer import FocalContrastiveTrainer
-
-    if not training_args.output_dir:
-        raise AbsaInputError("`--output_dir` is required: checkpoints, the model and the reports go there.")
-    register_auto_classes()
+    datasets, report = _load_data(model_args, data_args)
+    tokenizer, model = _load_model(model_args, data_args, datasets, report)
     output_dir = Path(training_args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    marker = output_dir / INCOMPLETE_MARKER
+    marker.write_text("This run has not finished (or it failed); its model and reports are missing or partial.\n")
+    report.to_json(output_dir / "dataset_report.json")
+    logger.info("Dataset report:\n%s", report.format())
+    try:
+        result = _train_and_report(model, tokenizer, datasets, report, data_args, training_args)
+    except BaseException as error:
+        marker.write_text(
+            f"This run failed: {type(error).__name__}: {error}\nIts model and reports are missing or partial. "
+            "Fix the cause and run the same command with `--resume` to continue from the last complete checkpoint.\n"
+        )
+        raise
+    marker.unlink()
+    return result
+
+
+def _load_data(model_args: ModelArguments, data_args: DataArguments):
+    """Read and check the data (and a checkpoint's config when continuing one); apply the `--max_*_samples`
+    subsets and record them in the report."""
+    from ..data.loading import load_absa_dataset, name_aspect_source
+    from ..evaluation.inference import load_model_config
 
     checkpoint_config = None
     if model_args.model_name_or_path:
@@ -151,22 +170,43 @@ def run_training(
         if aspects_from_model:
             raise name_aspect_source(error, f"those of the model {model_args.model_name_or_path}") from None
         raise
-    report.to_json(output_dir / "dataset_report.json")
-    logger.info("Dataset report:\n%s", report.format())
     if "train" not in datasets:
         raise AbsaInputError("No training split found: pass `--train_file` or a `--data_dir` with a train file.")
-    if data_args.max_train_samples:
-        datasets["train"] = datasets["train"].select(range(min(data_args.max_train_samples, len(datasets["train"]))))
-    for split, limit in (("validation", data_args.max_eval_samples), ("test", data_args.max_test_samples)):
+    limits = {"train": data_args.max_train_samples, "validation": data_args.max_eval_samples,
+              "test": data_args.max_test_samples}  # fmt: skip
+    for split, limit in limits.items():
         if split in datasets and limit:
-            datasets[split] = datasets[split].select(range(min(limit, len(datasets[split]))))
-    aspects = list(report.aspects)
+            total = len(datasets[split])
+            datasets[split] = datasets[split].select(range(min(limit, total)))
+            report.subsets[split] = {"used": len(datasets[split]), "of": total}
+    return datasets, report
+
+
+def _load_model(model_args: ModelArguments, data_args: DataArguments, datasets, report):
+    """The tokenizer and the model; `--max_length` checked against the encoder and stored as the tokenizer's
+    `model_max_length`, the default length of `evaluate`, `predict` and the pipeline."""
+    from ..data.tokenization import load_tokenizer
+    from ..evaluation.inference import check_max_length
 
     tokenizer_source = model_args.tokenizer or model_args.model_name_or_path or model_args.encoder
     tokenizer = load_tokenizer(tokenizer_source)
-    model = build_model(model_args, aspects, np.asarray(datasets["train"]["labels"]))
-    tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
+    model = build_model(model_args, list(report.aspects), np.asarray(datasets["train"]["labels"]))
+    check_max_length(data_args.max_length, model.config)
+    tokenizer.model_max_length = data_args.max_length
+    return tokenizer, model
 
+
+def _train_and_report(model, tokenizer, datasets, report, data_args: DataArguments, training_args) -> dict[str, Any]:
+    """Train with the Trainer, save `model/` (one save path: a complete Hub folder) and write the reports."""
+    from transformers import DataCollatorWithPadding
+
+    from ..data.loading import tokenize_dataset
+    from ..evaluation.metrics import build_compute_metrics
+    from .checkpointing import CrashSafeCheckpointCallback, last_complete_checkpoint
+    from .trainer import FocalContrastiveTrainer
+
+    output_dir = Path(training_args.output_dir)
+    tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
     has_validation = "validation" in tokenized
     updates: dict[str, Any] = {}
     if not has_validation:
@@ -176,7 +216,6 @@ def run_training(
         updates.update(metric_for_best_model=metric, greater_is_better=greater)
     if updates:
         training_args = dataclasses.replace(training_args, **updates)
-
     trainer = FocalContrastiveTrainer(
         model=model,
         args=training_args,
@@ -197,18 +236,10 @@ def run_training(
     train_seconds = time.perf_counter() - started
 
     model_dir = output_dir / "model"
-    trainer.save_model(str(model_dir))
-    tokenizer.save_pretrained(str(model_dir))
-    # JSON records of how the model was trained (the model card reads them; training_args.bin is a pickle)
-    recorded = json.loads(training_args.to_json_string())
-    recorded.update(max_length=data_args.max_length, label_scheme=model.config.label_scheme)
-    (model_dir / "training_args.json").write_text(json.dumps(recorded, indent=2))
-    (model_dir / "training_data.json").write_text(
-        json.dumps({"data_files": _describe_files(data_args.data_files()), "report": report.to_dict()}, indent=2)
-    )
+    trainer.save_model(str(model_dir))  # config + code files + safetensors + the tokenizer (processing_class)
+    _write_training_records(model_dir, training_args, data_args, model.config, report, datasets["train"])
     history = trainer.state.log_history
     (output_dir / "log_history.json").write_text(json.dumps(history, indent=2))
-
     metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history)
     (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     return {
@@ -218,6 +249,21 @@ def run_training(
         "train_seconds": train_seconds,
         "report": report,
     }
+
+
+def _write_training_records(model_dir: Path, training_args, data_args: DataArguments, config, report, train) -> None:
+    """JSON records of how the model was trained, read by the model card (`training_args.bin` is a pickle)."""
+    from ..publishing.card_facts import training_data_facts
+
+    recorded = json.loads(training_args.to_json_string())
+    recorded.update(max_length=data_args.max_length, label_scheme=config.label_scheme)
+    for name in ("max_train_samples", "max_eval_samples", "max_test_samples"):
+        if getattr(data_args, name):
+            recorded[name] = getattr(data_args, name)
+    (model_dir / "training_args.json").write_text(json.dumps(recorded, indent=2))
+    facts = training_data_facts(list(train["text"]), np.asarray(train["gold"]), report.subsets)
+    record = {"data_files": _describe_files(data_args.data_files()), **facts, "report": report.to_dict()}
+    (model_dir / "training_data.json").write_text(json.dumps(record, ensure_ascii=False, indent=2))
 
 
 def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
@@ -245,6 +291,8 @@ def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int,
         probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
         predictions = predictions_from_probabilities(probabilities, config.label_scheme)
         metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme)
+        # how these numbers were computed: the settings the saved model's pipeline uses by default
+        metrics.update(max_length=max_length, threshold=DEFAULT_THRESHOLD)
         all_metrics[split] = metrics
         _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, CANONICAL_NAMES)
         plot_confusion_matrices(predictions, gold, aspects, plots / f"confusion_{split}.png")
