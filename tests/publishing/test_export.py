@@ -127,7 +127,9 @@ def test_pickled_weights_are_refused(tmp_path, checkpoint, capsys):
     (folder / "pytorch_model.bin").write_bytes(b"pickle")
     assert cli.main(["export", str(folder), str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "pytorch_model.bin, a pickle" in err and "safetensors only" in err and "save_pretrained(new_folder)" in err
+    assert "pytorch_model.bin, a pickle" in err and "safetensors only" in err
+    # the advice works: the model refuses `use_safetensors=False`, so the conversion goes through safetensors
+    assert "use_safetensors=False" not in err and "torch.load(" in err and "weights_only=True" in err
     assert not (tmp_path / "out").exists()
 
 
@@ -159,7 +161,13 @@ def test_checkpoint_errors(tmp_path, checkpoint, capsys):
 def test_export_help_has_examples(capsys):
     assert cli.main(["export", "--help"]) == 0
     out = capsys.readouterr().out
-    assert "examples:" in out and "hf-visobert-absa export runs/phone exported/phone" in out
+    assert "examples:" in out and "hf-visobert-absa export runs/phone/model exported/phone" in out
+
+
+def test_a_run_folder_is_answered_with_its_model_folder(tmp_path, checkpoint, capsys):
+    run = checkpoint.parent  # train's --output_dir; the model is in run/model
+    assert cli.main(["export", str(run), str(tmp_path / "out")]) == 2
+    assert f"It is a training run folder: pass its model, `{run / 'model'}`." in capsys.readouterr().err
 
 
 def test_staging_without_verification_uses_the_asked_split(tmp_path, checkpoint):
@@ -186,6 +194,7 @@ def _fake_report(expected):
         "AutoModelForSequenceClassification": {"class": module + "modeling_visobert_absa.ViSoBertAbsaModel",
                                                "training": False, "logits": copy.deepcopy(expected["logits"])},
         "pipeline": {"by_task": copy.deepcopy(expected["pipeline"]), "inferred": copy.deepcopy(expected["pipeline"])},
+        "text_classification": copy.deepcopy(expected["text_classification"]),
     }
 
 
@@ -194,6 +203,7 @@ def test_comparison_catches_every_kind_of_difference():
         "input_ids": [[0, 5, 2]],
         "logits": [[[0.25, -1.0, 0.5]]],
         "pipeline": [[{"aspect": "Battery", "sentiment": "negative", "score": 0.4}]],
+        "text_classification": [[{"label": "Battery#negative", "score": 0.4}]],
     }
     assert compare_reports(_fake_report(expected), expected) == ([], {"AutoModel": 0.0, "AutoModelForSequenceClassification": 0.0})
 
@@ -207,6 +217,7 @@ def test_comparison_catches_every_kind_of_difference():
     report["AutoModelForSequenceClassification"]["class"] = "hf_visobert_absa.hub.modeling_visobert_absa.ViSoBertAbsaModel"
     report["input_ids"][0][1] = 6
     report["pipeline"]["inferred"][0][0]["score"] = 0.41
+    report["text_classification"][0][0]["label"] = "Battery#positive"
     report["AutoModel"]["training"] = True
     problems, _ = compare_reports(report, expected)
     assert problems == [
@@ -215,6 +226,7 @@ def test_comparison_catches_every_kind_of_difference():
         "not from the folder's code",
         "the tokenizer gives different token ids",
         "pipeline (inferred) outputs differ from the in-process pipeline",
+        "pipeline('text-classification') outputs differ from the in-process text-classification view",
         "the loaded model is in training mode",
     ]
 
