@@ -79,6 +79,7 @@ def main(argv: list[str]) -> int:
             {"test": args.file},
             format=args.format,
             aspects=list(config.aspects),
+            sentiments=list(config.sentiments),
             label_scheme=config.label_scheme,
             text_column=args.text_column,
             label_aliases=aliases,
@@ -92,7 +93,8 @@ def main(argv: list[str]) -> int:
         model, tokenizer, list(split["text"]), args.batch_size, max_length, progress=show_progress(args.disable_tqdm)
     )
     predictions = predictions_from_probabilities(probabilities, config.label_scheme, args.threshold)
-    metrics = compute_absa_metrics(predictions, np.asarray(split["gold"]), list(config.aspects), config.label_scheme)
+    gold = np.asarray(split["gold"])
+    metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
     print(report.format())
     print(format_metrics_table(metrics))
     if args.output:

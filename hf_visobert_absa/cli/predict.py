@@ -128,7 +128,7 @@ def _progress_bar(enabled: bool):
 
 
 def main(argv: list[str]) -> int:
-    from ..data.label_schemes import CANONICAL_NAMES, predictions_from_probabilities
+    from ..data.label_schemes import predictions_from_probabilities
     from ..evaluation.inference import chunked, predict_probabilities, resolve_max_length
     from .evaluate import load_trained, show_progress
 
@@ -138,6 +138,7 @@ def main(argv: list[str]) -> int:
     model, tokenizer = load_trained(args.model)
     aspects = list(model.config.aspects)
     scheme = model.config.label_scheme
+    names = model.config.canonical_names  # none, then the model's sentiments
     max_length = resolve_max_length(args.max_length, model.config, tokenizer)
     progress = _progress_bar(show_progress(args.disable_tqdm))
 
@@ -149,7 +150,7 @@ def main(argv: list[str]) -> int:
             predictions = predictions_from_probabilities(probabilities, scheme, args.threshold)
             for row_index, prediction in zip(keep, predictions, strict=True):
                 results[row_index] = {
-                    aspect: CANONICAL_NAMES[code] for aspect, code in zip(aspects, prediction, strict=True) if code
+                    aspect: names[code] for aspect, code in zip(aspects, prediction, strict=True) if code
                 }
         progress.update(len(texts))
         return results

@@ -5,7 +5,8 @@
 
 - `text` (`str`): the review as written in the file (never normalised);
 - `labels` (`list[int]`, length A): per aspect, the class index of the chosen label scheme (`label_schemes`);
-- `gold` (`list[int]`, length A): per aspect, the canonical code 0 = none, 1 = positive, 2 = negative, 3 = neutral;
+- `gold` (`list[int]`, length A): per aspect, the canonical code 0 = none, k = the k-th sentiment (by default
+  1 = positive, 2 = negative, 3 = neutral);
 - `row` (`int`): the 1-based data row of the source file (header not counted), to trace predictions back;
 
 and a [`~data_report.DatasetReport`] counting empty, duplicated, aspect-less and cross-split rows. Nothing is
@@ -24,10 +25,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES
+from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, validate_aspects, validate_sentiments
 from .csv_table import where
 from .formats import (
-    CANONICAL_CODES,
     FORMATS,
     OTHERS_POLICIES,
     UIT_OTHERS,
@@ -48,7 +48,7 @@ SPLIT_WORDS: dict[str, str] = {
     "development": "validation",
     "test": "test", "testing": "test",
 }  # fmt: skip
-DATA_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".jsonl", ".json", ".ndjson")
+DATA_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".jsonl", ".json", ".ndjson", ".xml")
 _SPLIT_ORDER = ("train", "validation", "test")
 
 
@@ -144,8 +144,6 @@ def resolve_aspects(
     declared = [p for p in parsed.values() if p.declared_aspects is not None]
     if aspects is not None:
         reference, source = list(aspects), GIVEN_ASPECTS
-        if not reference or len(set(reference)) != len(reference):
-            raise AbsaInputError(f"`aspects` must be a non-empty list of distinct names; got {reference}.")
     elif declared:
         reference, source = list(declared[0].declared_aspects), f"the columns of {declared[0].path.name}"
     else:
@@ -160,6 +158,10 @@ def resolve_aspects(
             raise AbsaInputError(
                 f"No aspect is mentioned anywhere in {[str(p.path) for p in parsed.values()]}; pass `aspects=`."
             )
+    try:
+        validate_aspects(reference)
+    except ValueError as error:
+        raise AbsaInputError(f"{error} The aspects come from {source}: rename them there, or pass `aspects=`.") from None
     for p in parsed.values():
         if p.declared_aspects is not None:
             if set(p.declared_aspects) != set(reference):
@@ -204,6 +206,7 @@ def load_absa_dataset(
     *,
     format: str = "auto",
     aspects: Iterable[str] | None = None,
+    sentiments: Iterable[str] | None = None,
     label_scheme: str = "absent_as_class",
     text_column: str | None = None,
     label_aliases: Mapping[str, Any] | None = None,
@@ -224,6 +227,10 @@ def load_absa_dataset(
             The aspect list to use, e.g. a model config's `aspects`. When omitted it comes from the data: the
             column order of the first wide file, the fixed UIT-ViSFD order (SCREEN, CAMERA, FEATURES, BATTERY,
             PERFORMANCE, STORAGE, DESIGN, PRICE, GENERAL, SER&ACC, OTHERS), or first appearance (JSONL).
+        sentiments (`list[str]`, *optional*):
+            The sentiment set, in class order (a model config's `sentiments`); defaults to positive, negative,
+            neutral. Labels are matched case-insensitively against it (`conflict` is accepted once listed); any
+            other label stops loading with its location and the flag that adds it (`--sentiments`).
         label_scheme (`str`, *optional*, defaults to `"absent_as_class"`):
             How `labels` is coded: `"absent_as_class"`, `"seed"` or `"mentioned_only"` (see `label_schemes`).
         text_column (`str`, *optional*):
@@ -231,7 +238,7 @@ def load_absa_dataset(
             `sentence`, `content` (any case; JSONL: `text`).
         label_aliases (`dict[str, str | int]`, *optional*):
             Extra raw labels and what they mean, matched case-insensitively, e.g. `{"Posititve": "positive"}`
-            (targets: positive, negative, neutral, none, or 0-3). Every use is counted in the report.
+            (targets: a sentiment, none, or a code 0-K). Every use is counted in the report.
         others_policy (`str`, *optional*, defaults to `"neutral"`):
             UIT-ViSFD's `{OTHERS}` has no polarity. `"neutral"`: OTHERS is an aspect, mentioned with neutral
             sentiment; `"drop"`: OTHERS tags are ignored and OTHERS is not an aspect; `"error"`: raise.
@@ -267,9 +274,19 @@ def load_absa_dataset(
             f"`others_policy` got {others_policy!r}; allowed: {', '.join(map(repr, OTHERS_POLICIES))}."
         )
     drop = resolve_drop(drop_problems)
-    aliases = normalize_aliases(dict(label_aliases or {}))
+    sentiment_list = check_sentiments(sentiments, label_scheme)
+    if aspects is not None:
+        aspects = list(aspects)
+        try:
+            validate_aspects(aspects)
+        except ValueError as error:
+            raise AbsaInputError(f"{error} (command line: --aspects)") from None
+    aliases = normalize_aliases(dict(label_aliases or {}), sentiment_list)
     files, ignored = resolve_data_files(data_files)
-    parsed = {split: read_file(path, format, text_column, aliases, others_policy) for split, path in files.items()}
+    parsed = {
+        split: read_file(path, format, text_column, aliases, others_policy, sentiment_list)
+        for split, path in files.items()
+    }
     aspect_list, source = resolve_aspects(parsed, aspects, others_policy)
     gold = {split: _gold(p, aspect_list) for split, p in parsed.items()}
     texts = {split: p.texts for split, p in parsed.items()}
@@ -281,6 +298,7 @@ def load_absa_dataset(
     report = DatasetReport(
         aspects=aspect_list,
         aspects_source=source,
+        sentiments=sentiment_list,
         label_scheme=label_scheme,
         others_policy=others_policy,
         label_aliases=dict(label_aliases or {}),
@@ -288,6 +306,7 @@ def load_absa_dataset(
         ignored_files=ignored,
     )
     out = {}
+    codes = dict(zip(("none", *sentiment_list), range(len(sentiment_list) + 1), strict=True))
     for split, p in parsed.items():
         m = masks[split]
         keep = ~np.logical_or.reduce([m[kind] for kind in drop]) if drop else np.ones(len(p.texts), dtype=bool)
@@ -302,11 +321,12 @@ def load_absa_dataset(
             ignored_columns=p.ignored_columns,
             aliases_applied=dict(p.aliases_applied),
             others_tags=p.others_tags,
+            format_notes=dict(p.notes),
             reference_split=None if split == reference else reference,
             problems=problems_for(m, p.rows, conflicts[split]),
             dropped={kind: int(m[kind].sum()) for kind in drop},
             label_counts={
-                aspect: {name: int((kept_gold[:, j] == code).sum()) for name, code in CANONICAL_CODES.items()}
+                aspect: {name: int((kept_gold[:, j] == code).sum()) for name, code in codes.items()}
                 for j, aspect in enumerate(aspect_list)
             },
         )
@@ -315,7 +335,7 @@ def load_absa_dataset(
         idx = np.flatnonzero(keep)
         columns = {
             "text": [p.texts[i] for i in idx],
-            "labels": encode_labels(kept_gold, label_scheme).tolist(),
+            "labels": encode_labels(kept_gold, label_scheme, sentiment_list).tolist(),
             "gold": kept_gold.tolist(),
             "row": [p.rows[i] for i in idx],
         }
@@ -323,6 +343,16 @@ def load_absa_dataset(
         if not idx.size:
             logger.warning("Split %s has no rows left.", split)
     return datasets.DatasetDict(out), report
+
+
+def check_sentiments(sentiments: Iterable[str] | None, label_scheme: str = "absent_as_class") -> list[str]:
+    """The sentiment list in use (default positive, negative, neutral), validated as the model config would."""
+    names = list(SENTIMENTS) if sentiments is None else [str(s) for s in sentiments]
+    try:
+        validate_sentiments(names, label_scheme)
+    except ValueError as error:
+        raise AbsaInputError(f"{error} (command line: --sentiments positive,negative,neutral,conflict)") from None
+    return names
 
 
 def tokenize_dataset(dataset_dict: Any, tokenizer: Any, max_length: int = 256, *, text_column: str = "text") -> Any:
@@ -398,6 +428,7 @@ __all__ = [
     "DATA_SUFFIXES",
     "GIVEN_ASPECTS",
     "SPLIT_WORDS",
+    "check_sentiments",
     "load_absa_dataset",
     "name_aspect_source",
     "resolve_data_files",

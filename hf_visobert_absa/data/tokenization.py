@@ -28,17 +28,24 @@ PROBE_TEXTS: tuple[str, ...] = (
     "Máy mượt, GIÁ hơi đắt!!! ship nhanh 😍 100% hài lòng",
     "Hello WORLD, màn hình 6,5 inch <mask> ok",
 )
-TOKENIZER_FILES: tuple[str, ...] = (
+#: The files that make a folder hold a tokenizer: one of them must be present.
+TOKENIZER_DEFINING_FILES: tuple[str, ...] = (
     "tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model",
     "spiece.model", "tokenizer.model",
+)  # fmt: skip
+#: Every file a saved tokenizer may consist of (the defining files plus their companions); export lets them travel.
+TOKENIZER_FILES: tuple[str, ...] = (
+    *TOKENIZER_DEFINING_FILES, "special_tokens_map.json", "added_tokens.json", "merges.txt",
 )  # fmt: skip
 #: Model types whose position ids start after the padding index, so the usable length is max positions - 2.
 _OFFSET_POSITION_TYPES = ("roberta", "xlm-roberta", "camembert", "xlm-roberta-xl")
 _HUB_KWARGS = ("cache_dir", "revision", "token", "local_files_only", "subfolder")
 
 
-def _looks_like_path(name: str) -> bool:
-    return name.startswith((".", "/", "~")) or os.sep in name.strip("/").replace("/", "", 1) or "\\" in name
+def looks_like_local_path(name: str) -> bool:
+    """A Hub id is `name` or `org/name`; anything else (`./x`, `/abs/x`, `a/b/c`, `~/x`, `a\\b`) is meant as a
+    local path."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
 
 
 def _offline() -> bool:
@@ -154,14 +161,14 @@ def load_tokenizer(name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
     local = Path(name).expanduser()
     if local.is_dir():
         folder = local / kwargs.get("subfolder", "")
-        if not any((folder / f).is_file() for f in TOKENIZER_FILES):
+        if not any((folder / f).is_file() for f in TOKENIZER_DEFINING_FILES):
             contents = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else "(missing)"
             raise AbsaInputError(
-                f"{folder} has no tokenizer files (none of {', '.join(TOKENIZER_FILES)}); it holds {contents}. "
+                f"{folder} has no tokenizer files (none of {', '.join(TOKENIZER_DEFINING_FILES)}); it holds {contents}. "
                 "Pass the folder of the encoder or checkpoint that was saved with its tokenizer."
             )
         name = str(local)
-    elif _looks_like_path(name):
+    elif looks_like_local_path(name):
         raise AbsaInputError(f"Tokenizer folder {name!r} does not exist. Pass an existing folder or a Hub id.")
     if _saved_as_generic_fast(local / kwargs.get("subfolder", "")):
         # Our own saves (and any generic fast tokenizer): no class to resolve, so no config.json lookup.
@@ -243,4 +250,4 @@ def wrap_xlmr_tokenizer(backend: Any, model_max_length: int = 128) -> Any:
     )
 
 
-__all__ = ["PROBE_TEXTS", "TOKENIZER_FILES", "load_tokenizer"]
+__all__ = ["PROBE_TEXTS", "TOKENIZER_DEFINING_FILES", "TOKENIZER_FILES", "load_tokenizer", "looks_like_local_path", "wrap_xlmr_tokenizer"]

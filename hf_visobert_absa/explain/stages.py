@@ -56,7 +56,7 @@ def staged_loss(model: Any, batch: dict[str, torch.Tensor], device: Any, dtype: 
                 contrastive_labels(labels, config),
                 temperature=config.contrastive_temperature,
                 mode=config.contrastive_mode,
-                num_classes=3,
+                num_classes=config.num_sentiments,
             )
         tick("contrastive_loss")
         loss = config.focal_weight * focal + config.contrastive_weight * contrastive

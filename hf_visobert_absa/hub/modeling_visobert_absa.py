@@ -66,11 +66,79 @@ class AspectSentimentOutput(ModelOutput):
     attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
+#: Checkpoints saved before the heads were named modules stored them as `nn.Sequential` indices; `from_pretrained`
+#: maps those keys onto the named modules (regex -> replacement, applied by `transformers`' `key_mapping`).
+LEGACY_KEY_MAPPING: dict[str, str] = {
+    r"^classifier\.0\.": "classifier.dense.",
+    r"^classifier\.3\.": "classifier.out_proj.",
+    r"^projection\.weight$": "projection.dense.weight",
+    r"^projection\.bias$": "projection.dense.bias",
+    r"^pooler\.0\.": "pooler.dense.",
+}
+
+
+class ViSoBertAbsaPooler(nn.Module):
+    """Dense + tanh over the first token's state (BERT's pooler, Devlin et al. 2019), used by `pooling="pooler"`.
+
+    Args:
+        hidden_size (`int`): the encoder's width H.
+    """
+
+    def __init__(self, hidden_size: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(hidden_size, hidden_size)
+        self.activation = nn.Tanh()
+
+    def forward(self, first_token: torch.Tensor) -> torch.Tensor:
+        """`[B, H]` -> `[B, H]`."""
+        return self.activation(self.dense(first_token))
+
+
+class ViSoBertAbsaClassificationHead(nn.Module):
+    """Dense (`head_hidden_size`) -> ReLU -> Dropout -> one distribution per aspect.
+
+    Args:
+        config ([`ViSoBertAbsaConfig`]): gives `head_hidden_size`, `classifier_dropout`, `num_aspects`, `num_classes`.
+        hidden_size (`int`): the width H of the pooled vector.
+    """
+
+    def __init__(self, config: ViSoBertAbsaConfig, hidden_size: int) -> None:
+        super().__init__()
+        self.num_aspects, self.num_classes = config.num_aspects, config.num_classes
+        self.dense = nn.Linear(hidden_size, config.head_hidden_size)
+        self.activation = nn.ReLU()
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.out_proj = nn.Linear(config.head_hidden_size, config.num_aspects * config.num_classes)
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        """`[B, H]` -> logits `[B, A, C]`."""
+        hidden = self.dropout(self.activation(self.dense(pooled)))  # [B, head_hidden_size]
+        return self.out_proj(hidden).view(-1, self.num_aspects, self.num_classes)  # [B, A, C]
+
+
+class ViSoBertAbsaProjectionHead(nn.Module):
+    """Linear projection to `projection_dim`, L2-normalised: the embedding the contrastive loss compares
+    (Khosla et al. 2020, "Supervised Contrastive Learning", arXiv:2004.11362).
+
+    Args:
+        hidden_size (`int`): the width H of the pooled vector.
+        projection_dim (`int`): the embedding size D.
+    """
+
+    def __init__(self, hidden_size: int, projection_dim: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(hidden_size, projection_dim)
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        """`[B, H]` -> unit-length `[B, D]`."""
+        return F.normalize(self.dense(pooled), p=2, dim=-1)
+
+
 class ViSoBertAbsaPreTrainedModel(PreTrainedModel):
     """Weight initialisation and loading plumbing shared by the aspect-sentiment models."""
 
     config_class = ViSoBertAbsaConfig
-    base_model_prefix = "visobert_absa"
+    base_model_prefix = "encoder"
     supports_gradient_checkpointing = True
     _supports_sdpa = True
     _supports_flash_attn = True
@@ -113,19 +181,11 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         super().__init__(config)
         self.encoder = _encoder_from_config(config.text_config)
         hidden = config.text_config.hidden_size
-        if config.pooling == "pooler":
-            # Dense + tanh over the first token, as BERT's pooler; owned by the head so MLM checkpoints
-            # (which have no trained pooler) and DDP (no unused parameters) both work.
-            self.pooler = nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh())
-        else:
-            self.pooler = None
-        self.classifier = nn.Sequential(
-            nn.Linear(hidden, config.head_hidden_size),
-            nn.ReLU(),
-            nn.Dropout(config.classifier_dropout),
-            nn.Linear(config.head_hidden_size, config.num_aspects * config.num_classes),
-        )
-        self.projection = nn.Linear(hidden, config.projection_dim)
+        # Dense + tanh over the first token, as BERT's pooler; owned by the head so MLM checkpoints (which have no
+        # trained pooler) and DDP (no unused parameters) both work.
+        self.pooler = ViSoBertAbsaPooler(hidden) if config.pooling == "pooler" else None
+        self.classifier = ViSoBertAbsaClassificationHead(config, hidden)
+        self.projection = ViSoBertAbsaProjectionHead(hidden, config.projection_dim)
         self.post_init()
 
     def get_input_embeddings(self) -> nn.Module:
@@ -187,8 +247,8 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         encoded = self.encoder(**encoder_inputs, return_dict=True)
 
         pooled = self.pool(encoded.last_hidden_state, attention_mask)  # [B, H]
-        logits = self.classifier(pooled).view(-1, self.config.num_aspects, self.config.num_classes)  # [B, A, C]
-        embeddings = F.normalize(self.projection(pooled), p=2, dim=-1)  # [B, D]
+        logits = self.classifier(pooled)  # [B, A, C]
+        embeddings = self.projection(pooled)  # [B, D], unit length
 
         loss = focal = contrastive = None
         if labels is not None:
@@ -222,6 +282,9 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
                 "because unpickling a checkpoint can run arbitrary code."
             )
         kwargs["use_safetensors"] = True
+        legacy_keys = "key_mapping" not in kwargs
+        if legacy_keys:
+            kwargs["key_mapping"] = LEGACY_KEY_MAPPING
         folder = Path(str(pretrained_model_name_or_path))
         if folder.is_dir():
             subfolder = folder / kwargs.get("subfolder", "")
@@ -235,7 +298,10 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
                     f"import save_file; save_file(torch.load('{subfolder / pickles[0]}', weights_only=True), "
                     f"'{subfolder / 'model.safetensors'}')\""
                 )
-        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        loaded = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        if legacy_keys:
+            _forget_legacy_renaming(loaded[0] if isinstance(loaded, tuple) else loaded)
+        return loaded
 
     def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
         """`PreTrainedModel.save_pretrained`, writing a complete Hub model folder whether or not anything was
@@ -385,6 +451,15 @@ def _load_encoder(name_or_path: str, hub_kwargs: dict[str, Any]) -> tuple[PreTra
     return source, info
 
 
+def _forget_legacy_renaming(model: PreTrainedModel) -> None:
+    """`transformers` reverses the load-time renamings when saving; drop ours so that a model loaded from an old
+    checkpoint is saved with the named-head keys."""
+    conversions = getattr(model, "_weight_conversions", None)
+    if conversions:
+        legacy = set(LEGACY_KEY_MAPPING)
+        model._weight_conversions = [c for c in conversions if not set(getattr(c, "source_patterns", ())) & legacy]
+
+
 def _encoder_from_config(text_config: Any) -> PreTrainedModel:
     """Build the encoder from its config with random weights; never downloads."""
     try:
@@ -393,4 +468,13 @@ def _encoder_from_config(text_config: Any) -> PreTrainedModel:
         return AutoModel.from_config(text_config)
 
 
-__all__ = ["AspectSentimentOutput", "ViSoBertAbsaModel", "ViSoBertAbsaPreTrainedModel", "hub_code_files"]
+__all__ = [
+    "LEGACY_KEY_MAPPING",
+    "AspectSentimentOutput",
+    "ViSoBertAbsaClassificationHead",
+    "ViSoBertAbsaModel",
+    "ViSoBertAbsaPooler",
+    "ViSoBertAbsaPreTrainedModel",
+    "ViSoBertAbsaProjectionHead",
+    "hub_code_files",
+]

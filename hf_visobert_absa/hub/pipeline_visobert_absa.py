@@ -26,7 +26,7 @@ from transformers import AutoModelForSequenceClassification
 from transformers.pipelines import PIPELINE_REGISTRY
 from transformers.pipelines.base import ChunkPipeline
 
-from .configuration_visobert_absa import ABSA_TASK, LABEL_SCHEMES
+from .configuration_visobert_absa import ABSA_TASK, NONE_CLASS, flat_label, scheme_class_names
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,10 @@ class AspectSentimentPipeline(ChunkPipeline):
             under `probabilities`. Not-mentioned aspects carry `sentiment="none"` and `score=P(none)`.
         output_format (`str`, defaults to `"aspects"`):
             `"aspects"` returns `[{"aspect", "sentiment", "score", ...}]` in the model's aspect order;
-            `"flat"` returns text-classification-style `[{"label": "Battery#negative", "score": ...}]`, best first.
+            `"flat"` returns text-classification-style `[{"label": "Battery=negative", "aspect": "Battery",
+            "sentiment": "negative", "score": ...}]`, best first. The label joins aspect and sentiment with
+            `FLAT_LABEL_SEPARATOR` (`"="`); aspect names may contain any character, sentiment names never
+            contain `"="`, so read the structured `aspect` / `sentiment` keys (or `label.rpartition("=")`).
         long_text (`str`, defaults to `"truncate"`):
             `"truncate"` reads the first `max_length` tokens (a warning says when a text was cut);
             `"chunk"` scores overlapping windows of `max_length` tokens (cut from the text's token ids, the
@@ -137,13 +140,14 @@ class AspectSentimentPipeline(ChunkPipeline):
 
     @property
     def class_names(self) -> tuple[str, ...]:
-        """The classes of every aspect, in logit order (from `model.config.label_scheme`)."""
-        return tuple(LABEL_SCHEMES[self.model.config.label_scheme])
+        """The classes of every aspect, in logit order (from the config's `label_scheme` and `sentiments`)."""
+        config = self.model.config
+        return scheme_class_names(config.label_scheme, getattr(config, "sentiments", None))
 
     @property
     def can_detect(self) -> bool:
         """Whether the model says if an aspect is mentioned (its label scheme has a "none" class)."""
-        return "none" in self.class_names
+        return self.model.config.label_scheme == "absent_as_class"
 
     # ------------------------------------------------------------------ inputs
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
@@ -315,7 +319,7 @@ class AspectSentimentPipeline(ChunkPipeline):
         if how == "mean":
             return probabilities.mean(dim=0)
         if self.can_detect:
-            strength = -probabilities[..., self.class_names.index("none")]  # [W, A]: high = clearly mentioned
+            strength = -probabilities[..., 0]  # [W, A]: high = clearly mentioned
         else:
             strength = probabilities.max(dim=-1).values  # [W, A]
         best = strength.argmax(dim=0)  # [A]
@@ -333,12 +337,12 @@ class AspectSentimentPipeline(ChunkPipeline):
         logits = torch.cat([output["logits"] for output in model_outputs], dim=0).float()  # [W, A, C]
         distribution = self._aggregate(logits.softmax(dim=-1), chunk_aggregation).tolist()  # [A, C]
         names = self.class_names
-        sentiment_ids = [i for i, name in enumerate(names) if name != "none"]
+        sentiment_ids = list(range(1, len(names))) if self.can_detect else list(range(len(names)))
         entries = []
         for aspect, probs in zip(self.aspects, distribution, strict=True):
             best = max(sentiment_ids, key=lambda i: probs[i])
             if self.can_detect:
-                p_none = probs[names.index("none")]
+                p_none = probs[0]
                 mentioned: bool | None = p_none < (threshold or {}).get(aspect, 0.5)
             else:
                 mentioned = None
@@ -346,7 +350,7 @@ class AspectSentimentPipeline(ChunkPipeline):
                 continue
             entry: dict[str, Any] = {"aspect": aspect}
             if mentioned is False:
-                entry.update(sentiment="none", score=p_none)
+                entry.update(sentiment=NONE_CLASS, score=p_none)
             else:
                 entry.update(sentiment=names[best], score=probs[best])
             if return_all_aspects:
@@ -361,7 +365,15 @@ class AspectSentimentPipeline(ChunkPipeline):
         flat = []
         for entry in entries:
             labels = entry.get("labels") or [{"label": entry["sentiment"], "score": entry["score"]}]
-            flat.extend({"label": f"{entry['aspect']}#{item['label']}", "score": item["score"]} for item in labels)
+            flat.extend(
+                {
+                    "label": flat_label(entry["aspect"], item["label"]),
+                    "aspect": entry["aspect"],
+                    "sentiment": item["label"],
+                    "score": item["score"],
+                }
+                for item in labels
+            )
         return sorted(flat, key=lambda item: -item["score"])
 
 

@@ -14,6 +14,7 @@ References (cited in every card):
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES
+from ..hub.configuration_visobert_absa import flat_label, scheme_class_names
 from .card_facts import describe_encoder, hub_id, is_visobert
 from .hub_files import CODE_FILES
 
@@ -183,7 +184,7 @@ def _eval_results(metrics: dict[str, Any], dataset_id: str, dataset_name: str, s
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -196,6 +197,18 @@ def _cell(values: dict[str, Any] | None, column: str) -> str:
     if not _number(value):
         return "n/a"
     return f"{int(value):,}" if column in _COUNT_COLUMNS else f"{value:.4f}"
+
+
+def _or_list(names: list[str]) -> str:
+    """`positive, negative or neutral`."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _code(text: str) -> str:
+    """`text` as Markdown inline code, exactly (a name holding backticks gets a longer fence)."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _metrics_text(metrics: dict[str, Any] | None, split: str, dataset_name: str) -> str:
@@ -241,11 +254,6 @@ def _scheme_note(label_scheme: str) -> str:
 
 #: Language names for the card's first sentence, by ISO 639-1 code.
 LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English"}
-
-
-def flat_label(aspect: str, class_name: str) -> str:
-    """The label of `(aspect, class)` in the pipeline's flat (text-classification) output."""
-    return f"{aspect}#{class_name}"
 
 
 def build_card_data(
@@ -336,22 +344,25 @@ def _requirements_text(exported_with: dict[str, str] | None) -> str:
 
 def _label_fields(config: Any, example: str | None) -> dict[str, Any]:
     """The card's fields about aspects, classes and the usage example, from the model's own config."""
-    classes = LABEL_SCHEMES[config.label_scheme]
+    classes = scheme_class_names(config.label_scheme, getattr(config, "sentiments", None))
     aspects = list(config.aspects)
     sentiments = [c for c in classes if c != "none"]
-    rows = [[str(i), a, ", ".join(f"`{flat_label(a, c)}`" for c in classes)] for i, a in enumerate(aspects)]
+    rows = [[str(i), _code(a), ", ".join(_code(flat_label(a, c)) for c in classes)] for i, a in enumerate(aspects)]
+    example_output = {"aspect": aspects[0], "sentiment": sentiments[0]}
     return {
         "num_aspects": len(aspects),
         "aspect_list": ", ".join(aspects),
-        "can_detect": "none" in classes,
+        "can_detect": config.label_scheme == "absent_as_class",
         "label_scheme": config.label_scheme,
         "class_list": ", ".join(f"`{c}`" for c in classes),
-        "sentiment_list": ", ".join(sentiments),
+        "sentiment_list": _or_list(list(getattr(config, "sentiments", None) or sentiments)),
         "scheme_note": _scheme_note(config.label_scheme),
         "aspects_table": _table(["#", "aspect", "flat labels"], rows),
         "example_literal": json.dumps(example or "Write a review here.", ensure_ascii=False),
-        "example_output": json.dumps({"aspect": aspects[0], "sentiment": sentiments[0]}, ensure_ascii=False)[:-1] + ', "score": <probability>}',
+        "example_output": json.dumps(example_output, ensure_ascii=False)[:-1] + ', "score": <probability>}',
         "flat_example": json.dumps(flat_label(aspects[0], sentiments[0]), ensure_ascii=False),
+        "first_aspect": json.dumps(aspects[0], ensure_ascii=False),
+        "first_sentiment": json.dumps(sentiments[0], ensure_ascii=False),
     }
 
 
@@ -481,7 +492,6 @@ __all__ = [
     "DatasetInfo",
     "LANGUAGE_NAMES",
     "build_card_data",
-    "flat_label",
     "card_summary",
     "load_metrics",
     "render_model_card",

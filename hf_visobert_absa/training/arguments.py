@@ -99,7 +99,17 @@ class DataArguments:
         default="auto", metadata={"help": "auto, wide_words, wide_int, uit_visfd or jsonl."}
     )
     text_column: str | None = field(default=None, metadata={"help": "Name of the text column (auto-detected)."})
-    aspects: str | None = field(default=None, metadata={"help": "Comma-separated aspect names (default: the data's)."})
+    aspects: str | None = field(
+        default=None,
+        metadata={"help": "Aspect names (default: the data's): comma-separated, or a JSON list for names with commas."},
+    )
+    sentiments: str | None = field(
+        default=None,
+        metadata={
+            "help": "Sentiment set in class order, comma-separated or a JSON list (default positive,negative,neutral; "
+            "SemEval-2014: positive,negative,neutral,conflict). A continued model keeps its own."
+        },
+    )
     label_aliases: str | None = field(
         default=None, metadata={"help": "JSON object mapping misspelt labels, e.g. '{\"Posititve\": \"positive\"}'."}
     )
@@ -146,7 +156,10 @@ class DataArguments:
         return files
 
     def aspect_list(self) -> list[str] | None:
-        return [a.strip() for a in self.aspects.split(",") if a.strip()] if self.aspects else None
+        return _name_list(self.aspects, "--aspects")
+
+    def sentiment_list(self) -> list[str] | None:
+        return _name_list(self.sentiments, "--sentiments")
 
     def alias_map(self) -> dict[str, str] | None:
         if not self.label_aliases:
@@ -161,6 +174,21 @@ class DataArguments:
                 "'{\"Posititve\": \"positive\"}'."
             )
         return aliases
+
+
+def _name_list(value: str | None, flag: str) -> list[str] | None:
+    """`a,b,c` or a JSON list `["a, b", "c"]` (what a YAML list becomes) -> names; `None` when not given."""
+    if not value:
+        return None
+    if value.lstrip().startswith("["):
+        try:
+            names = json.loads(value)
+        except json.JSONDecodeError:
+            names = None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise AbsaInputError(f"`{flag}` got {value!r}; allowed: comma-separated names or a JSON list of strings.")
+        return names
+    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 @dataclass

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..data.label_schemes import DEFAULT_THRESHOLD
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES, ViSoBertAbsaConfig
+from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBertAbsaConfig, scheme_class_names
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,12 @@ def resolve_label_scheme(model_args: ModelArguments, checkpoint_config: ViSoBert
     return "seed" if model_args.seed_preset else "absent_as_class"
 
 
-def build_model(model_args: ModelArguments, aspects: list[str], train_labels: np.ndarray | None):
+def build_model(
+    model_args: ModelArguments,
+    aspects: list[str],
+    train_labels: np.ndarray | None,
+    sentiments: list[str] | None = None,
+):
     """A fresh model around the pretrained encoder, or a trained model to continue from."""
     from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
 
@@ -74,11 +79,13 @@ def build_model(model_args: ModelArguments, aspects: list[str], train_labels: np
     kwargs: dict[str, Any] = ViSoBertAbsaConfig.seed_preset_kwargs() if model_args.seed_preset else {}
     kwargs.update(model_args.config_overrides())
     kwargs["aspects"] = list(aspects)
+    if sentiments is not None:
+        kwargs["sentiments"] = list(sentiments)
     if model_args.focal_alpha == "balanced":
         if train_labels is None:
             raise AbsaInputError("`--focal_alpha balanced` needs a training split.")
         scheme = kwargs.get("label_scheme", "absent_as_class")
-        kwargs["focal_alpha"] = balanced_focal_alpha(train_labels, len(LABEL_SCHEMES[scheme]))
+        kwargs["focal_alpha"] = balanced_focal_alpha(train_labels, len(scheme_class_names(scheme, sentiments)))
     try:
         return ViSoBertAbsaModel.from_pretrained_encoder(
             model_args.encoder, trust_remote_code=model_args.trust_remote_code, **kwargs
@@ -88,6 +95,21 @@ def build_model(model_args: ModelArguments, aspects: list[str], train_labels: np
             f"Could not load the encoder {model_args.encoder!r}: {error}. Pass `--encoder` a local folder of a "
             "pretrained encoder, or run with network access to the Hugging Face Hub."
         ) from None
+
+
+def resolve_sentiments(data_args: DataArguments, checkpoint_config: ViSoBertAbsaConfig | None = None) -> list[str]:
+    """The sentiment set: a continued model's own (a different `--sentiments` is an error), else the flag's, else
+    the default positive, negative, neutral."""
+    given = data_args.sentiment_list()
+    if checkpoint_config is not None:
+        own = list(checkpoint_config.sentiments)
+        if given is not None and given != own:
+            raise AbsaInputError(
+                f"`--sentiments` {given} differs from the sentiments of the model being continued, {own}; its "
+                "classification head is fixed. Drop `--sentiments`, or start from an encoder with `--encoder`."
+            )
+        return own
+    return given if given is not None else list(SENTIMENTS)
 
 
 def _refuse_ignored_flags(model_args: ModelArguments) -> None:
@@ -151,6 +173,7 @@ def _load_data(model_args: ModelArguments, data_args: DataArguments):
         checkpoint_config = load_model_config(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
         _refuse_ignored_flags(model_args)
     label_scheme = resolve_label_scheme(model_args, checkpoint_config)
+    sentiments = resolve_sentiments(data_args, checkpoint_config)
     aspects = data_args.aspect_list()
     aspects_from_model = checkpoint_config is not None and aspects is None
     if aspects_from_model:
@@ -160,6 +183,7 @@ def _load_data(model_args: ModelArguments, data_args: DataArguments):
             data_args.data_files(),
             format=data_args.format,
             aspects=aspects,
+            sentiments=sentiments,
             label_scheme=label_scheme,
             text_column=data_args.text_column,
             label_aliases=data_args.alias_map(),
@@ -190,7 +214,9 @@ def _load_model(model_args: ModelArguments, data_args: DataArguments, datasets, 
 
     tokenizer_source = model_args.tokenizer or model_args.model_name_or_path or model_args.encoder
     tokenizer = load_tokenizer(tokenizer_source)
-    model = build_model(model_args, list(report.aspects), np.asarray(datasets["train"]["labels"]))
+    model = build_model(
+        model_args, list(report.aspects), np.asarray(datasets["train"]["labels"]), list(report.sentiments)
+    )
     check_max_length(data_args.max_length, model.config)
     tokenizer.model_max_length = data_args.max_length
     return tokenizer, model
@@ -273,7 +299,7 @@ def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
 def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict]) -> dict:
     """Score the validation and test splits against the canonical `gold` labels and write metrics.json,
     predictions_<split>.csv and the plots."""
-    from ..data.label_schemes import CANONICAL_NAMES, predictions_from_probabilities
+    from ..data.label_schemes import predictions_from_probabilities
     from ..evaluation.inference import predict_probabilities
     from ..evaluation.metrics import compute_absa_metrics
     from ..evaluation.plots import plot_confusion_matrices, plot_per_aspect_f1, plot_training_curves
@@ -290,12 +316,13 @@ def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int,
         gold = np.asarray(datasets[split]["gold"], dtype=np.int64)
         probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
         predictions = predictions_from_probabilities(probabilities, config.label_scheme)
-        metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme)
+        metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
         # how these numbers were computed: the settings the saved model's pipeline uses by default
         metrics.update(max_length=max_length, threshold=DEFAULT_THRESHOLD)
         all_metrics[split] = metrics
-        _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, CANONICAL_NAMES)
-        plot_confusion_matrices(predictions, gold, aspects, plots / f"confusion_{split}.png")
+        names = config.canonical_names
+        _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, names)
+        plot_confusion_matrices(predictions, gold, aspects, plots / f"confusion_{split}.png", sentiments=config.sentiments)
         plot_per_aspect_f1(metrics, plots / f"per_aspect_f1_{split}.png")
     plot_training_curves(history, plots / "training_curves.png")
     (output_dir / "metrics.json").write_text(json.dumps(all_metrics, indent=2))

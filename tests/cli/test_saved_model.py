@@ -12,6 +12,7 @@ import torch
 from transformers import BertConfig, BertModel
 
 from hf_visobert_absa.cli.main import main
+from hf_visobert_absa.hub.configuration_visobert_absa import flat_label
 from hf_visobert_absa.publishing.verify import run_clean_python
 from tests.helpers import tiny_text_config, tiny_tokenizer
 
@@ -117,11 +118,12 @@ def test_train_writes_a_folder_that_loads_everywhere_without_the_package(run, tm
     for row in report["classify_all"]:
         assert len(row) == len(ASPECTS) * 4
         labels = {item["label"] for item in row}
-        assert labels == {f"{a}#{c}" for a in ASPECTS for c in ("none", "positive", "negative", "neutral")}
+        assert labels == {flat_label(a, c) for a in ASPECTS for c in ("none", "positive", "negative", "neutral")}
+        assert all(item["label"] == flat_label(item["aspect"], item["sentiment"]) for item in row)
         assert [item["score"] for item in row] == sorted((item["score"] for item in row), reverse=True)
     assert report["classify_one"] == report["classify"][0]
     for flat, aspects in zip(report["classify"], report["absa"], strict=True):  # the same decisions
-        mentioned = {f"{e['aspect']}#{e['sentiment']}" for e in aspects if e["mentioned"]}
+        mentioned = {flat_label(e["aspect"], e["sentiment"]) for e in aspects if e["mentioned"]}
         assert {item["label"] for item in flat} == mentioned
 
 
@@ -154,7 +156,7 @@ def test_export_of_the_run_writes_a_card_that_tells_the_truth(run, tmp_path):
     card = (out / "README.md").read_text(encoding="utf-8")
     example = json.loads((run / "model" / "training_data.json").read_text())["example_review"]
     assert f'absa("{example}")' in card and "language: vi" in card
-    assert "ViSoBERT" not in card and "Battery#positive" in card and "base_model:" not in card
+    assert "ViSoBERT" not in card and flat_label("Battery", "positive") in card and "base_model:" not in card
     assert "the first 12 of 18 train rows" in card
     assert f"Computed with `max_length={MAX_LENGTH}` tokens and `threshold=0.5`, the pipeline's defaults." in card
 

@@ -121,7 +121,7 @@ def test_card_tells_the_truth_about_a_non_visobert_model(tmp_path):
     assert "a local encoder folder (`all-MiniLM-L6-v2`)" in text
     assert 'print(absa("The food was great but the service was slow."))' in text
     assert '`{"aspect": "Food", "sentiment": "positive", "score": <probability>}`' in text
-    assert '"label": "Food#positive"' in text and "| 0 | Food | `Food#none`" in text
+    assert '"label": "Food=positive"' in text and "| 0 | `Food` | `Food=none`" in text
     assert "the first 1000 of 3041 train rows" in text and "`max_train_samples` | `1000`" in text
     assert "Computed with `max_length=64` tokens and `threshold=0.5`, the pipeline's defaults" in text
     assert "| Food | 255 | 0.9000 |" in text and "| Ambience | 40 | 0.6000 |" in text  # support as integers
@@ -180,7 +180,7 @@ def test_body_sections_come_from_the_config(tmp_path):
                         "Evaluation", "Limitations", "Requirements", "Citations"]
     assert "`0.7 × focal + 0.3 × contrastive`, with focal γ = 1.5" in text
     assert "τ = 0.07, mode `jaccard`" in text
-    assert "Linear(512, 2 × 4)" in text and "| 0 | Pin |" in text
+    assert "Linear(512, 2 × 4)" in text and "| 0 | `Pin` |" in text
     assert 'revision="COMMIT_SHA", trust_remote_code=True' in text
     for cited in ("2310.11166", "1708.02002", "2004.11362", "Multi-Label Supervised Contrastive Learning",
                   "github.com/hjsad1994/BERT"):
