@@ -209,6 +209,8 @@ class ViSoBertAbsaConfig(PretrainedConfig):
     """
 
     model_type = "visobert_absa"
+    #: Always set: saving a config copies this file beside it and writes its `auto_map` entry.
+    _auto_class: ClassVar[str | None] = "AutoConfig"
     sub_configs_defaults: ClassVar[dict] = {
         "text_config": SubConfigSpec(
             config_class=AutoConfig,

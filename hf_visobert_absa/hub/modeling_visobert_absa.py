@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,6 +176,10 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
     ```
     """
 
+    #: Always set: every save copies this file and, recursively, the siblings it imports (`transformers`'
+    #: `custom_object_save`), so no registration call is needed for a folder to load elsewhere.
+    _auto_class = "AutoModel"
+
     def __init__(self, config: ViSoBertAbsaConfig) -> None:
         super().__init__(config)
         self.encoder = _encoder_from_config(config.text_config)
@@ -306,11 +309,13 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
     def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
         """`PreTrainedModel.save_pretrained`, writing a complete Hub model folder whether or not anything was
         registered in this process: `config.json` with `auto_map` (AutoConfig, AutoModel,
-        AutoModelForSequenceClassification) and `custom_pipelines`, safetensors weights, and every Hub code file
-        beside this one (configuration, modeling, losses, pipeline), so that `AutoModel.from_pretrained(folder,
+        AutoModelForSequenceClassification) and `custom_pipelines`, safetensors weights, and the Hub code files
+        (this file and the siblings it imports: configuration, losses, pipeline), so that `AutoModel.from_pretrained(folder,
         trust_remote_code=True)` and `pipeline(model=folder, trust_remote_code=True)` work in a process without
         this package. Save the tokenizer into the same folder."""
-        from .pipeline_visobert_absa import AspectSentimentPipeline  # a relative import: the Hub copy carries the file
+        # A relative import: `transformers` copies a saved module's relative imports next to it, so the pipeline
+        # file travels with the modeling file (into every saved folder and every remote-code copy).
+        from .pipeline_visobert_absa import AspectSentimentPipeline
 
         config = self.config
         kept = {name: getattr(config, name, None) for name in ("auto_map", "custom_pipelines")}
@@ -330,9 +335,6 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             config.custom_pipelines = kept["custom_pipelines"]
             if kept["custom_pipelines"] is None:
                 del config.custom_pipelines
-        if kwargs.get("is_main_process", True):
-            for source in hub_code_files():
-                shutil.copyfile(source, Path(save_directory) / source.name)
 
     @classmethod
     def from_pretrained_encoder(
@@ -408,12 +410,6 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         return model
 
 
-def hub_code_files() -> list[Path]:
-    """The Hub code files: every Python module beside this one except `__init__.py` (in the package, the
-    `hub/` folder; in a remote-code copy, the files the repository shipped)."""
-    return sorted(path for path in Path(__file__).resolve().parent.glob("*.py") if path.name != "__init__.py")
-
-
 def _module_name(cls: type) -> str:
     return cls.__module__.rsplit(".", 1)[-1]
 
@@ -476,5 +472,4 @@ __all__ = [
     "ViSoBertAbsaPooler",
     "ViSoBertAbsaPreTrainedModel",
     "ViSoBertAbsaProjectionHead",
-    "hub_code_files",
 ]

@@ -13,6 +13,7 @@ from transformers import BertConfig, BertModel
 
 from hf_visobert_absa.cli.main import main
 from hf_visobert_absa.hub.configuration_visobert_absa import flat_label
+from hf_visobert_absa.publishing.hub_files import CODE_FILES
 from hf_visobert_absa.publishing.verify import run_clean_python
 from tests.helpers import tiny_text_config, tiny_tokenizer
 
@@ -93,6 +94,9 @@ def test_train_writes_a_folder_that_loads_everywhere_without_the_package(run, tm
             model = auto.from_pretrained(path, trust_remote_code=True)
             assert "transformers_modules" in type(model).__module__ and not model.training
             model(**tokenizer(texts[0], return_tensors="pt"))
+        model.save_pretrained("resaved")  # the folder's own code saves a complete folder too
+        import os
+        resaved = sorted(name for name in os.listdir("resaved") if name.endswith(".py"))
         absa = pipeline("aspect-sentiment-analysis", model=path, trust_remote_code=True)
         inferred = pipeline(model=path, trust_remote_code=True)
         classify = pipeline("text-classification", model=path, trust_remote_code=True)
@@ -101,7 +105,7 @@ def test_train_writes_a_folder_that_loads_everywhere_without_the_package(run, tm
             "absa": absa(texts, return_all_aspects=True), "inferred": inferred(texts, return_all_aspects=True),
             "classify": classify(texts), "classify_all": classify(texts, return_all_aspects=True, top_k=None),
             "classify_one": classify(texts[0]), "tasks": [absa.task, inferred.task, classify.task],
-            "importable": PACKAGE_IMPORTABLE,
+            "importable": PACKAGE_IMPORTABLE, "resaved": resaved,
         }}
         print("REPORT" + json.dumps(out))
         """,
@@ -109,6 +113,7 @@ def test_train_writes_a_folder_that_loads_everywhere_without_the_package(run, tm
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.split("REPORT", 1)[1])
+    assert sorted(p.name for p in model_dir.glob("*.py")) == sorted(CODE_FILES) == report["resaved"]
     assert report["importable"] is False and report["aspects"] == ASPECTS and report["max_length"] == MAX_LENGTH
     assert report["tasks"] == ["aspect-sentiment-analysis", "aspect-sentiment-analysis", "text-classification"]
     assert report["absa"] == report["inferred"] and len(report["absa"]) == len(texts)

@@ -487,11 +487,11 @@ def test_train_from_a_hub_id_that_cannot_be_reached_is_a_clear_error(data_file, 
 @pytest.mark.parametrize(
     ("kind", "message"),
     [
-        ("empty", "{p} has no config.json, so it is not a saved model. Pass the folder that `trainer.save_model(...)` or `model.save_pretrained(...)` wrote."),
+        ("empty", "{p} has no config.json, so it is not a saved model. Pass the folder that `trainer.save_model(...)` or `model.save_pretrained(...)` wrote (train's `model/`)."),
         ("broken_json", "{p}/config.json: not valid JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))."),
         ("no_weights", "{p} has no model.safetensors: the weights are missing. Re-save the model."),
         ("invalid_value", "`checkpoint` {p}: config.json holds an invalid value: `label_scheme` got 'binary'; allowed: 'absent_as_class', 'seed', 'mentioned_only'. Fix config.json or save the model again."),
-        ("a_file", "Checkpoint folder {p} does not exist. Pass the run folder written by training."),
+        ("a_file", "Checkpoint folder {p} does not exist. Pass the `model/` folder written by training."),
     ],
 )  # fmt: skip
 def test_export_refuses_what_is_not_a_saved_model(kind, message, bad_folders, tmp_path, capsys):
