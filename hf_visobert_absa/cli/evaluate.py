@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from ..checks import check_positive, check_threshold
 from ..errors import AbsaInputError
+from ..io_safety import check_output_file, write_json_atomic
+from ..model_folder import validate_model_folder
 
 EXAMPLES = """examples:
   hf-visobert-absa evaluate --model runs/phone/model --file ../shared/data/phone_reviews/test.csv \\
@@ -25,8 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", required=True, help="A trained model folder (config.json + model.safetensors).")
-    parser.add_argument("--file", required=True, help="Labelled file: wide CSV, UIT-ViSFD CSV, int-coded CSV or JSONL.")
-    parser.add_argument("--format", default="auto", help="auto, wide_words, wide_int, uit_visfd or jsonl.")
+    parser.add_argument(
+        "--file", required=True, help="Labelled file: wide CSV, UIT-ViSFD CSV, int-coded CSV, JSONL or SemEval XML."
+    )
+    parser.add_argument("--format", default="auto", help="auto, wide_words, wide_int, uit_visfd, jsonl or semeval_xml.")
     parser.add_argument("--text_column", default=None)
     parser.add_argument("--label_aliases", default=None, help="JSON object, e.g. '{\"Posititve\": \"positive\"}'.")
     parser.add_argument("--others_policy", default="neutral", help="UIT-ViSFD {OTHERS}: neutral, drop or error.")
@@ -36,9 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="Truncate reviews to this many tokens (default: the length the model was trained with).",
     )
     parser.add_argument("--disable_tqdm", action="store_true", help="No progress bar (also off when stderr is not a terminal).")
-    parser.add_argument("--threshold", type=float, default=0.5, help="An aspect is mentioned when P(none) < this.")
+    parser.add_argument(
+        "--threshold", type=float, default=None,
+        help="An aspect is mentioned when P(none) < this (default: the model's own thresholds, 0.5 unless calibrated).",
+    )
     parser.add_argument("--output", default=None, help="Write the metrics JSON here.")
     return parser
+
+
+def model_thresholds(config, threshold: float | None):
+    """`--threshold` when given, else the model's own per-aspect thresholds (as training scored it and as the
+    pipeline decides by default)."""
+    import numpy as np
+
+    return threshold if threshold is not None else np.asarray(config.thresholds)
 
 
 def show_progress(disabled: bool) -> bool:
@@ -49,12 +64,11 @@ def show_progress(disabled: bool) -> bool:
 def load_trained(model_dir: str):
     """The model (eval mode) and tokenizer of a trained folder, with a clear error when it is not one."""
     from ..data.tokenization import load_tokenizer
-    from ..evaluation.inference import load_model_config
     from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
     from ..registration import register_auto_classes
 
     path = Path(model_dir)
-    load_model_config(path, "--model")  # a clear error for anything that is not a saved visobert_absa model
+    validate_model_folder(path, "--model")  # a clear error for anything that is not a usable saved model
     register_auto_classes()
     model = ViSoBertAbsaModel.from_pretrained(str(path))
     model.eval()
@@ -65,13 +79,20 @@ def main(argv: list[str]) -> int:
     import numpy as np
 
     from ..data.label_schemes import predictions_from_probabilities
-    from ..data.loading import load_absa_dataset, name_aspect_source
+    from ..data.loading import load_absa_dataset, name_aspect_source, resolve_data_files
     from ..evaluation.inference import predict_probabilities, resolve_max_length
     from ..evaluation.metrics import compute_absa_metrics
     from ..evaluation.table import format_metrics_table
+    from ..training.arguments import DataArguments
 
     args = build_parser().parse_args(argv)
-    aliases = json.loads(args.label_aliases) if args.label_aliases else None
+    check_positive(args.batch_size, "--batch_size")
+    if args.threshold is not None:
+        check_threshold(args.threshold)
+    aliases = DataArguments(label_aliases=args.label_aliases).alias_map()
+    resolve_data_files({"test": args.file})  # the file exists, before the model is loaded
+    if args.output:
+        check_output_file(args.output, [args.file, args.model])
     model, tokenizer = load_trained(args.model)
     config = model.config
     try:
@@ -92,12 +113,12 @@ def main(argv: list[str]) -> int:
     probabilities = predict_probabilities(
         model, tokenizer, list(split["text"]), args.batch_size, max_length, progress=show_progress(args.disable_tqdm)
     )
-    predictions = predictions_from_probabilities(probabilities, config.label_scheme, args.threshold)
+    predictions = predictions_from_probabilities(probabilities, config.label_scheme, model_thresholds(config, args.threshold))
     gold = np.asarray(split["gold"])
     metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
     print(report.format())
     print(format_metrics_table(metrics))
     if args.output:
-        Path(args.output).write_text(json.dumps(metrics, indent=2))
+        write_json_atomic(args.output, metrics)
         print(f"metrics written to {args.output}")
     return 0

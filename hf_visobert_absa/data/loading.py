@@ -36,8 +36,10 @@ from .formats import (
     normalize_aliases,
     read_file,
 )
+from .holdout import DEFAULT_SEED, hold_out_validation
 from .label_schemes import encode_labels
 from .report import DatasetReport, SplitReport, find_problems, problems_for, resolve_drop
+from .tokenization import tokenize_dataset, truncated_rows
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +150,11 @@ def resolve_aspects(
         reference, source = list(declared[0].declared_aspects), f"the columns of {declared[0].path.name}"
     else:
         seen = list(dict.fromkeys(a for p in parsed.values() for a in p.first_seen))
-        if all(p.format == "uit_visfd" for p in parsed.values()) and set(seen) <= set(UIT_VISFD_ASPECTS):
+        if all(p.format == "semeval_xml" for p in parsed.values()):
+            first = parsed.get("train") or next(iter(parsed.values()))
+            reference = sorted(first.first_seen, key=lambda a: (a.casefold(), a))
+            source = f"the categories of {first.path.name}, sorted"
+        elif all(p.format == "uit_visfd" for p in parsed.values()) and set(seen) <= set(UIT_VISFD_ASPECTS):
             reference = [a for a in UIT_VISFD_ASPECTS if others_policy != "drop" or a != UIT_OTHERS]
             source = "the UIT-ViSFD aspect order"
         else:
@@ -212,6 +218,8 @@ def load_absa_dataset(
     label_aliases: Mapping[str, Any] | None = None,
     others_policy: str = "neutral",
     drop_problems: bool | str | Iterable[str] = False,
+    validation_split_percentage: float | None = None,
+    validation_split_seed: int = DEFAULT_SEED,
 ) -> tuple[Any, DatasetReport]:
     r"""Read labelled review files into a `DatasetDict` with `text`, `labels`, `gold` and `row` columns.
 
@@ -221,12 +229,14 @@ def load_absa_dataset(
             (case-insensitive `train`, `validation`/`valid`/`val`/`dev`, `test`; e.g. `Train.csv`, `Dev.csv`).
             A single file becomes the split its name names, else `train`.
         format (`str`, *optional*, defaults to `"auto"`):
-            `"wide_words"`, `"wide_int"`, `"uit_visfd"`, `"jsonl"`, or `"auto"` to detect per file (JSONL by
-            suffix; a `label` column of `{ASPECT#Polarity};` strings is UIT-ViSFD; integer cells are `wide_int`).
+            `"wide_words"`, `"wide_int"`, `"uit_visfd"`, `"jsonl"`, `"semeval_xml"`, or `"auto"` to detect per
+            file (JSONL and XML by suffix; a `label` column of `{ASPECT#Polarity};` strings is UIT-ViSFD; integer
+            cells are `wide_int`).
         aspects (`list[str]`, *optional*):
             The aspect list to use, e.g. a model config's `aspects`. When omitted it comes from the data: the
             column order of the first wide file, the fixed UIT-ViSFD order (SCREEN, CAMERA, FEATURES, BATTERY,
-            PERFORMANCE, STORAGE, DESIGN, PRICE, GENERAL, SER&ACC, OTHERS), or first appearance (JSONL).
+            PERFORMANCE, STORAGE, DESIGN, PRICE, GENERAL, SER&ACC, OTHERS), the training file's categories
+            sorted (SemEval XML; a category only in another split is then an error), or first appearance (JSONL).
         sentiments (`list[str]`, *optional*):
             The sentiment set, in class order (a model config's `sentiments`); defaults to positive, negative,
             neutral. Labels are matched case-insensitively against it (`conflict` is accepted once listed); any
@@ -246,6 +256,11 @@ def load_absa_dataset(
             `True` drops rows with empty text, exact duplicates within a split (the first occurrence stays), rows
             with no aspect, and rows of other splits whose text is in `train`; or a list of kinds from
             `data_report.PROBLEM_KINDS`. The report always records what was dropped.
+        validation_split_percentage (`float`, *optional*):
+            Hold out this share (in %) of the training rows as the `validation` split, a seeded random sample
+            (for data without a validation file, e.g. SemEval-2014); refused when a validation file is given.
+            The report's `validation_split` records it.
+        validation_split_seed (`int`, *optional*, defaults to 42): the seed of that sample.
 
     Returns:
         `tuple[datasets.DatasetDict, DatasetReport]`: the splits (in the order train, validation, test, others)
@@ -287,6 +302,9 @@ def load_absa_dataset(
         split: read_file(path, format, text_column, aliases, others_policy, sentiment_list)
         for split, path in files.items()
     }
+    held_out = None
+    if validation_split_percentage is not None:
+        parsed, held_out = hold_out_validation(parsed, validation_split_percentage, validation_split_seed)
     aspect_list, source = resolve_aspects(parsed, aspects, others_policy)
     gold = {split: _gold(p, aspect_list) for split, p in parsed.items()}
     texts = {split: p.texts for split, p in parsed.items()}
@@ -299,6 +317,7 @@ def load_absa_dataset(
         aspects=aspect_list,
         aspects_source=source,
         sentiments=sentiment_list,
+        validation_split=held_out,
         label_scheme=label_scheme,
         others_policy=others_policy,
         label_aliases=dict(label_aliases or {}),
@@ -353,75 +372,6 @@ def check_sentiments(sentiments: Iterable[str] | None, label_scheme: str = "abse
     except ValueError as error:
         raise AbsaInputError(f"{error} (command line: --sentiments positive,negative,neutral,conflict)") from None
     return names
-
-
-def tokenize_dataset(dataset_dict: Any, tokenizer: Any, max_length: int = 256, *, text_column: str = "text") -> Any:
-    r"""Add `input_ids` and `attention_mask` (and `token_type_ids` when the tokenizer makes them) to every split.
-
-    Tokenises with `datasets.map(batched=True)`, truncating at `max_length` tokens and padding nothing: pad each
-    batch with `transformers.DataCollatorWithPadding` (labels `[A]` then stack to `[B, A]`).
-
-    Args:
-        dataset_dict (`datasets.DatasetDict` or `datasets.Dataset`): the output of [`load_absa_dataset`] or any
-            dataset with a text column.
-        tokenizer (`PreTrainedTokenizerBase`): e.g. from `tokenization.load_tokenizer`.
-        max_length (`int`, *optional*, defaults to 256): the most tokens per text, special tokens included.
-        text_column (`str`, *optional*, defaults to `"text"`): the column to tokenise.
-
-    Returns:
-        The same type as `dataset_dict`, with the token columns added (all other columns kept). Texts longer than
-        `max_length` tokens keep their first `max_length` tokens; a warning says how many per split.
-
-    Raises:
-        `AbsaInputError`: `max_length` is not positive or exceeds `tokenizer.model_max_length`, or the text column
-        is missing.
-
-    Example:
-
-    ```python
-    >>> tokenized = tokenize_dataset(dsd, load_tokenizer("../shared/visobert"), max_length=256)
-    >>> tokenized["train"][0]["input_ids"][:1]
-    [0]
-    ```
-    """
-    if not isinstance(max_length, int) or max_length < 1 or max_length > tokenizer.model_max_length:
-        raise AbsaInputError(
-            f"`max_length` got {max_length!r}; allowed: 1 to the tokenizer's model_max_length "
-            f"({tokenizer.model_max_length})."
-        )
-    names = dataset_dict.column_names
-    for split_columns in names.values() if isinstance(names, dict) else [names]:
-        if text_column not in split_columns:
-            raise AbsaInputError(f"No column {text_column!r} to tokenise; columns: {split_columns}.")
-
-    def tokenize(batch: dict[str, list]) -> dict[str, list]:
-        encoded = tokenizer(batch[text_column], truncation=True, max_length=max_length, padding=False)
-        return {**encoded, _TRUNCATED: truncated_rows(encoded, max_length)}
-
-    tokenized = dataset_dict.map(tokenize, batched=True, desc="Tokenizing")
-    limit = tokenizer.model_max_length
-    room = f" (the tokenizer allows {limit})" if max_length < limit < 1_000_000 else ""
-    for split, part in tokenized.items() if isinstance(tokenized, dict) else [("dataset", tokenized)]:
-        cut = int(sum(part[_TRUNCATED]))
-        if cut:
-            logger.warning(
-                "%s: %d of %d texts are longer than max_length=%d tokens and were truncated: the model sees only "
-                "their first %d tokens.%s",
-                split, cut, part.num_rows, max_length, max_length, f" Raise `max_length`{room} to keep more." if room else "",
-            )  # fmt: skip
-    return tokenized.remove_columns(_TRUNCATED)
-
-
-_TRUNCATED = "__truncated__"
-
-
-def truncated_rows(encoded: Any, max_length: int) -> list[bool]:
-    """Per text of a tokenizer output made with `truncation=True`, whether tokens were cut off. Fast tokenizers
-    keep the cut tokens (`encoding.overflowing`), which is exact; for others, reaching `max_length` counts."""
-    encodings = getattr(encoded, "encodings", None)
-    if encodings:
-        return [bool(encoding.overflowing) for encoding in encodings]
-    return [len(ids) >= max_length for ids in encoded["input_ids"]]
 
 
 __all__ = [

@@ -17,7 +17,6 @@ Row numbers are 1-based data rows of the source file (the header is not counted)
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AbsaInputError
+from ..io_safety import write_json_atomic
 
 PROBLEM_KINDS: tuple[str, ...] = (
     "empty_text", "duplicate_text", "near_duplicate_text", "no_aspect", "cross_split", "near_cross_split",
@@ -94,6 +94,8 @@ class DatasetReport:
         aspects (`list[str]`): the aspect list, in the order of the `labels`/`gold` columns.
         aspects_source (`str`): where that list came from (given, a file's columns, UIT-ViSFD order, first seen).
         sentiments (`list[str]`): the sentiment set; canonical code k is its k-th name (0 = none).
+        validation_split (`dict` or `None`): when the validation split was held out of the training file, how
+            (`from`, `file`, `percentage`, `seed`, `rows`, `train_rows_left`).
         label_scheme (`str`): the scheme `labels` is coded in.
         others_policy (`str`): how UIT-ViSFD's polarity-less `{OTHERS}` tags were handled.
         label_aliases (`dict[str, Any]`): the aliases passed by the user.
@@ -118,6 +120,7 @@ class DatasetReport:
     label_aliases: dict[str, Any] = field(default_factory=dict)
     drop_problems: list[str] = field(default_factory=list)
     sentiments: list[str] = field(default_factory=lambda: ["positive", "negative", "neutral"])
+    validation_split: dict[str, Any] | None = None
     splits: dict[str, SplitReport] = field(default_factory=dict)
     ignored_files: list[str] = field(default_factory=list)
     #: Splits cut to their first rows for a run (`--max_train_samples` ...): split -> {"used": n, "of": total}.
@@ -142,7 +145,7 @@ class DatasetReport:
         """Write the report as UTF-8 JSON to `path` (parent folders are created) and return the path."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_json_atomic(path, self.to_dict(), ensure_ascii=False)
         return path
 
     def format(self) -> str:
@@ -184,6 +187,12 @@ class DatasetReport:
                 notes.append(f"{s.split}: {s.blank_lines} blank line(s) skipped (not rows)")
             if any(s.dropped.values()):
                 notes.append(f"{s.split}: dropped {s.rows - s.kept} row(s): {_counts(s.dropped)}")
+        if self.validation_split:
+            v = self.validation_split
+            notes.append(
+                f"validation: {v['rows']} row(s) held out of {v['from']} ({v['percentage']:g}%, seed {v['seed']}); "
+                f"{v['train_rows_left']} left to train on"
+            )
         for split, subset in self.subsets.items():
             notes.append(f"{split}: only the first {subset['used']} of {subset['of']} rows used (a subset, by request)")
         if self.ignored_files:

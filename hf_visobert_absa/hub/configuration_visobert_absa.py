@@ -76,7 +76,7 @@ def flat_label(aspect: str, sentiment: str) -> str:
     """The flat, text-classification-style label of an (aspect, sentiment) pair: `"FOOD#QUALITY=positive"`."""
     return f"{aspect}{FLAT_LABEL_SEPARATOR}{sentiment}"
 
-POOLINGS: tuple[str, ...] = ("cls", "mean", "pooler")
+POOLINGS: tuple[str, ...] = ("cls", "mean", "pooler", "aspect_query")
 CONTRASTIVE_MODES: tuple[str, ...] = ("mulsupcon", "jaccard", "any", "exact", "seed")
 
 #: ViSoBERT's encoder architecture (`uitnlp/visobert`) without the keys of the fine-tune it was saved with.
@@ -178,7 +178,10 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             mentioned = neutral) or `"mentioned_only"` (the sentiments, not mentioned = -100, ignored).
         pooling (`str`, defaults to `"cls"`):
             `"cls"` (first token), `"mean"` (masked mean) or `"pooler"` (dense + tanh over the first token, as
-            the original design's BERT pooler; the head owns this layer).
+            the original design's BERT pooler; the head owns this layer) or `"aspect_query"` (one learned query
+            per aspect attends over the token states, so each aspect reads its own weighted average of the
+            tokens; still one encoder pass. Scaled dot-product attention, Vaswani et al., NeurIPS 2017; a
+            per-aspect query as in attention-based ACSA, Wang et al., EMNLP 2016).
         head_hidden_size (`int`, defaults to 512): hidden width of the classification head.
         classifier_dropout (`float`, defaults to 0.3): dropout between the two layers of that head.
         projection_dim (`int`, defaults to 256): size of the L2-normalised contrastive embedding.
@@ -191,6 +194,10 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             the combined objective `focal_weight * focal + contrastive_weight * contrastive`.
         contrastive_across_devices (`bool`, defaults to `False`): under `torch.distributed`, contrast each
             rank's anchors against the embeddings of every rank.
+        detection_thresholds (`list[float]`, *optional*): one threshold per aspect on P(none) (an aspect is
+            mentioned when P(none) < its threshold), e.g. calibrated on validation data by
+            `hf-visobert-absa train --calibrate_thresholds`; None means 0.5 for every aspect. Only with
+            `label_scheme="absent_as_class"`.
         base_model_name_or_path (`str`, *optional*): the pretrained encoder the model started from (set by
             `from_pretrained_encoder`; used by the model card).
 
@@ -242,6 +249,7 @@ class ViSoBertAbsaConfig(PretrainedConfig):
     focal_weight: float = 0.8
     contrastive_weight: float = 0.2
     contrastive_across_devices: bool = False
+    detection_thresholds: list | None = None
     base_model_name_or_path: str | None = None
 
     def __post_init__(self, **kwargs: Any) -> None:
@@ -303,6 +311,25 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         if not isinstance(self.contrastive_across_devices, bool):
             _fail("contrastive_across_devices", self.contrastive_across_devices, "True or False")
         self._validate_alpha()
+        self._validate_thresholds()
+
+    def _validate_thresholds(self) -> None:
+        thresholds = self.detection_thresholds
+        if thresholds is None:
+            return
+        allowed = f"None or a list of {len(self.aspects)} numbers in (0, 1], one per aspect"
+        if not isinstance(thresholds, (list, tuple)) or len(thresholds) != len(self.aspects):
+            _fail("detection_thresholds", thresholds, allowed)
+        if not all(_is_number(t) and 0 < t <= 1 for t in thresholds):
+            _fail("detection_thresholds", thresholds, allowed)
+        if self.label_scheme != "absent_as_class":
+            _fail("detection_thresholds", thresholds, "None", "Thresholds need label_scheme='absent_as_class'.")
+        self.detection_thresholds = [float(t) for t in thresholds]
+
+    @property
+    def thresholds(self) -> list[float]:
+        """The per-aspect thresholds on P(none): `detection_thresholds`, or 0.5 for every aspect."""
+        return list(self.detection_thresholds or [0.5] * len(self.aspects))
 
     def _validate_alpha(self) -> None:
         alpha = self.focal_alpha

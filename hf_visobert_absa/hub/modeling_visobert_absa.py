@@ -3,6 +3,8 @@
     input_ids [B, L] -> encoder -> hidden [B, L, H] -> pooled [B, H]
         pooled -> Linear(H, 512) -> ReLU -> Dropout(0.3) -> Linear(512, A*C) -> logits [B, A, C]
         pooled -> Linear(H, 256) -> L2 normalise                            -> embeddings [B, 256]
+    with `pooling="aspect_query"`: hidden -> one attention-pooled vector per aspect [B, A, H]; the same head
+    scores each aspect from its own vector (logits[b, a] = head(vector[b, a])[a]); pooled = their mean.
     loss = focal_weight * focal(logits) + contrastive_weight * contrastive(embeddings)   (one backward)
 
 This file travels to the Hugging Face Hub: it imports only the standard library, `torch`, public
@@ -19,6 +21,7 @@ References:
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +66,33 @@ class AspectSentimentOutput(ModelOutput):
     contrastive_loss: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
     attentions: tuple[torch.FloatTensor, ...] | None = None
+
+
+class AspectQueryPooling(nn.Module):
+    """One learned query per aspect attends over the token states: `[B, L, H]` -> `[B, A, H]`.
+
+    Scaled dot-product attention (Vaswani et al., NeurIPS 2017) with a single learned query per aspect, as in
+    attention-based aspect-category sentiment models (Wang et al., "Attention-based LSTM for Aspect-level
+    Sentiment Classification", EMNLP 2016). Queries start near zero, so every aspect starts from the masked
+    mean of the tokens and learns where to look.
+
+    Args:
+        num_aspects (`int`): A, one query each.
+        hidden_size (`int`): H, the encoder's width.
+    """
+
+    def __init__(self, num_aspects: int, hidden_size: int) -> None:
+        super().__init__()
+        self.queries = nn.Parameter(torch.zeros(num_aspects, hidden_size))
+
+    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        scores = torch.einsum("blh,ah->bal", hidden_states, self.queries.to(hidden_states.dtype))
+        scores = scores / math.sqrt(hidden_states.shape[-1])  # [B, A, L]
+        if attention_mask is not None:
+            keep = attention_mask[:, None, :].bool()
+            scores = scores.masked_fill(~keep, torch.finfo(scores.dtype).min)
+        weights = torch.softmax(scores, dim=-1)
+        return torch.einsum("bal,blh->bah", weights, hidden_states)
 
 
 #: Checkpoints saved before the heads were named modules stored them as `nn.Sequential` indices; `from_pretrained`
@@ -151,6 +181,8 @@ class ViSoBertAbsaPreTrainedModel(PreTrainedModel):
             nn.init.normal_(module.weight, mean=0.0, std=std)
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
+        elif isinstance(module, AspectQueryPooling):
+            nn.init.normal_(module.queries, mean=0.0, std=std)
 
 
 class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
@@ -189,6 +221,9 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         self.pooler = ViSoBertAbsaPooler(hidden) if config.pooling == "pooler" else None
         self.classifier = ViSoBertAbsaClassificationHead(config, hidden)
         self.projection = ViSoBertAbsaProjectionHead(hidden, config.projection_dim)
+        self.aspect_pooling = (
+            AspectQueryPooling(config.num_aspects, hidden) if config.pooling == "aspect_query" else None
+        )
         self.post_init()
 
     def get_input_embeddings(self) -> nn.Module:
@@ -198,7 +233,10 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         self.encoder.set_input_embeddings(value)
 
     def pool(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
-        """`[B, L, H]` -> `[B, H]` by the configured pooling."""
+        """`[B, L, H]` -> `[B, H]` by the configured pooling (under `aspect_query`: the mean of the aspects'
+        vectors, the review vector the projection head reads)."""
+        if self.aspect_pooling is not None:
+            return self.aspect_pooling(hidden_states, attention_mask).mean(dim=1)
         if self.config.pooling == "mean":
             if attention_mask is None:
                 return hidden_states.mean(dim=1)
@@ -208,6 +246,19 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         if self.pooler is not None:
             return self.pooler(first)
         return first
+
+    def pool_and_classify(
+        self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token states `[B, L, H]` -> (review vector `[B, H]`, logits `[B, A, C]`)."""
+        num_aspects, num_classes = self.config.num_aspects, self.config.num_classes
+        if self.aspect_pooling is None:
+            pooled = self.pool(hidden_states, attention_mask)  # [B, H]
+            return pooled, self.classifier(pooled)
+        per_aspect = self.aspect_pooling(hidden_states, attention_mask)  # [B, A, H]
+        scores = self.classifier(per_aspect).view(-1, num_aspects, num_aspects, num_classes)  # [B, A, A, C]
+        logits = torch.diagonal(scores, dim1=1, dim2=2).permute(0, 2, 1)  # aspect a from its own vector
+        return per_aspect.mean(dim=1), logits
 
     def forward(
         self,
@@ -249,8 +300,7 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             encoder_inputs["output_hidden_states"] = True
         encoded = self.encoder(**encoder_inputs, return_dict=True)
 
-        pooled = self.pool(encoded.last_hidden_state, attention_mask)  # [B, H]
-        logits = self.classifier(pooled)  # [B, A, C]
+        pooled, logits = self.pool_and_classify(encoded.last_hidden_state, attention_mask)
         embeddings = self.projection(pooled)  # [B, D], unit length
 
         loss = focal = contrastive = None
@@ -466,6 +516,7 @@ def _encoder_from_config(text_config: Any) -> PreTrainedModel:
 
 __all__ = [
     "LEGACY_KEY_MAPPING",
+    "AspectQueryPooling",
     "AspectSentimentOutput",
     "ViSoBertAbsaClassificationHead",
     "ViSoBertAbsaModel",

@@ -72,9 +72,9 @@ class AspectSentimentPipeline(ChunkPipeline):
     `pipeline(model=..., trust_remote_code=True)`: the exported `config.json` names this pipeline).
 
     Call arguments (also accepted by the constructor as defaults):
-        threshold (`float` or `dict[str, float]`, defaults to 0.5):
+        threshold (`float` or `dict[str, float]`, defaults to the model's `detection_thresholds`, else 0.5):
             an aspect counts as mentioned when its probability of "none" is below the threshold; a dict sets it
-            per aspect (unnamed aspects keep 0.5). Only for models trained with `label_scheme="absent_as_class"`.
+            per aspect (unnamed aspects keep the default). Only for models trained with `label_scheme="absent_as_class"`.
         top_k (`int` or `None`, defaults to 1):
             text-classification's meaning, per aspect: with 1 each aspect carries its decision only
             (`sentiment`, `score`); with `k > 1` each aspect also lists its `k` most probable classes under
@@ -209,6 +209,12 @@ class AspectSentimentPipeline(ChunkPipeline):
             postprocess["chunk_aggregation"] = chunk_aggregation
         return preprocess, {}, postprocess
 
+    def _config_thresholds(self) -> dict[str, float]:
+        """The model's own per-aspect thresholds (`config.detection_thresholds`, e.g. calibrated on validation at
+        training time), else 0.5 for every aspect."""
+        stored = getattr(self.model.config, "detection_thresholds", None) or [0.5] * len(self.aspects)
+        return dict(zip(self.aspects, (float(t) for t in stored), strict=True))
+
     def _check_threshold(self, threshold: Any) -> dict[str, float]:
         """A number or a per-aspect dict -> one threshold per aspect name."""
         if not self.can_detect:
@@ -230,7 +236,7 @@ class AspectSentimentPipeline(ChunkPipeline):
                 raise ValueError(
                     f"`threshold` names unknown aspects {unknown}; this model's aspects are {self.aspects}."
                 )
-            per_aspect = {name: 0.5 for name in self.aspects}
+            per_aspect = self._config_thresholds()
             per_aspect.update({name: number(value, repr(name)) for name, value in threshold.items()})
             return per_aspect
         value = number(threshold, "every aspect")
@@ -343,7 +349,7 @@ class AspectSentimentPipeline(ChunkPipeline):
             best = max(sentiment_ids, key=lambda i: probs[i])
             if self.can_detect:
                 p_none = probs[0]
-                mentioned: bool | None = p_none < (threshold or {}).get(aspect, 0.5)
+                mentioned: bool | None = p_none < (threshold or self._config_thresholds())[aspect]
             else:
                 mentioned = None
             if mentioned is False and not return_all_aspects:

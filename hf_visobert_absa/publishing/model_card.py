@@ -316,12 +316,14 @@ def _training_text(training: dict[str, Any] | None, training_source: str | None)
 
 
 def _settings_text(metrics: dict[str, Any] | None, max_tokens: int) -> str:
-    """How the metrics were computed, and whether the pipeline's defaults reproduce them."""
+    """How the metrics were computed, and whether the pipeline's defaults reproduce them (the thresholds are the
+    model's own, which the pipeline uses by default)."""
     if not metrics or "max_length" not in metrics:
         return ""
     max_length, threshold = metrics["max_length"], metrics.get("threshold", 0.5)
-    text = f"Computed with `max_length={max_length}` tokens and `threshold={threshold}`"
-    if max_length == max_tokens and threshold == 0.5:
+    shown = f"`threshold={threshold}`" if not isinstance(threshold, list) else "the per-aspect thresholds saved with the model"
+    text = f"Computed with `max_length={max_length}` tokens and {shown}"
+    if max_length == max_tokens:
         return text + ", the pipeline's defaults.\n\n"
     return text + f"; the pipeline reads {max_tokens} tokens by default: pass `max_length={max_length}` to reproduce them.\n\n"
 

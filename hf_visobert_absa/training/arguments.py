@@ -45,7 +45,13 @@ class ModelArguments:
     label_scheme: str | None = field(
         default=None, metadata={"help": "absent_as_class (default), seed, or mentioned_only."}
     )
-    pooling: str | None = field(default=None, metadata={"help": "cls (default), mean or pooler."})
+    pooling: str | None = field(
+        default=None, metadata={"help": "cls (default), mean, pooler or aspect_query (one learned query per aspect)."}
+    )
+    classifier_bias_init: str = field(
+        default="zeros",
+        metadata={"help": "zeros (default) or priors: output bias = log of the training class frequencies per aspect."},
+    )
     head_hidden_size: int | None = field(default=None, metadata={"help": "Classification head width (512)."})
     classifier_dropout: float | None = field(default=None, metadata={"help": "Head dropout (0.3)."})
     projection_dim: int | None = field(default=None, metadata={"help": "Contrastive embedding size (256)."})
@@ -89,14 +95,16 @@ class ModelArguments:
 class DataArguments:
     """Where the reviews are and how to read them."""
 
-    train_file: str | None = field(default=None, metadata={"help": "Training file (CSV, UIT-ViSFD CSV or JSONL)."})
+    train_file: str | None = field(
+        default=None, metadata={"help": "Training file (CSV, UIT-ViSFD CSV, JSONL or SemEval XML)."}
+    )
     validation_file: str | None = field(default=None, metadata={"help": "Validation file (model selection)."})
     test_file: str | None = field(default=None, metadata={"help": "Test file: scored once at the end."})
     data_dir: str | None = field(
         default=None, metadata={"help": "Folder with train/validation(dev)/test files, instead of the three flags."}
     )
     format: str = field(
-        default="auto", metadata={"help": "auto, wide_words, wide_int, uit_visfd or jsonl."}
+        default="auto", metadata={"help": "auto, wide_words, wide_int, uit_visfd, jsonl or semeval_xml."}
     )
     text_column: str | None = field(default=None, metadata={"help": "Name of the text column (auto-detected)."})
     aspects: str | None = field(
@@ -120,6 +128,14 @@ class DataArguments:
         default=False,
         metadata={"help": "Drop empty texts, duplicates, rows with no aspect and texts shared with train (counted)."},
     )
+    validation_split_percentage: float | None = field(
+        default=None,
+        metadata={
+            "help": "Hold out this percentage of the training file as validation (seeded random sample), for data without a "
+            "validation file such as SemEval-2014; recorded in dataset_report.json."
+        },
+    )
+    validation_split_seed: int = field(default=42, metadata={"help": "Seed of the held-out validation sample."})
     max_length: int = field(
         default=256,
         metadata={"help": "Truncate reviews to this many tokens (2 up to what the encoder's positions allow); "
@@ -212,6 +228,17 @@ class AbsaTrainingArguments(TrainingArguments):
     logging_steps: float = field(default=10, metadata={"help": "Log every N steps."})
     resume: bool = field(
         default=False, metadata={"help": "Continue from the last complete checkpoint in --output_dir, if any."}
+    )
+    head_learning_rate: float | None = field(
+        default=None,
+        metadata={"help": "Peak learning rate of the randomly initialised heads (default: --learning_rate)."},
+    )
+    early_stopping_patience: int | None = field(
+        default=None, metadata={"help": "Stop after this many evaluations without improving the selection metric."}
+    )
+    calibrate_thresholds: bool = field(
+        default=False,
+        metadata={"help": "Pick each aspect's P(none) threshold on validation (best detection F1); saved in the config."},
     )
 
     def __post_init__(self) -> None:

@@ -10,15 +10,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..data.label_schemes import DEFAULT_THRESHOLD
+from ..checks import check_positive
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBertAbsaConfig, scheme_class_names
+from ..io_safety import atomic_write, check_output_dir, write_json_atomic
+from ..model_folder import validate_model_folder
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
 
 logger = logging.getLogger(__name__)
@@ -87,7 +91,7 @@ def build_model(
         scheme = kwargs.get("label_scheme", "absent_as_class")
         kwargs["focal_alpha"] = balanced_focal_alpha(train_labels, len(scheme_class_names(scheme, sentiments)))
     try:
-        return ViSoBertAbsaModel.from_pretrained_encoder(
+        model = ViSoBertAbsaModel.from_pretrained_encoder(
             model_args.encoder, trust_remote_code=model_args.trust_remote_code, **kwargs
         )
     except OSError as error:
@@ -95,6 +99,37 @@ def build_model(
             f"Could not load the encoder {model_args.encoder!r}: {error}. Pass `--encoder` a local folder of a "
             "pretrained encoder, or run with network access to the Hugging Face Hub."
         ) from None
+    if model_args.classifier_bias_init == "priors":
+        if train_labels is None:
+            raise AbsaInputError("`--classifier_bias_init priors` needs a training split.")
+        init_bias_to_priors(model, train_labels)
+    elif model_args.classifier_bias_init != "zeros":
+        raise AbsaInputError(
+            f"`--classifier_bias_init` got {model_args.classifier_bias_init!r}; allowed: 'zeros' or 'priors'."
+        )
+    return model
+
+
+def class_priors(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Per-aspect class frequencies `[A, C]` of scheme-coded labels `[N, A]` (-100 ignored), each class counted
+    at least once (add-one), so that no log-prior is minus infinity."""
+    labels = np.asarray(labels)
+    counts = np.stack([np.bincount(col[col != -100], minlength=num_classes) for col in labels.T]).astype(float)
+    counts += 1.0
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def init_bias_to_priors(model, labels: np.ndarray) -> None:
+    """Set the classifier's output bias to the log of the training class priors per aspect, so that the untrained
+    head already predicts the class frequencies (Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017,
+    section 3.3: initialise the rare class at its prior to keep the dominant class from swamping early training)."""
+    import torch
+
+    config = model.config
+    priors = class_priors(labels, config.num_classes)  # [A, C]
+    final = model.classifier.out_proj
+    with torch.no_grad():
+        final.bias.copy_(torch.as_tensor(np.log(priors), dtype=final.bias.dtype).reshape(-1))
 
 
 def resolve_sentiments(data_args: DataArguments, checkpoint_config: ViSoBertAbsaConfig | None = None) -> list[str]:
@@ -125,53 +160,32 @@ def _refuse_ignored_flags(model_args: ModelArguments) -> None:
         )
 
 
-#: Written into the run folder while a run that got past input checking has not finished; removed on success.
-INCOMPLETE_MARKER = "RUN_INCOMPLETE.txt"
+def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArguments) -> Path:
+    """Every check of the arguments that needs no data and no model; creates and returns the output folder.
 
-
-def run_training(
-    model_args: ModelArguments, data_args: DataArguments, training_args: AbsaTrainingArguments
-) -> dict[str, Any]:
-    """Train, select the best checkpoint on validation, score every evaluation split, write the reports.
-
-    Every input (arguments, data files, encoder, `--max_length` against the encoder's positions) is checked
-    before the run folder is written to, so bad input leaves nothing behind. A run that fails later leaves its
-    folder (its checkpoints resume with `--resume`) marked by `RUN_INCOMPLETE.txt`, which names the error.
-
-    Returns:
-        `dict` with `metrics` (split -> metrics), `output_dir`, `model_dir`, `train_seconds`, `report`.
+    Raises:
+        `AbsaInputError`: no or an unusable `--output_dir` (a file, not writable, one of the data files), a
+        number of epochs that trains nothing, a batch size below 1.
     """
-    datasets, report = _load_data(model_args, data_args)
-    tokenizer, model = _load_model(model_args, data_args, datasets, report)
-    output_dir = Path(training_args.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    marker = output_dir / INCOMPLETE_MARKER
-    marker.write_text("This run has not finished (or it failed); its model and reports are missing or partial.\n")
-    report.to_json(output_dir / "dataset_report.json")
-    logger.info("Dataset report:\n%s", report.format())
-    try:
-        result = _train_and_report(model, tokenizer, datasets, report, data_args, training_args)
-    except BaseException as error:
-        marker.write_text(
-            f"This run failed: {type(error).__name__}: {error}\nIts model and reports are missing or partial. "
-            "Fix the cause and run the same command with `--resume` to continue from the last complete checkpoint.\n"
+    if not training_args.output_dir:
+        raise AbsaInputError("`--output_dir` is required: checkpoints, the model and the reports go there.")
+    epochs, steps = training_args.num_train_epochs, training_args.max_steps
+    if steps <= 0 and not (isinstance(epochs, (int, float)) and math.isfinite(epochs) and epochs > 0):
+        raise AbsaInputError(
+            f"`--num_train_epochs` got {epochs!r}: that trains nothing and would save an untrained model. Pass a "
+            "positive number of epochs (e.g. 3), or `--max_steps N`."
         )
-        raise
-    marker.unlink()
-    return result
+    for flag in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
+        check_positive(getattr(training_args, flag), f"--{flag}")
+    files = data_args.data_files()
+    inputs = list(files.values()) if isinstance(files, dict) else [files]
+    return check_output_dir(training_args.output_dir, inputs)
 
 
-def _load_data(model_args: ModelArguments, data_args: DataArguments):
-    """Read and check the data (and a checkpoint's config when continuing one); apply the `--max_*_samples`
-    subsets and record them in the report."""
+def _load_data(model_args: ModelArguments, data_args: DataArguments, checkpoint_config: Any) -> tuple[Any, Any]:
+    """The splits and the dataset report, with the model's aspects when it continues a trained model."""
     from ..data.loading import load_absa_dataset, name_aspect_source
-    from ..evaluation.inference import load_model_config
 
-    checkpoint_config = None
-    if model_args.model_name_or_path:
-        # one read of the checkpoint's config: a clear error for anything that is not a saved visobert_absa model
-        checkpoint_config = load_model_config(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
-        _refuse_ignored_flags(model_args)
     label_scheme = resolve_label_scheme(model_args, checkpoint_config)
     sentiments = resolve_sentiments(data_args, checkpoint_config)
     aspects = data_args.aspect_list()
@@ -189,6 +203,8 @@ def _load_data(model_args: ModelArguments, data_args: DataArguments):
             label_aliases=data_args.alias_map(),
             others_policy=data_args.others_policy,
             drop_problems=data_args.drop_problems,
+            validation_split_percentage=data_args.validation_split_percentage,
+            validation_split_seed=data_args.validation_split_seed,
         )
     except AbsaInputError as error:
         if aspects_from_model:
@@ -202,72 +218,118 @@ def _load_data(model_args: ModelArguments, data_args: DataArguments):
         if split in datasets and limit:
             total = len(datasets[split])
             datasets[split] = datasets[split].select(range(min(limit, total)))
-            report.subsets[split] = {"used": len(datasets[split]), "of": total}
+            report.subsets[split] = {"used": len(datasets[split]), "of": total}  # recorded for the model card
+    check_trainable(np.asarray(datasets["train"]["labels"]), label_scheme, report.splits["train"].file)
     return datasets, report
 
 
-def _load_model(model_args: ModelArguments, data_args: DataArguments, datasets, report):
-    """The tokenizer and the model; `--max_length` checked against the encoder and stored as the tokenizer's
-    `model_max_length`, the default length of `evaluate`, `predict` and the pipeline."""
-    from ..data.tokenization import load_tokenizer
-    from ..evaluation.inference import check_max_length
-
-    tokenizer_source = model_args.tokenizer or model_args.model_name_or_path or model_args.encoder
-    tokenizer = load_tokenizer(tokenizer_source)
-    model = build_model(
-        model_args, list(report.aspects), np.asarray(datasets["train"]["labels"]), list(report.sentiments)
-    )
-    check_max_length(data_args.max_length, model.config)
-    tokenizer.model_max_length = data_args.max_length
-    return tokenizer, model
+def check_trainable(labels: np.ndarray, label_scheme: str, file: str) -> None:
+    """Refuse a training split in which every target is ignored (`-100`): e.g. `mentioned_only` on data where no
+    aspect is mentioned would train at loss 0.0 and save an untrained model."""
+    labels = np.asarray(labels)
+    if labels.size == 0 or (labels == -100).all():
+        raise AbsaInputError(
+            f"Nothing to learn from {file} under `--label_scheme {label_scheme}`: "
+            + ("it has no rows." if labels.size == 0 else "no aspect is mentioned in any row, and this scheme "
+               "trains only on mentioned aspects.")
+            + " Check the labels (and `--label_aliases`), or use `--label_scheme absent_as_class`."
+        )
 
 
-def _train_and_report(model, tokenizer, datasets, report, data_args: DataArguments, training_args) -> dict[str, Any]:
-    """Train with the Trainer, save `model/` (one save path: a complete Hub folder) and write the reports."""
-    from transformers import DataCollatorWithPadding
-
-    from ..data.loading import tokenize_dataset
-    from ..evaluation.metrics import build_compute_metrics
-    from .checkpointing import CrashSafeCheckpointCallback, last_complete_checkpoint
-    from .trainer import FocalContrastiveTrainer
-
-    output_dir = Path(training_args.output_dir)
-    tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
-    has_validation = "validation" in tokenized
+def _selection_updates(training_args: AbsaTrainingArguments, has_validation: bool, label_scheme: str) -> Any:
+    """`training_args` with evaluation off when there is no validation split, and the scheme's default metric."""
+    if not has_validation and (training_args.calibrate_thresholds or training_args.early_stopping_patience):
+        flag = "--calibrate_thresholds" if training_args.calibrate_thresholds else "--early_stopping_patience"
+        raise AbsaInputError(f"`{flag}` needs a validation split: pass `--validation_file` (or a dev/validation file).")
     updates: dict[str, Any] = {}
     if not has_validation:
         updates.update(eval_strategy="no", load_best_model_at_end=False)
     elif training_args.metric_for_best_model == "joint_micro_f1":
-        metric, greater = SELECTION_METRIC[model.config.label_scheme]
+        metric, greater = SELECTION_METRIC[label_scheme]
         updates.update(metric_for_best_model=metric, greater_is_better=greater)
-    if updates:
-        training_args = dataclasses.replace(training_args, **updates)
-    trainer = FocalContrastiveTrainer(
-        model=model,
-        args=training_args,
-        train_dataset=tokenized["train"],
-        eval_dataset=tokenized["validation"] if has_validation else None,
-        data_collator=DataCollatorWithPadding(tokenizer),
-        processing_class=tokenizer,
-        compute_metrics=build_compute_metrics(model.config),
-        callbacks=[CrashSafeCheckpointCallback()],
-    )
-    resume_from = None
-    if training_args.resume:
-        # only checkpoints whose save completed (a crash mid-save leaves one that is never picked)
-        resume_from = last_complete_checkpoint(str(output_dir))
-        logger.info("Resuming from %s", resume_from or "scratch (no checkpoint found)")
-    started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=resume_from)
-    train_seconds = time.perf_counter() - started
+    return dataclasses.replace(training_args, **updates) if updates else training_args
 
+
+#: Written into the run folder while a run that got past input checking has not finished; removed on success.
+INCOMPLETE_MARKER = "RUN_INCOMPLETE.txt"
+
+
+def run_training(
+    model_args: ModelArguments, data_args: DataArguments, training_args: AbsaTrainingArguments
+) -> dict[str, Any]:
+    """Train, select the best checkpoint on validation, score every evaluation split, write the reports.
+
+    Every argument is checked before the data is read, and the data before the model is built. `training_args.seed`
+    is set before the model is built, so the heads' initialisation (and everything else) follows `--seed`.
+    Bad input (up to a `--max_length` beyond the encoder's positions) leaves no run folder behind when this run
+    created it; a run that fails later keeps its folder (checkpoints resume with `--resume`), marked by
+    `RUN_INCOMPLETE.txt`, which names the error.
+
+    Returns:
+        `dict` with `metrics` (split -> metrics), `output_dir`, `model_dir`, `train_seconds`, `report`.
+    """
+    created = not Path(training_args.output_dir or ".").exists()
+    try:
+        output_dir, model, tokenizer, datasets, report = _prepare(model_args, data_args, training_args)
+    except AbsaInputError:
+        if created and training_args.output_dir and Path(training_args.output_dir).is_dir():
+            shutil.rmtree(training_args.output_dir)  # only what this run made: nothing half-made is left
+        raise
+    marker = output_dir / INCOMPLETE_MARKER
+    marker.write_text("This run has not finished (or it failed); its model and reports are missing or partial.\n")
+    try:
+        result = _train_and_report(model, tokenizer, datasets, report, data_args, training_args)
+    except BaseException as error:
+        marker.write_text(
+            f"This run failed: {type(error).__name__}: {error}\nIts model and reports are missing or partial. "
+            "Fix the cause and run the same command with `--resume` to continue from the last complete checkpoint.\n"
+        )
+        raise
+    marker.unlink()
+    return result
+
+
+def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args: AbsaTrainingArguments) -> tuple:
+    """Every check, then the data, the tokenizer and the model; `--max_length` checked against the encoder and
+    stored as the tokenizer's `model_max_length`, the default length of `evaluate`, `predict` and the pipeline."""
+    from transformers import set_seed
+
+    from ..data.tokenization import load_tokenizer
+    from ..evaluation.inference import check_max_length
+
+    output_dir = check_run_arguments(data_args, training_args)
+    checkpoint_config = None
+    if model_args.model_name_or_path:
+        # one read of the checkpoint's config: a clear error for anything that is not a saved visobert_absa model
+        checkpoint_config = validate_model_folder(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
+        _refuse_ignored_flags(model_args)
+    datasets, report = _load_data(model_args, data_args, checkpoint_config)
+    tokenizer = load_tokenizer(model_args.tokenizer or model_args.model_name_or_path or model_args.encoder)
+    set_seed(training_args.seed)  # before the heads are initialised: `--seed` governs the whole run
+    model = build_model(model_args, list(report.aspects), np.asarray(datasets["train"]["labels"]), list(report.sentiments))
+    check_max_length(data_args.max_length, model.config)
+    tokenizer.model_max_length = data_args.max_length
+    report.to_json(output_dir / "dataset_report.json")
+    logger.info("Dataset report:\n%s", report.format())
+    return output_dir, model, tokenizer, datasets, report
+
+
+def _train_and_report(model, tokenizer, datasets, report, data_args: DataArguments, training_args) -> dict[str, Any]:
+    """Train, calibrate thresholds when asked, save `model/` (one save path: a complete Hub folder), score."""
+    from ..data.loading import tokenize_dataset
+
+    output_dir = Path(training_args.output_dir)
+    tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
+    training_args = _selection_updates(training_args, "validation" in tokenized, model.config.label_scheme)
+    trainer, train_seconds = _train(model, tokenizer, tokenized, training_args)
+    if training_args.calibrate_thresholds:
+        calibrate_model_thresholds(trainer.model, tokenizer, datasets["validation"], data_args.max_length)
     model_dir = output_dir / "model"
-    trainer.save_model(str(model_dir))  # config + code files + safetensors + the tokenizer (processing_class)
-    _write_training_records(model_dir, training_args, data_args, model.config, report, datasets["train"])
+    _save_model(trainer, tokenizer, model_dir, training_args, data_args, report, datasets["train"])
     history = trainer.state.log_history
-    (output_dir / "log_history.json").write_text(json.dumps(history, indent=2))
+    write_json_atomic(output_dir / "log_history.json", history)
     metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history)
-    (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    write_json_atomic(model_dir / "metrics.json", metrics)
     return {
         "metrics": metrics,
         "output_dir": str(output_dir),
@@ -277,19 +339,88 @@ def _train_and_report(model, tokenizer, datasets, report, data_args: DataArgumen
     }
 
 
-def _write_training_records(model_dir: Path, training_args, data_args: DataArguments, config, report, train) -> None:
-    """JSON records of how the model was trained, read by the model card (`training_args.bin` is a pickle)."""
-    from ..publishing.card_facts import training_data_facts
+def _train(model: Any, tokenizer: Any, tokenized: Any, training_args: AbsaTrainingArguments) -> tuple[Any, float]:
+    """Build the `FocalContrastiveTrainer` (crash-safe checkpoints) and train, resuming when asked."""
+    from transformers import DataCollatorWithPadding
 
+    from ..evaluation.metrics import build_compute_metrics
+    from .checkpointing import last_complete_checkpoint
+    from .trainer import FocalContrastiveTrainer
+
+    has_validation = "validation" in tokenized
+    trainer = FocalContrastiveTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=tokenized["train"],
+        eval_dataset=tokenized["validation"] if has_validation else None,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        processing_class=tokenizer,
+        compute_metrics=build_compute_metrics(model.config),
+        callbacks=_callbacks(training_args, has_validation),
+    )
+    resume_from = None
+    if training_args.resume:
+        # only checkpoints whose save completed (a crash mid-save leaves one that is never picked)
+        resume_from = last_complete_checkpoint(str(training_args.output_dir))
+        logger.info("Resuming from %s", resume_from or "scratch (no checkpoint found)")
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=resume_from)
+    return trainer, time.perf_counter() - started
+
+
+def _save_model(
+    trainer: Any, tokenizer: Any, model_dir: Path, training_args: Any, data_args: DataArguments, report: Any, train: Any
+) -> None:
+    """The best model and its tokenizer (the one save path: a complete Hub folder), and JSON records of how it
+    was trained (no secret: every `*_token` is dropped; the model card reads these, `training_args.bin` is a
+    pickle): the arguments with the subset sizes, and the data's language, an example review and the subsets."""
+    from ..publishing.card_facts import training_data_facts
+    from .trainer import secret_fields
+
+    trainer.save_model(str(model_dir))
+    tokenizer.save_pretrained(str(model_dir))
     recorded = json.loads(training_args.to_json_string())
-    recorded.update(max_length=data_args.max_length, label_scheme=config.label_scheme)
+    for name in secret_fields(training_args):
+        recorded.pop(name, None)
+    recorded.update(max_length=data_args.max_length, label_scheme=trainer.model.config.label_scheme)
     for name in ("max_train_samples", "max_eval_samples", "max_test_samples"):
         if getattr(data_args, name):
             recorded[name] = getattr(data_args, name)
-    (model_dir / "training_args.json").write_text(json.dumps(recorded, indent=2))
+    write_json_atomic(model_dir / "training_args.json", recorded)
     facts = training_data_facts(list(train["text"]), np.asarray(train["gold"]), report.subsets)
-    record = {"data_files": _describe_files(data_args.data_files()), **facts, "report": report.to_dict()}
-    (model_dir / "training_data.json").write_text(json.dumps(record, ensure_ascii=False, indent=2))
+    write_json_atomic(
+        model_dir / "training_data.json",
+        {"data_files": _describe_files(data_args.data_files()), **facts, "report": report.to_dict()},
+    )
+
+
+def _callbacks(training_args: AbsaTrainingArguments, has_validation: bool) -> list:
+    from transformers import EarlyStoppingCallback
+
+    from .checkpointing import CrashSafeCheckpointCallback
+
+    callbacks: list = [CrashSafeCheckpointCallback()]
+    if training_args.early_stopping_patience and has_validation:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=training_args.early_stopping_patience))
+    return callbacks
+
+
+def calibrate_model_thresholds(model, tokenizer, validation, max_length: int) -> list[float]:
+    """Pick each aspect's P(none) threshold on the validation split (best detection F1, see
+    [`~evaluation.thresholds.calibrate_thresholds`]) and store it in `model.config.detection_thresholds`."""
+    from ..evaluation.inference import predict_probabilities
+    from ..evaluation.thresholds import calibrate_thresholds
+
+    if model.config.label_scheme != "absent_as_class":
+        raise AbsaInputError(
+            f"`--calibrate_thresholds` needs label_scheme 'absent_as_class' (the model uses "
+            f"{model.config.label_scheme!r}, which cannot say that an aspect is absent)."
+        )
+    probabilities = predict_probabilities(model, tokenizer, list(validation["text"]), max_length=max_length)
+    thresholds = calibrate_thresholds(probabilities, np.asarray(validation["gold"]))
+    model.config.detection_thresholds = thresholds
+    logger.info("Per-aspect P(none) thresholds calibrated on validation: %s", dict(zip(model.config.aspects, thresholds, strict=True)))
+    return thresholds
 
 
 def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
@@ -315,28 +446,40 @@ def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int,
         texts = list(datasets[split]["text"])
         gold = np.asarray(datasets[split]["gold"], dtype=np.int64)
         probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
-        predictions = predictions_from_probabilities(probabilities, config.label_scheme)
+        thresholds = np.asarray(config.thresholds) if config.label_scheme == "absent_as_class" else 0.5
+        predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
         metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
         # how these numbers were computed: the settings the saved model's pipeline uses by default
-        metrics.update(max_length=max_length, threshold=DEFAULT_THRESHOLD)
+        used = np.atleast_1d(thresholds).tolist()
+        metrics.update(max_length=max_length, threshold=used[0] if len(set(used)) == 1 else used)
         all_metrics[split] = metrics
         names = config.canonical_names
         _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, names)
         plot_confusion_matrices(predictions, gold, aspects, plots / f"confusion_{split}.png", sentiments=config.sentiments)
         plot_per_aspect_f1(metrics, plots / f"per_aspect_f1_{split}.png")
     plot_training_curves(history, plots / "training_curves.png")
-    (output_dir / "metrics.json").write_text(json.dumps(all_metrics, indent=2))
+    write_json_atomic(output_dir / "metrics.json", all_metrics)
     return all_metrics
 
 
 def _write_predictions_csv(path: Path, texts, gold, predictions, aspects, names) -> None:
     import csv
 
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with atomic_write(path, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["text"] + [f"gold_{a}" for a in aspects] + [f"pred_{a}" for a in aspects])
         for text, gold_row, pred_row in zip(texts, gold, predictions, strict=True):
             writer.writerow([text] + [names[g] for g in gold_row] + [names[p] for p in pred_row])
 
 
-__all__ = ["balanced_focal_alpha", "build_model", "run_training", "write_reports"]
+__all__ = [
+    "balanced_focal_alpha",
+    "build_model",
+    "calibrate_model_thresholds",
+    "check_run_arguments",
+    "check_trainable",
+    "class_priors",
+    "init_bias_to_priors",
+    "run_training",
+    "write_reports",
+]

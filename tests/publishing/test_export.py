@@ -127,9 +127,9 @@ def test_pickled_weights_are_refused(tmp_path, checkpoint, capsys):
     (folder / "pytorch_model.bin").write_bytes(b"pickle")
     assert cli.main(["export", str(folder), str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "pytorch_model.bin, a pickle" in err and "safetensors only" in err
-    # the advice works: the model refuses `use_safetensors=False`, so the conversion goes through safetensors
-    assert "use_safetensors=False" not in err and "torch.load(" in err and "weights_only=True" in err
+    assert "only pickled weights (pytorch_model.bin)" in err and "load weights only from safetensors" in err
+    assert "use_safetensors=False" not in err  # the model refuses it: the advice is the one-line conversion
+    assert "safetensors.torch.save_file(torch.load(path, weights_only=True), 'model.safetensors')" in err
     assert not (tmp_path / "out").exists()
 
 
@@ -141,7 +141,7 @@ def test_checkpoint_errors(tmp_path, checkpoint, capsys):
     other.mkdir()
     (other / "config.json").write_text(json.dumps({"model_type": "bert"}))
     assert cli.main(["export", str(other), str(tmp_path / "out")]) == 2
-    assert "model_type is 'bert', not 'visobert_absa'" in capsys.readouterr().err
+    assert "holds a 'bert' model, not a visobert_absa model" in capsys.readouterr().err
 
     no_tokenizer = tmp_path / "no_tok"
     no_tokenizer.mkdir()
@@ -167,7 +167,7 @@ def test_export_help_has_examples(capsys):
 def test_a_run_folder_is_answered_with_its_model_folder(tmp_path, checkpoint, capsys):
     run = checkpoint.parent  # train's --output_dir; the model is in run/model
     assert cli.main(["export", str(run), str(tmp_path / "out")]) == 2
-    assert f"It is a training run folder: pass its model, `{run / 'model'}`." in capsys.readouterr().err
+    assert f"{run} is a training run folder, not a model folder: pass its model, {run / 'model'}." in capsys.readouterr().err
 
 
 def test_staging_without_verification_uses_the_asked_split(tmp_path, checkpoint):
