@@ -15,6 +15,8 @@ EXAMPLES = """examples:
   hf-visobert-absa evaluate --model runs/phone/model --file ../shared/data/phone_reviews/test.csv \\
       --label_aliases '{"Posititve": "positive"}' --output runs/phone/test_metrics.json
   hf-visobert-absa evaluate --model runs/uit/model --file ../shared/data/uit_visfd/Test.csv --format uit_visfd
+  hf-visobert-absa evaluate --model runs/semeval/model \
+      --file ../shared/data/semeval2014_restaurants/Restaurants_Test_Gold.xml   # + the SemEval-2014 protocol
 """
 
 
@@ -41,19 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--disable_tqdm", action="store_true", help="No progress bar (also off when stderr is not a terminal).")
     parser.add_argument(
-        "--threshold", type=float, default=None,
-        help="An aspect is mentioned when P(none) < this (default: the model's own thresholds, 0.5 unless calibrated).",
+        "--threshold",
+        type=float,
+        default=None,
+        help="An aspect is mentioned when P(none) < this (default: the model's detection_thresholds, else 0.5).",
+    )
+    parser.add_argument(
+        "--protocol",
+        default="auto",
+        choices=("auto", "semeval2014", "none"),  # evaluation.protocol.PROTOCOL_CHOICES
+        help="Also report the SemEval-2014 protocol metrics (category detection; polarity accuracy given the gold "
+        "categories): auto = when the file is SemEval XML; semeval2014 = always; none = never.",
     )
     parser.add_argument("--output", default=None, help="Write the metrics JSON here.")
     return parser
-
-
-def model_thresholds(config, threshold: float | None):
-    """`--threshold` when given, else the model's own per-aspect thresholds (as training scored it and as the
-    pipeline decides by default)."""
-    import numpy as np
-
-    return threshold if threshold is not None else np.asarray(config.thresholds)
 
 
 def show_progress(disabled: bool) -> bool:
@@ -82,6 +85,7 @@ def main(argv: list[str]) -> int:
     from ..data.loading import load_absa_dataset, name_aspect_source, resolve_data_files
     from ..evaluation.inference import predict_probabilities, resolve_max_length
     from ..evaluation.metrics import compute_absa_metrics
+    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics, wants_protocol
     from ..evaluation.table import format_metrics_table
     from ..training.arguments import DataArguments
 
@@ -113,11 +117,18 @@ def main(argv: list[str]) -> int:
     probabilities = predict_probabilities(
         model, tokenizer, list(split["text"]), args.batch_size, max_length, progress=show_progress(args.disable_tqdm)
     )
-    predictions = predictions_from_probabilities(probabilities, config.label_scheme, model_thresholds(config, args.threshold))
+    threshold = np.asarray(config.thresholds) if args.threshold is None else args.threshold
+    predictions = predictions_from_probabilities(probabilities, config.label_scheme, threshold)
     gold = np.asarray(split["gold"])
     metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
+    if wants_protocol(args.protocol, report):
+        metrics[PROTOCOL_KEY] = semeval2014_metrics(
+            probabilities, gold, config.sentiments, config.label_scheme, threshold
+        )
     print(report.format())
     print(format_metrics_table(metrics))
+    if PROTOCOL_KEY in metrics:
+        print(format_protocol(metrics[PROTOCOL_KEY]))
     if args.output:
         write_json_atomic(args.output, metrics)
         print(f"metrics written to {args.output}")

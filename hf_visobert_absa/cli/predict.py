@@ -57,8 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--disable_tqdm", action="store_true", help="No progress bar (also off when stderr is not a terminal).")
     parser.add_argument(
-        "--threshold", type=float, default=None,
-        help="An aspect is mentioned when P(none) < this (default: the model's own thresholds, 0.5 unless calibrated).",
+        "--threshold",
+        type=float,
+        default=None,
+        help="An aspect is mentioned when P(none) < this (default: the model's detection_thresholds, else 0.5).",
     )
     return parser
 
@@ -148,7 +150,6 @@ class _Labeller:
     def __call__(self, texts: list[str]) -> list[dict[str, str]]:
         from ..data.label_schemes import predictions_from_probabilities
         from ..evaluation.inference import predict_probabilities
-        from .evaluate import model_thresholds
 
         keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
         results: list[dict[str, str]] = [{} for _ in texts]
@@ -156,8 +157,9 @@ class _Labeller:
             args = self.args
             kept = [texts[i] for i in keep]
             probabilities = predict_probabilities(self.model, self.tokenizer, kept, args.batch_size, args.max_length)
-            threshold = model_thresholds(self.model.config, args.threshold)
-            predictions = predictions_from_probabilities(probabilities, self.model.config.label_scheme, threshold)
+            config = self.model.config
+            threshold = config.thresholds if args.threshold is None else args.threshold
+            predictions = predictions_from_probabilities(probabilities, config.label_scheme, threshold)
             for row_index, prediction in zip(keep, predictions, strict=True):
                 results[row_index] = {
                     a: self.model.config.canonical_names[code] for a, code in zip(self.aspects, prediction, strict=True) if code

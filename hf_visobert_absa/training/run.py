@@ -270,7 +270,7 @@ def run_training(
     """
     created = not Path(training_args.output_dir or ".").exists()
     try:
-        output_dir, model, tokenizer, datasets, report = _prepare(model_args, data_args, training_args)
+        output_dir, model, tokenizer, datasets, report, protocol = _prepare(model_args, data_args, training_args)
     except AbsaInputError:
         if created and training_args.output_dir and Path(training_args.output_dir).is_dir():
             shutil.rmtree(training_args.output_dir)  # only what this run made: nothing half-made is left
@@ -278,7 +278,7 @@ def run_training(
     marker = output_dir / INCOMPLETE_MARKER
     marker.write_text("This run has not finished (or it failed); its model and reports are missing or partial.\n")
     try:
-        result = _train_and_report(model, tokenizer, datasets, report, data_args, training_args)
+        result = _train_and_report(model, tokenizer, datasets, report, data_args, training_args, protocol)
     except BaseException as error:
         marker.write_text(
             f"This run failed: {type(error).__name__}: {error}\nIts model and reports are missing or partial. "
@@ -296,6 +296,7 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
 
     from ..data.tokenization import load_tokenizer
     from ..evaluation.inference import check_max_length
+    from ..evaluation.protocol import wants_protocol
 
     output_dir = check_run_arguments(data_args, training_args)
     checkpoint_config = None
@@ -304,6 +305,7 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
         checkpoint_config = validate_model_folder(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
         _refuse_ignored_flags(model_args)
     datasets, report = _load_data(model_args, data_args, checkpoint_config)
+    protocol = wants_protocol(data_args.protocol, report)
     tokenizer = load_tokenizer(model_args.tokenizer or model_args.model_name_or_path or model_args.encoder)
     set_seed(training_args.seed)  # before the heads are initialised: `--seed` governs the whole run
     model = build_model(model_args, list(report.aspects), np.asarray(datasets["train"]["labels"]), list(report.sentiments))
@@ -311,10 +313,12 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
     tokenizer.model_max_length = data_args.max_length
     report.to_json(output_dir / "dataset_report.json")
     logger.info("Dataset report:\n%s", report.format())
-    return output_dir, model, tokenizer, datasets, report
+    return output_dir, model, tokenizer, datasets, report, protocol
 
 
-def _train_and_report(model, tokenizer, datasets, report, data_args: DataArguments, training_args) -> dict[str, Any]:
+def _train_and_report(
+    model, tokenizer, datasets, report, data_args: DataArguments, training_args, protocol: bool
+) -> dict[str, Any]:
     """Train, calibrate thresholds when asked, save `model/` (one save path: a complete Hub folder), score."""
     from ..data.loading import tokenize_dataset
 
@@ -328,7 +332,7 @@ def _train_and_report(model, tokenizer, datasets, report, data_args: DataArgumen
     _save_model(trainer, tokenizer, model_dir, training_args, data_args, report, datasets["train"])
     history = trainer.state.log_history
     write_json_atomic(output_dir / "log_history.json", history)
-    metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history)
+    metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history, protocol)
     write_json_atomic(model_dir / "metrics.json", metrics)
     return {
         "metrics": metrics,
@@ -427,13 +431,18 @@ def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
     return {k: str(v) for k, v in files.items()} if isinstance(files, dict) else str(files)
 
 
-def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict]) -> dict:
+def write_reports(
+    model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict], protocol: bool = False
+) -> dict:
     """Score the validation and test splits against the canonical `gold` labels and write metrics.json,
-    predictions_<split>.csv and the plots."""
+    predictions_<split>.csv and the plots; with `protocol`, each split's metrics also hold the SemEval-2014
+    protocol numbers under `semeval2014_protocol` (see `evaluation.protocol`)."""
     from ..data.label_schemes import predictions_from_probabilities
     from ..evaluation.inference import predict_probabilities
     from ..evaluation.metrics import compute_absa_metrics
     from ..evaluation.plots import plot_confusion_matrices, plot_per_aspect_f1, plot_training_curves
+    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics
+    from ..evaluation.table import format_metrics_table
 
     config = model.config
     aspects = list(config.aspects)
@@ -452,6 +461,13 @@ def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int,
         # how these numbers were computed: the settings the saved model's pipeline uses by default
         used = np.atleast_1d(thresholds).tolist()
         metrics.update(max_length=max_length, threshold=used[0] if len(set(used)) == 1 else used)
+        if protocol:
+            metrics[PROTOCOL_KEY] = semeval2014_metrics(
+                probabilities, gold, config.sentiments, config.label_scheme, thresholds
+            )
+        logger.info("%s metrics:\n%s", split, format_metrics_table(metrics))
+        if protocol:
+            logger.info("%s", format_protocol(metrics[PROTOCOL_KEY]))
         all_metrics[split] = metrics
         names = config.canonical_names
         _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, names)
