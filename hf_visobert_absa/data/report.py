@@ -123,6 +123,8 @@ class DatasetReport:
     validation_split: dict[str, Any] | None = None
     splits: dict[str, SplitReport] = field(default_factory=dict)
     ignored_files: list[str] = field(default_factory=list)
+    #: Splits cut to their first rows for a run (`--max_train_samples` ...): split -> {"used": n, "of": total}.
+    subsets: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict of the whole report."""
@@ -191,6 +193,8 @@ class DatasetReport:
                 f"validation: {v['rows']} row(s) held out of {v['from']} ({v['percentage']:g}%, seed {v['seed']}); "
                 f"{v['train_rows_left']} left to train on"
             )
+        for split, subset in self.subsets.items():
+            notes.append(f"{split}: only the first {subset['used']} of {subset['of']} rows used (a subset, by request)")
         if self.ignored_files:
             notes.append(f"files not recognised as a split and not read: {', '.join(self.ignored_files)}")
         notes.append("dropped: " + (", ".join(self.drop_problems) if self.drop_problems else "nothing (drop_problems off)"))
