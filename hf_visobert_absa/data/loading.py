@@ -61,11 +61,18 @@ def split_of(path: Path) -> str | None:
     return words.pop() if len(words) == 1 else None
 
 
-def resolve_data_files(data_files: str | Path | Mapping[str, str | Path]) -> tuple[dict[str, Path], list[str]]:
+#: What to do when a folder does not name its splits unambiguously (Python callers; the CLI passes its own).
+DATA_FILES_HINT = "pass a dict data_files={'train': ..., 'validation': ...} instead"
+
+
+def resolve_data_files(
+    data_files: str | Path | Mapping[str, str | Path], hint: str = DATA_FILES_HINT
+) -> tuple[dict[str, Path], list[str]]:
     """Turn `data_files` into `{split: file}` (train, validation, test first) and the folder files left unread.
 
     A mapping is taken as given; one file becomes the split its name names (else `train`, as in `datasets`);
-    a folder contributes every data file whose name names exactly one split.
+    a folder contributes every data file whose name names exactly one split. `hint` ends the message when a
+    folder names a split twice or names none.
     """
     if isinstance(data_files, Mapping):
         files = {str(split): Path(path) for split, path in data_files.items()}
@@ -86,14 +93,13 @@ def resolve_data_files(data_files: str | Path | Mapping[str, str | Path]) -> tup
             both = {split: names for split, names in clash.items() if len(names) > 1}
             if both:
                 raise AbsaInputError(
-                    f"{root}: several files name the same split: {both}. Keep one per split, or pass a dict "
-                    "data_files={'train': ..., 'validation': ...}."
+                    f"{root}: several files name the same split: {both}. Keep one per split, or {hint}."
                 )
             if not files:
                 raise AbsaInputError(
                     f"{root} has no file named for a split (train / validation or dev / test, with suffix "
-                    f"{', '.join(DATA_SUFFIXES)}); found {sorted(p.name for p in root.iterdir()) or 'nothing'}. "
-                    "Pass a dict data_files={'train': ..., 'validation': ...} instead."
+                    f"{', '.join(DATA_SUFFIXES)}); found {sorted(p.name for p in root.iterdir()) or 'nothing'}; "
+                    f"{hint}."
                 )
             if ignored:
                 logger.info("Not read (not named for a split): %s", ", ".join(ignored))

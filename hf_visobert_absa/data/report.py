@@ -126,6 +126,8 @@ class DatasetReport:
     splits: dict[str, SplitReport] = field(default_factory=dict)
     ignored_files: list[str] = field(default_factory=list)
     rare_aspects: dict[str, int] = field(default_factory=dict)
+    #: Splits cut to their first rows for a run (`--max_train_samples` ...): split -> {"used": n, "of": total}.
+    subsets: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict of the whole report."""
@@ -200,6 +202,8 @@ class DatasetReport:
                 + ", ".join(f"{a!r} {n}" for a, n in self.rare_aspects.items())
                 + ". Fix the data, or declare the list with --aspects."
             )
+        for split, subset in self.subsets.items():
+            notes.append(f"{split}: only the first {subset['used']} of {subset['of']} rows used (a subset, by request)")
         if self.ignored_files:
             notes.append(f"files not recognised as a split and not read: {', '.join(self.ignored_files)}")
         notes.append("dropped: " + (", ".join(self.drop_problems) if self.drop_problems else "nothing (drop_problems off)"))

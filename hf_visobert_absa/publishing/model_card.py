@@ -23,6 +23,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import flat_label, scheme_class_names
+from .card_facts import describe_encoder, hub_id, is_visobert
 from .hub_files import CODE_FILES
 
 TEMPLATE_PATH = Path(__file__).with_name("model_card_template.md.jinja")
@@ -187,6 +188,17 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+#: Per-aspect columns that count examples: shown as integers.
+_COUNT_COLUMNS = ("support", "predicted")
+
+
+def _cell(values: dict[str, Any] | None, column: str) -> str:
+    value = (values or {}).get(column)
+    if not _number(value):
+        return "n/a"
+    return f"{int(value):,}" if column in _COUNT_COLUMNS else f"{value:.4f}"
+
+
 def _or_list(names: list[str]) -> str:
     """`positive, negative or neutral`."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
@@ -210,7 +222,8 @@ def _metrics_text(metrics: dict[str, Any] | None, split: str, dataset_name: str)
         shown = f"{value:.4f}" if _number(value) else "n/a (this label scheme cannot detect aspects)"
         rows.append([group, name, shown])
     text = (
-        f"On the `{split}` split of {dataset_name}; every number comes from the run's metrics file. Detection asks "
+        f"On the `{split}` split of {dataset_name}; every number comes from the run's metrics file, scored on the saved "
+        "model's predictions. Detection asks "
         "whether an aspect is mentioned; sentiment is scored only on aspects the reference mentions; joint counts an "
         "(aspect, sentiment) pair as right only when both are.\n\n" + _table(["group", "metric", "value"], rows)
     )
@@ -225,10 +238,7 @@ def _metrics_text(metrics: dict[str, Any] | None, split: str, dataset_name: str)
         columns: list[str] = []
         for values in per_aspect.values():
             columns += [k for k, v in (values or {}).items() if _number(v) and k not in columns]
-        rows = [
-            [str(aspect)] + [f"{values[c]:.4f}" if _number((values or {}).get(c)) else "n/a" for c in columns]
-            for aspect, values in per_aspect.items()
-        ]
+        rows = [[str(aspect)] + [_cell(values, c) for c in columns] for aspect, values in per_aspect.items()]
         text += "\n\nPer aspect:\n\n" + _table(["aspect"] + columns, rows)
     return text
 
@@ -242,6 +252,10 @@ def _scheme_note(label_scheme: str) -> str:
     return "Trained on mentioned aspects only (absent aspects ignored by the loss): every aspect gets a sentiment."
 
 
+#: Language names for the card's first sentence, by ISO 639-1 code.
+LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English"}
+
+
 def build_card_data(
     config: Any,
     metrics: dict[str, Any] | None = None,
@@ -251,23 +265,127 @@ def build_card_data(
     dataset_split: str = "test",
     base_model: str | None = None,
     license: str | None = None,
+    language: str | None = None,
 ) -> ModelCardData:
-    """The card's YAML block: language, library, pipeline tag, tags, base model, datasets and `model-index`."""
+    """The card's YAML block: language, library, pipeline tag, tags, base model (a Hub id only, never a local
+    path), datasets and `model-index`."""
     info = KNOWN_DATASETS.get(dataset or "")
     dataset_name = info.name if info else (dataset or "unspecified")
     results = _eval_results(metrics or {}, dataset or "unspecified", dataset_name, dataset_split) if metrics else []
+    tags = ["aspect-based-sentiment-analysis", "custom_code"] + (["visobert"] if is_visobert(config) else [])
     return ModelCardData(
-        language="vi",
+        language=language,
         license=license,
         library_name="transformers",
-        pipeline_tag="text-classification",
-        tags=["aspect-based-sentiment-analysis", "custom_code", "visobert", "focal-loss", "contrastive-learning"],
-        base_model=base_model or getattr(config, "base_model_name_or_path", None) or None,
+        pipeline_tag="text-classification",  # served by the folder's own text-classification pipeline
+        tags=tags + ["focal-loss", "contrastive-learning"],
+        base_model=hub_id(base_model or getattr(config, "base_model_name_or_path", None)),
         datasets=[dataset] if dataset else None,
         metrics=sorted({r.metric_type for r in results}) or None,
         model_name=model_name,
         eval_results=results or None,
     )
+
+
+def _a_review(language_name: str | None) -> str:
+    if not language_name:
+        return "a review"
+    return ("an " if language_name[0] in "AEIOU" else "a ") + f"{language_name} review"
+
+
+def _dataset_text(info: DatasetInfo | None, dataset: str | None, training_data: dict[str, Any]) -> str:
+    if info:
+        text = info.description
+    elif dataset:
+        text = f"Dataset: `{dataset}`."
+    else:
+        text = "The training data was not recorded with this export."
+    subsets = training_data.get("subsets") or {}
+    used = [f"the first {s['used']} of {s['of']} {split} rows" for split, s in subsets.items() if isinstance(s, dict)]
+    if used:
+        text += " This model was trained and evaluated on a subset: " + ", ".join(used) + "."
+    return text
+
+
+def _training_text(training: dict[str, Any] | None, training_source: str | None) -> str:
+    if not training:
+        return "The training hyper-parameters were not recorded with this export."
+    return (f"From `{training_source}`:\n\n" if training_source else "") + _table(
+        ["hyper-parameter", "value"], [[f"`{k}`", f"`{v}`"] for k, v in training.items()]
+    )
+
+
+def _settings_text(metrics: dict[str, Any] | None, max_tokens: int) -> str:
+    """How the metrics were computed, and whether the pipeline's defaults reproduce them (the thresholds are the
+    model's own, which the pipeline uses by default)."""
+    if not metrics or "max_length" not in metrics:
+        return ""
+    max_length, threshold = metrics["max_length"], metrics.get("threshold", 0.5)
+    shown = f"`threshold={threshold}`" if not isinstance(threshold, list) else "the per-aspect thresholds saved with the model"
+    text = f"Computed with `max_length={max_length}` tokens and {shown}"
+    if max_length == max_tokens:
+        return text + ", the pipeline's defaults.\n\n"
+    return text + f"; the pipeline reads {max_tokens} tokens by default: pass `max_length={max_length}` to reproduce them.\n\n"
+
+
+def _citations_text(config: Any, info: DatasetInfo | None, dataset: str | None) -> str:
+    citations = list(CITATIONS[1:]) if not is_visobert(config) else list(CITATIONS)
+    citations += [info.bibtex] if info and info.bibtex else []
+    text = "```bibtex\n" + "\n\n".join(citations) + "\n```"
+    if dataset == "phone_reviews":
+        text += "\n\nThe phone-review data comes from the public repository https://github.com/hjsad1994/BERT (cite it by URL)."
+    return text
+
+
+def _requirements_text(exported_with: dict[str, str] | None) -> str:
+    versions = "\n".join(f"- `{name}>={version}`" for name, version in MIN_VERSIONS.items())
+    if exported_with:
+        versions += "\n\nExported with " + ", ".join(f"`{k}=={v}`" for k, v in exported_with.items()) + "."
+    return "Python >= 3.10 and\n\n" + versions
+
+
+def _label_fields(config: Any, example: str | None) -> dict[str, Any]:
+    """The card's fields about aspects, classes and the usage example, from the model's own config."""
+    classes = scheme_class_names(config.label_scheme, getattr(config, "sentiments", None))
+    aspects = list(config.aspects)
+    sentiments = [c for c in classes if c != "none"]
+    rows = [[str(i), _code(a), ", ".join(_code(flat_label(a, c)) for c in classes)] for i, a in enumerate(aspects)]
+    example_output = {"aspect": aspects[0], "sentiment": sentiments[0]}
+    return {
+        "num_aspects": len(aspects),
+        "aspect_list": ", ".join(aspects),
+        "can_detect": config.label_scheme == "absent_as_class",
+        "label_scheme": config.label_scheme,
+        "class_list": ", ".join(f"`{c}`" for c in classes),
+        "sentiment_list": _or_list(list(getattr(config, "sentiments", None) or sentiments)),
+        "scheme_note": _scheme_note(config.label_scheme),
+        "aspects_table": _table(["#", "aspect", "flat labels"], rows),
+        "example_literal": json.dumps(example or "Write a review here.", ensure_ascii=False),
+        "example_output": json.dumps(example_output, ensure_ascii=False)[:-1] + ', "score": <probability>}',
+        "flat_example": json.dumps(flat_label(aspects[0], sentiments[0]), ensure_ascii=False),
+        "first_aspect": json.dumps(aspects[0], ensure_ascii=False),
+        "first_sentiment": json.dumps(sentiments[0], ensure_ascii=False),
+    }
+
+
+def _architecture_fields(config: Any, num_parameters: int | None) -> dict[str, Any]:
+    return {
+        "encoder": describe_encoder(config),
+        "pooling": f"`{config.pooling}` ({_POOLING_NOTES.get(config.pooling, config.pooling)})",
+        "hidden_size": config.text_config.hidden_size,
+        "head_hidden_size": config.head_hidden_size,
+        "classifier_dropout": config.classifier_dropout,
+        "num_classes": config.num_classes,
+        "projection_dim": config.projection_dim,
+        "focal_weight": config.focal_weight,
+        "contrastive_weight": config.contrastive_weight,
+        "focal_gamma": config.focal_gamma,
+        "focal_alpha": config.focal_alpha,
+        "contrastive_temperature": config.contrastive_temperature,
+        "contrastive_mode": config.contrastive_mode,
+        "contrastive_note": _CONTRASTIVE_NOTES.get(config.contrastive_mode, config.contrastive_mode),
+        "num_parameters": f"{num_parameters:,}" if num_parameters else None,
+    }
 
 
 def render_model_card(
@@ -276,7 +394,9 @@ def render_model_card(
     metrics: dict[str, Any] | None = None,
     training: dict[str, Any] | None = None,
     training_source: str | None = None,
-    model_name: str = "ViSoBERT aspect-sentiment model",
+    training_data: dict[str, Any] | None = None,
+    language: str | None = None,
+    model_name: str = "Aspect-sentiment model",
     repo_id: str | None = None,
     revision: str = "COMMIT_SHA",
     dataset: str | None = None,
@@ -289,16 +409,24 @@ def render_model_card(
     exported_with: dict[str, str] | None = None,
     template_path: str | Path | None = None,
 ) -> ModelCard:
-    r"""Render the README.md of an exported model.
+    r"""Render the README.md of an exported model. Everything it states comes from the config, the run's
+    records and the arguments: the encoder's family, size and source, the language and an example review from
+    the training data, the model's own aspects and sentiments, the subset trained on and the metrics' settings.
 
     Args:
         config: the model config (read through its attributes only).
-        metrics (`dict`, *optional*): the run's metrics (see [`load_metrics`]); the card shows exactly these.
+        metrics (`dict`, *optional*): the run's metrics (see [`load_metrics`]); the card shows exactly these, and
+            their `max_length`/`threshold` when recorded.
         training (`dict`, *optional*): hyper-parameters to list; `training_source` names the file they came from.
+        training_data (`dict`, *optional*): what training recorded about its data (`language`, `example_review`,
+            `subsets`; see `card_facts.read_training_data`).
+        language (`str`, *optional*): ISO 639-1 code; defaults to the one recorded in `training_data`.
         model_name, repo_id, revision: shown in the title and the usage example (`revision` should be replaced by
             a commit hash; the default is a visible placeholder).
         dataset (`str`, *optional*): `"phone_reviews"`, `"uit_visfd"` (described and cited) or any Hub dataset id.
-        dataset_split, base_model, license, num_parameters, max_tokens, code_files: shown as given.
+        dataset_split, base_model, license, num_parameters, code_files: shown as given (`base_model` only when
+            it is a Hub id).
+        max_tokens (`int`, defaults to 512): the pipeline's default window in tokens.
         exported_with (`dict`, *optional*): library versions used for the export (injected, so tests stay fixed).
         template_path (`str`, *optional*): another Jinja template; defaults to [`TEMPLATE_PATH`].
 
@@ -313,32 +441,11 @@ def render_model_card(
     ```
     """
     info = KNOWN_DATASETS.get(dataset or "")
+    training_data = training_data or {}
+    language = language or training_data.get("language")
     card_data = build_card_data(
         config, metrics, model_name=model_name, dataset=dataset, dataset_split=dataset_split,
-        base_model=base_model, license=license,
-    )
-    text_config = config.text_config
-    classes = scheme_class_names(config.label_scheme, getattr(config, "sentiments", None))
-    aspects = list(config.aspects)
-    if info:
-        dataset_text = info.description
-    elif dataset:
-        dataset_text = f"Dataset: `{dataset}`."
-    else:
-        dataset_text = "The training data was not recorded with this export."
-    if training:
-        training_table = (f"From `{training_source}`:\n\n" if training_source else "") + _table(
-            ["hyper-parameter", "value"], [[f"`{k}`", f"`{v}`"] for k, v in training.items()]
-        )
-    else:
-        training_table = "The training hyper-parameters were not recorded with this export."
-    versions = "\n".join(f"- `{name}>={version}`" for name, version in MIN_VERSIONS.items())
-    if exported_with:
-        versions += "\n\nExported with " + ", ".join(f"`{k}=={v}`" for k, v in exported_with.items()) + "."
-    citations = list(CITATIONS) + ([info.bibtex] if info and info.bibtex else [])
-    dataset_citation = (
-        "\n\nThe phone-review data comes from the public repository https://github.com/hjsad1994/BERT (cite it by URL)."
-        if dataset == "phone_reviews" else ""
+        base_model=base_model, license=license, language=language,
     )
     notes = list(info.notes) if info else []
     if config.label_scheme != "absent_as_class":
@@ -348,38 +455,18 @@ def render_model_card(
         "repo_id": repo_id or "ORG/NAME",
         "revision": revision,
         "code_files": "`, `".join(code_files or sorted(CODE_FILES)),
-        "num_aspects": len(aspects),
-        "aspect_list": ", ".join(aspects),
-        "can_detect": config.label_scheme == "absent_as_class",
-        "sentiment_list": _or_list(list(getattr(config, "sentiments", None) or classes)),
-        "label_scheme": config.label_scheme,
-        "class_list": ", ".join(f"`{c}`" for c in classes),
-        "scheme_note": _scheme_note(config.label_scheme),
-        "aspects_table": _table(["#", "aspect", "flat labels"], [[str(i), _code(a), ", ".join(_code(flat_label(a, c)) for c in classes)] for i, a in enumerate(aspects)]),
+        "a_review": _a_review(LANGUAGE_NAMES.get(language or "")),
+        **_label_fields(config, training_data.get("example_review")),
+        **_architecture_fields(config, num_parameters),
         "max_tokens": max_tokens,
-        "encoder": f"{text_config.model_type}, {text_config.num_hidden_layers} layers, hidden size {text_config.hidden_size}, vocabulary {text_config.vocab_size}",
-        "base_model": card_data.base_model if isinstance(card_data.base_model, str) and re.fullmatch(r"[\w.-]+/[\w.-]+", card_data.base_model) else None,
-        "pooling": f"`{config.pooling}` ({_POOLING_NOTES.get(config.pooling, config.pooling)})",
-        "hidden_size": text_config.hidden_size,
-        "head_hidden_size": config.head_hidden_size,
-        "classifier_dropout": config.classifier_dropout,
-        "num_classes": len(classes),
-        "projection_dim": config.projection_dim,
-        "focal_weight": config.focal_weight,
-        "contrastive_weight": config.contrastive_weight,
-        "focal_gamma": config.focal_gamma,
-        "focal_alpha": config.focal_alpha,
-        "contrastive_temperature": config.contrastive_temperature,
-        "contrastive_mode": config.contrastive_mode,
-        "contrastive_note": _CONTRASTIVE_NOTES.get(config.contrastive_mode, config.contrastive_mode),
-        "num_parameters": f"{num_parameters:,}" if num_parameters else None,
-        "dataset_text": dataset_text,
-        "training_table": training_table,
-        "metrics_text": _metrics_text(metrics, dataset_split, info.name if info else (dataset or "the evaluation data")),
+        "dataset_text": _dataset_text(info, dataset, training_data),
+        "training_table": _training_text(training, training_source),
+        "metrics_text": _settings_text(metrics, max_tokens)
+        + _metrics_text(metrics, dataset_split, info.name if info else (dataset or "the evaluation data")),
         "domain": info.domain if info else "the data described above",
         "limitation_notes": notes,
-        "requirements": "Python >= 3.10 and\n\n" + versions,
-        "citations": "```bibtex\n" + "\n\n".join(citations) + "\n```" + dataset_citation,
+        "requirements": _requirements_text(exported_with),
+        "citations": _citations_text(config, info, dataset),
     }
     return ModelCard.from_template(card_data, template_path=str(template_path or TEMPLATE_PATH), card=card)
 
@@ -405,6 +492,7 @@ __all__ = [
     "MIN_VERSIONS",
     "TEMPLATE_PATH",
     "DatasetInfo",
+    "LANGUAGE_NAMES",
     "build_card_data",
     "card_summary",
     "load_metrics",
