@@ -16,6 +16,7 @@ are recorded in the report.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -112,6 +113,19 @@ def resolve_data_files(
     return {split: files[split] for split in order}, ignored
 
 
+#: How the report names an aspect list taken from the data itself (no list declared anywhere).
+FIRST_APPEARANCE = "first appearance in the data"
+#: An aspect mentioned in at most this many training rows, with no declared aspect list, is flagged as rare.
+RARE_ASPECT_ROWS = 2
+
+
+def rare_aspects(gold: np.ndarray, aspects: list[str]) -> dict[str, int]:
+    """Aspects mentioned in at most `RARE_ASPECT_ROWS` rows of `gold` `[N, A]` (canonical codes, 0 = not
+    mentioned), with their counts: when no aspect list is declared, a misspelt aspect (`Batery`) shows up here."""
+    counts = (np.asarray(gold) != 0).sum(axis=0) if len(gold) else np.zeros(len(aspects), dtype=int)
+    return {a: int(c) for a, c in zip(aspects, counts, strict=True) if c <= RARE_ASPECT_ROWS}
+
+
 #: How messages name an aspect list passed as `aspects=` (see [`name_aspect_source`]).
 GIVEN_ASPECTS = "given via `aspects=`"
 
@@ -157,8 +171,12 @@ def resolve_aspects(
         elif all(p.format == "uit_visfd" for p in parsed.values()) and set(seen) <= set(UIT_VISFD_ASPECTS):
             reference = [a for a in UIT_VISFD_ASPECTS if others_policy != "drop" or a != UIT_OTHERS]
             source = "the UIT-ViSFD aspect order"
+        elif "train" in parsed and len(parsed) > 1:
+            # the training split declares the aspects: one that only another split mentions is an error below
+            reference, source = list(parsed["train"].first_seen), f"those of the training split {parsed['train'].path.name}"
+            logger.warning("Aspect order taken from first appearance in %s: %s. Pass `aspects=` to fix it.", parsed["train"].path.name, reference)
         else:
-            reference, source = seen, "first appearance in the data"
+            reference, source = seen, FIRST_APPEARANCE
             logger.warning("Aspect order taken from first appearance in the data: %s. Pass `aspects=` to fix it.", seen)
         if not reference:
             raise AbsaInputError(
@@ -175,9 +193,11 @@ def resolve_aspects(
             continue
         for aspect, (row, line) in p.first_seen.items():
             if aspect not in reference:
+                close = difflib.get_close_matches(aspect, reference, n=1, cutoff=0.75)
                 raise AbsaInputError(
                     f"Aspect {aspect!r} at {where(p.path, row, line)} is not in the aspects in use ({source}): "
-                    f"{reference}. All aspects of the file: {list(p.first_seen)}. Fix the data, or load with "
+                    f"{reference}." + (f" Did you mean {close[0]!r}?" if close else "")
+                    + f" All aspects of the file: {list(p.first_seen)}. Fix the data, or load with "
                     "`aspects=` listing every aspect the model knows."
                     + (" (For UIT-ViSFD's {OTHERS}, others_policy='drop' ignores it.)" if aspect == UIT_OTHERS else "")
                 )
@@ -324,6 +344,14 @@ def load_absa_dataset(
         drop_problems=drop,
         ignored_files=ignored,
     )
+    if source == FIRST_APPEARANCE or source.startswith("those of the training split"):
+        reference_gold = gold["train"] if "train" in gold else np.concatenate(list(gold.values()))
+        report.rare_aspects = rare_aspects(reference_gold, aspect_list)
+        if report.rare_aspects:
+            logger.warning(
+                "Aspects mentioned in at most %d rows (misspelt?): %s. Pass `aspects=` to declare the list.",
+                RARE_ASPECT_ROWS, report.rare_aspects,
+            )  # fmt: skip
     out = {}
     codes = dict(zip(("none", *sentiment_list), range(len(sentiment_list) + 1), strict=True))
     for split, p in parsed.items():
