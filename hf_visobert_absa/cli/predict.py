@@ -51,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--text_column", default=None, help=f"Text column/key (default: CSV, the first of {TEXT_COLUMN_CANDIDATES} present, in that order; JSONL, 'text').")
     parser.add_argument("--batch_size", type=int, default=64, help="Reviews per forward pass.")
     parser.add_argument("--chunk_size", type=int, default=512, help="Rows read, scored and written at a time.")
-    parser.add_argument("--max_length", type=int, default=256)
+    parser.add_argument(
+        "--max_length", type=int, default=None,
+        help="Truncate reviews to this many tokens (default: the length the model was trained with).",
+    )
+    parser.add_argument("--disable_tqdm", action="store_true", help="No progress bar (also off when stderr is not a terminal).")
     parser.add_argument(
         "--threshold",
         type=float,
@@ -137,6 +141,7 @@ class _Labeller:
     written: int = 0
     skipped: int = 0
     not_text: int = 0
+    progress: Any = None  # a tqdm bar counting rows (the total is unknown while streaming)
 
     @property
     def aspects(self) -> list[str]:
@@ -159,6 +164,8 @@ class _Labeller:
                 results[row_index] = {
                     a: self.model.config.canonical_names[code] for a, code in zip(self.aspects, prediction, strict=True) if code
                 }
+        if self.progress is not None:
+            self.progress.update(len(texts))
         return results
 
 
@@ -220,12 +227,17 @@ def _write(out: TextIO, source: Path | None, args: argparse.Namespace, label: _L
 
 
 def main(argv: list[str]) -> int:
-    from .evaluate import load_trained
+    from tqdm.auto import tqdm
+
+    from ..evaluation.inference import resolve_max_length
+    from .evaluate import load_trained, show_progress
 
     args = build_parser().parse_args(argv)
     source = _check_arguments(args)
     model, tokenizer = load_trained(args.model)
-    label = _Labeller(model, tokenizer, args)
+    args.max_length = resolve_max_length(args.max_length, model.config, tokenizer)
+    progress = tqdm(desc="Labelling", unit="row", disable=not show_progress(args.disable_tqdm))
+    label = _Labeller(model, tokenizer, args, progress=progress)
     try:
         if args.output == "-":
             _write(sys.stdout, source, args, label)
@@ -244,6 +256,8 @@ def main(argv: list[str]) -> int:
             else f"Nothing was written: {args.output} is unchanged."
         )
         raise AbsaInputError(f"{error} {written}") from None
+    finally:
+        progress.close()
     also = f", {label.not_text} skipped (text is not a string)" if label.not_text else ""
     print(f"{label.written} rows written{f' to {args.output}' if args.output != '-' else ''}; "
           f"{label.skipped} skipped (empty text){also}", file=sys.stderr)
