@@ -20,7 +20,6 @@ the real pretrained encoder is used with the default `"cls"` pooling.
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import time
@@ -36,6 +35,7 @@ from transformers import TrainerCallback
 from ..data.tokenization import wrap_xlmr_tokenizer
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import DEFAULT_ASPECTS
+from ..io_safety import write_json_atomic
 from ..threads import torch_threads
 from .reload import predict_in_clean_process
 
@@ -279,9 +279,7 @@ def _run(options: DemoOptions, output_dir: Path, start: float) -> DemoResult:
         max_abs_probability_diff=float(np.abs(reloaded - in_memory).max()),
         seconds=seconds,
     )
-    (output_dir / "demo_results.json").write_text(
-        json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    write_json_atomic(output_dir / "demo_results.json", result.to_json(), ensure_ascii=False)
     return result
 
 
