@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from benchmarks.quality import DATASETS, SHARED_DATA, minilm_path, run_tfidf
+from benchmarks.quality_report import replace_between
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "diacritics"
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", nargs="+", default=["uit_visfd", "phone_reviews"], choices=list(DATASETS))
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--docs", default=str(REPO / "docs" / "RESULTS.md"), help="Markdown file to update.")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if not SHARED_DATA.is_dir():
@@ -92,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     text = table(results)
     if results.is_dir():
         (results / "summary.md").write_text(text + "\n")
+    if not args.quick:
+        replace_between(Path(args.docs), "<!-- diacritics:begin -->", "<!-- diacritics:end -->", text)
     print(text)
     return 0
 
