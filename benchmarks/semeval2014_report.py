@@ -64,7 +64,9 @@ def validation_table(records: list[dict[str, Any]]) -> list[str]:
         cells += [
             mean_std_cell([r["validation_scored"]["semeval_detection_f1"] for r in rows]),
             mean_std_cell([r["validation_scored"]["accuracy_4way"] for r in rows]),
-            mean_std_cell([r["validation_scored"]["accuracy_4way_conflict_as_neutral"] for r in rows]),
+            "–"  # a four-polarity model scores conflict as itself
+            if setup == "4-pol"
+            else mean_std_cell([r["validation_scored"]["accuracy_4way_conflict_as_neutral"] for r in rows]),
             mean_std_cell([r["validation_scored"]["accuracy_3way"] for r in rows]),
             mean_std_cell([r["validation_crossfit"]["joint_micro_f1"] for r in rows]),
         ]
