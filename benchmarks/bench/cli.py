@@ -27,6 +27,9 @@ BENCHMARKS = {
     "inference": "4. reviews/s of the pipeline on real reviews (sorted dynamic vs fixed 256 vs one per review)",
 }
 
+INFERENCE_VARIANTS = ("pipeline_sorted_dynamic", "pipeline_unsorted_dynamic", "pipeline_one_call_per_review",
+                      "raw_sorted_dynamic", "raw_fixed_256")  # fmt: skip
+
 EXAMPLES = """examples:
   python -m benchmarks.bench --quick                       # tiny encoder, seconds -> benchmarks/results/quick
   python -m benchmarks.bench --encoder ../shared/visobert/config.json --out benchmarks/results
@@ -70,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--inference_sets", "--inference-sets", type=int, default=5, help="Review sets rotated (default 5).")
     add("--data", default=None, help="Reviews for benchmark 4: a CSV with a data/text column or a .txt file.")
     add("--tokenizer", default=None, help="Tokenizer folder for benchmark 4 (default ../shared/visobert).")
+    add("--inference_variants", "--inference-variants", default=None, help="Comma list of benchmark 4's variants "
+        f"to run (default: all of {', '.join(INFERENCE_VARIANTS)}).")  # fmt: skip
     add("--naive_losses", "--naive-losses", default=None, help="Path of benchmarks/losses_vs_loops.py.")
     add("--device", default="cpu", help="cpu (default) or cuda[:N].")
     add("--dtype", default="fp32", choices=["fp32", "bf16"], help="fp32, or bf16 autocast as Trainer(bf16=True).")
@@ -90,6 +95,12 @@ def settings_from_args(args: argparse.Namespace):
         raise AbsaInputError(
             f"`--loss_batch_sizes` got {sizes!r}; allowed: a comma list of integers, e.g. 16,32,64."
         ) from None
+    variants = [part.strip() for part in args.inference_variants.split(",") if part.strip()] if args.inference_variants else None
+    unknown = [name for name in variants or [] if name not in INFERENCE_VARIANTS]
+    if unknown:
+        raise AbsaInputError(
+            f"`--inference_variants` got {', '.join(unknown)}; allowed: a comma list of {', '.join(INFERENCE_VARIANTS)}."
+        )
     settings = BenchSettings(
         encoder=args.encoder or ("tiny" if quick else "visobert"),
         batch_size=args.batch_size,
@@ -108,6 +119,7 @@ def settings_from_args(args: argparse.Namespace):
         inference_sets=args.inference_sets,
         data=args.data,
         tokenizer=args.tokenizer,
+        inference_variants=variants,
     )
     for name in ("batch_size", "seq_len", "reps", "input_sets", "reviews", "inference_batch_size", "inference_sets"):
         if getattr(settings, name) < 1:
@@ -193,8 +205,9 @@ def _one_line(document: dict) -> str:
         return f"{name}: speed-up of ours over loops " + ", ".join(
             f"B={b}: {s:.1f}x" for b, s in derived["speedup_naive_over_ours"].items()
         )
-    return (f"{name}: {results['pipeline_sorted_dynamic']['median_reviews_per_second']:.1f} reviews/s, "
-            f"{derived['speedup_over_fixed_256']:.2f}x over fixed 256, overhead {derived['pipeline_overhead_over_raw']:.1%}")  # fmt: skip
+    return f"{name}: " + ", ".join(
+        f"{variant} {entry['median_reviews_per_second']:.1f} reviews/s" for variant, entry in results.items()
+    ) + "".join(f", {key} {value:.3f}" for key, value in derived.items())
 
 
 def run(argv: list[str]) -> int:

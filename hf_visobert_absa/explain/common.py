@@ -53,6 +53,7 @@ class BenchSettings:
             `reviews` reviews of `data`, split into `inference_sets` sets rotated across repetitions.
         data (`str`, *optional*): the review file of benchmark 4 (CSV with a `data` or `text` column).
         tokenizer (`str`, *optional*): the tokenizer folder of benchmark 4.
+        inference_variants (`list[str]`, *optional*): the variants of benchmark 4 to run (default: all).
     """
 
     encoder: str = "visobert"
@@ -72,6 +73,7 @@ class BenchSettings:
     inference_sets: int = 5
     data: str | None = None
     tokenizer: str | None = None
+    inference_variants: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
