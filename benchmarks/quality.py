@@ -74,7 +74,7 @@ def minilm_path() -> str:
 
 
 def run_transformer(arm: str, dataset: str, seed: int, run_dir: Path, budget: dict[str, Any]) -> dict[str, Any]:
-    from hf_visobert_absa.training.arguments import AbsaTrainingArguments, DataArguments, ModelArguments
+    from hf_visobert_absa.training.arguments import DataArguments, ModelArguments
     from hf_visobert_absa.training.run import run_training
 
     settings = dict(ARMS[arm])
@@ -89,8 +89,27 @@ def run_transformer(arm: str, dataset: str, seed: int, run_dir: Path, budget: di
         max_eval_samples=budget["val_size"],
         max_test_samples=budget["test_size"],
     )
-    training_args = AbsaTrainingArguments(
-        output_dir=str(run_dir),
+    training_args = cpu_training_args(run_dir, seed, budget)
+    started = time.perf_counter()
+    result = run_training(model_args, data_args, training_args)
+    record: dict[str, Any] = {"metrics": result["metrics"], "train_seconds": result["train_seconds"]}
+    if arm in ("b_focal", "c_focal_con") and seed == 0:
+        record["representation"] = representation_probe(Path(result["model_dir"]), data_args, run_dir)
+    record["wall_seconds"] = time.perf_counter() - started
+    for leftover in list(run_dir.glob("checkpoint-*")) + [run_dir / "model"]:
+        shutil.rmtree(leftover, ignore_errors=True)
+    for csv_file in run_dir.glob("predictions_*.csv"):
+        csv_file.unlink()
+    return record
+
+
+def cpu_training_args(output_dir: Path, seed: int, budget: dict[str, Any], **overrides: Any):
+    """The studies' `AbsaTrainingArguments`: one CPU process, AdamW with 6% warm-up, epoch-wise selection on
+    validation, batches of similar lengths (dynamic padding pads little); `overrides` are further fields."""
+    from hf_visobert_absa.training.arguments import AbsaTrainingArguments
+
+    return AbsaTrainingArguments(
+        output_dir=str(output_dir),
         num_train_epochs=budget["epochs"],
         learning_rate=budget["learning_rate"],
         per_device_train_batch_size=budget["batch_size"],
@@ -104,19 +123,9 @@ def run_transformer(arm: str, dataset: str, seed: int, run_dir: Path, budget: di
         disable_tqdm=True,
         use_cpu=True,
         dataloader_num_workers=0,
-        train_sampling_strategy="group_by_length",  # similar lengths per batch: dynamic padding pads little
+        train_sampling_strategy="group_by_length",
+        **overrides,
     )
-    started = time.perf_counter()
-    result = run_training(model_args, data_args, training_args)
-    record: dict[str, Any] = {"metrics": result["metrics"], "train_seconds": result["train_seconds"]}
-    if arm in ("b_focal", "c_focal_con") and seed == 0:
-        record["representation"] = representation_probe(Path(result["model_dir"]), data_args, run_dir)
-    record["wall_seconds"] = time.perf_counter() - started
-    for leftover in list(run_dir.glob("checkpoint-*")) + [run_dir / "model"]:
-        shutil.rmtree(leftover, ignore_errors=True)
-    for csv_file in run_dir.glob("predictions_*.csv"):
-        csv_file.unlink()
-    return record
 
 
 def representation_probe(model_dir: Path, data_args, run_dir: Path, k: int = 10) -> dict[str, Any]:

@@ -26,11 +26,11 @@ ANCHORS = {
 BEGIN, END = "<!-- quality:begin -->", "<!-- quality:end -->"
 
 
-def _load(results: Path) -> list[dict[str, Any]]:
+def load_results(results: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in sorted(results.glob("*/*/seed*/result.json"))]
 
 
-def _cell(values: list[float | None]) -> str:
+def mean_std_cell(values: list[float | None]) -> str:
     values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
     if not values:
         return "n/a"
@@ -70,7 +70,7 @@ def build_tables(
             arm_rows = [r for r in rows if r["arm"] == arm]
             if not arm_rows:
                 continue
-            cells = [_cell([r["metrics"]["test"].get(key) for r in arm_rows]) for key, _ in headline]
+            cells = [mean_std_cell([r["metrics"]["test"].get(key) for r in arm_rows]) for key, _ in headline]
             wall = np.mean([r.get("wall_seconds", 0.0) for r in arm_rows]) / 60
             lines.append(f"| {name} | {len(arm_rows)} | " + " | ".join(cells) + f" | {wall:.1f} |")
         lines += [
@@ -101,7 +101,7 @@ def build_tables(
                     np.std(vb, ddof=1) if len(vb) > 1 else 0.0, np.std(vc, ddof=1) if len(vc) > 1 else 0.0
                 )
                 beyond = "yes" if len(vb) > 1 and len(vc) > 1 and abs(diff) > 2 * spread else "no"
-                lines.append(f"| {label} | {_cell(vb)} | {_cell(vc)} | {diff:+.1f} | {p:.3f} | {beyond} |")
+                lines.append(f"| {label} | {mean_std_cell(vb)} | {mean_std_cell(vc)} | {diff:+.1f} | {p:.3f} | {beyond} |")
         probes = [r for r in rows if r.get("representation")]
         if probes:
             lines += [
@@ -115,8 +115,8 @@ def build_tables(
             for r in probes:
                 m = r["representation"]["knn_metrics"]
                 lines.append(
-                    f"| {ARM_NAMES[r['arm']]} | {r['representation']['k']} | {_cell([m.get('detection_micro_f1')])} | "
-                    f"{_cell([m.get('sentiment_macro_f1')])} | {_cell([m.get('joint_micro_f1')])} |"
+                    f"| {ARM_NAMES[r['arm']]} | {r['representation']['k']} | {mean_std_cell([m.get('detection_micro_f1')])} | "
+                    f"{mean_std_cell([m.get('sentiment_macro_f1')])} | {mean_std_cell([m.get('joint_micro_f1')])} |"
                 )
             lines.append("")
             lines.append(
@@ -130,15 +130,23 @@ def build_tables(
 
 
 def write_report(results: Path, docs: Path, headline, study_seconds: float, quick: bool = False) -> str:
-    records = _load(results)
+    records = load_results(results)
     tables = build_tables(records, headline, study_seconds, quick)
     (results / "summary.md").write_text(tables + "\n")
     (results / "summary.json").write_text(json.dumps(records, indent=2))
-    if not quick and docs.is_file():
-        text = docs.read_text()
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            _, tail = rest.split(END, 1)
-            docs.write_text(f"{head}{BEGIN}\n{tables}\n{END}{tail}")
+    if not quick:
+        replace_between(docs, BEGIN, END, tables)
     print(tables)
     return tables
+
+
+def replace_between(docs: Path, begin: str, end: str, text: str) -> None:
+    """Put `text` between the markers `begin` and `end` of the Markdown file `docs` (the rest stays as it is);
+    nothing happens when the file or a marker is missing."""
+    if not docs.is_file():
+        return
+    content = docs.read_text()
+    if begin in content and end in content:
+        head, rest = content.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        docs.write_text(f"{head}{begin}\n{text}\n{end}{tail}")

@@ -143,8 +143,8 @@ def main(argv: list[str]) -> int:
     """
     args = build_parser().parse_args(argv)
     settings = settings_from_args(args)
-    from hf_visobert_absa.explain.common import torch_threads
     from hf_visobert_absa.explain.training import run_training_benchmarks
+    from hf_visobert_absa.threads import torch_threads
 
     from . import plots
     from .inference import run_inference_benchmark

@@ -24,8 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", required=True, help="A trained model folder (config.json + model.safetensors).")
-    parser.add_argument("--file", required=True, help="Labelled file: wide CSV, UIT-ViSFD CSV, int-coded CSV or JSONL.")
-    parser.add_argument("--format", default="auto", help="auto, wide_words, wide_int, uit_visfd or jsonl.")
+    parser.add_argument(
+        "--file", required=True, help="Labelled file: wide CSV, UIT-ViSFD CSV, int-coded CSV, JSONL or SemEval XML."
+    )
+    parser.add_argument("--format", default="auto", help="auto, wide_words, wide_int, uit_visfd, jsonl or semeval_xml.")
     parser.add_argument("--text_column", default=None)
     parser.add_argument("--label_aliases", default=None, help="JSON object, e.g. '{\"Posititve\": \"positive\"}'.")
     parser.add_argument("--others_policy", default="neutral", help="UIT-ViSFD {OTHERS}: neutral, drop or error.")
@@ -69,6 +71,7 @@ def main(argv: list[str]) -> int:
             {"test": args.file},
             format=args.format,
             aspects=list(config.aspects),
+            sentiments=list(config.sentiments),
             label_scheme=config.label_scheme,
             text_column=args.text_column,
             label_aliases=aliases,
@@ -79,7 +82,8 @@ def main(argv: list[str]) -> int:
     split = datasets["test"]
     probabilities = predict_probabilities(model, tokenizer, list(split["text"]), args.batch_size, args.max_length)
     predictions = predictions_from_probabilities(probabilities, config.label_scheme, args.threshold)
-    metrics = compute_absa_metrics(predictions, np.asarray(split["gold"]), list(config.aspects), config.label_scheme)
+    gold = np.asarray(split["gold"])
+    metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
     print(report.format())
     print(format_metrics_table(metrics))
     if args.output:

@@ -117,7 +117,7 @@ def _jsonl_rows(lines: Iterator[str], source: str, text_key: str | None) -> Iter
 
 
 def main(argv: list[str]) -> int:
-    from ..data.label_schemes import CANONICAL_NAMES, predictions_from_probabilities
+    from ..data.label_schemes import predictions_from_probabilities
     from ..evaluation.inference import chunked, predict_probabilities
     from .evaluate import load_trained
 
@@ -127,6 +127,7 @@ def main(argv: list[str]) -> int:
     model, tokenizer = load_trained(args.model)
     aspects = list(model.config.aspects)
     scheme = model.config.label_scheme
+    names = model.config.canonical_names  # none, then the model's sentiments
 
     def label(texts: list[str]) -> list[dict[str, str]]:
         keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
@@ -138,7 +139,7 @@ def main(argv: list[str]) -> int:
             predictions = predictions_from_probabilities(probabilities, scheme, args.threshold)
             for row_index, prediction in zip(keep, predictions, strict=True):
                 results[row_index] = {
-                    aspect: CANONICAL_NAMES[code] for aspect, code in zip(aspects, prediction, strict=True) if code
+                    aspect: names[code] for aspect, code in zip(aspects, prediction, strict=True) if code
                 }
         return results
 

@@ -1,15 +1,17 @@
 """Readers for the review-file layouts that `load_absa_dataset` understands.
 
 Each reader turns one file into a [`ParsedFile`]: the texts, the aspects each row mentions with their canonical
-sentiment (1 = positive, 2 = negative, 3 = neutral; see `label_schemes`), and where every row came from. The
-layouts:
+sentiment (k = the k-th of the configured sentiments, by default 1 = positive, 2 = negative, 3 = neutral; see
+`label_schemes`), and where every row came from. Sentiment words are matched case-insensitively against the
+configured set (e.g. `conflict` once `sentiments` has it); anything else stops loading. The layouts:
 
 - `wide_words`: a CSV with a text column and one column per aspect holding `Positive`/`Negative`/`Neutral`
   (any case) or an empty cell for "not mentioned" (the phone_reviews layout).
-- `wide_int`: the same shape, cells coded 0 = not mentioned, 1 = positive, 2 = negative, 3 = neutral.
+- `wide_int`: the same shape, cells coded 0 = not mentioned, k = the k-th sentiment (1..K).
 - `uit_visfd`: a `label` column of `{ASPECT#Polarity};` items and the text in `comment` (UIT-ViSFD, Phan et al.,
   "SA2SL: From Aspect-Based Sentiment Analysis to Social Listening System for Business Intelligence", KSEM 2021).
 - `jsonl`: one JSON object a line, `{"text": "...", "aspects": {"Battery": "positive", ...}}`.
+- `semeval_xml`: SemEval-2014/2015/2016 ABSA XML (see `semeval_xml`).
 
 Rows are numbered as in `data_csv`: the 1-based DATA row (header not counted), plus the line where it starts.
 """
@@ -20,14 +22,16 @@ import difflib
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import AbsaInputError
+from ..hub.configuration_visobert_absa import SENTIMENTS
 from .csv_table import CsvTable, decode_utf8, read_csv_table, where
 
-FORMATS: tuple[str, ...] = ("auto", "wide_words", "wide_int", "uit_visfd", "jsonl")
+FORMATS: tuple[str, ...] = ("auto", "wide_words", "wide_int", "uit_visfd", "jsonl", "semeval_xml")
 OTHERS_POLICIES: tuple[str, ...] = ("neutral", "drop", "error")
 #: UIT-ViSFD's aspects in the order of its documentation; `OTHERS` carries no polarity in the data.
 UIT_VISFD_ASPECTS: tuple[str, ...] = (
@@ -37,15 +41,31 @@ UIT_VISFD_ASPECTS: tuple[str, ...] = (
 UIT_OTHERS = "OTHERS"
 #: Column names tried, case-insensitively and in this order, when `text_column` is not given.
 TEXT_COLUMN_CANDIDATES: tuple[str, ...] = ("text", "data", "comment", "review", "sentence", "content")
+#: Canonical codes of the DEFAULT sentiments; see [`canonical_codes`] for any set.
 CANONICAL_CODES: dict[str, int] = {"none": 0, "positive": 1, "negative": 2, "neutral": 3}
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+XML_SUFFIXES = (".xml",)
+
+
+def canonical_codes(sentiments: Sequence[str] | None = None) -> dict[str, int]:
+    """Lower-cased name -> canonical code: `none` 0, then the sentiments 1..K (default positive, negative,
+    neutral)."""
+    names = SENTIMENTS if sentiments is None else sentiments
+    return {"none": 0, **{name.lower(): k for k, name in enumerate(names, start=1)}}
+
+
+def sentiments_text(sentiments: Sequence[str] | None = None) -> str:
+    """`'positive', 'negative', 'neutral'` for messages."""
+    return ", ".join(repr(s) for s in (SENTIMENTS if sentiments is None else sentiments))
+#: Spellings of a missing value: never suggested as a new sentiment.
+_MISSING_MARKERS = frozenset({"nan", "null", "none", "na", "n/a", "nil", "missing", "undefined"})
 _UIT_TAG = re.compile(r"\{([^{}]*)\}")
 _UIT_LABEL = re.compile(r"^\s*(\{[^{}]*\}\s*;?\s*)+$")
 
 
 @dataclass
 class ParsedFile:
-    """One file read into texts and per-row aspect mentions (canonical codes 1..3; absent = not mentioned)."""
+    """One file read into texts and per-row aspect mentions (canonical codes 1..K; absent = not mentioned)."""
 
     path: Path
     format: str
@@ -59,14 +79,18 @@ class ParsedFile:
     others_tags: int = 0
     blank_lines: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    notes: dict[str, int] = field(default_factory=dict)
 
 
-def normalize_aliases(label_aliases: dict[str, Any] | None) -> dict[str, int]:
+def normalize_aliases(
+    label_aliases: dict[str, Any] | None, sentiments: Sequence[str] | None = None
+) -> dict[str, int]:
     r"""Check `label_aliases` and key it the way cells are matched.
 
     Args:
-        label_aliases (`dict[str, str | int]` or `None`): raw label -> meaning (`"positive"`, `"negative"`,
-            `"neutral"`, `"none"`, any case, or the codes 0-3 as int or digit string).
+        label_aliases (`dict[str, str | int]` or `None`): raw label -> meaning (a sentiment of `sentiments`,
+            `"none"`, any case, or the codes 0-K as int or digit string).
+        sentiments (`Sequence[str]`, *optional*): the configured sentiments (default positive, negative, neutral).
 
     Returns:
         `dict[str, int]`: stripped, lower-cased raw label -> canonical code.
@@ -75,17 +99,19 @@ def normalize_aliases(label_aliases: dict[str, Any] | None) -> dict[str, int]:
         `AbsaInputError`: a target that is none of the above.
     """
     result: dict[str, int] = {}
+    codes = canonical_codes(sentiments)
+    top = len(codes) - 1
     for raw, target in (label_aliases or {}).items():
         code = None
         if isinstance(target, str):
             key = target.strip().lower()
-            code = int(key) if key in ("0", "1", "2", "3") else CANONICAL_CODES.get(key)
-        elif isinstance(target, int) and not isinstance(target, bool) and 0 <= target <= 3:
+            code = int(key) if key.isdigit() and int(key) <= top else codes.get(key)
+        elif isinstance(target, int) and not isinstance(target, bool) and 0 <= target <= top:
             code = target
         if code is None:
             raise AbsaInputError(
-                f"`label_aliases` maps {raw!r} to {target!r}; allowed targets: 'positive', 'negative', 'neutral', "
-                f"'none' (not mentioned) or the codes 0-3. Example: label_aliases={{{raw!r}: 'positive'}}."
+                f"`label_aliases` maps {raw!r} to {target!r}; allowed targets: {sentiments_text(sentiments)}, "
+                f"'none' (not mentioned) or the codes 0-{top}. Example: label_aliases={{{raw!r}: 'positive'}}."
             )
         result[str(raw).strip().lower()] = code
     return result
@@ -94,8 +120,11 @@ def normalize_aliases(label_aliases: dict[str, Any] | None) -> dict[str, int]:
 class _LabelReader:
     """Maps raw label values to canonical codes; collects unknown values with where they occur."""
 
-    def __init__(self, allowed: dict[str, int], allowed_text: str, aliases: dict[str, int]) -> None:
+    def __init__(
+        self, allowed: dict[str, int], allowed_text: str, aliases: dict[str, int], sentiments: Sequence[str] | None = None
+    ) -> None:
         self.allowed, self.allowed_text, self.aliases = allowed, allowed_text, aliases
+        self.sentiments = list(SENTIMENTS if sentiments is None else sentiments)
         self.unknown: dict[str, list[tuple[int, int, str]]] = {}
         self.aliases_applied: Counter = Counter()
 
@@ -121,7 +150,7 @@ class _LabelReader:
             if not value.strip():
                 fix[value] = "none"
             else:
-                fix[value] = guess[0] if guess else "<positive|negative|neutral|none>"
+                fix[value] = guess[0] if guess else "<" + "|".join(self.sentiments + ["none"]) + ">"
         aliases = json.dumps(fix, ensure_ascii=False)  # valid Python and JSON, ready to paste
         value, places = next(iter(self.unknown.items()))
         row, line, column = places[0]
@@ -132,7 +161,24 @@ class _LabelReader:
             f"Unknown {what} {value!r} in {where(path, row, line)}, column {column!r}. Allowed: {self.allowed_text}."
             f"{others} Labels are never mapped or dropped silently: if "
             f"{'they mean allowed labels' if len(fix) > 1 else 'it means an allowed label'}, pass "
-            f"label_aliases={aliases} (command line: --label_aliases '{aliases}')."
+            f"label_aliases={aliases} (command line: --label_aliases '{aliases}')"
+            f"{self._sentiment_hint(value)}."
+        )
+
+    def _sentiment_hint(self, value: str) -> str:
+        """For a word close to no allowed label (e.g. `conflict`), how to add it as a sentiment of its own."""
+        word = value.strip()
+        names = [name for name in self.allowed if name and not name.isdigit()]
+        if (
+            not word.isalpha()
+            or word.lower() in _MISSING_MARKERS
+            or difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
+        ):
+            return ""
+        extended = self.sentiments + [word.lower()]
+        return (
+            f"; if {word!r} is a sentiment of its own, add it to the sentiment set: sentiments={extended} "
+            f"(command line: --sentiments {','.join(extended)})"
         )
 
 
@@ -178,15 +224,18 @@ def detect_csv_format(table: CsvTable, text_column: str) -> str:
     return "wide_int" if digits > other else "wide_words"
 
 
-def parse_wide(table: CsvTable, text_column: str, fmt: str, aliases: dict[str, int]) -> ParsedFile:
+def parse_wide(
+    table: CsvTable, text_column: str, fmt: str, aliases: dict[str, int], sentiments: Sequence[str] | None = None
+) -> ParsedFile:
     """Wide CSV: every column except the text column is an aspect."""
+    codes = canonical_codes(sentiments)
     if fmt == "wide_int":
-        allowed = {"0": 0, "1": 1, "2": 2, "3": 3}
-        allowed_text = "0 (not mentioned), 1 (positive), 2 (negative), 3 (neutral)"
+        allowed = {str(code): code for code in codes.values()}
+        allowed_text = "0 (not mentioned), " + ", ".join(f"{c} ({n})" for n, c in codes.items() if c)
     else:
-        allowed = dict(CANONICAL_CODES, **{"": 0})
-        allowed_text = "'positive', 'negative', 'neutral' (any case), or an empty cell / 'none' for not mentioned"
-    reader = _LabelReader(allowed, allowed_text, aliases)
+        allowed = dict(codes, **{"": 0})
+        allowed_text = f"{sentiments_text(sentiments)} (any case), or an empty cell / 'none' for not mentioned"
+    reader = _LabelReader(allowed, allowed_text, aliases, sentiments)
     t = table.columns.index(text_column)
     aspect_idx = [(j, name) for j, name in enumerate(table.columns) if j != t]
     if not aspect_idx:
@@ -208,13 +257,17 @@ def parse_wide(table: CsvTable, text_column: str, fmt: str, aliases: dict[str, i
     return parsed
 
 
-def parse_uit(table: CsvTable, text_column: str, aliases: dict[str, int], others_policy: str) -> ParsedFile:
+def parse_uit(
+    table: CsvTable, text_column: str, aliases: dict[str, int], others_policy: str, sentiments: Sequence[str] | None = None
+) -> ParsedFile:
     """UIT-ViSFD: `{ASPECT#Polarity};...` in the `label` column; `{OTHERS}` is handled by `others_policy`."""
     label = next((name for name in table.columns if name.lower() == "label"), None)
     if label is None:
         raise AbsaInputError(f"{table.path} has no `label` column (UIT-ViSFD layout); its columns are {table.columns}.")
-    allowed = {k: v for k, v in CANONICAL_CODES.items() if v}
-    reader = _LabelReader(allowed, "'Positive', 'Negative', 'Neutral' (any case) after '#'", aliases)
+    codes = canonical_codes(sentiments)
+    allowed = {k: v for k, v in codes.items() if v}
+    capitalised = ", ".join(repr(name.capitalize()) for name in (SENTIMENTS if sentiments is None else sentiments))
+    reader = _LabelReader(allowed, f"{capitalised} (any case) after '#'", aliases, sentiments)
     t, j = table.columns.index(text_column), table.columns.index(label)
     parsed = ParsedFile(table.path, "uit_visfd", [], [], [], [])
     parsed.ignored_columns = [name for name in table.columns if name not in (text_column, label)]
@@ -244,8 +297,14 @@ def parse_uit(table: CsvTable, text_column: str, aliases: dict[str, int], others
                         "others_policy='error'. Pass others_policy='neutral' (OTHERS counts as mentioned, neutral) "
                         "or others_policy='drop' (OTHERS is not an aspect)."
                     )
+                if "neutral" not in codes:
+                    raise AbsaInputError(
+                        f"Tag {{OTHERS}} in {where(table.path, row, line)}, column {label!r}: others_policy='neutral' "
+                        f"labels it neutral, but the sentiments ({sentiments_text(sentiments)}) have no 'neutral'. "
+                        "Pass others_policy='drop', or add 'neutral' to the sentiments."
+                    )
                 parsed.others_tags += 1
-                code = CANONICAL_CODES["neutral"]
+                code = codes["neutral"]
             else:
                 code = reader.read(polarity, row, line, label)
                 if code is None:
@@ -267,11 +326,17 @@ def parse_uit(table: CsvTable, text_column: str, aliases: dict[str, int], others
     return parsed
 
 
-def parse_jsonl(path: Path, text_column: str | None, aliases: dict[str, int]) -> ParsedFile:
-    """JSON lines `{"text": ..., "aspects": {aspect: sentiment}}`; values are sentiment words, 0-3 or null."""
+def parse_jsonl(
+    path: Path, text_column: str | None, aliases: dict[str, int], sentiments: Sequence[str] | None = None
+) -> ParsedFile:
+    """JSON lines `{"text": ..., "aspects": {aspect: sentiment}}`; values are sentiment words, 0-K or null."""
     text_key = text_column or "text"
-    allowed = dict(CANONICAL_CODES, **{"": 0})
-    reader = _LabelReader(allowed, "'positive', 'negative', 'neutral', 'none' (any case), 0-3 or null", aliases)
+    codes = canonical_codes(sentiments)
+    top = len(codes) - 1
+    allowed = dict(codes, **{"": 0})
+    reader = _LabelReader(
+        allowed, f"{sentiments_text(sentiments)}, 'none' (any case), 0-{top} or null", aliases, sentiments
+    )
     parsed = ParsedFile(path, "jsonl", [], [], [], [])
     text_seen = False
     pieces = decode_utf8(path).split("\n")  # not splitlines(): JSON strings may hold U+2028 and friends
@@ -303,7 +368,7 @@ def parse_jsonl(path: Path, text_column: str | None, aliases: dict[str, int]) ->
         for aspect, value in (record["aspects"] or {}).items():
             if value is None:
                 code = 0
-            elif isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3:
+            elif isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= top:
                 code = value
             else:
                 code = reader.read(value if isinstance(value, str) else json.dumps(value), row, number, aspect)
@@ -326,16 +391,22 @@ def parse_jsonl(path: Path, text_column: str | None, aliases: dict[str, int]) ->
 
 
 def read_file(
-    path: Path, fmt: str, text_column: str | None, aliases: dict[str, int], others_policy: str
+    path: Path,
+    fmt: str,
+    text_column: str | None,
+    aliases: dict[str, int],
+    others_policy: str,
+    sentiments: Sequence[str] | None = None,
 ) -> ParsedFile:
     r"""Read one file in the named layout, or detect the layout (`fmt="auto"`).
 
     Args:
-        path (`Path`): the CSV, TSV or JSONL file.
+        path (`Path`): the CSV, TSV, JSONL or SemEval XML file.
         fmt (`str`): one of `FORMATS`.
         text_column (`str` or `None`): the text column / JSON key; `None` tries `TEXT_COLUMN_CANDIDATES`.
         aliases (`dict[str, int]`): the output of [`normalize_aliases`].
         others_policy (`str`): one of `OTHERS_POLICIES` (UIT-ViSFD only).
+        sentiments (`Sequence[str]`, *optional*): the sentiment set (default positive, negative, neutral).
 
     Returns:
         [`ParsedFile`]: texts, per-row mentions and provenance; aspects are not yet put in an order.
@@ -344,19 +415,26 @@ def read_file(
         `AbsaInputError`: for every kind of bad input, naming the file, row, line, column and value.
     """
     if fmt == "jsonl" or (fmt == "auto" and path.suffix.lower() in JSONL_SUFFIXES):
-        return parse_jsonl(path, text_column, aliases)
+        return parse_jsonl(path, text_column, aliases, sentiments)
+    if fmt == "semeval_xml" or (fmt == "auto" and path.suffix.lower() in XML_SUFFIXES):
+        from .semeval_xml import parse_semeval_xml
+
+        return parse_semeval_xml(path, aliases, sentiments)
     table = read_csv_table(path)
     text = find_text_column(path, table.columns, text_column)
     if fmt == "auto":
         fmt = detect_csv_format(table, text)
     if fmt == "uit_visfd":
-        return parse_uit(table, text, aliases, others_policy)
-    return parse_wide(table, text, fmt, aliases)
+        return parse_uit(table, text, aliases, others_policy, sentiments)
+    return parse_wide(table, text, fmt, aliases, sentiments)
 
 
 __all__ = [
     "CANONICAL_CODES",
     "FORMATS",
+    "XML_SUFFIXES",
+    "canonical_codes",
+    "sentiments_text",
     "OTHERS_POLICIES",
     "TEXT_COLUMN_CANDIDATES",
     "UIT_VISFD_ASPECTS",

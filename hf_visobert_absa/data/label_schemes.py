@@ -1,12 +1,13 @@
 """Conversions between the CANONICAL per-aspect coding and each label scheme's class indices.
 
-Canonical coding (what data loaders keep as `gold` and what metrics score):
-    0 = not mentioned ("none"), 1 = positive, 2 = negative, 3 = neutral.
+Canonical coding (what data loaders keep as `gold` and what metrics score), for the configured sentiments
+`s_1..s_K` (`ViSoBertAbsaConfig.sentiments`, default positive, negative, neutral):
+    0 = not mentioned ("none"), k = sentiment `s_k` (so by default 1 = positive, 2 = negative, 3 = neutral).
 
 Scheme coding (what the model is trained on, `labels` [A] per review):
-    - `absent_as_class`: identical to canonical (classes none/positive/negative/neutral).
-    - `seed`: 0 = positive, 1 = negative, 2 = neutral; not mentioned -> 2 (neutral), as the original design.
-    - `mentioned_only`: 0 = positive, 1 = negative, 2 = neutral; not mentioned -> -100 (ignored).
+    - `absent_as_class`: identical to canonical (classes none, s_1..s_K).
+    - `seed`: k - 1 for sentiment k; not mentioned -> the index of "neutral", as the original design.
+    - `mentioned_only`: k - 1 for sentiment k; not mentioned -> -100 (ignored).
 
 Predictions decode back to canonical; under `seed` and `mentioned_only` every aspect comes out "mentioned",
 because those schemes cannot say otherwise (detection metrics are then not applicable).
@@ -14,13 +15,27 @@ because those schemes cannot say otherwise (detection metrics are then not appli
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES
+from ..hub.configuration_visobert_absa import LABEL_SCHEMES, NONE_CLASS, SENTIMENTS
 
+#: Canonical codes of the DEFAULT sentiment set; with other sets use [`canonical_names`].
 NONE, POSITIVE, NEGATIVE, NEUTRAL = 0, 1, 2, 3
 CANONICAL_NAMES: tuple[str, ...] = ("none", "positive", "negative", "neutral")
 IGNORE_INDEX = -100
+
+
+def canonical_names(sentiments: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The names of the canonical codes: `("none", *sentiments)` (default sentiments when `None`)."""
+    return (NONE_CLASS,) + tuple(SENTIMENTS if sentiments is None else sentiments)
+
+
+def neutral_code(sentiments: Sequence[str] | None = None) -> int | None:
+    """The canonical code of "neutral" (case-insensitive) in `sentiments`, or `None` when the set has none."""
+    names = [s.lower() for s in (SENTIMENTS if sentiments is None else sentiments)]
+    return names.index("neutral") + 1 if "neutral" in names else None
 
 
 def _check_scheme(label_scheme: str) -> None:
@@ -28,20 +43,26 @@ def _check_scheme(label_scheme: str) -> None:
         raise ValueError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
 
 
-def encode_labels(canonical: np.ndarray, label_scheme: str) -> np.ndarray:
-    """Canonical `[..., A]` (0..3) -> the scheme's class indices (with -100 under `mentioned_only`)."""
+def encode_labels(
+    canonical: np.ndarray, label_scheme: str, sentiments: Sequence[str] | None = None
+) -> np.ndarray:
+    """Canonical `[..., A]` (0..K) -> the scheme's class indices (with -100 under `mentioned_only`).
+    `sentiments` (default positive, negative, neutral) matters only under `seed`, which needs "neutral"."""
     _check_scheme(label_scheme)
     canonical = np.asarray(canonical, dtype=np.int64)
     if label_scheme == "absent_as_class":
         return canonical.copy()
     if label_scheme == "seed":
-        return np.where(canonical == NONE, NEUTRAL - 1, canonical - 1)
+        neutral = neutral_code(sentiments)
+        if neutral is None:
+            raise ValueError(f"label_scheme 'seed' needs a 'neutral' sentiment; the sentiments are {list(sentiments)}.")
+        return np.where(canonical == NONE, neutral - 1, canonical - 1)
     return np.where(canonical == NONE, IGNORE_INDEX, canonical - 1)
 
 
 def decode_labels(encoded: np.ndarray, label_scheme: str) -> np.ndarray:
     """The scheme's class indices -> canonical. Under `seed` a "neutral" may have been "not mentioned": the
-    result is canonical neutral (3), which is why seed-scheme references cannot score detection."""
+    result is canonical neutral, which is why seed-scheme references cannot score detection."""
     _check_scheme(label_scheme)
     encoded = np.asarray(encoded, dtype=np.int64)
     if label_scheme == "absent_as_class":
@@ -55,7 +76,7 @@ def predictions_from_probabilities(
     """`[N, A, C]` class probabilities -> canonical predictions `[N, A]`: the ONE decision rule.
 
     Under `absent_as_class` an aspect is mentioned when P(none) < `threshold` (a float, or one value per
-    aspect `[A]`), and its sentiment is the most probable of the three sentiments. Under `seed` and
+    aspect `[A]`), and its sentiment is the most probable of the K sentiments. Under `seed` and
     `mentioned_only` every aspect gets its most probable sentiment (those schemes cannot detect).
     The pipeline applies the same rule.
     """
@@ -81,6 +102,8 @@ def predictions_from_logits(
 __all__ = [
     "CANONICAL_NAMES",
     "IGNORE_INDEX",
+    "canonical_names",
+    "neutral_code",
     "NEGATIVE",
     "NEUTRAL",
     "NONE",

@@ -5,7 +5,8 @@
 
 - `text` (`str`): the review as written in the file (never normalised);
 - `labels` (`list[int]`, length A): per aspect, the class index of the chosen label scheme (`label_schemes`);
-- `gold` (`list[int]`, length A): per aspect, the canonical code 0 = none, 1 = positive, 2 = negative, 3 = neutral;
+- `gold` (`list[int]`, length A): per aspect, the canonical code 0 = none, k = the k-th sentiment (by default
+  1 = positive, 2 = negative, 3 = neutral);
 - `row` (`int`): the 1-based data row of the source file (header not counted), to trace predictions back;
 
 and a [`~data_report.DatasetReport`] counting empty, duplicated, aspect-less and cross-split rows. Nothing is
@@ -24,10 +25,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES
+from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, validate_aspects, validate_sentiments
 from .csv_table import where
 from .formats import (
-    CANONICAL_CODES,
     FORMATS,
     OTHERS_POLICIES,
     UIT_OTHERS,
@@ -36,8 +36,10 @@ from .formats import (
     normalize_aliases,
     read_file,
 )
+from .holdout import DEFAULT_SEED, hold_out_validation
 from .label_schemes import encode_labels
 from .report import DatasetReport, SplitReport, find_problems, problems_for, resolve_drop
+from .tokenization import tokenize_dataset, truncated_rows
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ SPLIT_WORDS: dict[str, str] = {
     "development": "validation",
     "test": "test", "testing": "test",
 }  # fmt: skip
-DATA_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".jsonl", ".json", ".ndjson")
+DATA_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".jsonl", ".json", ".ndjson", ".xml")
 _SPLIT_ORDER = ("train", "validation", "test")
 
 
@@ -138,13 +140,15 @@ def resolve_aspects(
     declared = [p for p in parsed.values() if p.declared_aspects is not None]
     if aspects is not None:
         reference, source = list(aspects), GIVEN_ASPECTS
-        if not reference or len(set(reference)) != len(reference):
-            raise AbsaInputError(f"`aspects` must be a non-empty list of distinct names; got {reference}.")
     elif declared:
         reference, source = list(declared[0].declared_aspects), f"the columns of {declared[0].path.name}"
     else:
         seen = list(dict.fromkeys(a for p in parsed.values() for a in p.first_seen))
-        if all(p.format == "uit_visfd" for p in parsed.values()) and set(seen) <= set(UIT_VISFD_ASPECTS):
+        if all(p.format == "semeval_xml" for p in parsed.values()):
+            first = parsed.get("train") or next(iter(parsed.values()))
+            reference = sorted(first.first_seen, key=lambda a: (a.casefold(), a))
+            source = f"the categories of {first.path.name}, sorted"
+        elif all(p.format == "uit_visfd" for p in parsed.values()) and set(seen) <= set(UIT_VISFD_ASPECTS):
             reference = [a for a in UIT_VISFD_ASPECTS if others_policy != "drop" or a != UIT_OTHERS]
             source = "the UIT-ViSFD aspect order"
         else:
@@ -154,6 +158,10 @@ def resolve_aspects(
             raise AbsaInputError(
                 f"No aspect is mentioned anywhere in {[str(p.path) for p in parsed.values()]}; pass `aspects=`."
             )
+    try:
+        validate_aspects(reference)
+    except ValueError as error:
+        raise AbsaInputError(f"{error} The aspects come from {source}: rename them there, or pass `aspects=`.") from None
     for p in parsed.values():
         if p.declared_aspects is not None:
             if set(p.declared_aspects) != set(reference):
@@ -198,11 +206,14 @@ def load_absa_dataset(
     *,
     format: str = "auto",
     aspects: Iterable[str] | None = None,
+    sentiments: Iterable[str] | None = None,
     label_scheme: str = "absent_as_class",
     text_column: str | None = None,
     label_aliases: Mapping[str, Any] | None = None,
     others_policy: str = "neutral",
     drop_problems: bool | str | Iterable[str] = False,
+    validation_split_percentage: float | None = None,
+    validation_split_seed: int = DEFAULT_SEED,
 ) -> tuple[Any, DatasetReport]:
     r"""Read labelled review files into a `DatasetDict` with `text`, `labels`, `gold` and `row` columns.
 
@@ -212,12 +223,18 @@ def load_absa_dataset(
             (case-insensitive `train`, `validation`/`valid`/`val`/`dev`, `test`; e.g. `Train.csv`, `Dev.csv`).
             A single file becomes the split its name names, else `train`.
         format (`str`, *optional*, defaults to `"auto"`):
-            `"wide_words"`, `"wide_int"`, `"uit_visfd"`, `"jsonl"`, or `"auto"` to detect per file (JSONL by
-            suffix; a `label` column of `{ASPECT#Polarity};` strings is UIT-ViSFD; integer cells are `wide_int`).
+            `"wide_words"`, `"wide_int"`, `"uit_visfd"`, `"jsonl"`, `"semeval_xml"`, or `"auto"` to detect per
+            file (JSONL and XML by suffix; a `label` column of `{ASPECT#Polarity};` strings is UIT-ViSFD; integer
+            cells are `wide_int`).
         aspects (`list[str]`, *optional*):
             The aspect list to use, e.g. a model config's `aspects`. When omitted it comes from the data: the
             column order of the first wide file, the fixed UIT-ViSFD order (SCREEN, CAMERA, FEATURES, BATTERY,
-            PERFORMANCE, STORAGE, DESIGN, PRICE, GENERAL, SER&ACC, OTHERS), or first appearance (JSONL).
+            PERFORMANCE, STORAGE, DESIGN, PRICE, GENERAL, SER&ACC, OTHERS), the training file's categories
+            sorted (SemEval XML; a category only in another split is then an error), or first appearance (JSONL).
+        sentiments (`list[str]`, *optional*):
+            The sentiment set, in class order (a model config's `sentiments`); defaults to positive, negative,
+            neutral. Labels are matched case-insensitively against it (`conflict` is accepted once listed); any
+            other label stops loading with its location and the flag that adds it (`--sentiments`).
         label_scheme (`str`, *optional*, defaults to `"absent_as_class"`):
             How `labels` is coded: `"absent_as_class"`, `"seed"` or `"mentioned_only"` (see `label_schemes`).
         text_column (`str`, *optional*):
@@ -225,7 +242,7 @@ def load_absa_dataset(
             `sentence`, `content` (any case; JSONL: `text`).
         label_aliases (`dict[str, str | int]`, *optional*):
             Extra raw labels and what they mean, matched case-insensitively, e.g. `{"Posititve": "positive"}`
-            (targets: positive, negative, neutral, none, or 0-3). Every use is counted in the report.
+            (targets: a sentiment, none, or a code 0-K). Every use is counted in the report.
         others_policy (`str`, *optional*, defaults to `"neutral"`):
             UIT-ViSFD's `{OTHERS}` has no polarity. `"neutral"`: OTHERS is an aspect, mentioned with neutral
             sentiment; `"drop"`: OTHERS tags are ignored and OTHERS is not an aspect; `"error"`: raise.
@@ -233,6 +250,11 @@ def load_absa_dataset(
             `True` drops rows with empty text, exact duplicates within a split (the first occurrence stays), rows
             with no aspect, and rows of other splits whose text is in `train`; or a list of kinds from
             `data_report.PROBLEM_KINDS`. The report always records what was dropped.
+        validation_split_percentage (`float`, *optional*):
+            Hold out this share (in %) of the training rows as the `validation` split, a seeded random sample
+            (for data without a validation file, e.g. SemEval-2014); refused when a validation file is given.
+            The report's `validation_split` records it.
+        validation_split_seed (`int`, *optional*, defaults to 42): the seed of that sample.
 
     Returns:
         `tuple[datasets.DatasetDict, DatasetReport]`: the splits (in the order train, validation, test, others)
@@ -261,9 +283,22 @@ def load_absa_dataset(
             f"`others_policy` got {others_policy!r}; allowed: {', '.join(map(repr, OTHERS_POLICIES))}."
         )
     drop = resolve_drop(drop_problems)
-    aliases = normalize_aliases(dict(label_aliases or {}))
+    sentiment_list = check_sentiments(sentiments, label_scheme)
+    if aspects is not None:
+        aspects = list(aspects)
+        try:
+            validate_aspects(aspects)
+        except ValueError as error:
+            raise AbsaInputError(f"{error} (command line: --aspects)") from None
+    aliases = normalize_aliases(dict(label_aliases or {}), sentiment_list)
     files, ignored = resolve_data_files(data_files)
-    parsed = {split: read_file(path, format, text_column, aliases, others_policy) for split, path in files.items()}
+    parsed = {
+        split: read_file(path, format, text_column, aliases, others_policy, sentiment_list)
+        for split, path in files.items()
+    }
+    held_out = None
+    if validation_split_percentage is not None:
+        parsed, held_out = hold_out_validation(parsed, validation_split_percentage, validation_split_seed)
     aspect_list, source = resolve_aspects(parsed, aspects, others_policy)
     gold = {split: _gold(p, aspect_list) for split, p in parsed.items()}
     texts = {split: p.texts for split, p in parsed.items()}
@@ -275,6 +310,8 @@ def load_absa_dataset(
     report = DatasetReport(
         aspects=aspect_list,
         aspects_source=source,
+        sentiments=sentiment_list,
+        validation_split=held_out,
         label_scheme=label_scheme,
         others_policy=others_policy,
         label_aliases=dict(label_aliases or {}),
@@ -282,6 +319,7 @@ def load_absa_dataset(
         ignored_files=ignored,
     )
     out = {}
+    codes = dict(zip(("none", *sentiment_list), range(len(sentiment_list) + 1), strict=True))
     for split, p in parsed.items():
         m = masks[split]
         keep = ~np.logical_or.reduce([m[kind] for kind in drop]) if drop else np.ones(len(p.texts), dtype=bool)
@@ -296,11 +334,12 @@ def load_absa_dataset(
             ignored_columns=p.ignored_columns,
             aliases_applied=dict(p.aliases_applied),
             others_tags=p.others_tags,
+            format_notes=dict(p.notes),
             reference_split=None if split == reference else reference,
             problems=problems_for(m, p.rows, conflicts[split]),
             dropped={kind: int(m[kind].sum()) for kind in drop},
             label_counts={
-                aspect: {name: int((kept_gold[:, j] == code).sum()) for name, code in CANONICAL_CODES.items()}
+                aspect: {name: int((kept_gold[:, j] == code).sum()) for name, code in codes.items()}
                 for j, aspect in enumerate(aspect_list)
             },
         )
@@ -309,7 +348,7 @@ def load_absa_dataset(
         idx = np.flatnonzero(keep)
         columns = {
             "text": [p.texts[i] for i in idx],
-            "labels": encode_labels(kept_gold, label_scheme).tolist(),
+            "labels": encode_labels(kept_gold, label_scheme, sentiment_list).tolist(),
             "gold": kept_gold.tolist(),
             "row": [p.rows[i] for i in idx],
         }
@@ -319,79 +358,21 @@ def load_absa_dataset(
     return datasets.DatasetDict(out), report
 
 
-def tokenize_dataset(dataset_dict: Any, tokenizer: Any, max_length: int = 256, *, text_column: str = "text") -> Any:
-    r"""Add `input_ids` and `attention_mask` (and `token_type_ids` when the tokenizer makes them) to every split.
-
-    Tokenises with `datasets.map(batched=True)`, truncating at `max_length` tokens and padding nothing: pad each
-    batch with `transformers.DataCollatorWithPadding` (labels `[A]` then stack to `[B, A]`).
-
-    Args:
-        dataset_dict (`datasets.DatasetDict` or `datasets.Dataset`): the output of [`load_absa_dataset`] or any
-            dataset with a text column.
-        tokenizer (`PreTrainedTokenizerBase`): e.g. from `tokenization.load_tokenizer`.
-        max_length (`int`, *optional*, defaults to 256): the most tokens per text, special tokens included.
-        text_column (`str`, *optional*, defaults to `"text"`): the column to tokenise.
-
-    Returns:
-        The same type as `dataset_dict`, with the token columns added (all other columns kept). Texts longer than
-        `max_length` tokens keep their first `max_length` tokens; a warning says how many per split.
-
-    Raises:
-        `AbsaInputError`: `max_length` is not positive or exceeds `tokenizer.model_max_length`, or the text column
-        is missing.
-
-    Example:
-
-    ```python
-    >>> tokenized = tokenize_dataset(dsd, load_tokenizer("../shared/visobert"), max_length=256)
-    >>> tokenized["train"][0]["input_ids"][:1]
-    [0]
-    ```
-    """
-    if not isinstance(max_length, int) or max_length < 1 or max_length > tokenizer.model_max_length:
-        raise AbsaInputError(
-            f"`max_length` got {max_length!r}; allowed: 1 to the tokenizer's model_max_length "
-            f"({tokenizer.model_max_length})."
-        )
-    names = dataset_dict.column_names
-    for split_columns in names.values() if isinstance(names, dict) else [names]:
-        if text_column not in split_columns:
-            raise AbsaInputError(f"No column {text_column!r} to tokenise; columns: {split_columns}.")
-
-    def tokenize(batch: dict[str, list]) -> dict[str, list]:
-        encoded = tokenizer(batch[text_column], truncation=True, max_length=max_length, padding=False)
-        return {**encoded, _TRUNCATED: truncated_rows(encoded, max_length)}
-
-    tokenized = dataset_dict.map(tokenize, batched=True, desc="Tokenizing")
-    limit = tokenizer.model_max_length
-    room = f" (the tokenizer allows {limit})" if max_length < limit < 1_000_000 else ""
-    for split, part in tokenized.items() if isinstance(tokenized, dict) else [("dataset", tokenized)]:
-        cut = int(sum(part[_TRUNCATED]))
-        if cut:
-            logger.warning(
-                "%s: %d of %d texts are longer than max_length=%d tokens and were truncated: the model sees only "
-                "their first %d tokens.%s",
-                split, cut, part.num_rows, max_length, max_length, f" Raise `max_length`{room} to keep more." if room else "",
-            )  # fmt: skip
-    return tokenized.remove_columns(_TRUNCATED)
-
-
-_TRUNCATED = "__truncated__"
-
-
-def truncated_rows(encoded: Any, max_length: int) -> list[bool]:
-    """Per text of a tokenizer output made with `truncation=True`, whether tokens were cut off. Fast tokenizers
-    keep the cut tokens (`encoding.overflowing`), which is exact; for others, reaching `max_length` counts."""
-    encodings = getattr(encoded, "encodings", None)
-    if encodings:
-        return [bool(encoding.overflowing) for encoding in encodings]
-    return [len(ids) >= max_length for ids in encoded["input_ids"]]
+def check_sentiments(sentiments: Iterable[str] | None, label_scheme: str = "absent_as_class") -> list[str]:
+    """The sentiment list in use (default positive, negative, neutral), validated as the model config would."""
+    names = list(SENTIMENTS) if sentiments is None else [str(s) for s in sentiments]
+    try:
+        validate_sentiments(names, label_scheme)
+    except ValueError as error:
+        raise AbsaInputError(f"{error} (command line: --sentiments positive,negative,neutral,conflict)") from None
+    return names
 
 
 __all__ = [
     "DATA_SUFFIXES",
     "GIVEN_ASPECTS",
     "SPLIT_WORDS",
+    "check_sentiments",
     "load_absa_dataset",
     "name_aspect_source",
     "resolve_data_files",

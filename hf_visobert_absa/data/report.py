@@ -62,10 +62,12 @@ class SplitReport:
         ignored_columns (`list[str]`): columns not used (UIT-ViSFD's index, n_star, date_time).
         aliases_applied (`dict[str, int]`): raw label -> number of cells `label_aliases` mapped.
         others_tags (`int`): UIT-ViSFD `{OTHERS}` tags handled by the `others_policy`.
+        format_notes (`dict[str, int]`): counts of format-specific rules applied (SemEval XML: sentences out of
+            scope, sentences without opinions, categories repeated with different polarities, ...).
         reference_split (`str` or `None`): the split `cross_split` compares with (`None` for that split itself).
         problems (`dict[str, Problem]`): per kind of `PROBLEM_KINDS`, found on the rows as read.
         dropped (`dict[str, int]`): per dropped kind, the rows having it (a row can have several kinds).
-        label_counts (`dict[str, dict[str, int]]`): per aspect, kept rows per canonical label.
+        label_counts (`dict[str, dict[str, int]]`): per aspect, kept rows per canonical label (none + sentiments).
     """
 
     split: str
@@ -77,6 +79,7 @@ class SplitReport:
     ignored_columns: list[str] = field(default_factory=list)
     aliases_applied: dict[str, int] = field(default_factory=dict)
     others_tags: int = 0
+    format_notes: dict[str, int] = field(default_factory=dict)
     reference_split: str | None = None
     problems: dict[str, Problem] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
@@ -90,6 +93,9 @@ class DatasetReport:
     Args:
         aspects (`list[str]`): the aspect list, in the order of the `labels`/`gold` columns.
         aspects_source (`str`): where that list came from (given, a file's columns, UIT-ViSFD order, first seen).
+        sentiments (`list[str]`): the sentiment set; canonical code k is its k-th name (0 = none).
+        validation_split (`dict` or `None`): when the validation split was held out of the training file, how
+            (`from`, `file`, `percentage`, `seed`, `rows`, `train_rows_left`).
         label_scheme (`str`): the scheme `labels` is coded in.
         others_policy (`str`): how UIT-ViSFD's polarity-less `{OTHERS}` tags were handled.
         label_aliases (`dict[str, Any]`): the aliases passed by the user.
@@ -113,6 +119,8 @@ class DatasetReport:
     others_policy: str
     label_aliases: dict[str, Any] = field(default_factory=dict)
     drop_problems: list[str] = field(default_factory=list)
+    sentiments: list[str] = field(default_factory=lambda: ["positive", "negative", "neutral"])
+    validation_split: dict[str, Any] | None = None
     splits: dict[str, SplitReport] = field(default_factory=dict)
     ignored_files: list[str] = field(default_factory=list)
 
@@ -142,7 +150,7 @@ class DatasetReport:
         """A plain-text table for people: one line per split, then notes with example row numbers."""
         head = (
             f"Dataset: {len(self.aspects)} aspects ({', '.join(self.aspects)}) from {self.aspects_source}; "
-            f"labels coded for {self.label_scheme!r}."
+            f"sentiments {', '.join(self.sentiments)}; labels coded for {self.label_scheme!r}."
         )
         cols = ("split", "format", "rows", "kept", "empty", "dup", "near-dup", "no-aspect", "shared", "near-shared")
         table = [cols]
@@ -167,6 +175,8 @@ class DatasetReport:
                     notes.append(f"{s.split}: {kind}{ref} {problem.count}{extra}; rows {_rows(problem)}")
             for value, count in s.aliases_applied.items():
                 notes.append(f"{s.split}: label_aliases mapped {value!r} in {count} cell(s)")
+            for rule, count in s.format_notes.items():
+                notes.append(f"{s.split}: {rule}: {count}")
             if s.others_tags:
                 notes.append(f"{s.split}: {s.others_tags} {{OTHERS}} tag(s) handled as others_policy={self.others_policy!r}")
             if s.ignored_columns:
@@ -175,6 +185,12 @@ class DatasetReport:
                 notes.append(f"{s.split}: {s.blank_lines} blank line(s) skipped (not rows)")
             if any(s.dropped.values()):
                 notes.append(f"{s.split}: dropped {s.rows - s.kept} row(s): {_counts(s.dropped)}")
+        if self.validation_split:
+            v = self.validation_split
+            notes.append(
+                f"validation: {v['rows']} row(s) held out of {v['from']} ({v['percentage']:g}%, seed {v['seed']}); "
+                f"{v['train_rows_left']} left to train on"
+            )
         if self.ignored_files:
             notes.append(f"files not recognised as a split and not read: {', '.join(self.ignored_files)}")
         notes.append("dropped: " + (", ".join(self.drop_problems) if self.drop_problems else "nothing (drop_problems off)"))

@@ -8,6 +8,7 @@ falls back to `PreTrainedTokenizerFast` built from `tokenizer.json`, which keeps
 (`<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, `<mask>`=15001) and the `<s> X </s>` template. When `AutoTokenizer`
 loads but encodes differently from `tokenizer.json`, the file wins (it is what the model was trained with).
 The returned tokenizer's `save_pretrained` writes files a plain `AutoTokenizer.from_pretrained` loads.
+[`tokenize_dataset`] adds the token columns to the splits of `load_absa_dataset`.
 """
 
 from __future__ import annotations
@@ -28,17 +29,24 @@ PROBE_TEXTS: tuple[str, ...] = (
     "Máy mượt, GIÁ hơi đắt!!! ship nhanh 😍 100% hài lòng",
     "Hello WORLD, màn hình 6,5 inch <mask> ok",
 )
-TOKENIZER_FILES: tuple[str, ...] = (
+#: The files that make a folder hold a tokenizer: one of them must be present.
+TOKENIZER_DEFINING_FILES: tuple[str, ...] = (
     "tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model",
     "spiece.model", "tokenizer.model",
+)  # fmt: skip
+#: Every file a saved tokenizer may consist of (the defining files plus their companions); export lets them travel.
+TOKENIZER_FILES: tuple[str, ...] = (
+    *TOKENIZER_DEFINING_FILES, "special_tokens_map.json", "added_tokens.json", "merges.txt",
 )  # fmt: skip
 #: Model types whose position ids start after the padding index, so the usable length is max positions - 2.
 _OFFSET_POSITION_TYPES = ("roberta", "xlm-roberta", "camembert", "xlm-roberta-xl")
 _HUB_KWARGS = ("cache_dir", "revision", "token", "local_files_only", "subfolder")
 
 
-def _looks_like_path(name: str) -> bool:
-    return name.startswith((".", "/", "~")) or os.sep in name.strip("/").replace("/", "", 1) or "\\" in name
+def looks_like_local_path(name: str) -> bool:
+    """A Hub id is `name` or `org/name`; anything else (`./x`, `/abs/x`, `a/b/c`, `~/x`, `a\\b`) is meant as a
+    local path."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
 
 
 def _offline() -> bool:
@@ -154,14 +162,14 @@ def load_tokenizer(name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
     local = Path(name).expanduser()
     if local.is_dir():
         folder = local / kwargs.get("subfolder", "")
-        if not any((folder / f).is_file() for f in TOKENIZER_FILES):
+        if not any((folder / f).is_file() for f in TOKENIZER_DEFINING_FILES):
             contents = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else "(missing)"
             raise AbsaInputError(
-                f"{folder} has no tokenizer files (none of {', '.join(TOKENIZER_FILES)}); it holds {contents}. "
+                f"{folder} has no tokenizer files (none of {', '.join(TOKENIZER_DEFINING_FILES)}); it holds {contents}. "
                 "Pass the folder of the encoder or checkpoint that was saved with its tokenizer."
             )
         name = str(local)
-    elif _looks_like_path(name):
+    elif looks_like_local_path(name):
         raise AbsaInputError(f"Tokenizer folder {name!r} does not exist. Pass an existing folder or a Hub id.")
     if _saved_as_generic_fast(local / kwargs.get("subfolder", "")):
         # Our own saves (and any generic fast tokenizer): no class to resolve, so no config.json lookup.
@@ -243,4 +251,82 @@ def wrap_xlmr_tokenizer(backend: Any, model_max_length: int = 128) -> Any:
     )
 
 
-__all__ = ["PROBE_TEXTS", "TOKENIZER_FILES", "load_tokenizer"]
+def tokenize_dataset(dataset_dict: Any, tokenizer: Any, max_length: int = 256, *, text_column: str = "text") -> Any:
+    r"""Add `input_ids` and `attention_mask` (and `token_type_ids` when the tokenizer makes them) to every split.
+
+    Tokenises with `datasets.map(batched=True)`, truncating at `max_length` tokens and padding nothing: pad each
+    batch with `transformers.DataCollatorWithPadding` (labels `[A]` then stack to `[B, A]`).
+
+    Args:
+        dataset_dict (`datasets.DatasetDict` or `datasets.Dataset`): the output of [`load_absa_dataset`] or any
+            dataset with a text column.
+        tokenizer (`PreTrainedTokenizerBase`): e.g. from `tokenization.load_tokenizer`.
+        max_length (`int`, *optional*, defaults to 256): the most tokens per text, special tokens included.
+        text_column (`str`, *optional*, defaults to `"text"`): the column to tokenise.
+
+    Returns:
+        The same type as `dataset_dict`, with the token columns added (all other columns kept). Texts longer than
+        `max_length` tokens keep their first `max_length` tokens; a warning says how many per split.
+
+    Raises:
+        `AbsaInputError`: `max_length` is not positive or exceeds `tokenizer.model_max_length`, or the text column
+        is missing.
+
+    Example:
+
+    ```python
+    >>> tokenized = tokenize_dataset(dsd, load_tokenizer("../shared/visobert"), max_length=256)
+    >>> tokenized["train"][0]["input_ids"][:1]
+    [0]
+    ```
+    """
+    if not isinstance(max_length, int) or max_length < 1 or max_length > tokenizer.model_max_length:
+        raise AbsaInputError(
+            f"`max_length` got {max_length!r}; allowed: 1 to the tokenizer's model_max_length "
+            f"({tokenizer.model_max_length})."
+        )
+    names = dataset_dict.column_names
+    for split_columns in names.values() if isinstance(names, dict) else [names]:
+        if text_column not in split_columns:
+            raise AbsaInputError(f"No column {text_column!r} to tokenise; columns: {split_columns}.")
+
+    def tokenize(batch: dict[str, list]) -> dict[str, list]:
+        encoded = tokenizer(batch[text_column], truncation=True, max_length=max_length, padding=False)
+        return {**encoded, _TRUNCATED: truncated_rows(encoded, max_length)}
+
+    tokenized = dataset_dict.map(tokenize, batched=True, desc="Tokenizing")
+    limit = tokenizer.model_max_length
+    room = f" (the tokenizer allows {limit})" if max_length < limit < 1_000_000 else ""
+    for split, part in tokenized.items() if isinstance(tokenized, dict) else [("dataset", tokenized)]:
+        cut = int(sum(part[_TRUNCATED]))
+        if cut:
+            logger.warning(
+                "%s: %d of %d texts are longer than max_length=%d tokens and were truncated: the model sees only "
+                "their first %d tokens.%s",
+                split, cut, part.num_rows, max_length, max_length, f" Raise `max_length`{room} to keep more." if room else "",
+            )  # fmt: skip
+    return tokenized.remove_columns(_TRUNCATED)
+
+
+_TRUNCATED = "__truncated__"
+
+
+def truncated_rows(encoded: Any, max_length: int) -> list[bool]:
+    """Per text of a tokenizer output made with `truncation=True`, whether tokens were cut off. Fast tokenizers
+    keep the cut tokens (`encoding.overflowing`), which is exact; for others, reaching `max_length` counts."""
+    encodings = getattr(encoded, "encodings", None)
+    if encodings:
+        return [bool(encoding.overflowing) for encoding in encodings]
+    return [len(ids) >= max_length for ids in encoded["input_ids"]]
+
+
+__all__ = [
+    "PROBE_TEXTS",
+    "TOKENIZER_DEFINING_FILES",
+    "TOKENIZER_FILES",
+    "load_tokenizer",
+    "looks_like_local_path",
+    "tokenize_dataset",
+    "truncated_rows",
+    "wrap_xlmr_tokenizer",
+]

@@ -36,6 +36,7 @@ from transformers import TrainerCallback
 from ..data.tokenization import wrap_xlmr_tokenizer
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import DEFAULT_ASPECTS
+from ..threads import torch_threads
 from .reload import predict_in_clean_process
 
 logger = logging.getLogger(__name__)
@@ -212,24 +213,19 @@ def run_demo(options: DemoOptions) -> DemoResult:
     True
     ```
     """
-    import torch
 
     start = time.perf_counter()
     output_dir = _prepare_output_dir(options.output_dir, options.overwrite)
     logger.info("Demo run folder: %s", output_dir)
     default_threads = (_PRETRAINED_DEFAULTS if options.encoder else _TINY_DEFAULTS)[3]
     threads = options.threads if options.threads is not None else default_threads
-    previous_threads = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
     try:
-        return _run(options, output_dir, start)
+        with torch_threads(threads):
+            return _run(options, output_dir, start)
     except BaseException:
         if options.output_dir is None and not any(output_dir.iterdir()):
             output_dir.rmdir()  # nothing was written: do not leave an empty temporary folder behind
         raise
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def _run(options: DemoOptions, output_dir: Path, start: float) -> DemoResult:

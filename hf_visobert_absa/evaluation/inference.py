@@ -16,17 +16,13 @@ import numpy as np
 import torch
 
 from ..data.loading import truncated_rows
+from ..data.tokenization import looks_like_local_path
 from ..errors import AbsaInputError
 
 logger = logging.getLogger(__name__)
 
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 _WHAT_TO_PASS = "Pass the `model/` folder of a `hf-visobert-absa train` run or an exported model."
-
-
-def _looks_like_path(name: str) -> bool:
-    """A Hub id is `name` or `org/name`; anything else (`./x`, `/abs/x`, `a/b/c`, `~/x`) is meant as a local path."""
-    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
 
 
 def load_model_config(name_or_path: str | Path, flag: str = "--model", *, allow_hub: bool = False) -> Any:
@@ -66,7 +62,7 @@ def load_model_config(name_or_path: str | Path, flag: str = "--model", *, allow_
             config_dict = json.loads(config_path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise AbsaInputError(f"`{flag}` {name_or_path}: config.json is not valid JSON ({error}).") from None
-    elif allow_hub and not path.exists() and not _looks_like_path(str(name_or_path)):
+    elif allow_hub and not path.exists() and not looks_like_local_path(str(name_or_path)):
         try:
             config_dict, _ = PretrainedConfig.get_config_dict(str(name_or_path))
         except OSError as error:

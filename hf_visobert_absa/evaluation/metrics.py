@@ -1,7 +1,8 @@
 """Aspect-based sentiment metrics that cannot flatter a model: detection, sentiment, joint pairs, per aspect.
 
-Everything is scored on CANONICAL `[N, A]` arrays (0 = not mentioned, 1 = positive, 2 = negative,
-3 = neutral; see `label_schemes`), whatever label scheme the model was trained with:
+Everything is scored on CANONICAL `[N, A]` arrays (0 = not mentioned, k = the k-th of the K configured
+sentiments, by default 1 = positive, 2 = negative, 3 = neutral; see `label_schemes`), whatever label scheme
+the model was trained with:
 
 - **Aspect detection** — is the aspect mentioned? One binary decision per (review, aspect) cell; precision,
   recall and F1 micro-averaged over all cells and macro-averaged over aspects.
@@ -12,7 +13,7 @@ Everything is scored on CANONICAL `[N, A]` arrays (0 = not mentioned, 1 = positi
   same sentiment (the pair-level scoring of SemEval-2016 Task 5 slot 1+3, Pontiki et al., 2016). Micro P/R/F1
   over all pairs and macro over aspects. Joint recall equals sentiment accuracy by construction.
 - **Seed-style** — the original design's number: "not mentioned" counted as neutral in BOTH arrays, then
-  3-way accuracy and support-weighted F1 over every cell. Most cells are absent, so this number stays high
+  K-way accuracy and support-weighted F1 over every cell (`None` when the sentiments have no "neutral"). Most cells are absent, so this number stays high
   for a model that predicts nothing; its keys start with `seed_style_` and it is never reported alone.
 
 Conventions (those of scikit-learn with `zero_division=0`, Pedregosa et al., JMLR 2011): a ratio whose
@@ -34,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from ..data.label_schemes import IGNORE_INDEX, NEUTRAL, NONE, decode_labels, predictions_from_logits
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES
+from ..data.label_schemes import IGNORE_INDEX, NONE, decode_labels, neutral_code, predictions_from_logits
+from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, scheme_class_names
 from .table import format_metrics_table
 
 logger = logging.getLogger(__name__)
@@ -62,12 +63,14 @@ METRIC_KEYS: tuple[str, ...] = (
     "seed_style_accuracy",
     "seed_style_weighted_f1",
 )
-_SENTIMENT_CODES = (1, 2, 3)
-_CANONICAL_HELP = "canonical codes 0=none, 1=positive, 2=negative, 3=neutral"
+
+
+def _canonical_help(sentiments: Sequence[str]) -> str:
+    return "canonical codes 0=none, " + ", ".join(f"{k}={name}" for k, name in enumerate(sentiments, start=1))
 
 
 # ---------------------------------------------------------------------------------------------- validation
-def _as_label_array(values: Any, name: str) -> np.ndarray:
+def _as_label_array(values: Any, name: str, sentiments: Sequence[str] = SENTIMENTS) -> np.ndarray:
     """`values` -> int64 `[N, A]` of canonical codes, or a `ValueError` saying what is wrong and where."""
     try:
         array = np.asarray(values)
@@ -90,34 +93,36 @@ def _as_label_array(values: Any, name: str) -> np.ndarray:
             row, col = np.argwhere(bad)[0]
             raise ValueError(
                 f"`{name}` holds {array[row, col].item()!r} at row {row + 1} (1-based), column {col + 1}; "
-                f"allowed: whole numbers, {_CANONICAL_HELP}."
+                f"allowed: whole numbers, {_canonical_help(sentiments)}."
             )
     elif array.dtype.kind not in "iu":
-        raise ValueError(f"`{name}` must hold integers ({_CANONICAL_HELP}); got dtype {array.dtype}.")
+        raise ValueError(f"`{name}` must hold integers ({_canonical_help(sentiments)}); got dtype {array.dtype}.")
     return array.astype(np.int64)
 
 
-def _check_range(array: np.ndarray, name: str, aspects: Sequence[str]) -> None:
-    bad = (array < 0) | (array > NEUTRAL)
+def _check_range(array: np.ndarray, name: str, aspects: Sequence[str], sentiments: Sequence[str]) -> None:
+    bad = (array < 0) | (array > len(sentiments))
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise ValueError(
             f"`{name}` holds {int(array[row, col])} at row {row + 1} (1-based), aspect {aspects[col]!r}; "
-            f"allowed: {_CANONICAL_HELP}. Scheme-coded labels (seed's 0..2, -100) must be decoded first with "
+            f"allowed: {_canonical_help(sentiments)}. Scheme-coded labels (seed's 0..2, -100) must be decoded first with "
             "`label_schemes.decode_labels(labels, label_scheme)`."
         )
 
 
 def _validate(
-    predictions: Any, references: Any, aspects: Sequence[str], label_scheme: str
+    predictions: Any, references: Any, aspects: Sequence[str], label_scheme: str, sentiments: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     if label_scheme not in LABEL_SCHEMES:
         raise ValueError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
     if isinstance(aspects, str) or not all(isinstance(a, str) for a in aspects):
         raise ValueError(f"`aspects` must be a list of aspect names (strings); got {aspects!r}.")
+    if isinstance(sentiments, str) or not sentiments or not all(isinstance(s, str) for s in sentiments):
+        raise ValueError(f"`sentiments` must be a non-empty list of sentiment names; got {sentiments!r}.")
     aspects = list(aspects)
-    preds = _as_label_array(predictions, "predictions")
-    refs = _as_label_array(references, "references")
+    preds = _as_label_array(predictions, "predictions", sentiments)
+    refs = _as_label_array(references, "references", sentiments)
     if preds.shape != refs.shape:
         raise ValueError(
             f"`predictions` has shape {preds.shape} but `references` has shape {refs.shape}; both must be "
@@ -128,8 +133,8 @@ def _validate(
             f"The arrays have {preds.shape[1]} aspect columns but `aspects` names {len(aspects)}: {aspects}. "
             "Pass the aspect list the model and the data use (e.g. `model.config.aspects`)."
         )
-    _check_range(preds, "predictions", aspects)
-    _check_range(refs, "references", aspects)
+    _check_range(preds, "predictions", aspects, sentiments)
+    _check_range(refs, "references", aspects, sentiments)
     return preds, refs, aspects
 
 
@@ -157,19 +162,20 @@ def _f(value: Any) -> float:
     return float(value)
 
 
-def confusion_matrices(predictions: Any, references: Any) -> np.ndarray:
+def confusion_matrices(predictions: Any, references: Any, sentiments: Sequence[str] | None = None) -> np.ndarray:
     """Per-aspect canonical confusion matrices.
 
     Args:
-        predictions (`array-like` of shape `[N, A]`): canonical predicted codes (0..3).
-        references (`array-like` of shape `[N, A]`): canonical gold codes (0..3).
+        predictions (`array-like` of shape `[N, A]`): canonical predicted codes (0..K).
+        references (`array-like` of shape `[N, A]`): canonical gold codes (0..K).
+        sentiments (`Sequence[str]`, *optional*): the K sentiments (default positive, negative, neutral).
 
     Returns:
-        `np.ndarray` of shape `[A, 4, 4]`: `out[a, gold, predicted]` counts reviews; rows and columns are
-        ordered none, positive, negative, neutral.
+        `np.ndarray` of shape `[A, K+1, K+1]`: `out[a, gold, predicted]` counts reviews; rows and columns are
+        ordered none, then the sentiments.
 
     Raises:
-        ValueError: the arrays are not `[N, A]` of codes 0..3 or differ in shape.
+        ValueError: the arrays are not `[N, A]` of codes 0..K or differ in shape.
 
     Example:
 
@@ -178,22 +184,28 @@ def confusion_matrices(predictions: Any, references: Any) -> np.ndarray:
     1
     ```
     """
-    refs = _as_label_array(references, "references")
-    preds, refs, _ = _validate(predictions, refs, [f"column {i + 1}" for i in range(refs.shape[1])], "absent_as_class")
-    num_aspects = refs.shape[1]
-    flat = np.arange(num_aspects) * 16 + refs * 4 + preds  # [N, A] -> index into the A * 4 * 4 cells
-    return np.bincount(flat.ravel(), minlength=16 * num_aspects).reshape(num_aspects, 4, 4)
+    sentiments = list(SENTIMENTS if sentiments is None else sentiments)
+    refs = _as_label_array(references, "references", sentiments)
+    columns = [f"column {i + 1}" for i in range(refs.shape[1])]
+    preds, refs, _ = _validate(predictions, refs, columns, "absent_as_class", sentiments)
+    num_aspects, size = refs.shape[1], len(sentiments) + 1
+    flat = np.arange(num_aspects) * size * size + refs * size + preds  # [N, A] -> index into the A * C * C cells
+    return np.bincount(flat.ravel(), minlength=size * size * num_aspects).reshape(num_aspects, size, size)
 
 
 # ---------------------------------------------------------------------------------------------- metrics
 def compute_absa_metrics(
-    predictions: Any, references: Any, aspects: Sequence[str], label_scheme: str = "absent_as_class"
+    predictions: Any,
+    references: Any,
+    aspects: Sequence[str],
+    label_scheme: str = "absent_as_class",
+    sentiments: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     r"""Scores canonical aspect-sentiment predictions against gold labels (see the module docstring).
 
     Args:
         predictions (`array-like` of shape `[N, A]`):
-            Canonical predicted codes (0 = none, 1 = positive, 2 = negative, 3 = neutral), e.g. from
+            Canonical predicted codes (0 = none, k = the k-th sentiment), e.g. from
             `label_schemes.predictions_from_logits(logits, label_scheme)`.
         references (`array-like` of shape `[N, A]`):
             Canonical gold codes (the `gold` column of `data.load_absa_dataset`), with real "none" cells.
@@ -201,6 +213,8 @@ def compute_absa_metrics(
         label_scheme (`str`, defaults to `"absent_as_class"`):
             The scheme the model was trained with. Under `"seed"` and `"mentioned_only"` the model cannot say an
             aspect is absent, so every `detection_*` value is `None`.
+        sentiments (`Sequence[str]`, *optional*): the K sentiments of codes 1..K (a config's `sentiments`);
+            defaults to positive, negative, neutral.
 
     Returns:
         `dict[str, Any]`: the floats (or `None`) of `METRIC_KEYS`; the counts `num_examples`,
@@ -212,7 +226,7 @@ def compute_absa_metrics(
 
     Raises:
         ValueError: unknown `label_scheme`; arrays that are not 2-D, empty, of different shapes, hold values
-            outside 0..3 (the message gives the 1-based row and the aspect), or whose width differs from
+            outside 0..K (the message gives the 1-based row and the aspect), or whose width differs from
             `len(aspects)`.
 
     Example:
@@ -223,7 +237,8 @@ def compute_absa_metrics(
     (0.6666666666666666, 1.0, 1.0)
     ```
     """
-    preds, refs, aspects = _validate(predictions, references, aspects, label_scheme)
+    sentiments = list(SENTIMENTS if sentiments is None else sentiments)
+    preds, refs, aspects = _validate(predictions, references, aspects, label_scheme, sentiments)
     can_detect = label_scheme == "absent_as_class"
     gold_m = refs != NONE  # [N, A] the aspect is mentioned in the gold
     pred_m = preds != NONE  # [N, A] the model says it is mentioned
@@ -234,8 +249,8 @@ def compute_absa_metrics(
     det_tp = (gold_m & pred_m).sum(0)  # [A]
     pair_tp = correct.sum(0)  # [A]
 
-    # Sentiment counts on gold-mentioned cells, per aspect and sentiment: [A, 3].
-    codes = np.asarray(_SENTIMENT_CODES)
+    # Sentiment counts on gold-mentioned cells, per aspect and sentiment: [A, K].
+    codes = np.arange(1, len(sentiments) + 1)
     sent_gold = (refs[..., None] == codes).sum(0)
     sent_pred = (gold_m[..., None] & (preds[..., None] == codes)).sum(0)
     sent_tp = (correct[..., None] & (refs[..., None] == codes)).sum(0)
@@ -248,13 +263,7 @@ def compute_absa_metrics(
     micro_det = _prf(det_tp.sum(), n_pred.sum(), n_gold.sum())
     micro_pair = _prf(pair_tp.sum(), n_pred.sum(), n_gold.sum())
 
-    # Seed-style: none -> neutral in both arrays, every cell scored, 3-way.
-    seed_preds = np.where(pred_m, preds, NEUTRAL).ravel()
-    seed_refs = np.where(gold_m, refs, NEUTRAL).ravel()
-    seed_gold = (seed_refs[:, None] == codes).sum(0)  # [3]
-    seed_pred = (seed_preds[:, None] == codes).sum(0)
-    seed_tp = ((seed_refs == seed_preds)[:, None] & (seed_refs[:, None] == codes)).sum(0)
-    seed_f1 = _ratio(2 * seed_tp, seed_gold + seed_pred)
+    seed_accuracy, seed_weighted_f1 = _seed_style(preds, refs, pred_m, gold_m, codes, neutral_code(sentiments))
 
     def detection(value: Any) -> float | None:
         return _f(value) if can_detect else None
@@ -274,8 +283,8 @@ def compute_absa_metrics(
         "joint_macro_precision": _f(pair_p.mean()),
         "joint_macro_recall": _f(pair_r.mean()),
         "joint_macro_f1": _f(pair_f.mean()),
-        "seed_style_accuracy": _f((seed_refs == seed_preds).mean()),
-        "seed_style_weighted_f1": _f(_ratio((seed_f1 * seed_gold).sum(), seed_gold.sum())),
+        "seed_style_accuracy": seed_accuracy,
+        "seed_style_weighted_f1": seed_weighted_f1,
         "num_examples": int(refs.shape[0]),
         "num_gold_mentions": int(n_gold.sum()),
         "num_predicted_mentions": int(n_pred.sum()),
@@ -298,9 +307,25 @@ def compute_absa_metrics(
     return metrics
 
 
+def _seed_style(
+    preds: np.ndarray, refs: np.ndarray, pred_m: np.ndarray, gold_m: np.ndarray, codes: np.ndarray, neutral: int | None
+) -> tuple[float | None, float | None]:
+    """Seed-style accuracy and weighted F1: none -> neutral in both arrays, every cell scored, K-way.
+    `(None, None)` when the sentiments have no neutral."""
+    if neutral is None:
+        return None, None
+    seed_preds = np.where(pred_m, preds, neutral).ravel()
+    seed_refs = np.where(gold_m, refs, neutral).ravel()
+    seed_gold = (seed_refs[:, None] == codes).sum(0)  # [K]
+    seed_pred = (seed_preds[:, None] == codes).sum(0)
+    seed_tp = ((seed_refs == seed_preds)[:, None] & (seed_refs[:, None] == codes)).sum(0)
+    seed_f1 = _ratio(2 * seed_tp, seed_gold + seed_pred)
+    return _f((seed_refs == seed_preds).mean()), _f(_ratio((seed_f1 * seed_gold).sum(), seed_gold.sum()))
+
+
 # ---------------------------------------------------------------------------------------------- Trainer adapter
-def _allowed_scheme_labels(label_scheme: str) -> tuple[int, ...]:
-    num_classes = len(LABEL_SCHEMES[label_scheme])
+def _allowed_scheme_labels(label_scheme: str, sentiments: Sequence[str]) -> tuple[int, ...]:
+    num_classes = len(scheme_class_names(label_scheme, sentiments))
     extra = (IGNORE_INDEX,) if label_scheme == "mentioned_only" else ()
     return tuple(range(num_classes)) + extra
 
@@ -328,7 +353,8 @@ def build_compute_metrics(
     `per_aspect/<aspect>/<name>` keys (about ten per aspect).
 
     Args:
-        config (`ViSoBertAbsaConfig` or any object with `aspects` and `label_scheme`): the model's config.
+        config (`ViSoBertAbsaConfig` or any object with `aspects` and `label_scheme`, and optionally
+            `sentiments`): the model's config.
         per_aspect (`bool`, defaults to `False`): also log the flattened per-aspect table.
         threshold (`float` or `Sequence[float]`, defaults to 0.5): under `absent_as_class` an aspect counts as
             mentioned when its P(none) is below this (one value, or one per aspect).
@@ -350,10 +376,11 @@ def build_compute_metrics(
     """
     aspects = list(config.aspects)
     label_scheme = config.label_scheme
+    sentiments = list(getattr(config, "sentiments", None) or SENTIMENTS)
     if label_scheme not in LABEL_SCHEMES:
         raise ValueError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
-    num_classes = len(LABEL_SCHEMES[label_scheme])
-    allowed = _allowed_scheme_labels(label_scheme)
+    num_classes = len(scheme_class_names(label_scheme, sentiments))
+    allowed = _allowed_scheme_labels(label_scheme, sentiments)
     thresholds = np.asarray(threshold, dtype=np.float64)
     if thresholds.shape not in ((), (len(aspects),)) or not np.all((thresholds > 0) & (thresholds <= 1)):
         raise ValueError(
@@ -391,10 +418,10 @@ def build_compute_metrics(
             )
         predictions = predictions_from_logits(logits, label_scheme, thresholds)
         references = decode_labels(labels, label_scheme)
-        metrics = compute_absa_metrics(predictions, references, aspects, label_scheme)
+        metrics = compute_absa_metrics(predictions, references, aspects, label_scheme, sentiments)
         if label_scheme == "seed":
             keep = {"seed_style_accuracy", "seed_style_weighted_f1", "num_examples"}
-            return {k: float(v) for k, v in metrics.items() if k in keep}
+            return {k: float(v) for k, v in metrics.items() if k in keep and v is not None}
         flat = {k: float(v) for k, v in metrics.items() if k != "per_aspect" and v is not None}
         if per_aspect:
             for aspect, row in metrics["per_aspect"].items():

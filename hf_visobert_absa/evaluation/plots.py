@@ -20,13 +20,24 @@ from .metrics import confusion_matrices
 
 logger = logging.getLogger(__name__)
 
-_SHORT_NAMES = ("none", "pos", "neg", "neu")
+_SHORT_NAMES = {"positive": "pos", "negative": "neg", "neutral": "neu", "conflict": "conf"}
+
+
+def _tick_names(sentiments: Sequence[str] | None) -> list[str]:
+    """Axis names of the canonical classes: none, then the sentiments (the usual ones abbreviated)."""
+    names = ("positive", "negative", "neutral") if sentiments is None else sentiments
+    return ["none"] + [_SHORT_NAMES.get(name.lower(), name if len(name) <= 6 else name[:5] + "…") for name in names]
 _CURVES = (("loss", "combined loss"), ("focal_loss", "focal loss"), ("contrastive_loss", "contrastive loss"))
 _F1_SERIES = (
     ("detection_f1", "aspect detection F1"),
     ("sentiment_macro_f1", "sentiment macro F1"),
     ("joint_f1", "joint (aspect, sentiment) F1"),
 )
+
+
+def _plain(text: str) -> str:
+    """`text` shown literally by matplotlib (a `$` would otherwise start mathtext)."""
+    return text.replace("$", r"\$")
 
 
 def _png_path(path: str | os.PathLike[str]) -> Path:
@@ -59,18 +70,23 @@ def plot_confusion_matrices(
     path: str | os.PathLike[str],
     *,
     title: str | None = None,
+    sentiments: Sequence[str] | None = None,
 ) -> Path:
-    r"""Draws one canonical 4x4 confusion matrix per aspect (gold rows x predicted columns), as small multiples.
+    r"""Draws one canonical (K+1)x(K+1) confusion matrix per aspect (gold rows x predicted columns), as small multiples.
 
     Cells show counts; their colour is the share of the gold row (so rare sentiments stay visible). Under
     the `seed` and `mentioned_only` schemes the "none" column is empty: those models never predict absence.
 
     Args:
-        predictions (`array-like` of shape `[N, A]`): canonical predicted codes (0 none .. 3 neutral).
+        predictions (`array-like` of shape `[N, A]`): canonical predicted codes (0 none, 1..K the sentiments).
         references (`array-like` of shape `[N, A]`): canonical gold codes.
         aspects (`Sequence[str]`): the `A` aspect names, in column order.
         path (`str` or `os.PathLike`): where to write the PNG (parent folders are created).
         title (`str`, *optional*): a title above the grid.
+        sentiments (`Sequence[str]`, *optional*): the K sentiments (default positive, negative, neutral).
+
+    Aspect names appear exactly as given in the panel titles (one file per call, so names never reach a
+    file name).
 
     Returns:
         `Path`: `path`.
@@ -87,7 +103,8 @@ def plot_confusion_matrices(
     ```
     """
     path = _png_path(path)
-    matrices = confusion_matrices(predictions, references)  # [A, 4, 4]
+    matrices = confusion_matrices(predictions, references, sentiments)  # [A, C, C], C = K + 1
+    size, ticks = matrices.shape[1], _tick_names(sentiments)
     aspects = list(aspects)
     if len(aspects) != matrices.shape[0]:
         raise ValueError(
@@ -105,13 +122,13 @@ def plot_confusion_matrices(
             continue
         counts = matrices[index]
         ax.imshow(shares[index], cmap="Blues", vmin=0.0, vmax=1.0)
-        for gold in range(4):
-            for pred in range(4):
+        for gold in range(size):
+            for pred in range(size):
                 color = "white" if shares[index, gold, pred] > 0.6 else "black"
                 ax.text(pred, gold, str(counts[gold, pred]), ha="center", va="center", fontsize=8, color=color)
-        ax.set_xticks(range(4), _SHORT_NAMES, fontsize=8)
-        ax.set_yticks(range(4), _SHORT_NAMES, fontsize=8)
-        ax.set_title(f"{aspects[index]} (mentioned: {int(counts[1:].sum())})", fontsize=9)
+        ax.set_xticks(range(size), ticks, fontsize=8)
+        ax.set_yticks(range(size), ticks, fontsize=8)
+        ax.set_title(_plain(f"{aspects[index]} (mentioned: {int(counts[1:].sum())})"), fontsize=9)
         if index % ncols == 0:
             ax.set_ylabel("gold", fontsize=8)
         if index >= len(aspects) - ncols:
@@ -227,7 +244,9 @@ def plot_per_aspect_f1(metrics: Mapping[str, Any], path: str | os.PathLike[str],
     for offset, (key, label) in enumerate(series):
         heights = [np.nan if table[a].get(key) is None else float(table[a][key]) for a in aspects]
         ax.bar(positions + (offset - (len(series) - 1) / 2) * width, heights, width, label=label)
-    ax.set_xticks(positions, [f"{a}\n(n={table[a].get('support', '?')})" for a in aspects], rotation=45, ha="right")
+    ax.set_xticks(
+        positions, [_plain(f"{a}\n(n={table[a].get('support', '?')})") for a in aspects], rotation=45, ha="right"
+    )
     ax.set_ylim(0.0, 1.05)
     ax.set_ylabel("F1")
     ax.grid(axis="y", alpha=0.3)

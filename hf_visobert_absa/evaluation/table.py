@@ -32,9 +32,10 @@ def _count(value: Any) -> str:
 
 
 def _detect_prefix(metrics: Mapping[str, Any]) -> str:
-    for key in metrics:
-        if isinstance(key, str) and key.endswith("seed_style_accuracy"):
-            return key[: -len("seed_style_accuracy")]
+    for anchor in ("seed_style_accuracy", "sentiment_accuracy", "joint_micro_f1"):
+        for key in metrics:
+            if isinstance(key, str) and key.endswith(anchor):
+                return key[: -len(anchor)]
     return ""
 
 

@@ -165,7 +165,7 @@ class TwoPassTrainer(FocalContrastiveTrainer):
                 contrastive_labels(labels, config),
                 temperature=config.contrastive_temperature,
                 mode=config.contrastive_mode,
-                num_classes=3,
+                num_classes=config.num_sentiments,
             )
         self.accelerator.backward(config.contrastive_weight * contrastive * scale)
         return (config.focal_weight * focal + config.contrastive_weight * contrastive).detach() * scale

@@ -22,8 +22,9 @@ from torch import nn
 
 from ..hub.configuration_visobert_absa import ViSoBertAbsaConfig
 from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
+from ..threads import torch_threads
 from ..training.trainer import FocalContrastiveTrainer
-from .common import BenchSettings, machine_info, result_document, torch_threads, write_json
+from .common import BenchSettings, machine_info, result_document, write_json
 from .figures import draw_architecture, draw_sequential_vs_parallel, draw_timeline
 from .models import build_model, encoder_config, make_trainer, parameter_count, synthetic_batches
 from .stages import STAGES, measure_timeline
@@ -81,13 +82,14 @@ def build_explained_model(options: ExplainOptions) -> tuple[ViSoBertAbsaModel, s
 
 
 def _chain(module: nn.Module) -> str:
+    """The layers of a head, in order: `Linear 32→512 → ReLU → Dropout 0.3 → Linear 512→44`."""
     parts = []
-    for layer in module.modules() if isinstance(module, nn.Sequential) else [module]:
+    for layer in list(module.children()) or [module]:
         if isinstance(layer, nn.Linear):
             parts.append(f"Linear {layer.in_features}→{layer.out_features}")
         elif isinstance(layer, nn.Dropout):
             parts.append(f"Dropout {layer.p:g}")
-        elif not isinstance(layer, nn.Sequential):
+        else:
             parts.append(type(layer).__name__)
     return " → ".join(parts)
 

@@ -42,7 +42,10 @@ def staged_loss(model: Any, batch: dict[str, torch.Tensor], device: Any, dtype: 
         encoded = model.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], return_dict=True)
         pooled = model.pool(encoded.last_hidden_state, batch["attention_mask"])  # [B, H]
         tick("encoder_forward")
-        logits = model.classifier(pooled).view(-1, config.num_aspects, config.num_classes)  # [B, A, C]
+        if getattr(model, "aspect_pooling", None) is not None:  # one vector per aspect: the model's own path
+            logits = model.pool_and_classify(encoded.last_hidden_state, batch["attention_mask"])[1]
+        else:
+            logits = model.classifier(pooled).view(-1, config.num_aspects, config.num_classes)  # [B, A, C]
         tick("classification_head")
         embeddings = F.normalize(model.projection(pooled), p=2, dim=-1)  # [B, D]
         tick("projection_head")
@@ -56,7 +59,7 @@ def staged_loss(model: Any, batch: dict[str, torch.Tensor], device: Any, dtype: 
                 contrastive_labels(labels, config),
                 temperature=config.contrastive_temperature,
                 mode=config.contrastive_mode,
-                num_classes=3,
+                num_classes=config.num_sentiments,
             )
         tick("contrastive_loss")
         loss = config.focal_weight * focal + config.contrastive_weight * contrastive

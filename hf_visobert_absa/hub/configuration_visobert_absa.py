@@ -31,20 +31,51 @@ DEFAULT_ASPECTS: tuple[str, ...] = (
     "Others",
 )
 
-#: The three sentiments, in the order every label scheme uses for them.
+#: The default sentiments (the config's `sentiments` when none are given), in class order.
 SENTIMENTS: tuple[str, ...] = ("positive", "negative", "neutral")
 
-#: Class names per aspect for each label scheme.
+#: The class of a not-mentioned aspect (`absent_as_class` only); no sentiment may take this name.
+NONE_CLASS = "none"
+
+#: Separator of the flat, text-classification-style labels `f"{aspect}{FLAT_LABEL_SEPARATOR}{sentiment}"`.
+#: Aspect names may contain it (or anything else); sentiment names may not, so `label.rpartition("=")` always
+#: splits a flat label correctly. The pipeline's flat output also carries `aspect` and `sentiment` keys, so
+#: nothing ever needs to parse a label.
+FLAT_LABEL_SEPARATOR = "="
+
+#: Class names per aspect for each label scheme with the default sentiments (see [`scheme_class_names`]).
 #: - ``absent_as_class``: "none" is a class, so the model says which aspects a review mentions.
 #: - ``seed``: the original design; a not-mentioned aspect is trained and scored as "neutral".
-#: - ``mentioned_only``: three sentiments; not-mentioned aspects carry -100 and are ignored by the loss.
+#: - ``mentioned_only``: the sentiments only; not-mentioned aspects carry -100 and are ignored by the loss.
 LABEL_SCHEMES: dict[str, tuple[str, ...]] = {
-    "absent_as_class": ("none",) + SENTIMENTS,
+    "absent_as_class": (NONE_CLASS,) + SENTIMENTS,
     "seed": SENTIMENTS,
     "mentioned_only": SENTIMENTS,
 }
 
-POOLINGS: tuple[str, ...] = ("cls", "mean", "pooler")
+
+def scheme_class_names(label_scheme: str, sentiments: tuple[str, ...] | list[str] | None = None) -> tuple[str, ...]:
+    """The classes of every aspect, in logit order, for `label_scheme` and the sentiment set `sentiments`
+    (default [`SENTIMENTS`]): `("none", *sentiments)` under `absent_as_class`, else `sentiments`.
+
+    Example:
+
+    ```python
+    >>> scheme_class_names("absent_as_class", ["positive", "negative", "neutral", "conflict"])
+    ('none', 'positive', 'negative', 'neutral', 'conflict')
+    ```
+    """
+    if label_scheme not in LABEL_SCHEMES:
+        raise ValueError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
+    names = tuple(sentiments) if sentiments is not None else SENTIMENTS
+    return ((NONE_CLASS,) + names) if label_scheme == "absent_as_class" else names
+
+
+def flat_label(aspect: str, sentiment: str) -> str:
+    """The flat, text-classification-style label of an (aspect, sentiment) pair: `"FOOD#QUALITY=positive"`."""
+    return f"{aspect}{FLAT_LABEL_SEPARATOR}{sentiment}"
+
+POOLINGS: tuple[str, ...] = ("cls", "mean", "pooler", "aspect_query")
 CONTRASTIVE_MODES: tuple[str, ...] = ("mulsupcon", "jaccard", "any", "exact", "seed")
 
 #: ViSoBERT's encoder architecture (`uitnlp/visobert`) without the keys of the fine-tune it was saved with.
@@ -83,13 +114,23 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             Configuration of the encoder; any `AutoConfig` model type (XLM-R, BERT, ...). Defaults to the
             ViSoBERT architecture ([`VISOBERT_ENCODER_CONFIG`]).
         aspects (`list[str]`, *optional*):
-            Aspect names, one distribution per aspect. Defaults to the 11 phone-review aspects.
+            Aspect names, one distribution per aspect. Defaults to the 11 phone-review aspects. Any non-empty
+            names work (`FOOD#QUALITY`, `anecdotes/miscellaneous`, `Shop Service`, `Pin & sạc`); names that are
+            empty or equal after stripping spaces are refused.
+        sentiments (`list[str]`, *optional*):
+            The sentiment classes, in class order; defaults to `["positive", "negative", "neutral"]` (also for
+            configs saved before this field existed). E.g. SemEval-2014's four polarities
+            `["positive", "negative", "neutral", "conflict"]`. Names are non-empty, distinct case-insensitively,
+            not `"none"` and without `"="` (the flat-label separator). The `seed` scheme needs `"neutral"`.
         label_scheme (`str`, defaults to `"absent_as_class"`):
-            `"absent_as_class"` (classes `none/positive/negative/neutral`), `"seed"` (the original design:
-            not mentioned = neutral) or `"mentioned_only"` (3 sentiments, not mentioned = -100, ignored).
+            `"absent_as_class"` (classes `none` + the sentiments), `"seed"` (the original design: not
+            mentioned = neutral) or `"mentioned_only"` (the sentiments, not mentioned = -100, ignored).
         pooling (`str`, defaults to `"cls"`):
             `"cls"` (first token), `"mean"` (masked mean) or `"pooler"` (dense + tanh over the first token, as
-            the original design's BERT pooler; the head owns this layer).
+            the original design's BERT pooler; the head owns this layer) or `"aspect_query"` (one learned query
+            per aspect attends over the token states, so each aspect reads its own weighted average of the
+            tokens; still one encoder pass. Scaled dot-product attention, Vaswani et al., NeurIPS 2017; a
+            per-aspect query as in attention-based ACSA, Wang et al., EMNLP 2016).
         head_hidden_size (`int`, defaults to 512): hidden width of the classification head.
         classifier_dropout (`float`, defaults to 0.3): dropout between the two layers of that head.
         projection_dim (`int`, defaults to 256): size of the L2-normalised contrastive embedding.
@@ -102,6 +143,10 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             the combined objective `focal_weight * focal + contrastive_weight * contrastive`.
         contrastive_across_devices (`bool`, defaults to `False`): under `torch.distributed`, contrast each
             rank's anchors against the embeddings of every rank.
+        detection_thresholds (`list[float]`, *optional*): one threshold per aspect on P(none) (an aspect is
+            mentioned when P(none) < its threshold), e.g. calibrated on validation data by
+            `hf-visobert-absa train --calibrate_thresholds`; None means 0.5 for every aspect. Only with
+            `label_scheme="absent_as_class"`.
         base_model_name_or_path (`str`, *optional*): the pretrained encoder the model started from (set by
             `from_pretrained_encoder`; used by the model card).
 
@@ -138,6 +183,7 @@ class ViSoBertAbsaConfig(PretrainedConfig):
 
     text_config: dict | PretrainedConfig | None = None
     aspects: list[str] | None = None
+    sentiments: list[str] | None = None
     label_scheme: str = "absent_as_class"
     pooling: str = "cls"
     head_hidden_size: int = 512
@@ -150,12 +196,16 @@ class ViSoBertAbsaConfig(PretrainedConfig):
     focal_weight: float = 0.8
     contrastive_weight: float = 0.2
     contrastive_across_devices: bool = False
+    detection_thresholds: list | None = None
     base_model_name_or_path: str | None = None
 
     def __post_init__(self, **kwargs: Any) -> None:
         if self.aspects is None:
             self.aspects = list(DEFAULT_ASPECTS)
         self.aspects = list(self.aspects) if isinstance(self.aspects, (list, tuple)) else self.aspects
+        if self.sentiments is None:
+            self.sentiments = list(SENTIMENTS)
+        self.sentiments = list(self.sentiments) if isinstance(self.sentiments, (list, tuple)) else self.sentiments
         if self.focal_alpha is not None and isinstance(self.focal_alpha, tuple):
             self.focal_alpha = list(self.focal_alpha)
         self._validate()
@@ -176,20 +226,10 @@ class ViSoBertAbsaConfig(PretrainedConfig):
                 self.text_config,
                 "None (the ViSoBERT architecture), a dict with a `model_type`, or a `PretrainedConfig`",
             )
-        aspects = self.aspects
-        if (
-            not isinstance(aspects, list)
-            or not aspects
-            or not all(isinstance(a, str) and a.strip() for a in aspects)
-        ):
-            _fail("aspects", aspects, "a non-empty list of non-empty strings")
-        if len(set(aspects)) != len(aspects):
-            dupes = sorted({a for a in aspects if aspects.count(a) > 1})
-            _fail("aspects", aspects, "unique names", f"Remove the duplicates {dupes}.")
-        if any("#" in a for a in aspects):
-            _fail("aspects", aspects, "names without '#' (it separates aspect and sentiment in flat labels)")
+        validate_aspects(self.aspects)
         if self.label_scheme not in LABEL_SCHEMES:
             _fail("label_scheme", self.label_scheme, ", ".join(repr(s) for s in LABEL_SCHEMES))
+        validate_sentiments(self.sentiments, self.label_scheme)
         if self.pooling not in POOLINGS:
             _fail("pooling", self.pooling, ", ".join(repr(p) for p in POOLINGS))
         if self.contrastive_mode not in CONTRASTIVE_MODES:
@@ -215,12 +255,31 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         if not isinstance(self.contrastive_across_devices, bool):
             _fail("contrastive_across_devices", self.contrastive_across_devices, "True or False")
         self._validate_alpha()
+        self._validate_thresholds()
+
+    def _validate_thresholds(self) -> None:
+        thresholds = self.detection_thresholds
+        if thresholds is None:
+            return
+        allowed = f"None or a list of {len(self.aspects)} numbers in (0, 1], one per aspect"
+        if not isinstance(thresholds, (list, tuple)) or len(thresholds) != len(self.aspects):
+            _fail("detection_thresholds", thresholds, allowed)
+        if not all(_is_number(t) and 0 < t <= 1 for t in thresholds):
+            _fail("detection_thresholds", thresholds, allowed)
+        if self.label_scheme != "absent_as_class":
+            _fail("detection_thresholds", thresholds, "None", "Thresholds need label_scheme='absent_as_class'.")
+        self.detection_thresholds = [float(t) for t in thresholds]
+
+    @property
+    def thresholds(self) -> list[float]:
+        """The per-aspect thresholds on P(none): `detection_thresholds`, or 0.5 for every aspect."""
+        return list(self.detection_thresholds or [0.5] * len(self.aspects))
 
     def _validate_alpha(self) -> None:
         alpha = self.focal_alpha
         if alpha is None:
             return
-        num_classes = len(LABEL_SCHEMES[self.label_scheme])
+        num_classes = self.num_classes
         shape_help = (
             f"None, a list of {num_classes} class weights, or {len(self.aspects)} such lists (one per aspect); "
             "all weights finite and >= 0"
@@ -248,16 +307,25 @@ class ViSoBertAbsaConfig(PretrainedConfig):
     # ------------------------------------------------------------------ derived values
     @property
     def class_names(self) -> tuple[str, ...]:
-        """Names of the classes of every aspect, in logit order."""
-        return LABEL_SCHEMES[self.label_scheme]
+        """Names of the classes of every aspect, in logit order (`none` first under `absent_as_class`)."""
+        return scheme_class_names(self.label_scheme, self.sentiments)
+
+    @property
+    def canonical_names(self) -> tuple[str, ...]:
+        """Names of the canonical codes: 0 = `none`, 1..K = the sentiments (what data and metrics use)."""
+        return (NONE_CLASS,) + tuple(self.sentiments)
 
     @property
     def num_aspects(self) -> int:
         return len(self.aspects)
 
     @property
+    def num_sentiments(self) -> int:
+        return len(self.sentiments)
+
+    @property
     def num_classes(self) -> int:
-        return len(LABEL_SCHEMES[self.label_scheme])
+        return len(self.class_names)
 
     @property
     def can_detect_aspects(self) -> bool:
@@ -297,6 +365,47 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         return cls(**{**cls.seed_preset_kwargs(), **overrides})
 
 
+def validate_aspects(aspects: Any) -> None:
+    """Any names are allowed (`FOOD#QUALITY`, `anecdotes/miscellaneous`, `Pin & sạc`) except empty ones and
+    names equal after stripping surrounding spaces.
+
+    Raises:
+        ValueError: naming the list, what is allowed and the names at fault.
+    """
+    if not isinstance(aspects, list) or not aspects or not all(isinstance(a, str) and a.strip() for a in aspects):
+        empty = [i for i, a in enumerate(aspects) if not (isinstance(a, str) and a.strip())] if isinstance(aspects, list) else []
+        _fail("aspects", aspects, "a non-empty list of non-empty strings", f"Name or remove the aspect(s) at position(s) {empty}." if empty else "")
+    stripped = [a.strip() for a in aspects]
+    dupes = sorted({a for a in aspects if stripped.count(a.strip()) > 1})
+    if dupes:
+        _fail("aspects", aspects, "distinct names (compared after stripping spaces)", f"Rename or remove the duplicates {dupes}.")
+
+
+def validate_sentiments(sentiments: Any, label_scheme: str = "absent_as_class") -> None:
+    """Refuse a sentiment set no model can use (see the `sentiments` argument of [`ViSoBertAbsaConfig`]).
+
+    Raises:
+        ValueError: naming the value, what is allowed and the names at fault.
+    """
+    allowed = (
+        f"a non-empty list of distinct (case-insensitive), non-empty names other than {NONE_CLASS!r} and without "
+        f"{FLAT_LABEL_SEPARATOR!r}, e.g. {list(SENTIMENTS)} or {list(SENTIMENTS) + ['conflict']}"
+    )
+    if not isinstance(sentiments, list) or not sentiments or not all(isinstance(s, str) and s.strip() for s in sentiments):
+        _fail("sentiments", sentiments, allowed)
+    keys = [s.strip().lower() for s in sentiments]
+    bad = [s for s in sentiments if s.strip().lower() == NONE_CLASS or FLAT_LABEL_SEPARATOR in s or s != s.strip()]
+    if len(set(keys)) != len(keys) or bad:
+        _fail("sentiments", sentiments, allowed, f"Offending: {bad or sorted({s for s in sentiments if keys.count(s.strip().lower()) > 1})}.")
+    if label_scheme == "seed" and "neutral" not in keys:
+        _fail(
+            "sentiments",
+            sentiments,
+            "a set containing 'neutral' under label_scheme='seed' (it labels not-mentioned aspects neutral)",
+            "Add 'neutral', or use label_scheme='absent_as_class'.",
+        )
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -304,9 +413,15 @@ def _is_number(value: Any) -> bool:
 __all__ = [
     "CONTRASTIVE_MODES",
     "DEFAULT_ASPECTS",
+    "FLAT_LABEL_SEPARATOR",
     "LABEL_SCHEMES",
+    "NONE_CLASS",
     "POOLINGS",
     "SENTIMENTS",
     "VISOBERT_ENCODER_CONFIG",
     "ViSoBertAbsaConfig",
+    "flat_label",
+    "scheme_class_names",
+    "validate_aspects",
+    "validate_sentiments",
 ]

@@ -21,8 +21,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .configuration_visobert_absa import CONTRASTIVE_MODES
+
 FOCAL_REDUCTIONS = ("mean", "sum", "none")
-SUPCON_MODES = ("mulsupcon", "jaccard", "any", "exact", "seed", "supcon")
+#: The configurable modes plus `"supcon"` (single-label SupCon as published, for references and tests).
+SUPCON_MODES = (*CONTRASTIVE_MODES, "supcon")
 
 
 def _upcast(tensor: torch.Tensor) -> torch.Tensor:
@@ -373,11 +376,14 @@ def compute_absa_loss(
     (evaluation, inference) each rank contrasts within its own batch, so a rank never waits for the others.
 
     For the contrastive term a not-mentioned aspect is absent from the review's label set: under
-    `absent_as_class` the "none" class (0) is dropped and sentiments are shifted to 0..2; under
+    `absent_as_class` the "none" class (0) is dropped and the K sentiments are shifted to 0..K-1; under
     `mentioned_only` -100 already marks it; under `seed` absent aspects are labelled neutral by that scheme
     itself, as the original design did.
     """
     focal = focal_loss(logits, labels, gamma=config.focal_gamma, alpha=config.focal_alpha)
+    sentiments = [s.lower() for s in (getattr(config, "sentiments", None) or ("positive", "negative", "neutral"))]
+    num_sentiments = len(sentiments)
+    neutral_index = sentiments.index("neutral") if "neutral" in sentiments else 0  # `seed` mode only
     if config.label_scheme == "absent_as_class":
         sentiment_labels = torch.where(labels > 0, labels - 1, torch.full_like(labels, -100))
     else:
@@ -393,7 +399,8 @@ def compute_absa_loss(
             sentiment_labels,
             temperature=config.contrastive_temperature,
             mode=config.contrastive_mode,
-            num_classes=3,
+            num_classes=num_sentiments,
+            seed_neutral_index=neutral_index,
         )
     else:
         candidates, candidate_labels, anchor_offset, world_size = gathered
@@ -402,7 +409,8 @@ def compute_absa_loss(
             sentiment_labels,
             temperature=config.contrastive_temperature,
             mode=config.contrastive_mode,
-            num_classes=3,
+            num_classes=num_sentiments,
+            seed_neutral_index=neutral_index,
             candidates=candidates,
             candidate_labels=candidate_labels,
             anchor_offset=anchor_offset,

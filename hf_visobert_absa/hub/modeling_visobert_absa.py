@@ -3,6 +3,8 @@
     input_ids [B, L] -> encoder -> hidden [B, L, H] -> pooled [B, H]
         pooled -> Linear(H, 512) -> ReLU -> Dropout(0.3) -> Linear(512, A*C) -> logits [B, A, C]
         pooled -> Linear(H, 256) -> L2 normalise                            -> embeddings [B, 256]
+    with `pooling="aspect_query"`: hidden -> one attention-pooled vector per aspect [B, A, H]; the same head
+    scores each aspect from its own vector (logits[b, a] = head(vector[b, a])[a]); pooled = their mean.
     loss = focal_weight * focal(logits) + contrastive_weight * contrastive(embeddings)   (one backward)
 
 This file travels to the Hugging Face Hub: it imports only the standard library, `torch`, public
@@ -19,6 +21,7 @@ References:
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,11 +67,106 @@ class AspectSentimentOutput(ModelOutput):
     attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
+class AspectQueryPooling(nn.Module):
+    """One learned query per aspect attends over the token states: `[B, L, H]` -> `[B, A, H]`.
+
+    Scaled dot-product attention (Vaswani et al., NeurIPS 2017) with a single learned query per aspect, as in
+    attention-based aspect-category sentiment models (Wang et al., "Attention-based LSTM for Aspect-level
+    Sentiment Classification", EMNLP 2016). Queries start near zero, so every aspect starts from the masked
+    mean of the tokens and learns where to look.
+
+    Args:
+        num_aspects (`int`): A, one query each.
+        hidden_size (`int`): H, the encoder's width.
+    """
+
+    def __init__(self, num_aspects: int, hidden_size: int) -> None:
+        super().__init__()
+        self.queries = nn.Parameter(torch.zeros(num_aspects, hidden_size))
+
+    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        scores = torch.einsum("blh,ah->bal", hidden_states, self.queries.to(hidden_states.dtype))
+        scores = scores / math.sqrt(hidden_states.shape[-1])  # [B, A, L]
+        if attention_mask is not None:
+            keep = attention_mask[:, None, :].bool()
+            scores = scores.masked_fill(~keep, torch.finfo(scores.dtype).min)
+        weights = torch.softmax(scores, dim=-1)
+        return torch.einsum("bal,blh->bah", weights, hidden_states)
+
+
+#: Checkpoints saved before the heads were named modules stored them as `nn.Sequential` indices; `from_pretrained`
+#: maps those keys onto the named modules (regex -> replacement, applied by `transformers`' `key_mapping`).
+LEGACY_KEY_MAPPING: dict[str, str] = {
+    r"^classifier\.0\.": "classifier.dense.",
+    r"^classifier\.3\.": "classifier.out_proj.",
+    r"^projection\.weight$": "projection.dense.weight",
+    r"^projection\.bias$": "projection.dense.bias",
+    r"^pooler\.0\.": "pooler.dense.",
+}
+
+
+class ViSoBertAbsaPooler(nn.Module):
+    """Dense + tanh over the first token's state (BERT's pooler, Devlin et al. 2019), used by `pooling="pooler"`.
+
+    Args:
+        hidden_size (`int`): the encoder's width H.
+    """
+
+    def __init__(self, hidden_size: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(hidden_size, hidden_size)
+        self.activation = nn.Tanh()
+
+    def forward(self, first_token: torch.Tensor) -> torch.Tensor:
+        """`[B, H]` -> `[B, H]`."""
+        return self.activation(self.dense(first_token))
+
+
+class ViSoBertAbsaClassificationHead(nn.Module):
+    """Dense (`head_hidden_size`) -> ReLU -> Dropout -> one distribution per aspect.
+
+    Args:
+        config ([`ViSoBertAbsaConfig`]): gives `head_hidden_size`, `classifier_dropout`, `num_aspects`, `num_classes`.
+        hidden_size (`int`): the width H of the pooled vector.
+    """
+
+    def __init__(self, config: ViSoBertAbsaConfig, hidden_size: int) -> None:
+        super().__init__()
+        self.num_aspects, self.num_classes = config.num_aspects, config.num_classes
+        self.dense = nn.Linear(hidden_size, config.head_hidden_size)
+        self.activation = nn.ReLU()
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.out_proj = nn.Linear(config.head_hidden_size, config.num_aspects * config.num_classes)
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        """`[B, H]` -> logits `[B, A, C]`."""
+        hidden = self.dropout(self.activation(self.dense(pooled)))  # [B, head_hidden_size]
+        return self.out_proj(hidden).view(-1, self.num_aspects, self.num_classes)  # [B, A, C]
+
+
+class ViSoBertAbsaProjectionHead(nn.Module):
+    """Linear projection to `projection_dim`, L2-normalised: the embedding the contrastive loss compares
+    (Khosla et al. 2020, "Supervised Contrastive Learning", arXiv:2004.11362).
+
+    Args:
+        hidden_size (`int`): the width H of the pooled vector.
+        projection_dim (`int`): the embedding size D.
+    """
+
+    def __init__(self, hidden_size: int, projection_dim: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(hidden_size, projection_dim)
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        """`[B, H]` -> unit-length `[B, D]`."""
+        return F.normalize(self.dense(pooled), p=2, dim=-1)
+
+
 class ViSoBertAbsaPreTrainedModel(PreTrainedModel):
     """Weight initialisation and loading plumbing shared by the aspect-sentiment models."""
 
     config_class = ViSoBertAbsaConfig
-    base_model_prefix = "visobert_absa"
+    base_model_prefix = "encoder"
     supports_gradient_checkpointing = True
     _supports_sdpa = True
     _supports_flash_attn = True
@@ -82,6 +180,8 @@ class ViSoBertAbsaPreTrainedModel(PreTrainedModel):
             nn.init.normal_(module.weight, mean=0.0, std=std)
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
+        elif isinstance(module, AspectQueryPooling):
+            nn.init.normal_(module.queries, mean=0.0, std=std)
 
 
 class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
@@ -111,19 +211,14 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         super().__init__(config)
         self.encoder = _encoder_from_config(config.text_config)
         hidden = config.text_config.hidden_size
-        if config.pooling == "pooler":
-            # Dense + tanh over the first token, as BERT's pooler; owned by the head so MLM checkpoints
-            # (which have no trained pooler) and DDP (no unused parameters) both work.
-            self.pooler = nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh())
-        else:
-            self.pooler = None
-        self.classifier = nn.Sequential(
-            nn.Linear(hidden, config.head_hidden_size),
-            nn.ReLU(),
-            nn.Dropout(config.classifier_dropout),
-            nn.Linear(config.head_hidden_size, config.num_aspects * config.num_classes),
+        # Dense + tanh over the first token, as BERT's pooler; owned by the head so MLM checkpoints (which have no
+        # trained pooler) and DDP (no unused parameters) both work.
+        self.pooler = ViSoBertAbsaPooler(hidden) if config.pooling == "pooler" else None
+        self.classifier = ViSoBertAbsaClassificationHead(config, hidden)
+        self.projection = ViSoBertAbsaProjectionHead(hidden, config.projection_dim)
+        self.aspect_pooling = (
+            AspectQueryPooling(config.num_aspects, hidden) if config.pooling == "aspect_query" else None
         )
-        self.projection = nn.Linear(hidden, config.projection_dim)
         self.post_init()
 
     def get_input_embeddings(self) -> nn.Module:
@@ -133,7 +228,10 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         self.encoder.set_input_embeddings(value)
 
     def pool(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
-        """`[B, L, H]` -> `[B, H]` by the configured pooling."""
+        """`[B, L, H]` -> `[B, H]` by the configured pooling (under `aspect_query`: the mean of the aspects'
+        vectors, the review vector the projection head reads)."""
+        if self.aspect_pooling is not None:
+            return self.aspect_pooling(hidden_states, attention_mask).mean(dim=1)
         if self.config.pooling == "mean":
             if attention_mask is None:
                 return hidden_states.mean(dim=1)
@@ -143,6 +241,19 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         if self.pooler is not None:
             return self.pooler(first)
         return first
+
+    def pool_and_classify(
+        self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token states `[B, L, H]` -> (review vector `[B, H]`, logits `[B, A, C]`)."""
+        num_aspects, num_classes = self.config.num_aspects, self.config.num_classes
+        if self.aspect_pooling is None:
+            pooled = self.pool(hidden_states, attention_mask)  # [B, H]
+            return pooled, self.classifier(pooled)
+        per_aspect = self.aspect_pooling(hidden_states, attention_mask)  # [B, A, H]
+        scores = self.classifier(per_aspect).view(-1, num_aspects, num_aspects, num_classes)  # [B, A, A, C]
+        logits = torch.diagonal(scores, dim1=1, dim2=2).permute(0, 2, 1)  # aspect a from its own vector
+        return per_aspect.mean(dim=1), logits
 
     def forward(
         self,
@@ -184,9 +295,8 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             encoder_inputs["output_hidden_states"] = True
         encoded = self.encoder(**encoder_inputs, return_dict=True)
 
-        pooled = self.pool(encoded.last_hidden_state, attention_mask)  # [B, H]
-        logits = self.classifier(pooled).view(-1, self.config.num_aspects, self.config.num_classes)  # [B, A, C]
-        embeddings = F.normalize(self.projection(pooled), p=2, dim=-1)  # [B, D]
+        pooled, logits = self.pool_and_classify(encoded.last_hidden_state, attention_mask)
+        embeddings = self.projection(pooled)  # [B, D], unit length
 
         loss = focal = contrastive = None
         if labels is not None:
@@ -220,6 +330,9 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
                 "because unpickling a checkpoint can run arbitrary code."
             )
         kwargs["use_safetensors"] = True
+        legacy_keys = "key_mapping" not in kwargs
+        if legacy_keys:
+            kwargs["key_mapping"] = LEGACY_KEY_MAPPING
         folder = Path(str(pretrained_model_name_or_path))
         if folder.is_dir():
             subfolder = folder / kwargs.get("subfolder", "")
@@ -233,7 +346,10 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
                     f"import save_file; save_file(torch.load('{subfolder / pickles[0]}', weights_only=True), "
                     f"'{subfolder / 'model.safetensors'}')\""
                 )
-        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        loaded = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        if legacy_keys:
+            _forget_legacy_renaming(loaded[0] if isinstance(loaded, tuple) else loaded)
+        return loaded
 
     def save_pretrained(self, save_directory: str, *args: Any, **kwargs: Any) -> None:
         """`PreTrainedModel.save_pretrained`, with `auto_map` entries for AutoConfig, AutoModel and
@@ -324,6 +440,15 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         return model
 
 
+def _forget_legacy_renaming(model: PreTrainedModel) -> None:
+    """`transformers` reverses the load-time renamings when saving; drop ours so that a model loaded from an old
+    checkpoint is saved with the named-head keys."""
+    conversions = getattr(model, "_weight_conversions", None)
+    if conversions:
+        legacy = set(LEGACY_KEY_MAPPING)
+        model._weight_conversions = [c for c in conversions if not set(getattr(c, "source_patterns", ())) & legacy]
+
+
 def _encoder_from_config(text_config: Any) -> PreTrainedModel:
     """Build the encoder from its config with random weights; never downloads."""
     try:
@@ -332,4 +457,13 @@ def _encoder_from_config(text_config: Any) -> PreTrainedModel:
         return AutoModel.from_config(text_config)
 
 
-__all__ = ["AspectSentimentOutput", "ViSoBertAbsaModel", "ViSoBertAbsaPreTrainedModel"]
+__all__ = [
+    "LEGACY_KEY_MAPPING",
+    "AspectQueryPooling",
+    "AspectSentimentOutput",
+    "ViSoBertAbsaClassificationHead",
+    "ViSoBertAbsaModel",
+    "ViSoBertAbsaPooler",
+    "ViSoBertAbsaPreTrainedModel",
+    "ViSoBertAbsaProjectionHead",
+]

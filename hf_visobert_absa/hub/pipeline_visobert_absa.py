@@ -26,7 +26,7 @@ from transformers import AutoModelForSequenceClassification
 from transformers.pipelines import PIPELINE_REGISTRY
 from transformers.pipelines.base import ChunkPipeline
 
-from .configuration_visobert_absa import LABEL_SCHEMES
+from .configuration_visobert_absa import NONE_CLASS, flat_label, scheme_class_names
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +74,9 @@ class AspectSentimentPipeline(ChunkPipeline):
     `pipeline(model=..., trust_remote_code=True)`: the exported `config.json` names this pipeline).
 
     Call arguments (also accepted by the constructor as defaults):
-        threshold (`float` or `dict[str, float]`, defaults to 0.5):
+        threshold (`float` or `dict[str, float]`, defaults to the model's `detection_thresholds`, else 0.5):
             an aspect counts as mentioned when its probability of "none" is below the threshold; a dict sets it
-            per aspect (unnamed aspects keep 0.5). Only for models trained with `label_scheme="absent_as_class"`.
+            per aspect (unnamed aspects keep the default). Only for models trained with `label_scheme="absent_as_class"`.
         top_k (`int` or `None`, defaults to 1):
             text-classification's meaning, per aspect: with 1 each aspect carries its decision only
             (`sentiment`, `score`); with `k > 1` each aspect also lists its `k` most probable classes under
@@ -86,7 +86,10 @@ class AspectSentimentPipeline(ChunkPipeline):
             under `probabilities`. Not-mentioned aspects carry `sentiment="none"` and `score=P(none)`.
         output_format (`str`, defaults to `"aspects"`):
             `"aspects"` returns `[{"aspect", "sentiment", "score", ...}]` in the model's aspect order;
-            `"flat"` returns text-classification-style `[{"label": "Battery#negative", "score": ...}]`, best first.
+            `"flat"` returns text-classification-style `[{"label": "Battery=negative", "aspect": "Battery",
+            "sentiment": "negative", "score": ...}]`, best first. The label joins aspect and sentiment with
+            `FLAT_LABEL_SEPARATOR` (`"="`); aspect names may contain any character, sentiment names never
+            contain `"="`, so read the structured `aspect` / `sentiment` keys (or `label.rpartition("=")`).
         long_text (`str`, defaults to `"truncate"`):
             `"truncate"` reads the first `max_length` tokens (a warning says when a text was cut);
             `"chunk"` scores overlapping windows of `max_length` tokens (cut from the text's token ids, the
@@ -139,13 +142,14 @@ class AspectSentimentPipeline(ChunkPipeline):
 
     @property
     def class_names(self) -> tuple[str, ...]:
-        """The classes of every aspect, in logit order (from `model.config.label_scheme`)."""
-        return tuple(LABEL_SCHEMES[self.model.config.label_scheme])
+        """The classes of every aspect, in logit order (from the config's `label_scheme` and `sentiments`)."""
+        config = self.model.config
+        return scheme_class_names(config.label_scheme, getattr(config, "sentiments", None))
 
     @property
     def can_detect(self) -> bool:
         """Whether the model says if an aspect is mentioned (its label scheme has a "none" class)."""
-        return "none" in self.class_names
+        return self.model.config.label_scheme == "absent_as_class"
 
     # ------------------------------------------------------------------ inputs
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
@@ -235,6 +239,12 @@ class AspectSentimentPipeline(ChunkPipeline):
             postprocess["chunk_aggregation"] = chunk_aggregation
         return preprocess, {}, postprocess
 
+    def _config_thresholds(self) -> dict[str, float]:
+        """The model's own per-aspect thresholds (`config.detection_thresholds`, e.g. calibrated on validation at
+        training time), else 0.5 for every aspect."""
+        stored = getattr(self.model.config, "detection_thresholds", None) or [0.5] * len(self.aspects)
+        return dict(zip(self.aspects, (float(t) for t in stored), strict=True))
+
     def _check_threshold(self, threshold: Any) -> dict[str, float]:
         """A number or a per-aspect dict -> one threshold per aspect name."""
         if not self.can_detect:
@@ -256,7 +266,7 @@ class AspectSentimentPipeline(ChunkPipeline):
                 raise ValueError(
                     f"`threshold` names unknown aspects {unknown}; this model's aspects are {self.aspects}."
                 )
-            per_aspect = {name: 0.5 for name in self.aspects}
+            per_aspect = self._config_thresholds()
             per_aspect.update({name: number(value, repr(name)) for name, value in threshold.items()})
             return per_aspect
         value = number(threshold, "every aspect")
@@ -398,7 +408,7 @@ class AspectSentimentPipeline(ChunkPipeline):
         if how == "mean":
             return probabilities.mean(dim=0)
         if self.can_detect:
-            strength = -probabilities[..., self.class_names.index("none")]  # [W, A]: high = clearly mentioned
+            strength = -probabilities[..., 0]  # [W, A]: high = clearly mentioned
         else:
             strength = probabilities.max(dim=-1).values  # [W, A]
         best = strength.argmax(dim=0)  # [A]
@@ -435,15 +445,15 @@ class AspectSentimentPipeline(ChunkPipeline):
         """`[N, A, C]` distributions -> one output list per text. The decisions (best sentiment, mentioned or
         not, class ranking) are taken on the whole tensor at once; only the dictionaries are built per aspect."""
         names, aspects = self.class_names, self.aspects
-        sentiment_ids = torch.tensor([i for i, name in enumerate(names) if name != "none"])
+        sentiment_ids = torch.arange(1 if self.can_detect else 0, len(names))  # "none" is class 0
         best = sentiment_ids[distributions[..., sentiment_ids].argmax(dim=-1)]  # [N, A]: first maximum on ties
         best_score = distributions.gather(-1, best[..., None])[..., 0]  # [N, A]
         mentioned: list | None = None
         if self.can_detect:
-            p_none = distributions[..., names.index("none")].double()  # [N, A]; thresholds compared in float64
-            limits = torch.tensor([(threshold or {}).get(aspect, 0.5) for aspect in aspects], dtype=torch.float64)
+            p_none = distributions[..., 0].double()  # [N, A]; thresholds compared in float64, as Python floats
+            limits = torch.tensor([(threshold or self._config_thresholds())[a] for a in aspects], dtype=torch.float64)
             mentioned = (p_none < limits).tolist()
-            best = torch.where(p_none < limits, best, names.index("none"))  # not mentioned: report "none"
+            best = torch.where(p_none < limits, best, 0)  # not mentioned: report the "none" class
             best_score = torch.where(p_none < limits, best_score, p_none.float())
         ranked = torch.argsort(distributions, dim=-1, descending=True, stable=True)[..., : top_k or len(names)]
         full = distributions.tolist() if return_all_aspects or top_k != 1 else None
@@ -455,7 +465,8 @@ class AspectSentimentPipeline(ChunkPipeline):
                 said = None if mentioned is None else mentioned[n][a]
                 if said is False and not return_all_aspects:
                     continue
-                entry: dict[str, Any] = {"aspect": aspect, "sentiment": names[columns[0][n][a]], "score": columns[1][n][a]}
+                sentiment = NONE_CLASS if said is False else names[columns[0][n][a]]
+                entry: dict[str, Any] = {"aspect": aspect, "sentiment": sentiment, "score": columns[1][n][a]}
                 if return_all_aspects:
                     entry["mentioned"] = said
                     entry["probabilities"] = dict(zip(names, full[n][a], strict=True))
@@ -467,11 +478,19 @@ class AspectSentimentPipeline(ChunkPipeline):
 
 
 def _flat(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Aspect entries -> text-classification-style `[{"label": "Aspect#sentiment", "score"}]`, best first."""
+    """Aspect entries -> text-classification-style `[{"label", "aspect", "sentiment", "score"}]`, best first."""
     flat = []
     for entry in entries:
         labels = entry.get("labels") or [{"label": entry["sentiment"], "score": entry["score"]}]
-        flat.extend({"label": f"{entry['aspect']}#{item['label']}", "score": item["score"]} for item in labels)
+        flat.extend(
+            {
+                "label": flat_label(entry["aspect"], item["label"]),
+                "aspect": entry["aspect"],
+                "sentiment": item["label"],
+                "score": item["score"],
+            }
+            for item in labels
+        )
     return sorted(flat, key=lambda item: -item["score"])
 
 

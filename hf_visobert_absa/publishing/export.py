@@ -10,20 +10,20 @@ pipeline outputs must equal the in-process ones exactly.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..data.tokenization import TOKENIZER_FILES
 from ..errors import AbsaInputError
+from ..threads import torch_threads
 from .hub_files import CODE_FILES
 from .model_card import load_metrics, render_model_card
 from .verify import clean_process_report, max_abs_diff
@@ -32,10 +32,6 @@ logger = logging.getLogger(__name__)
 
 #: Files a run folder may carry besides the model; read for the card, never staged.
 METRICS_FILES = ("metrics.json", "test_results.json", "eval_results.json", "all_results.json")
-TOKENIZER_FILES = (
-    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-    "sentencepiece.bpe.model", "spiece.model", "vocab.txt", "vocab.json", "merges.txt",
-)
 #: Every file name an exported folder may hold (plus weight shards and the code files, checked by pattern/name).
 ALLOWED_FILES = frozenset({"config.json", "model.safetensors", "model.safetensors.index.json", "README.md", *TOKENIZER_FILES, *METRICS_FILES})
 _SHARD = re.compile(r"model-\d{5}-of-\d{5}\.safetensors")
@@ -161,16 +157,6 @@ def _load_tokenizer(checkpoint: Path) -> Any:
     from ..data.tokenization import load_tokenizer
 
     return load_tokenizer(checkpoint)
-
-
-@contextlib.contextmanager
-def _torch_threads(count: int) -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _in_process(pipe: Any, texts: list[str]) -> dict[str, Any]:
@@ -318,7 +304,7 @@ def export_model(
             raise ExportError(f"The staged folder lacks the code files {sorted(missing)}; a Hub user could not load it.")
         verification = {}
         if verify:
-            with _torch_threads(VERIFY_THREADS):
+            with torch_threads(VERIFY_THREADS):
                 expected = _in_process(pipe, PROBE_TEXTS)
             verification = verify_folder(staging, expected)
         if out_dir.exists():

@@ -22,7 +22,7 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES
+from ..hub.configuration_visobert_absa import flat_label, scheme_class_names
 from .hub_files import CODE_FILES
 
 TEMPLATE_PATH = Path(__file__).with_name("model_card_template.md.jinja")
@@ -183,8 +183,20 @@ def _eval_results(metrics: dict[str, Any], dataset_id: str, dataset_name: str, s
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _or_list(names: list[str]) -> str:
+    """`positive, negative or neutral`."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _code(text: str) -> str:
+    """`text` as Markdown inline code, exactly (a name holding backticks gets a longer fence)."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _metrics_text(metrics: dict[str, Any] | None, split: str, dataset_name: str) -> str:
@@ -306,7 +318,7 @@ def render_model_card(
         base_model=base_model, license=license,
     )
     text_config = config.text_config
-    classes = LABEL_SCHEMES[config.label_scheme]
+    classes = scheme_class_names(config.label_scheme, getattr(config, "sentiments", None))
     aspects = list(config.aspects)
     if info:
         dataset_text = info.description
@@ -338,11 +350,12 @@ def render_model_card(
         "code_files": "`, `".join(code_files or sorted(CODE_FILES)),
         "num_aspects": len(aspects),
         "aspect_list": ", ".join(aspects),
-        "can_detect": "none" in classes,
+        "can_detect": config.label_scheme == "absent_as_class",
+        "sentiment_list": _or_list(list(getattr(config, "sentiments", None) or classes)),
         "label_scheme": config.label_scheme,
         "class_list": ", ".join(f"`{c}`" for c in classes),
         "scheme_note": _scheme_note(config.label_scheme),
-        "aspects_table": _table(["#", "aspect", "flat labels"], [[str(i), a, ", ".join(f"`{a}#{c}`" for c in classes)] for i, a in enumerate(aspects)]),
+        "aspects_table": _table(["#", "aspect", "flat labels"], [[str(i), _code(a), ", ".join(_code(flat_label(a, c)) for c in classes)] for i, a in enumerate(aspects)]),
         "max_tokens": max_tokens,
         "encoder": f"{text_config.model_type}, {text_config.num_hidden_layers} layers, hidden size {text_config.hidden_size}, vocabulary {text_config.vocab_size}",
         "base_model": card_data.base_model if isinstance(card_data.base_model, str) and re.fullmatch(r"[\w.-]+/[\w.-]+", card_data.base_model) else None,

@@ -42,7 +42,13 @@ class ModelArguments:
     label_scheme: str | None = field(
         default=None, metadata={"help": "absent_as_class (default), seed, or mentioned_only."}
     )
-    pooling: str | None = field(default=None, metadata={"help": "cls (default), mean or pooler."})
+    pooling: str | None = field(
+        default=None, metadata={"help": "cls (default), mean, pooler or aspect_query (one learned query per aspect)."}
+    )
+    classifier_bias_init: str = field(
+        default="zeros",
+        metadata={"help": "zeros (default) or priors: output bias = log of the training class frequencies per aspect."},
+    )
     head_hidden_size: int | None = field(default=None, metadata={"help": "Classification head width (512)."})
     classifier_dropout: float | None = field(default=None, metadata={"help": "Head dropout (0.3)."})
     projection_dim: int | None = field(default=None, metadata={"help": "Contrastive embedding size (256)."})
@@ -86,17 +92,29 @@ class ModelArguments:
 class DataArguments:
     """Where the reviews are and how to read them."""
 
-    train_file: str | None = field(default=None, metadata={"help": "Training file (CSV, UIT-ViSFD CSV or JSONL)."})
+    train_file: str | None = field(
+        default=None, metadata={"help": "Training file (CSV, UIT-ViSFD CSV, JSONL or SemEval XML)."}
+    )
     validation_file: str | None = field(default=None, metadata={"help": "Validation file (model selection)."})
     test_file: str | None = field(default=None, metadata={"help": "Test file: scored once at the end."})
     data_dir: str | None = field(
         default=None, metadata={"help": "Folder with train/validation(dev)/test files, instead of the three flags."}
     )
     format: str = field(
-        default="auto", metadata={"help": "auto, wide_words, wide_int, uit_visfd or jsonl."}
+        default="auto", metadata={"help": "auto, wide_words, wide_int, uit_visfd, jsonl or semeval_xml."}
     )
     text_column: str | None = field(default=None, metadata={"help": "Name of the text column (auto-detected)."})
-    aspects: str | None = field(default=None, metadata={"help": "Comma-separated aspect names (default: the data's)."})
+    aspects: str | None = field(
+        default=None,
+        metadata={"help": "Aspect names (default: the data's): comma-separated, or a JSON list for names with commas."},
+    )
+    sentiments: str | None = field(
+        default=None,
+        metadata={
+            "help": "Sentiment set in class order, comma-separated or a JSON list (default positive,negative,neutral; "
+            "SemEval-2014: positive,negative,neutral,conflict). A continued model keeps its own."
+        },
+    )
     label_aliases: str | None = field(
         default=None, metadata={"help": "JSON object mapping misspelt labels, e.g. '{\"Posititve\": \"positive\"}'."}
     )
@@ -107,6 +125,14 @@ class DataArguments:
         default=False,
         metadata={"help": "Drop empty texts, duplicates, rows with no aspect and texts shared with train (counted)."},
     )
+    validation_split_percentage: float | None = field(
+        default=None,
+        metadata={
+            "help": "Hold out this % of the training file as validation (seeded random sample), for data without a "
+            "validation file such as SemEval-2014; recorded in dataset_report.json."
+        },
+    )
+    validation_split_seed: int = field(default=42, metadata={"help": "Seed of the held-out validation sample."})
     max_length: int = field(default=256, metadata={"help": "Truncate reviews to this many tokens."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Use only the first N validation rows."})
@@ -130,7 +156,10 @@ class DataArguments:
         return files
 
     def aspect_list(self) -> list[str] | None:
-        return [a.strip() for a in self.aspects.split(",") if a.strip()] if self.aspects else None
+        return _name_list(self.aspects, "--aspects")
+
+    def sentiment_list(self) -> list[str] | None:
+        return _name_list(self.sentiments, "--sentiments")
 
     def alias_map(self) -> dict[str, str] | None:
         if not self.label_aliases:
@@ -145,6 +174,21 @@ class DataArguments:
                 "'{\"Posititve\": \"positive\"}'."
             )
         return aliases
+
+
+def _name_list(value: str | None, flag: str) -> list[str] | None:
+    """`a,b,c` or a JSON list `["a, b", "c"]` (what a YAML list becomes) -> names; `None` when not given."""
+    if not value:
+        return None
+    if value.lstrip().startswith("["):
+        try:
+            names = json.loads(value)
+        except json.JSONDecodeError:
+            names = None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise AbsaInputError(f"`{flag}` got {value!r}; allowed: comma-separated names or a JSON list of strings.")
+        return names
+    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 @dataclass
@@ -168,6 +212,17 @@ class AbsaTrainingArguments(TrainingArguments):
     logging_steps: float = field(default=10, metadata={"help": "Log every N steps."})
     resume: bool = field(
         default=False, metadata={"help": "Continue from the last complete checkpoint in --output_dir, if any."}
+    )
+    head_learning_rate: float | None = field(
+        default=None,
+        metadata={"help": "Peak learning rate of the randomly initialised heads (default: --learning_rate)."},
+    )
+    early_stopping_patience: int | None = field(
+        default=None, metadata={"help": "Stop after this many evaluations without improving the selection metric."}
+    )
+    calibrate_thresholds: bool = field(
+        default=False,
+        metadata={"help": "Pick each aspect's P(none) threshold on validation (best detection F1); saved in the config."},
     )
 
 

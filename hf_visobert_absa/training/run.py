@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES, ViSoBertAbsaConfig
+from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBertAbsaConfig, scheme_class_names
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,12 @@ def resolve_label_scheme(model_args: ModelArguments, checkpoint_config: ViSoBert
     return "seed" if model_args.seed_preset else "absent_as_class"
 
 
-def build_model(model_args: ModelArguments, aspects: list[str], train_labels: np.ndarray | None):
+def build_model(
+    model_args: ModelArguments,
+    aspects: list[str],
+    train_labels: np.ndarray | None,
+    sentiments: list[str] | None = None,
+):
     """A fresh model around the pretrained encoder, or a trained model to continue from."""
     from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
 
@@ -73,13 +78,15 @@ def build_model(model_args: ModelArguments, aspects: list[str], train_labels: np
     kwargs: dict[str, Any] = ViSoBertAbsaConfig.seed_preset_kwargs() if model_args.seed_preset else {}
     kwargs.update(model_args.config_overrides())
     kwargs["aspects"] = list(aspects)
+    if sentiments is not None:
+        kwargs["sentiments"] = list(sentiments)
     if model_args.focal_alpha == "balanced":
         if train_labels is None:
             raise AbsaInputError("`--focal_alpha balanced` needs a training split.")
         scheme = kwargs.get("label_scheme", "absent_as_class")
-        kwargs["focal_alpha"] = balanced_focal_alpha(train_labels, len(LABEL_SCHEMES[scheme]))
+        kwargs["focal_alpha"] = balanced_focal_alpha(train_labels, len(scheme_class_names(scheme, sentiments)))
     try:
-        return ViSoBertAbsaModel.from_pretrained_encoder(
+        model = ViSoBertAbsaModel.from_pretrained_encoder(
             model_args.encoder, trust_remote_code=model_args.trust_remote_code, **kwargs
         )
     except OSError as error:
@@ -87,6 +94,52 @@ def build_model(model_args: ModelArguments, aspects: list[str], train_labels: np
             f"Could not load the encoder {model_args.encoder!r}: {error}. Pass `--encoder` a local folder of a "
             "pretrained encoder, or run with network access to the Hugging Face Hub."
         ) from None
+    if model_args.classifier_bias_init == "priors":
+        if train_labels is None:
+            raise AbsaInputError("`--classifier_bias_init priors` needs a training split.")
+        init_bias_to_priors(model, train_labels)
+    elif model_args.classifier_bias_init != "zeros":
+        raise AbsaInputError(
+            f"`--classifier_bias_init` got {model_args.classifier_bias_init!r}; allowed: 'zeros' or 'priors'."
+        )
+    return model
+
+
+def class_priors(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Per-aspect class frequencies `[A, C]` of scheme-coded labels `[N, A]` (-100 ignored), each class counted
+    at least once (add-one), so that no log-prior is minus infinity."""
+    labels = np.asarray(labels)
+    counts = np.stack([np.bincount(col[col != -100], minlength=num_classes) for col in labels.T]).astype(float)
+    counts += 1.0
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def init_bias_to_priors(model, labels: np.ndarray) -> None:
+    """Set the classifier's output bias to the log of the training class priors per aspect, so that the untrained
+    head already predicts the class frequencies (Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017,
+    section 3.3: initialise the rare class at its prior to keep the dominant class from swamping early training)."""
+    import torch
+
+    config = model.config
+    priors = class_priors(labels, config.num_classes)  # [A, C]
+    final = model.classifier.out_proj
+    with torch.no_grad():
+        final.bias.copy_(torch.as_tensor(np.log(priors), dtype=final.bias.dtype).reshape(-1))
+
+
+def resolve_sentiments(data_args: DataArguments, checkpoint_config: ViSoBertAbsaConfig | None = None) -> list[str]:
+    """The sentiment set: a continued model's own (a different `--sentiments` is an error), else the flag's, else
+    the default positive, negative, neutral."""
+    given = data_args.sentiment_list()
+    if checkpoint_config is not None:
+        own = list(checkpoint_config.sentiments)
+        if given is not None and given != own:
+            raise AbsaInputError(
+                f"`--sentiments` {given} differs from the sentiments of the model being continued, {own}; its "
+                "classification head is fixed. Drop `--sentiments`, or start from an encoder with `--encoder`."
+            )
+        return own
+    return given if given is not None else list(SENTIMENTS)
 
 
 def _refuse_ignored_flags(model_args: ModelArguments) -> None:
@@ -117,7 +170,7 @@ def run_training(
     from ..evaluation.inference import load_model_config
     from ..evaluation.metrics import build_compute_metrics
     from ..registration import register_auto_classes
-    from .checkpointing import CrashSafeCheckpointCallback, last_complete_checkpoint
+    from .checkpointing import last_complete_checkpoint
     from .trainer import FocalContrastiveTrainer
 
     if not training_args.output_dir:
@@ -132,6 +185,7 @@ def run_training(
         checkpoint_config = load_model_config(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
         _refuse_ignored_flags(model_args)
     label_scheme = resolve_label_scheme(model_args, checkpoint_config)
+    sentiments = resolve_sentiments(data_args, checkpoint_config)
     aspects = data_args.aspect_list()
     aspects_from_model = checkpoint_config is not None and aspects is None
     if aspects_from_model:
@@ -141,11 +195,14 @@ def run_training(
             data_args.data_files(),
             format=data_args.format,
             aspects=aspects,
+            sentiments=sentiments,
             label_scheme=label_scheme,
             text_column=data_args.text_column,
             label_aliases=data_args.alias_map(),
             others_policy=data_args.others_policy,
             drop_problems=data_args.drop_problems,
+            validation_split_percentage=data_args.validation_split_percentage,
+            validation_split_seed=data_args.validation_split_seed,
         )
     except AbsaInputError as error:
         if aspects_from_model:
@@ -164,10 +221,13 @@ def run_training(
 
     tokenizer_source = model_args.tokenizer or model_args.model_name_or_path or model_args.encoder
     tokenizer = load_tokenizer(tokenizer_source)
-    model = build_model(model_args, aspects, np.asarray(datasets["train"]["labels"]))
+    model = build_model(model_args, aspects, np.asarray(datasets["train"]["labels"]), list(report.sentiments))
     tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
 
     has_validation = "validation" in tokenized
+    if not has_validation and (training_args.calibrate_thresholds or training_args.early_stopping_patience):
+        flag = "--calibrate_thresholds" if training_args.calibrate_thresholds else "--early_stopping_patience"
+        raise AbsaInputError(f"`{flag}` needs a validation split: pass `--validation_file` (or a dev/validation file).")
     updates: dict[str, Any] = {}
     if not has_validation:
         updates.update(eval_strategy="no", load_best_model_at_end=False)
@@ -185,7 +245,7 @@ def run_training(
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
         compute_metrics=build_compute_metrics(model.config),
-        callbacks=[CrashSafeCheckpointCallback()],
+        callbacks=_callbacks(training_args, has_validation),
     )
     resume_from = None
     if training_args.resume:
@@ -196,6 +256,8 @@ def run_training(
     trainer.train(resume_from_checkpoint=resume_from)
     train_seconds = time.perf_counter() - started
 
+    if training_args.calibrate_thresholds:
+        calibrate_model_thresholds(trainer.model, tokenizer, datasets["validation"], data_args.max_length)
     model_dir = output_dir / "model"
     trainer.save_model(str(model_dir))
     tokenizer.save_pretrained(str(model_dir))
@@ -220,6 +282,35 @@ def run_training(
     }
 
 
+def _callbacks(training_args: AbsaTrainingArguments, has_validation: bool) -> list:
+    from transformers import EarlyStoppingCallback
+
+    from .checkpointing import CrashSafeCheckpointCallback
+
+    callbacks: list = [CrashSafeCheckpointCallback()]
+    if training_args.early_stopping_patience and has_validation:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=training_args.early_stopping_patience))
+    return callbacks
+
+
+def calibrate_model_thresholds(model, tokenizer, validation, max_length: int) -> list[float]:
+    """Pick each aspect's P(none) threshold on the validation split (best detection F1, see
+    [`~evaluation.thresholds.calibrate_thresholds`]) and store it in `model.config.detection_thresholds`."""
+    from ..evaluation.inference import predict_probabilities
+    from ..evaluation.thresholds import calibrate_thresholds
+
+    if model.config.label_scheme != "absent_as_class":
+        raise AbsaInputError(
+            f"`--calibrate_thresholds` needs label_scheme 'absent_as_class' (the model uses "
+            f"{model.config.label_scheme!r}, which cannot say that an aspect is absent)."
+        )
+    probabilities = predict_probabilities(model, tokenizer, list(validation["text"]), max_length=max_length)
+    thresholds = calibrate_thresholds(probabilities, np.asarray(validation["gold"]))
+    model.config.detection_thresholds = thresholds
+    logger.info("Per-aspect P(none) thresholds calibrated on validation: %s", dict(zip(model.config.aspects, thresholds, strict=True)))
+    return thresholds
+
+
 def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
     return {k: str(v) for k, v in files.items()} if isinstance(files, dict) else str(files)
 
@@ -227,7 +318,7 @@ def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
 def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict]) -> dict:
     """Score the validation and test splits against the canonical `gold` labels and write metrics.json,
     predictions_<split>.csv and the plots."""
-    from ..data.label_schemes import CANONICAL_NAMES, predictions_from_probabilities
+    from ..data.label_schemes import predictions_from_probabilities
     from ..evaluation.inference import predict_probabilities
     from ..evaluation.metrics import compute_absa_metrics
     from ..evaluation.plots import plot_confusion_matrices, plot_per_aspect_f1, plot_training_curves
@@ -243,11 +334,13 @@ def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int,
         texts = list(datasets[split]["text"])
         gold = np.asarray(datasets[split]["gold"], dtype=np.int64)
         probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
-        predictions = predictions_from_probabilities(probabilities, config.label_scheme)
-        metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme)
+        thresholds = np.asarray(config.thresholds) if config.label_scheme == "absent_as_class" else 0.5
+        predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
+        metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
         all_metrics[split] = metrics
-        _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, CANONICAL_NAMES)
-        plot_confusion_matrices(predictions, gold, aspects, plots / f"confusion_{split}.png")
+        names = config.canonical_names
+        _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, names)
+        plot_confusion_matrices(predictions, gold, aspects, plots / f"confusion_{split}.png", sentiments=config.sentiments)
         plot_per_aspect_f1(metrics, plots / f"per_aspect_f1_{split}.png")
     plot_training_curves(history, plots / "training_curves.png")
     (output_dir / "metrics.json").write_text(json.dumps(all_metrics, indent=2))
@@ -264,4 +357,12 @@ def _write_predictions_csv(path: Path, texts, gold, predictions, aspects, names)
             writer.writerow([text] + [names[g] for g in gold_row] + [names[p] for p in pred_row])
 
 
-__all__ = ["balanced_focal_alpha", "build_model", "run_training", "write_reports"]
+__all__ = [
+    "balanced_focal_alpha",
+    "build_model",
+    "calibrate_model_thresholds",
+    "class_priors",
+    "init_bias_to_priors",
+    "run_training",
+    "write_reports",
+]

@@ -49,6 +49,29 @@ class FocalContrastiveTrainer(Trainer):
         self._component_sums: dict[str, dict[str, torch.Tensor]] = {"train": {}, "eval": {}}
         self._component_counts: dict[str, int] = {"train": 0, "eval": 0}
 
+    def create_optimizer(self, model: torch.nn.Module | None = None) -> torch.optim.Optimizer:
+        """The Trainer's optimizer; with `args.head_learning_rate` set, the randomly initialised parts (heads,
+        pooler, aspect queries: every parameter outside `encoder.`) get that peak learning rate and the
+        pretrained encoder keeps `args.learning_rate` (the schedule scales both alike)."""
+        head_lr = getattr(self.args, "head_learning_rate", None)
+        if head_lr is None or self.optimizer is not None:
+            return super().create_optimizer(model)
+        opt_model = self.model if model is None else model
+        decay = set(self.get_decay_parameter_names(opt_model))
+        groups = []
+        for is_head, lr in ((False, self.args.learning_rate), (True, head_lr)):
+            for decays in (True, False):
+                params = [
+                    p
+                    for n, p in opt_model.named_parameters()
+                    if p.requires_grad and (not n.startswith("encoder.")) == is_head and (n in decay) == decays
+                ]
+                if params:
+                    groups.append({"params": params, "lr": lr, "weight_decay": self.args.weight_decay if decays else 0.0})
+        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
+        self.optimizer = optimizer_cls(groups, **optimizer_kwargs)
+        return self.optimizer
+
     def compute_loss(
         self,
         model: torch.nn.Module,

@@ -342,7 +342,7 @@ def test_data_files_resolution(tmp_path):
     (empty / "readme.md").write_text("hi", encoding="utf-8")
     assert error_of(empty) == (
         f"{empty} has no file named for a split (train / validation or dev / test, with suffix .csv, .tsv, .jsonl, "
-        ".json, .ndjson); found ['readme.md']. Pass a dict data_files={'train': ..., 'validation': ...} instead."
+        ".json, .ndjson, .xml); found ['readme.md']. Pass a dict data_files={'train': ..., 'validation': ...} instead."
     )
     missing = tmp_path / "missing.csv"
     assert error_of({"train": missing}) == (
@@ -353,7 +353,7 @@ def test_data_files_resolution(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"format": "xlsx"}, "`format` got 'xlsx'; allowed: 'auto', 'wide_words', 'wide_int', 'uit_visfd', 'jsonl'."),
+        ({"format": "xlsx"}, "`format` got 'xlsx'; allowed: 'auto', 'wide_words', 'wide_int', 'uit_visfd', 'jsonl', 'semeval_xml'."),
         ({"label_scheme": "binary"}, "`label_scheme` got 'binary'; allowed: 'absent_as_class', 'seed', 'mentioned_only'."),
         ({"others_policy": "positive"}, "`others_policy` got 'positive'; allowed: 'neutral', 'drop', 'error'."),
         (

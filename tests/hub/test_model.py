@@ -32,10 +32,10 @@ def test_default_and_seed_shapes_and_unit_norm_embeddings():
 
 def test_heads_follow_the_design():
     model = tiny_model(aspects=["a", "b", "c"], projection_dim=16, head_hidden_size=24)
-    layers = list(model.classifier)
-    assert [type(m).__name__ for m in layers] == ["Linear", "ReLU", "Dropout", "Linear"]
-    assert layers[0].out_features == 24 and layers[2].p == 0.3 and layers[3].out_features == 3 * 4
-    assert model.projection.out_features == 16
+    head = model.classifier
+    assert [type(m).__name__ for m in head.children()] == ["Linear", "ReLU", "Dropout", "Linear"]
+    assert head.dense.out_features == 24 and head.dropout.p == 0.3 and head.out_proj.out_features == 3 * 4
+    assert model.projection.dense.out_features == 16
     assert not any("pooler" in name for name, _ in model.encoder.named_parameters())
 
 
@@ -155,3 +155,58 @@ def test_from_pretrained_encoder_rejects_an_absa_model(tmp_path):
     tiny_model().save_pretrained(tmp_path)
     with pytest.raises(ValueError, match=r"is already a visobert_absa model, not an encoder"):
         ViSoBertAbsaModel.from_pretrained_encoder(str(tmp_path))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Named heads; checkpoints saved before the heads were named still load
+# --------------------------------------------------------------------------------------------------------------
+
+_NAMED_TO_LEGACY = {
+    "classifier.dense.": "classifier.0.",
+    "classifier.out_proj.": "classifier.3.",
+    "projection.dense.": "projection.",
+    "pooler.dense.": "pooler.0.",
+}
+
+
+def _legacy_name(key: str) -> str:
+    for new, old in _NAMED_TO_LEGACY.items():
+        if key.startswith(new):
+            return old + key[len(new) :]
+    return key
+
+
+def test_heads_are_named_modules_and_the_prefix_names_the_encoder():
+    from hf_visobert_absa.hub.modeling_visobert_absa import (
+        ViSoBertAbsaClassificationHead,
+        ViSoBertAbsaPooler,
+        ViSoBertAbsaProjectionHead,
+    )
+
+    model = tiny_model(0, pooling="pooler")
+    assert isinstance(model.classifier, ViSoBertAbsaClassificationHead)
+    assert isinstance(model.projection, ViSoBertAbsaProjectionHead)
+    assert isinstance(model.pooler, ViSoBertAbsaPooler)
+    assert model.base_model_prefix == "encoder" and model.base_model is model.encoder
+
+
+@pytest.mark.parametrize("pooling", ["pooler", "mean"])
+def test_a_checkpoint_with_sequential_head_keys_loads_and_resaves_with_named_keys(tmp_path, pooling):
+    from safetensors.torch import load_file, save_file
+
+    from hf_visobert_absa import ViSoBertAbsaModel
+
+    model = tiny_model(3, pooling=pooling).eval()
+    model.save_pretrained(tmp_path / "old")
+    weights = load_file(str(tmp_path / "old" / "model.safetensors"))
+    legacy = {_legacy_name(k): v for k, v in weights.items()}
+    assert "classifier.0.weight" in legacy and "projection.weight" in legacy
+    save_file(legacy, str(tmp_path / "old" / "model.safetensors"), metadata={"format": "pt"})
+
+    loaded, info = ViSoBertAbsaModel.from_pretrained(tmp_path / "old", output_loading_info=True)
+    assert not any(info.values()), info
+    ids = torch.tensor([[0, 5, 6, 7, 2]])
+    with torch.no_grad():
+        assert torch.equal(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
+    loaded.save_pretrained(tmp_path / "new")
+    assert set(load_file(str(tmp_path / "new" / "model.safetensors"))) == set(weights)

@@ -34,7 +34,7 @@ def _biased_model(**config_kwargs):
     """A tiny model whose head bias makes some aspects clearly mentioned and the rest clearly absent."""
     model = tiny_model(3, **config_kwargs)
     if model.config.label_scheme == "absent_as_class":
-        bias = model.classifier[-1].bias.data.view(model.config.num_aspects, model.config.num_classes)  # [A, C]
+        bias = model.classifier.out_proj.bias.data.view(model.config.num_aspects, model.config.num_classes)  # [A, C]
         for a, aspect in enumerate(model.config.aspects):
             bias[a, 0] = -3.0 if aspect in MENTIONED else 3.0
     return model
@@ -116,11 +116,15 @@ def test_flat_output_is_text_classification_shaped(absa):
     flat = absa(TEXTS[3], output_format="flat")
     entries = absa(TEXTS[3])
     assert sorted(flat, key=lambda x: x["label"]) == sorted(
-        ({"label": f"{e['aspect']}#{e['sentiment']}", "score": e["score"]} for e in entries), key=lambda x: x["label"]
+        (
+            {"label": f"{e['aspect']}={e['sentiment']}", "aspect": e["aspect"], "sentiment": e["sentiment"], "score": e["score"]}
+            for e in entries
+        ),
+        key=lambda x: x["label"],
     )
     assert [x["score"] for x in flat] == sorted((x["score"] for x in flat), reverse=True)
     every = absa(TEXTS[3], output_format="flat", top_k=None, return_all_aspects=True)
-    assert len(every) == 11 * 4 and {"Battery#none", "Others#neutral"} <= {x["label"] for x in every}
+    assert len(every) == 11 * 4 and {"Battery=none", "Others=neutral"} <= {x["label"] for x in every}
 
 
 def test_input_forms_agree(absa):

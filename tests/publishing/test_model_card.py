@@ -111,7 +111,7 @@ def test_body_sections_come_from_the_config(tmp_path):
                         "Evaluation", "Limitations", "Requirements", "Citations"]
     assert "`0.7 × focal + 0.3 × contrastive`, with focal γ = 1.5" in text
     assert "τ = 0.07, mode `jaccard`" in text
-    assert "Linear(512, 2 × 4)" in text and "| 0 | Pin |" in text
+    assert "Linear(512, 2 × 4)" in text and "| 0 | `Pin` |" in text
     assert 'revision="COMMIT_SHA", trust_remote_code=True' in text
     for cited in ("2310.11166", "1708.02002", "2004.11362", "Multi-Label Supervised Contrastive Learning",
                   "github.com/hjsad1994/BERT"):

@@ -107,7 +107,7 @@ def main(argv: list[str]) -> int:
         for mode in MODES:
             model = build_model({"focal_gamma": gamma, "contrastive_mode": mode}).to(device)
             with torch.no_grad():
-                last = model.classifier[-1]
+                last = model.classifier.out_proj
                 last.weight.mul_(1e-3)
                 favoured = torch.arange(len(model.config.aspects), device=device) % model.config.num_classes
                 last.bias.copy_((F.one_hot(favoured, model.config.num_classes).float() * 50.0).reshape(-1))

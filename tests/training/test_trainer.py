@@ -98,7 +98,7 @@ def test_gradient_accumulation_matches_one_big_batch_for_the_focal_term(tmp_path
             self.grads = []
 
         def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
-            self.grads.append(model.classifier[0].weight.grad.clone())
+            self.grads.append(model.classifier.dense.weight.grad.clone())
 
     dataset, tokenizer = _dataset(n=8)
     grads = {}

@@ -1,0 +1,119 @@
+"""Tables of the SemEval-2014 study (benchmarks/semeval2014.py) from its result.json files, written into
+docs/RESULTS.md between `<!-- semeval2014:begin -->` and `<!-- semeval2014:end -->`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.quality_report import load_results, mean_std_cell, replace_between
+
+BEGIN, END = "<!-- semeval2014:begin -->", "<!-- semeval2014:end -->"
+OURS = [
+    ("detection_micro_f1", "det µF1"),
+    ("sentiment_accuracy", "sent acc"),
+    ("sentiment_macro_f1", "sent MF1"),
+    ("joint_micro_f1", "joint µF1"),
+]
+PROTOCOL = [
+    ("semeval_detection_precision", "ST3 P"),
+    ("semeval_detection_recall", "ST3 R"),
+    ("semeval_detection_f1", "ST3 F1"),
+    ("accuracy_4way", "ST4 4-way"),
+    ("accuracy_4way_conflict_as_neutral", "4-way (conflict=neutral)"),
+    ("accuracy_3way", "3-way"),
+    ("accuracy_binary", "binary"),
+]
+ANCHORS = [
+    (
+        "NRC-Canada (SemEval-2014 winner; Kiritchenko et al., 2014)",
+        {"semeval_detection_f1": 88.58, "accuracy_4way": 82.92},
+    ),
+    (
+        "BERT-base sentence-pair (Sun et al., NAACL 2019)",
+        {
+            "semeval_detection_precision": 93.57,
+            "semeval_detection_recall": 90.83,
+            "semeval_detection_f1": 92.18,
+            "accuracy_4way": 85.9,
+            "accuracy_3way": 89.9,
+            "accuracy_binary": 95.6,
+        },
+    ),
+]
+
+
+def _groups(records: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in records:
+        groups.setdefault((r["variant"], r["arm"]), []).append(r)
+    return groups
+
+
+def validation_table(records: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| variant | loss | seeds | "
+        + " | ".join(label for _, label in OURS)
+        + " | ST3 F1 | 4-way (c=n) | joint µF1, thresholds cross-fitted | best epoch | min/run |",
+        "|---|---|---|" + "---|" * len(OURS) + "---|---|---|---|---|",
+    ]
+    for (variant, arm), rows in sorted(_groups(records).items()):
+        cells = [mean_std_cell([r["validation_scored"][k] for r in rows]) for k, _ in OURS]
+        cells += [
+            mean_std_cell([r["validation_scored"]["semeval_detection_f1"] for r in rows]),
+            mean_std_cell([r["validation_scored"]["accuracy_4way_conflict_as_neutral"] for r in rows]),
+            mean_std_cell([r["validation_crossfit"]["joint_micro_f1"] for r in rows]),
+        ]
+        best = []
+        for r in rows:
+            curve = [c for c in r["validation_curve"] if c["joint_micro_f1"] is not None]
+            best.append(f"{max(curve, key=lambda c: c['joint_micro_f1'])['epoch']:.0f}/{len(curve)}" if curve else "?")
+        minutes = np.mean([r["wall_seconds"] for r in rows]) / 60
+        lines.append(
+            f"| {variant} | {arm} | {','.join(str(r['seed']) for r in rows)} | "
+            + " | ".join(cells)
+            + f" | {' '.join(best)} | {minutes:.0f} |"
+        )
+    return lines
+
+
+def test_table(records: list[dict[str, Any]]) -> list[str]:
+    keys = OURS + PROTOCOL
+    lines = [
+        "| system | seeds | " + " | ".join(label for _, label in keys) + " |",
+        "|---|---|" + "---|" * len(keys),
+    ]
+    for (variant, arm), rows in sorted(_groups(records).items()):
+        rows = [r for r in rows if "test" in r]
+        if not rows:
+            continue
+        for field, suffix in (("test", ""), ("test_calibrated", ", thresholds calibrated on validation")):
+            cells = [mean_std_cell([r[field].get(k) for r in rows]) for k, _ in keys]
+            lines.append(f"| MiniLM {variant} / {arm}{suffix} | {len(rows)} | " + " | ".join(cells) + " |")
+    for name, values in ANCHORS:
+        cells = [f"{values[k]:.2f}" if k in values else "–" for k, _ in keys]
+        lines.append(f"| {name} | – | " + " | ".join(cells) + " |")
+    return lines
+
+
+def build(records: list[dict[str, Any]], quick: bool) -> str:
+    lines = ["Validation (10% of train, fixed seed; every recipe decision is made here):", ""]
+    lines += validation_table(records)
+    lines += ["", "Test (scored once per run, after the recipe was fixed on validation):", ""]
+    lines += test_table(records)
+    if quick:
+        lines.insert(0, "QUICK smoke run: numbers mean nothing.\n")
+    return "\n".join(lines)
+
+
+def write_report(results: Path, docs: Path, quick: bool = False) -> str:
+    records = load_results(results) if results.is_dir() else []
+    tables = build(records, quick)
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "summary.md").write_text(tables + "\n")
+    if not quick:
+        replace_between(docs, BEGIN, END, tables)
+    print(tables)
+    return tables

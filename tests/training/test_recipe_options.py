@@ -1,0 +1,124 @@
+"""Recipe options of `train`: prior-initialised classifier bias, a head learning rate, early stopping and
+per-aspect thresholds calibrated on validation (all off by default)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
+
+from hf_visobert_absa.cli.main import main
+from hf_visobert_absa.training.arguments import AbsaTrainingArguments
+from hf_visobert_absa.training.run import class_priors, init_bias_to_priors
+from hf_visobert_absa.training.trainer import FocalContrastiveTrainer
+from tests.helpers import ASPECTS, tiny_model, tiny_text_config, tiny_tokenizer
+
+
+def test_class_priors_add_one_per_aspect():
+    labels = np.array([[0, 1], [0, -100], [2, 1]])
+    priors = class_priors(labels, 4)
+    np.testing.assert_allclose(priors[0], np.array([3, 1, 2, 1]) / 7)
+    np.testing.assert_allclose(priors[1], np.array([1, 3, 1, 1]) / 6)
+
+
+def test_bias_init_makes_the_untrained_head_predict_the_priors():
+    model = tiny_model(seed=0, aspects=ASPECTS, pooling="mean")
+    with torch.no_grad():
+        model.classifier.out_proj.weight.zero_()  # isolate the bias
+    labels = np.array([[0, 0, 1], [0, 2, 0], [3, 0, 0], [0, 0, 0]])
+    init_bias_to_priors(model, labels)
+    logits = model(input_ids=torch.tensor([[0, 7, 9, 2]])).logits[0]  # [A, C]
+    np.testing.assert_allclose(logits.softmax(-1).detach().numpy(), class_priors(labels, 4), rtol=1e-5)
+
+
+def test_head_learning_rate_groups(tmp_path):
+    model = tiny_model(seed=0, aspects=ASPECTS, pooling="aspect_query")
+    args = AbsaTrainingArguments(
+        output_dir=str(tmp_path),
+        learning_rate=1e-4,
+        head_learning_rate=1e-2,
+        use_cpu=True,
+        report_to=[],
+        eval_strategy="no",
+        load_best_model_at_end=False,
+    )
+    trainer = FocalContrastiveTrainer(model=model, args=args)
+    optimizer = trainer.create_optimizer()
+    by_id = {id(p): group["lr"] for group in optimizer.param_groups for p in group["params"]}
+    assert sum(len(g["params"]) for g in optimizer.param_groups) == len(by_id) == len(list(model.parameters()))
+    for name, parameter in model.named_parameters():
+        assert by_id[id(parameter)] == (1e-4 if name.startswith("encoder.") else 1e-2), name
+
+
+def test_without_head_learning_rate_the_trainer_default_is_kept(tmp_path):
+    model = tiny_model(seed=0, aspects=ASPECTS)
+    args = AbsaTrainingArguments(
+        output_dir=str(tmp_path),
+        learning_rate=1e-4,
+        use_cpu=True,
+        report_to=[],
+        eval_strategy="no",
+        load_best_model_at_end=False,
+    )
+    optimizer = FocalContrastiveTrainer(model=model, args=args).create_optimizer()
+    assert {group["lr"] for group in optimizer.param_groups} == {1e-4}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("data")
+    torch.manual_seed(0)
+    config = XLMRobertaConfig(**{k: v for k, v in tiny_text_config().items() if k != "model_type"})
+    XLMRobertaForMaskedLM(config).save_pretrained(folder / "encoder")
+    tiny_tokenizer().save_pretrained(folder / "encoder")
+    rows = [
+        {"text": "pin trâu camera chụp đẹp", "aspects": {"Battery": "positive", "Camera": "positive"}},
+        {"text": "pin yếu máy lag", "aspects": {"Battery": "negative"}},
+        {"text": "giá rẻ", "aspects": {"Price": "positive"}},
+        {"text": "camera xấu giá đắt", "aspects": {"Camera": "negative", "Price": "negative"}},
+    ]
+    for split, copies in (("train", 3), ("validation", 1)):
+        (folder / f"{split}.jsonl").write_text(
+            "\n".join(json.dumps(r, ensure_ascii=False) for r in rows * copies) + "\n"
+        )
+    return folder
+
+
+def _train(data: Path, out: Path, *extra: str) -> int:
+    return main([
+        "train", "--encoder", str(data / "encoder"), "--train_file", str(data / "train.jsonl"),
+        "--aspects", ",".join(ASPECTS), "--output_dir", str(out), "--num_train_epochs", "3",
+        "--per_device_train_batch_size", "4", "--learning_rate", "1e-3", "--use_cpu", "true",
+        "--disable_tqdm", "true", "--max_length", "32", "--report_to", "none", *extra,
+    ])  # fmt: skip
+
+
+def test_train_with_every_recipe_option(data, tmp_path):
+    code = _train(
+        data, tmp_path, "--validation_file", str(data / "validation.jsonl"), "--pooling", "aspect_query",
+        "--classifier_bias_init", "priors", "--head_learning_rate", "1e-2", "--early_stopping_patience", "1",
+        "--calibrate_thresholds", "true",
+    )  # fmt: skip
+    assert code == 0
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    assert config["pooling"] == "aspect_query"
+    thresholds = config["detection_thresholds"]
+    assert len(thresholds) == len(ASPECTS) and all(0 < t < 1 for t in thresholds)
+    assert json.loads((tmp_path / "metrics.json").read_text())["validation"]["num_examples"] == 4
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (("--calibrate_thresholds", "true"), "`--calibrate_thresholds` needs a validation split"),
+        (("--early_stopping_patience", "2"), "`--early_stopping_patience` needs a validation split"),
+        (("--classifier_bias_init", "prior"), "allowed: 'zeros' or 'priors'"),
+    ],
+)
+def test_bad_recipe_options_exit_2(data, tmp_path, capsys, extra, needle):
+    assert _train(data, tmp_path, *extra) == 2
+    assert needle in capsys.readouterr().err
