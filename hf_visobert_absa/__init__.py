@@ -8,17 +8,35 @@ classes resolve `visobert_absa` in this process.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .hub.configuration_visobert_absa import DEFAULT_ASPECTS, LABEL_SCHEMES, ViSoBertAbsaConfig
-from .hub.losses import FocalLoss, MultiLabelSupConLoss, compute_absa_loss, focal_loss, multilabel_supcon_loss
-from .hub.modeling_visobert_absa import AspectSentimentOutput, ViSoBertAbsaModel
-from .registration import register_auto_classes
+if TYPE_CHECKING:  # the names below, for type checkers; at run time they load on first use
+    from .data.loading import load_absa_dataset, tokenize_dataset
+    from .data.tokenization import load_tokenizer
+    from .evaluation.metrics import build_compute_metrics, compute_absa_metrics
+    from .hub.configuration_visobert_absa import DEFAULT_ASPECTS, LABEL_SCHEMES, ViSoBertAbsaConfig
+    from .hub.losses import FocalLoss, MultiLabelSupConLoss, compute_absa_loss, focal_loss, multilabel_supcon_loss
+    from .hub.modeling_visobert_absa import AspectSentimentOutput, ViSoBertAbsaModel
+    from .hub.pipeline_visobert_absa import AspectSentimentPipeline, register_pipeline
+    from .publishing.export import export_model
+    from .registration import register_auto_classes
+    from .training.trainer import FocalContrastiveTrainer
 
 __version__ = "0.1.0"
 
-# Heavier or optional parts load on first use.
+# Every public name loads on first use: `import hf_visobert_absa` imports neither torch nor transformers.
 _LAZY = {
+    "DEFAULT_ASPECTS": "hub.configuration_visobert_absa",
+    "LABEL_SCHEMES": "hub.configuration_visobert_absa",
+    "ViSoBertAbsaConfig": "hub.configuration_visobert_absa",
+    "FocalLoss": "hub.losses",
+    "MultiLabelSupConLoss": "hub.losses",
+    "compute_absa_loss": "hub.losses",
+    "focal_loss": "hub.losses",
+    "multilabel_supcon_loss": "hub.losses",
+    "AspectSentimentOutput": "hub.modeling_visobert_absa",
+    "ViSoBertAbsaModel": "hub.modeling_visobert_absa",
+    "register_auto_classes": "registration",
     "FocalContrastiveTrainer": "training.trainer",
     "AspectSentimentPipeline": "hub.pipeline_visobert_absa",
     "register_pipeline": "hub.pipeline_visobert_absa",

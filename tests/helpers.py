@@ -185,3 +185,48 @@ def tiny_examples(tokenizer, count: int = 16, seed: int = 7) -> list[dict]:
             {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"], "labels": labels}
         )
     return examples
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Loss settings without a config object, and loader error messages
+# ------------------------------------------------------------------------------------------------------------
+
+
+def loss_config(**overrides: Any) -> Any:
+    """The default objective's settings as a plain namespace (what `compute_absa_loss` reads from a config)."""
+    from types import SimpleNamespace
+
+    fields: dict[str, Any] = dict(
+        label_scheme="absent_as_class",
+        focal_gamma=2.0,
+        focal_alpha=None,
+        contrastive_temperature=0.1,
+        contrastive_mode="mulsupcon",
+        focal_weight=0.8,
+        contrastive_weight=0.2,
+        contrastive_across_devices=False,
+    )
+    fields.update(overrides)
+    return SimpleNamespace(**fields)
+
+
+#: How loader messages describe a CSV row.
+ROW = "1-based data row, header not counted"
+
+
+def at(path: Path, row: int, line: int) -> str:
+    """The location prefix of a loader message for `row` (data row) on file `line`."""
+    return f"{path}, row {row} ({ROW}; line {line} of the file)"
+
+
+def error_of(*args: Any, **kwargs: Any) -> str:
+    """The message of the `AbsaInputError` that `load_absa_dataset(*args, **kwargs)` raises."""
+    import pytest
+
+    from hf_visobert_absa.data.loading import load_absa_dataset
+    from hf_visobert_absa.errors import AbsaInputError
+
+    with pytest.raises(AbsaInputError) as info:
+        load_absa_dataset(*args, **kwargs)
+    return str(info.value)
+

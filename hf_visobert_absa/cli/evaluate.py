@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from ..checks import check_positive, check_threshold
 from ..errors import AbsaInputError
+from ..io_safety import check_output_file, write_json_atomic
+from ..model_folder import validate_model_folder
 
 EXAMPLES = """examples:
   hf-visobert-absa evaluate --model runs/phone/model --file ../shared/data/phone_reviews/test.csv \\
@@ -41,12 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
 def load_trained(model_dir: str):
     """The model (eval mode) and tokenizer of a trained folder, with a clear error when it is not one."""
     from ..data.tokenization import load_tokenizer
-    from ..evaluation.inference import load_model_config
     from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
     from ..registration import register_auto_classes
 
     path = Path(model_dir)
-    load_model_config(path, "--model")  # a clear error for anything that is not a saved visobert_absa model
+    validate_model_folder(path, "--model")  # a clear error for anything that is not a usable saved model
     register_auto_classes()
     model = ViSoBertAbsaModel.from_pretrained(str(path))
     model.eval()
@@ -57,13 +58,19 @@ def main(argv: list[str]) -> int:
     import numpy as np
 
     from ..data.label_schemes import predictions_from_probabilities
-    from ..data.loading import load_absa_dataset, name_aspect_source
+    from ..data.loading import load_absa_dataset, name_aspect_source, resolve_data_files
     from ..evaluation.inference import predict_probabilities
     from ..evaluation.metrics import compute_absa_metrics
     from ..evaluation.table import format_metrics_table
+    from ..training.arguments import DataArguments
 
     args = build_parser().parse_args(argv)
-    aliases = json.loads(args.label_aliases) if args.label_aliases else None
+    check_positive(args.batch_size, "--batch_size")
+    check_threshold(args.threshold)
+    aliases = DataArguments(label_aliases=args.label_aliases).alias_map()
+    resolve_data_files({"test": args.file})  # the file exists, before the model is loaded
+    if args.output:
+        check_output_file(args.output, [args.file, args.model])
     model, tokenizer = load_trained(args.model)
     config = model.config
     try:
@@ -87,6 +94,6 @@ def main(argv: list[str]) -> int:
     print(report.format())
     print(format_metrics_table(metrics))
     if args.output:
-        Path(args.output).write_text(json.dumps(metrics, indent=2))
+        write_json_atomic(args.output, metrics)
         print(f"metrics written to {args.output}")
     return 0

@@ -51,12 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Run the command; returns the exit code (bad input raises `AbsaInputError`, exit 2 in the CLI)."""
-    from ..evaluation.inference import load_model_config
     from ..publishing.export import export_model, inspect_checkpoint
 
     args = build_parser().parse_args(argv)
-    inspect_checkpoint(args.checkpoint)  # not a visobert_absa model folder, pickled weights, no tokenizer
-    load_model_config(args.checkpoint, "checkpoint")  # and config.json values the config class refuses
+    inspect_checkpoint(args.checkpoint)  # the one model-folder check: type, fields, values, weights, tokenizer
     result = export_model(
         args.checkpoint,
         args.out_dir,

@@ -3,8 +3,10 @@
 Every input row is written exactly once, in input order, with the predictions added. A row whose text is
 empty (or JSON `null`) is written with empty predictions and `status` "skipped: empty text"; a JSONL row whose text
 is not a string (a number, a list, ...) gets "skipped: text is not a string"; both are counted at the end. An input
-file is checked before anything is written (UTF-8, not empty, CSV fields and data rows), so a bad file leaves no
-half-written output.
+file is checked before anything is written (UTF-8, not empty, CSV fields and data rows). The output file is written
+to a temporary file beside it and renamed into place only when every row is written, so a failure leaves no
+half-written output; an output that resolves to the input is refused before anything is opened. The text column is
+found by the rule `train` and `evaluate` use (`find_text_column`).
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
-from ..data.csv_table import check_utf8_file, csv_error, where
+from ..checks import check_positive, check_threshold
+from ..data.csv_table import check_utf8_file, csv_error, csv_field_limit, field_count_error
+from ..data.formats import TEXT_COLUMN_CANDIDATES, find_text_column, jsonl_text_key
 from ..errors import AbsaInputError
+from ..io_safety import atomic_write, check_output_file
 
 logger = logging.getLogger(__name__)
-
-TEXT_COLUMNS = ("text", "data", "comment", "review", "content", "sentence")
 
 EXAMPLES = """examples:
   hf-visobert-absa predict --model runs/phone/model --input reviews.csv --output labelled.csv
@@ -43,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", required=True, help="A trained model folder.")
     parser.add_argument("--input", default="-", help="CSV or JSONL file, or '-' for one review per stdin line.")
     parser.add_argument("--output", default="-", help="Output file, or '-' for stdout.")
-    parser.add_argument("--text_column", default=None, help=f"Text column/key (default: first of {TEXT_COLUMNS}).")
+    parser.add_argument("--text_column", default=None, help=f"Text column/key (default: CSV, the first of {TEXT_COLUMN_CANDIDATES} present, in that order; JSONL, 'text').")
     parser.add_argument("--batch_size", type=int, default=64, help="Reviews per forward pass.")
     parser.add_argument("--chunk_size", type=int, default=512, help="Rows read, scored and written at a time.")
     parser.add_argument("--max_length", type=int, default=256)
@@ -57,7 +62,7 @@ def check_input_file(path: Path, text_column: str | None) -> None:
     check_utf8_file(path)  # also refuses an empty file
     if path.suffix.lower() != ".csv":
         return
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle, csv_field_limit(path):
         reader = csv.reader(handle)
         fields: list[str] | None = None
         rows, end = 0, 0
@@ -68,42 +73,42 @@ def check_input_file(path: Path, text_column: str | None) -> None:
                     continue
                 if fields is None:
                     fields = record
-                    _text_column(path, fields, text_column)
+                    find_text_column(path, fields, text_column)
                     continue
                 rows += 1
                 if len(record) != len(fields):
-                    raise AbsaInputError(
-                        f"{where(path, rows, start)} has {len(record)} fields but the header has {len(fields)}. "
-                        "Quote text fields that contain commas or newlines (\"...\") and check the header."
-                    )
+                    raise field_count_error(path, rows, start, end, record, len(fields))
         except csv.Error as exc:
             raise csv_error(path, reader.line_num, exc) from None
     if not rows:
         raise AbsaInputError(f"{path} has a header ({', '.join(fields or [])}) but no data rows.")
 
 
-def _text_column(path: Path, fields: list[str], text_column: str | None) -> str:
-    column = text_column or next((c for c in fields if c.strip().lower() in TEXT_COLUMNS), None)
-    if column not in fields:
-        wanted = repr(text_column) if text_column else f"(none of {list(TEXT_COLUMNS)})"
-        raise AbsaInputError(f"{path}: no text column {wanted}; columns are {fields}. Pass `--text_column NAME`.")
-    return column
+def _check_arguments(args: argparse.Namespace) -> Path | None:
+    """Every check that needs no model: numbers, the input file, the output path. Returns the input path."""
+    check_positive(args.batch_size, "--batch_size")
+    check_positive(args.chunk_size, "--chunk_size")
+    check_threshold(args.threshold)
+    source = None if args.input == "-" else Path(args.input)
+    if args.output != "-":
+        # before the input is read or anything is opened: an output that is an input would be destroyed
+        check_output_file(args.output, [source, args.model])
+    if source is None:
+        return None
+    if not source.is_file():
+        state = "is a folder" if source.is_dir() else "does not exist"
+        raise AbsaInputError(f"`--input` {args.input} {state}. Pass a CSV or JSONL file, or '-' for stdin.")
+    if source.suffix.lower() not in (".csv", ".jsonl", ".json"):
+        raise AbsaInputError(
+            f"`--input` {args.input}: unsupported file type {source.suffix or '(none)'!r}; allowed: .csv (a header "
+            "row with a text column) or .jsonl (one JSON object per line). For one review per line, pipe the "
+            "file to stdin: `hf-visobert-absa predict --model MODEL < reviews.txt`."
+        )
+    check_input_file(source, args.text_column)
+    return source
 
 
-def _csv_rows(path: Path, text_column: str | None) -> tuple[list[str], str, Iterator[dict]]:
-    handle = open(path, encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(handle)
-    fields = list(reader.fieldnames or [])
-    column = _text_column(path, fields, text_column)
-
-    def rows() -> Iterator[dict]:
-        with handle:
-            yield from reader
-
-    return fields, column, rows()
-
-
-def _jsonl_rows(lines: Iterator[str], source: str, text_key: str | None) -> Iterator[tuple[int, dict]]:
+def _jsonl_rows(lines: Iterator[str], source: str) -> Iterator[tuple[int, dict]]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -116,99 +121,122 @@ def _jsonl_rows(lines: Iterator[str], source: str, text_key: str | None) -> Iter
         yield number, row
 
 
-def main(argv: list[str]) -> int:
-    from ..data.label_schemes import predictions_from_probabilities
-    from ..evaluation.inference import chunked, predict_probabilities
-    from .evaluate import load_trained
+@dataclass
+class _Labeller:
+    """Scores chunks of texts with the model and counts what was written and skipped."""
 
-    args = build_parser().parse_args(argv)
-    if args.batch_size < 1 or args.chunk_size < 1:
-        raise AbsaInputError("`--batch_size` and `--chunk_size` must be positive integers.")
-    model, tokenizer = load_trained(args.model)
-    aspects = list(model.config.aspects)
-    scheme = model.config.label_scheme
-    names = model.config.canonical_names  # none, then the model's sentiments
+    model: Any
+    tokenizer: Any
+    args: argparse.Namespace
+    written: int = 0
+    skipped: int = 0
+    not_text: int = 0
 
-    def label(texts: list[str]) -> list[dict[str, str]]:
+    @property
+    def aspects(self) -> list[str]:
+        return list(self.model.config.aspects)
+
+    def __call__(self, texts: list[str]) -> list[dict[str, str]]:
+        from ..data.label_schemes import predictions_from_probabilities
+        from ..evaluation.inference import predict_probabilities
+
         keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
         results: list[dict[str, str]] = [{} for _ in texts]
         if keep:
-            probabilities = predict_probabilities(
-                model, tokenizer, [texts[i] for i in keep], args.batch_size, args.max_length
-            )
-            predictions = predictions_from_probabilities(probabilities, scheme, args.threshold)
+            args = self.args
+            kept = [texts[i] for i in keep]
+            probabilities = predict_probabilities(self.model, self.tokenizer, kept, args.batch_size, args.max_length)
+            predictions = predictions_from_probabilities(probabilities, self.model.config.label_scheme, args.threshold)
             for row_index, prediction in zip(keep, predictions, strict=True):
                 results[row_index] = {
-                    aspect: names[code] for aspect, code in zip(aspects, prediction, strict=True) if code
+                    a: self.model.config.canonical_names[code] for a, code in zip(self.aspects, prediction, strict=True) if code
                 }
         return results
 
-    source = Path(args.input) if args.input != "-" else None
-    if source is not None:
-        if not source.is_file():
-            raise AbsaInputError(f"`--input` {args.input} does not exist.")
-        if source.suffix.lower() not in (".csv", ".jsonl", ".json"):
-            raise AbsaInputError(
-                f"`--input` {args.input}: unsupported file type {source.suffix or '(none)'!r}; allowed: .csv (a header "
-                "row with a text column) or .jsonl (one JSON object per line). For one review per line, pipe the "
-                "file to stdin: `hf-visobert-absa predict --model MODEL < reviews.txt`."
-            )
-        check_input_file(source, args.text_column)
-    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8", newline="")
-    written = skipped = not_text = 0
+
+def _write_csv(out: TextIO, source: Path, text_column: str | None, label: _Labeller, chunk_size: int) -> None:
+    from ..evaluation.inference import chunked
+
+    with open(source, encoding="utf-8-sig", newline="") as handle, csv_field_limit(source):
+        reader = csv.DictReader(handle)
+        fields = list(reader.fieldnames or [])
+        column = find_text_column(source, fields, text_column)
+        writer = csv.DictWriter(out, fieldnames=fields + [f"pred_{a}" for a in label.aspects] + ["status"])
+        writer.writeheader()
+        for chunk in chunked(reader, chunk_size):
+            for row, predicted in zip(chunk, label([row.get(column) or "" for row in chunk]), strict=True):
+                empty = not (row.get(column) or "").strip()
+                label.skipped += empty
+                row.update({f"pred_{a}": predicted.get(a, "") for a in label.aspects})
+                row["status"] = "skipped: empty text" if empty else "ok"
+                writer.writerow(row)
+                label.written += 1
+            out.flush()
+
+
+def _write_jsonl(out: TextIO, source: Path | None, text_column: str | None, label: _Labeller, chunk_size: int) -> None:
+    from ..evaluation.inference import chunked
+
+    if source is None:
+        lines = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="strict")
+        items: Iterator[tuple[int, dict]] = ((n, {"text": line.rstrip("\n")}) for n, line in enumerate(lines, start=1))
+        key = "text"
+    else:
+        key = jsonl_text_key(text_column)
+        items = _jsonl_rows(open(source, encoding="utf-8-sig"), str(source))
+    for chunk in chunked(items, chunk_size):
+        texts = []
+        for number, row in chunk:
+            if source is not None and key not in row:
+                raise AbsaInputError(
+                    f"{source}, line {number}: no {key!r} key; keys are {sorted(row)}. Pass `--text_column`."
+                )
+            texts.append(row.get(key) if isinstance(row.get(key), str) else "")
+        for (_, row), predicted, text in zip(chunk, label(texts), texts, strict=True):
+            wrong_type = row.get(key) is not None and not isinstance(row.get(key), str)
+            empty = not wrong_type and not text.strip()
+            label.skipped += empty
+            label.not_text += wrong_type
+            row["predictions"] = predicted
+            row["status"] = "skipped: text is not a string" if wrong_type else "skipped: empty text" if empty else "ok"
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            label.written += 1
+        out.flush()
+
+
+def _write(out: TextIO, source: Path | None, args: argparse.Namespace, label: _Labeller) -> None:
+    if source is not None and source.suffix.lower() == ".csv":
+        _write_csv(out, source, args.text_column, label, args.chunk_size)
+    else:
+        _write_jsonl(out, source, args.text_column, label, args.chunk_size)
+
+
+def main(argv: list[str]) -> int:
+    from .evaluate import load_trained
+
+    args = build_parser().parse_args(argv)
+    source = _check_arguments(args)
+    model, tokenizer = load_trained(args.model)
+    label = _Labeller(model, tokenizer, args)
     try:
-        if source is not None and source.suffix.lower() == ".csv":
-            fields, column, rows = _csv_rows(source, args.text_column)
-            extra = [f"pred_{a}" for a in aspects] + ["status"]
-            writer = csv.DictWriter(out, fieldnames=fields + extra)
-            writer.writeheader()
-            for chunk in chunked(rows, args.chunk_size):
-                labels = label([row.get(column) or "" for row in chunk])
-                for row, predicted in zip(chunk, labels, strict=True):
-                    empty = not (row.get(column) or "").strip()
-                    skipped += empty
-                    row.update({f"pred_{a}": predicted.get(a, "") for a in aspects})
-                    row["status"] = "skipped: empty text" if empty else "ok"
-                    writer.writerow(row)
-                    written += 1
-                out.flush()
+        if args.output == "-":
+            _write(sys.stdout, source, args, label)
         else:
-            if source is None:
-                lines = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="strict")
-                items = ((n, {"text": line.rstrip("\n")}) for n, line in enumerate(lines, start=1))
-                key = "text"
-            else:
-                key = args.text_column or "text"
-                items = _jsonl_rows(open(source, encoding="utf-8-sig"), str(source), key)
-            for chunk in chunked(items, args.chunk_size):
-                texts = []
-                for number, row in chunk:
-                    if source is not None and key not in row:
-                        raise AbsaInputError(
-                            f"{source}, line {number}: no {key!r} key; keys are {sorted(row)}. Pass `--text_column`."
-                        )
-                    texts.append(row.get(key) if isinstance(row.get(key), str) else "")
-                for (_, row), predicted, text in zip(chunk, label(texts), texts, strict=True):
-                    wrong_type = row.get(key) is not None and not isinstance(row.get(key), str)
-                    empty = not wrong_type and not text.strip()
-                    skipped += empty
-                    not_text += wrong_type
-                    row["predictions"] = predicted
-                    row["status"] = (
-                        "skipped: text is not a string" if wrong_type else "skipped: empty text" if empty else "ok"
-                    )
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    written += 1
-                out.flush()
-    except UnicodeDecodeError as error:  # only stdin can get here: input files are checked first
-        raise AbsaInputError(
-            f"stdin is not valid UTF-8: byte(s) {error.object[error.start : error.end].hex(' ')} ({error.reason}); "
-            f"{written} row(s) had been written before it. Pipe UTF-8 text (e.g. `iconv -f <encoding> -t utf-8`)."
-        ) from None
-    finally:
-        if out is not sys.stdout:
-            out.close()
-    also = f", {not_text} skipped (text is not a string)" if not_text else ""
-    print(f"{written} rows written{f' to {args.output}' if args.output != '-' else ''}; "
-          f"{skipped} skipped (empty text){also}", file=sys.stderr)
+            with atomic_write(args.output, newline="") as out:  # in place only once every row is written
+                _write(out, source, args, label)
+    except (AbsaInputError, UnicodeDecodeError) as error:
+        if isinstance(error, UnicodeDecodeError):  # only stdin can get here: input files are checked first
+            error = AbsaInputError(
+                f"stdin is not valid UTF-8: byte(s) {error.object[error.start : error.end].hex(' ')} ({error.reason}). "
+                "Pipe UTF-8 text (e.g. `iconv -f <encoding> -t utf-8`)."
+            )
+        written = (
+            f"{label.written} row(s) had been written to stdout before it."
+            if args.output == "-"
+            else f"Nothing was written: {args.output} is unchanged."
+        )
+        raise AbsaInputError(f"{error} {written}") from None
+    also = f", {label.not_text} skipped (text is not a string)" if label.not_text else ""
+    print(f"{label.written} rows written{f' to {args.output}' if args.output != '-' else ''}; "
+          f"{label.skipped} skipped (empty text){also}", file=sys.stderr)
     return 0

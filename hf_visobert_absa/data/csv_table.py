@@ -7,10 +7,14 @@ counted, blank lines are not rows), followed by the 1-based line of the file whe
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import AbsaInputError
 
@@ -84,6 +88,11 @@ def read_csv_table(path: Path) -> CsvTable:
     """Read a CSV (or TSV by suffix) strictly: UTF-8 with or without BOM, quoted newlines, equal field counts."""
     text = decode_utf8(path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    with csv_field_limit(path):
+        return _read_records(path, reader)
+
+
+def _read_records(path: Path, reader: Any) -> CsvTable:
     columns: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -99,10 +108,7 @@ def read_csv_table(path: Path) -> CsvTable:
                 _check_header(path, columns)
                 continue
             if len(record) != len(columns):
-                raise AbsaInputError(
-                    f"{where(path, len(rows) + 1, start)} has {len(record)} fields but the header has {len(columns)}. "
-                    "Quote text fields that contain commas or newlines (\"...\") and check the header."
-                )
+                raise field_count_error(path, len(rows) + 1, start, end, record, len(columns))
             rows.append(record)
             lines.append(start)
     except csv.Error as exc:
@@ -114,15 +120,37 @@ def read_csv_table(path: Path) -> CsvTable:
     return CsvTable(path, columns, rows, lines, blank)
 
 
-def csv_error(path: Path, line: int, exc: csv.Error) -> AbsaInputError:
-    """The message for a `csv.Error`; a field over the size limit almost always means an unclosed quote."""
-    hint = ""
-    if "field larger than field limit" in str(exc):
-        hint = (
-            " A text field that long usually means a quote (\") that is opened and never closed, so the rest of the "
-            "file is read as one field; check the quotes before that line."
+@contextlib.contextmanager
+def csv_field_limit(path: Path) -> Iterator[None]:
+    """Let one CSV field be as long as the whole file while reading `path` (Python's default limit is 131,072
+    characters, which a long review can exceed); the previous limit is restored afterwards."""
+    size = os.path.getsize(path) + 1
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, min(size, 2**31 - 1)))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def field_count_error(path: Path, row: int, start: int, end: int, record: list[str], expected: int) -> AbsaInputError:
+    """The message for a data row whose field count differs from the header's; a row that spans lines gets the
+    hint that a quote may never have been closed."""
+    spans = ""
+    if end > start:
+        spans = (
+            f" The row spans lines {start}-{end}: if it should not, a quote (\") opened on line {start} is never "
+            "closed, so the lines after it were read as one field."
         )
-    return AbsaInputError(f"{path} is not a readable CSV near line {line}: {exc}.{hint}")
+    return AbsaInputError(
+        f"{where(path, row, start)} has {len(record)} fields but the header has {expected}.{spans} Quote text fields "
+        "that contain commas or newlines (\"...\") and check the header."
+    )
+
+
+def csv_error(path: Path, line: int, exc: csv.Error) -> AbsaInputError:
+    """The message for a `csv.Error` (e.g. a NUL byte)."""
+    return AbsaInputError(f"{path} is not a readable CSV near line {line}: {exc}.")
 
 
 def _check_header(path: Path, columns: list[str]) -> None:
@@ -137,4 +165,4 @@ def _check_header(path: Path, columns: list[str]) -> None:
         raise AbsaInputError(f"{path}: the header repeats column name(s) {repeated}; every column needs its own name.")
 
 
-__all__ = ["ROW_NOTE", "CsvTable", "check_utf8_file", "csv_error", "decode_utf8", "read_csv_table", "where"]
+__all__ = ["ROW_NOTE", "CsvTable", "check_utf8_file", "csv_error", "csv_field_limit", "field_count_error", "decode_utf8", "read_csv_table", "where"]

@@ -183,16 +183,33 @@ class _LabelReader:
 
 
 def find_text_column(path: Path, columns: list[str], text_column: str | None) -> str:
-    """The text column: `text_column` when given (exact name), else the first of TEXT_COLUMN_CANDIDATES present."""
+    r"""The ONE text-column rule of `train`, `evaluate` and `predict`.
+
+    `text_column` when given (exact name, surrounding spaces ignored); otherwise the first name of
+    `TEXT_COLUMN_CANDIDATES` (in that priority order, not the file's column order) that is a column, ignoring
+    case. A file with columns `comment,text` is read from `text` by every command.
+
+    Args:
+        path (`Path`): the file, named in messages.
+        columns (`list[str]`): its header, as read.
+        text_column (`str` or `None`): the user's choice.
+
+    Returns:
+        `str`: the column name exactly as it appears in `columns`.
+
+    Raises:
+        `AbsaInputError`: no such column, with a hint when only the case differs.
+    """
+    stripped = {name.strip(): name for name in columns}
     if text_column is not None:
-        if text_column in columns:
-            return text_column
-        hint = [name for name in columns if name.lower() == text_column.lower()]
+        if text_column.strip() in stripped:
+            return stripped[text_column.strip()]
+        hint = [name for name in columns if name.strip().lower() == text_column.strip().lower()]
         raise AbsaInputError(
             f"{path} has no text column {text_column!r}; its columns are {columns}."
             + (f" Did you mean text_column={hint[0]!r}?" if hint else " Pass text_column=<one of them>.")
         )
-    lowered = {name.lower(): name for name in columns}
+    lowered = {name.strip().lower(): name for name in reversed(columns)}
     for candidate in TEXT_COLUMN_CANDIDATES:
         if candidate in lowered:
             return lowered[candidate]
@@ -200,6 +217,11 @@ def find_text_column(path: Path, columns: list[str], text_column: str | None) ->
         f"{path} has no text column: none of {list(TEXT_COLUMN_CANDIDATES)} among its columns {columns}. "
         "Pass text_column=<the column holding the review text>."
     )
+
+
+def jsonl_text_key(text_column: str | None) -> str:
+    """The JSON key holding the review text in a JSONL file: `text_column`, else `"text"` (train and predict)."""
+    return text_column or "text"
 
 
 def detect_csv_format(table: CsvTable, text_column: str) -> str:
@@ -330,7 +352,7 @@ def parse_jsonl(
     path: Path, text_column: str | None, aliases: dict[str, int], sentiments: Sequence[str] | None = None
 ) -> ParsedFile:
     """JSON lines `{"text": ..., "aspects": {aspect: sentiment}}`; values are sentiment words, 0-K or null."""
-    text_key = text_column or "text"
+    text_key = jsonl_text_key(text_column)
     codes = canonical_codes(sentiments)
     top = len(codes) - 1
     allowed = dict(codes, **{"": 0})
@@ -437,6 +459,8 @@ __all__ = [
     "sentiments_text",
     "OTHERS_POLICIES",
     "TEXT_COLUMN_CANDIDATES",
+    "find_text_column",
+    "jsonl_text_key",
     "UIT_VISFD_ASPECTS",
     "ParsedFile",
     "normalize_aliases",

@@ -17,7 +17,6 @@ Row numbers are 1-based data rows of the source file (the header is not counted)
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AbsaInputError
+from ..io_safety import write_json_atomic
 
 PROBLEM_KINDS: tuple[str, ...] = (
     "empty_text", "duplicate_text", "near_duplicate_text", "no_aspect", "cross_split", "near_cross_split",
@@ -143,7 +143,7 @@ class DatasetReport:
         """Write the report as UTF-8 JSON to `path` (parent folders are created) and return the path."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_json_atomic(path, self.to_dict(), ensure_ascii=False)
         return path
 
     def format(self) -> str:

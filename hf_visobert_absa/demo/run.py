@@ -229,28 +229,84 @@ def run_demo(options: DemoOptions) -> DemoResult:
 
 
 def _run(options: DemoOptions, output_dir: Path, start: float) -> DemoResult:
-    import torch
-    from transformers import DataCollatorWithPadding, TrainingArguments, set_seed
-
-    from ..data.label_schemes import predictions_from_logits
-    from ..data.loading import load_absa_dataset, tokenize_dataset
-    from ..evaluation.metrics import compute_absa_metrics
-    from ..registration import register_auto_classes
-    from ..training.trainer import FocalContrastiveTrainer
+    """Train, score the validation reviews, save, reload in a clean process; time each phase."""
+    from ..data.loading import load_absa_dataset
 
     seconds: dict[str, float] = {}
     default_epochs, default_lr, pooling, _ = _PRETRAINED_DEFAULTS if options.encoder else _TINY_DEFAULTS
     epochs = float(options.epochs) if options.epochs is not None else default_epochs
     learning_rate = float(options.learning_rate) if options.learning_rate is not None else default_lr
-
     datasets, report = load_absa_dataset(demo_data_files(), format="jsonl", aspects=list(DEFAULT_ASPECTS))
+    trainer, encoded = _build_trainer(options, output_dir, datasets, report.aspects, pooling, epochs, learning_rate)
+    model, tokenizer = trainer.model, trainer.processing_class
+    seconds["setup"] = time.perf_counter() - start
+
+    tick = time.perf_counter()
+    trainer.train()
+    seconds["train"] = time.perf_counter() - tick
+    trainer_dir = output_dir / "trainer"
+    if trainer_dir.is_dir() and not any(trainer_dir.iterdir()):
+        trainer_dir.rmdir()  # no checkpoints are saved
+
+    tick = time.perf_counter()
+    metrics = _validation_metrics(trainer, encoded["validation"], datasets["validation"]["gold"], report.aspects)
+    seconds["evaluate"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    model_dir = _save(model, tokenizer, output_dir / "model")
+    seconds["save"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    in_memory = _probabilities(model, tokenizer, NEW_REVIEWS)  # [R, A, C]
+    output, labelled = predict_in_clean_process(model_dir, NEW_REVIEWS, timeout=options.clean_process_timeout)
+    reloaded = np.asarray([p["probabilities"] for p in labelled], dtype=np.float64)  # [R, A, C]
+    seconds["clean_process"] = time.perf_counter() - tick
+    seconds["total"] = time.perf_counter() - start
+
+    result = DemoResult(
+        output_dir=output_dir,
+        model_dir=model_dir,
+        encoder=options.encoder or "small XLM-R built from config (random init), tokenizer trained on the sample",
+        num_train=len(datasets["train"]),
+        num_validation=len(datasets["validation"]),
+        num_parameters=sum(p.numel() for p in model.parameters()),
+        epochs=epochs,
+        learning_rate=learning_rate,
+        pooling=model.config.pooling,
+        metrics=metrics,
+        predictions=labelled,
+        clean_process_output=output,
+        max_abs_probability_diff=float(np.abs(reloaded - in_memory).max()),
+        seconds=seconds,
+    )
+    (output_dir / "demo_results.json").write_text(
+        json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return result
+
+
+def _build_trainer(
+    options: DemoOptions,
+    output_dir: Path,
+    datasets: Any,
+    aspects: list[str],
+    pooling: str,
+    epochs: float,
+    learning_rate: float,
+) -> tuple[Any, Any]:
+    """The seeded model and tokenizer, the tokenised splits, and a `FocalContrastiveTrainer` that saves nothing."""
+    import torch
+    from transformers import DataCollatorWithPadding, TrainingArguments, set_seed
+
+    from ..data.loading import tokenize_dataset
+    from ..training.trainer import FocalContrastiveTrainer
+
     set_seed(options.seed)
-    model, tokenizer = _build_model_and_tokenizer(options.encoder, datasets["train"]["text"], report.aspects, pooling)
-    num_parameters = sum(p.numel() for p in model.parameters())
+    model, tokenizer = _build_model_and_tokenizer(options.encoder, datasets["train"]["text"], aspects, pooling)
     logger.info(
         "%s: %s parameters; %d training and %d validation reviews; %g epochs at learning rate %g",
         options.encoder or "small XLM-R encoder built from config",
-        f"{num_parameters:,}",
+        f"{sum(p.numel() for p in model.parameters()):,}",
         len(datasets["train"]),
         len(datasets["validation"]),
         epochs,
@@ -283,56 +339,29 @@ def _run(options: DemoOptions, output_dir: Path, start: float) -> DemoResult:
         callbacks=[_EpochLogger(epochs)],
     )
     _silence_printer(trainer)
-    seconds["setup"] = time.perf_counter() - start
+    return trainer, encoded
 
-    tick = time.perf_counter()
-    trainer.train()
-    seconds["train"] = time.perf_counter() - tick
-    trainer_dir = output_dir / "trainer"
-    if trainer_dir.is_dir() and not any(trainer_dir.iterdir()):
-        trainer_dir.rmdir()  # no checkpoints are saved
 
-    tick = time.perf_counter()
-    logits = trainer.predict(encoded["validation"]).predictions  # [N, A, C]
-    predictions = predictions_from_logits(logits, model.config.label_scheme)  # [N, A] canonical
-    references = np.asarray(datasets["validation"]["gold"], dtype=np.int64)  # [N, A] canonical
-    metrics = compute_absa_metrics(predictions, references, report.aspects, model.config.label_scheme)
-    seconds["evaluate"] = time.perf_counter() - tick
+def _validation_metrics(trainer: Any, encoded: Any, gold: Any, aspects: list[str]) -> dict[str, Any]:
+    """Honest metrics of the trained model on the tokenised validation split."""
+    from ..data.label_schemes import predictions_from_logits
+    from ..evaluation.metrics import compute_absa_metrics
 
-    tick = time.perf_counter()
-    model_dir = output_dir / "model"
+    scheme = trainer.model.config.label_scheme
+    logits = trainer.predict(encoded).predictions  # [N, A, C]
+    predictions = predictions_from_logits(logits, scheme)  # [N, A] canonical
+    references = np.asarray(gold, dtype=np.int64)  # [N, A] canonical
+    return compute_absa_metrics(predictions, references, aspects, scheme)
+
+
+def _save(model: Any, tokenizer: Any, model_dir: Path) -> Path:
+    """Save the model (with `auto_map`) and its tokenizer into `model_dir`."""
+    from ..registration import register_auto_classes
+
     register_auto_classes()
     model.save_pretrained(str(model_dir))
     tokenizer.save_pretrained(str(model_dir))
-    seconds["save"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    in_memory = _probabilities(model, tokenizer, NEW_REVIEWS)  # [R, A, C]
-    output, labelled = predict_in_clean_process(model_dir, NEW_REVIEWS, timeout=options.clean_process_timeout)
-    reloaded = np.asarray([p["probabilities"] for p in labelled], dtype=np.float64)  # [R, A, C]
-    seconds["clean_process"] = time.perf_counter() - tick
-    seconds["total"] = time.perf_counter() - start
-
-    result = DemoResult(
-        output_dir=output_dir,
-        model_dir=model_dir,
-        encoder=options.encoder or "small XLM-R built from config (random init), tokenizer trained on the sample",
-        num_train=len(datasets["train"]),
-        num_validation=len(datasets["validation"]),
-        num_parameters=num_parameters,
-        epochs=epochs,
-        learning_rate=learning_rate,
-        pooling=model.config.pooling,
-        metrics=metrics,
-        predictions=labelled,
-        clean_process_output=output,
-        max_abs_probability_diff=float(np.abs(reloaded - in_memory).max()),
-        seconds=seconds,
-    )
-    (output_dir / "demo_results.json").write_text(
-        json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    return result
+    return model_dir
 
 
 # ------------------------------------------------------------------------------------------------ helpers

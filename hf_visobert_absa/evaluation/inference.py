@@ -6,99 +6,15 @@ users; this is the bulk path for files.)
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from ..data.loading import truncated_rows
-from ..data.tokenization import looks_like_local_path
-from ..errors import AbsaInputError
 
 logger = logging.getLogger(__name__)
-
-_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
-_WHAT_TO_PASS = "Pass the `model/` folder of a `hf-visobert-absa train` run or an exported model."
-
-
-def load_model_config(name_or_path: str | Path, flag: str = "--model", *, allow_hub: bool = False) -> Any:
-    r"""Check that `name_or_path` is a saved visobert_absa model and return its validated config.
-
-    Args:
-        name_or_path (`str` or `Path`): a model folder (or, with `allow_hub`, a Hub model id).
-        flag (`str`, *optional*, defaults to `"--model"`): the option the user gave it with, named in messages.
-        allow_hub (`bool`, *optional*, defaults to `False`): a name that is not a local path is looked up on the Hub.
-
-    Returns:
-        [`ViSoBertAbsaConfig`]: the model's configuration.
-
-    Raises:
-        `AbsaInputError`: the folder does not exist or has no `config.json`, the file is not valid JSON, the model
-        is of another type (e.g. a bare encoder), a field holds an invalid value, or there are no safetensors
-        weights (pickled weights are refused: unpickling can run arbitrary code).
-
-    Example:
-
-    ```python
-    >>> load_model_config("runs/phone/model").aspects[:2]
-    ['Battery', 'Camera']
-    ```
-    """
-    from transformers import PretrainedConfig
-
-    from ..hub.configuration_visobert_absa import ViSoBertAbsaConfig
-
-    path = Path(str(name_or_path))
-    local = path.is_dir()
-    if local:
-        config_path = path / "config.json"
-        if not config_path.is_file():
-            raise AbsaInputError(f"`{flag}` {name_or_path} is not a model folder: it has no config.json. {_WHAT_TO_PASS}")
-        try:
-            config_dict = json.loads(config_path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise AbsaInputError(f"`{flag}` {name_or_path}: config.json is not valid JSON ({error}).") from None
-    elif allow_hub and not path.exists() and not looks_like_local_path(str(name_or_path)):
-        try:
-            config_dict, _ = PretrainedConfig.get_config_dict(str(name_or_path))
-        except OSError as error:
-            raise AbsaInputError(
-                f"`{flag}` {name_or_path} is not a local folder and could not be loaded from the Hub: {error} "
-                f"{_WHAT_TO_PASS}"
-            ) from None
-    else:
-        state = "is a file, not a folder" if path.exists() else "does not exist"
-        raise AbsaInputError(f"`{flag}` {name_or_path} {state}. {_WHAT_TO_PASS}")
-    model_type = config_dict.get("model_type") if isinstance(config_dict, dict) else None
-    if model_type != "visobert_absa":
-        raise AbsaInputError(
-            f"`{flag}` {name_or_path} holds a {model_type!r} model, not a visobert_absa model. {_WHAT_TO_PASS}"
-            + (" To start from a pretrained encoder, pass it as `--encoder` instead." if flag == "--model_name_or_path" else "")
-        )
-    if local and not any(path.glob("*.safetensors")):
-        pickles = sorted(p.name for p in path.iterdir() if p.suffix in _PICKLE_SUFFIXES)
-        raise AbsaInputError(
-            f"`{flag}` {name_or_path} has no model.safetensors"
-            + (
-                f", only pickled weights ({', '.join(pickles)}); visobert_absa models load weights only from "
-                "safetensors, because unpickling a file can run arbitrary code. Convert a file you trust once with "
-                "`safetensors.torch.save_file(torch.load(path, weights_only=True), 'model.safetensors')`."
-                if pickles
-                else ": the weights are missing. Save the model again (`model.save_pretrained(folder)`)."
-            )
-        )
-    try:
-        return ViSoBertAbsaConfig.from_pretrained(str(name_or_path))
-    except (TypeError, ValueError) as error:
-        raise AbsaInputError(
-            f"`{flag}` {name_or_path}: config.json holds an invalid value: {error} Fix config.json or save the model "
-            "again."
-        ) from None
-
 
 @torch.inference_mode()
 def score_texts(
@@ -184,4 +100,4 @@ def chunked(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-__all__ = ["chunked", "load_model_config", "predict_probabilities", "score_texts"]
+__all__ = ["chunked", "predict_probabilities", "score_texts"]

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..io_safety import atomic_path
 from .metrics import confusion_matrices
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,8 @@ def _save(figure: Any, path: Path) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(figure)  # attaches an Agg canvas to this figure only
-    figure.savefig(path, format="png")
+    with atomic_path(path) as temporary:  # a crash mid-write leaves no truncated PNG
+        figure.savefig(temporary, format="png")
     logger.info("Wrote %s", path)
     return path
 

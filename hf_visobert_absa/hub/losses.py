@@ -22,6 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .configuration_visobert_absa import CONTRASTIVE_MODES
+from .cross_device import gather_across_devices
 
 FOCAL_REDUCTIONS = ("mean", "sum", "none")
 #: The configurable modes plus `"supcon"` (single-label SupCon as published, for references and tests).
@@ -390,7 +391,7 @@ def compute_absa_loss(
         sentiment_labels = labels
     gathered = None
     if getattr(config, "contrastive_across_devices", False) and torch.is_grad_enabled():
-        gathered = _gather_across_devices(embeddings, sentiment_labels)
+        gathered = gather_across_devices(embeddings, sentiment_labels)
     if config.contrastive_weight == 0:
         contrastive = embeddings.sum().float() * 0.0  # keeps the graph: no unused parameters under DDP
     elif gathered is None:
@@ -420,50 +421,6 @@ def compute_absa_loss(
         contrastive = share * world_size
     loss = config.focal_weight * focal + config.contrastive_weight * contrastive
     return loss, focal, contrastive
-
-
-def _gather_across_devices(
-    embeddings: torch.Tensor, labels: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, int, int] | None:
-    """Gather every rank's embeddings (with gradient) and labels (without) for the contrastive term.
-
-    Returns `(candidates [W*B, D], candidate_labels [W*B, A], anchor_offset, world_size)`, or `None` when
-    `torch.distributed` is not initialised or runs a single process. Candidates are ordered by rank, so this
-    rank's own rows start at `rank * B`. Raises `ValueError` when the ranks hold batches of different sizes.
-    """
-    dist = torch.distributed
-    if not dist.is_available() or not dist.is_initialized():
-        return None
-    world_size = dist.get_world_size()
-    if world_size < 2:
-        return None
-    rank = dist.get_rank()
-    batch = embeddings.shape[0]
-    # The collectives need equal shapes on every rank; comparing the batch sizes is the one host sync.
-    sizes = _all_gather(torch.tensor([batch], dtype=torch.long, device=embeddings.device)).tolist()
-    if any(size != batch for size in sizes):
-        raise ValueError(
-            f"`contrastive_across_devices=True` needs the same per-device batch size on every rank; got {sizes} "
-            "(rank order). Keep `accelerate`'s default `even_batches=True`, or set `dataloader_drop_last=True`, "
-            "or turn the option off."
-        )
-    candidates = _all_gather(embeddings)  # [W*B, D], differentiable: backward sums every rank's gradients
-    candidate_labels = _all_gather(labels.detach())  # [W*B, A]
-    return candidates, candidate_labels, rank * batch, world_size
-
-
-def _all_gather(tensor: torch.Tensor) -> torch.Tensor:
-    """Concatenate `tensor` from every rank along dim 0; differentiable (its backward reduce-sums the gradient
-    slices back to the rank that owns them)."""
-    try:  # torch >= 2.13: the successor of torch.distributed.nn.functional.all_gather
-        from torch.distributed._functional_collectives import all_gather_single
-    except ImportError:
-        all_gather_single = None
-    if all_gather_single is not None:
-        return all_gather_single(tensor.contiguous(), 0, torch.distributed.group.WORLD)
-    from torch.distributed.nn.functional import all_gather
-
-    return torch.cat(all_gather(tensor), dim=0)
 
 
 class FocalLoss(nn.Module):

@@ -23,6 +23,7 @@ import torch
 
 from ..data.tokenization import TOKENIZER_FILES
 from ..errors import AbsaInputError
+from ..model_folder import validate_model_folder
 from ..threads import torch_threads
 from .hub_files import CODE_FILES
 from .model_card import load_metrics, render_model_card
@@ -71,48 +72,17 @@ class ExportResult:
 
 
 def inspect_checkpoint(checkpoint: str | Path) -> dict[str, Any]:
-    """Check that `checkpoint` is a saved visobert_absa model with safetensors weights; return its config dict.
+    """Check that `checkpoint` is a usable saved visobert_absa model (see
+    [`~hf_visobert_absa.model_folder.validate_model_folder`], the one check every command shares) and return its
+    `config.json` as a dict.
 
     Raises:
-        AbsaInputError: the folder is missing, has no `config.json`, is another model type, or only has
-            pickled weights (`pytorch_model.bin`), which can run arbitrary code when loaded and are refused.
+        AbsaInputError: the folder is missing, is not a visobert_absa model, lacks a defining config field, has
+            only pickled (`pytorch_model.bin`), empty or truncated weights, weights that disagree with the config,
+            or no tokenizer files.
     """
-    folder = Path(checkpoint)
-    if not folder.is_dir():
-        raise AbsaInputError(f"Checkpoint folder {folder} does not exist. Pass the run folder written by training.")
-    config_path = folder / "config.json"
-    if not config_path.is_file():
-        raise AbsaInputError(
-            f"{folder} has no config.json, so it is not a saved model. Pass the folder that "
-            "`trainer.save_model(...)` or `model.save_pretrained(...)` wrote."
-        )
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise AbsaInputError(f"{config_path}: not valid JSON ({error}).") from error
-    model_type = config.get("model_type") if isinstance(config, dict) else None
-    if model_type != "visobert_absa":
-        raise AbsaInputError(
-            f"{config_path}: model_type is {model_type!r}, not 'visobert_absa'; only models trained with "
-            "hf-visobert-absa can be exported. Pass the run folder of a `hf-visobert-absa train` run."
-        )
-    has_safetensors = (folder / "model.safetensors").is_file() or (folder / "model.safetensors.index.json").is_file()
-    if not has_safetensors:
-        pickled = [p.name for p in folder.iterdir() if p.name.startswith("pytorch_model") and p.name.endswith(".bin")]
-        if pickled:
-            raise AbsaInputError(
-                f"{folder} holds its weights only as {pickled[0]}, a pickle: loading one can run arbitrary code, so the "
-                "export accepts safetensors only. If you trust the file, convert it once with "
-                "`ViSoBertAbsaModel.from_pretrained(folder, use_safetensors=False).save_pretrained(new_folder)` "
-                "(after `register_auto_classes()`), then export `new_folder`."
-            )
-        raise AbsaInputError(f"{folder} has no model.safetensors: the weights are missing. Re-save the model.")
-    if not any((folder / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json")):
-        raise AbsaInputError(
-            f"{folder} has no tokenizer files (tokenizer.json / tokenizer_config.json). Save the tokenizer next to "
-            "the model (`tokenizer.save_pretrained(folder)`)."
-        )
-    return config
+    validate_model_folder(checkpoint, "checkpoint")
+    return json.loads((Path(checkpoint) / "config.json").read_text(encoding="utf-8"))
 
 
 def read_training_info(checkpoint: str | Path) -> tuple[dict[str, Any], str | None]:

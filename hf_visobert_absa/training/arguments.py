@@ -128,7 +128,7 @@ class DataArguments:
     validation_split_percentage: float | None = field(
         default=None,
         metadata={
-            "help": "Hold out this % of the training file as validation (seeded random sample), for data without a "
+            "help": "Hold out this percentage of the training file as validation (seeded random sample), for data without a "
             "validation file such as SemEval-2014; recorded in dataset_report.json."
         },
     )

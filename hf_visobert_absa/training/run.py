@@ -10,14 +10,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..checks import check_positive
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBertAbsaConfig, scheme_class_names
+from ..io_safety import atomic_write, check_output_dir, write_json_atomic
+from ..model_folder import validate_model_folder
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
 
 logger = logging.getLogger(__name__)
@@ -155,35 +159,32 @@ def _refuse_ignored_flags(model_args: ModelArguments) -> None:
         )
 
 
-def run_training(
-    model_args: ModelArguments, data_args: DataArguments, training_args: AbsaTrainingArguments
-) -> dict[str, Any]:
-    """Train, select the best checkpoint on validation, score every evaluation split, write the reports.
+def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArguments) -> Path:
+    """Every check of the arguments that needs no data and no model; creates and returns the output folder.
 
-    Returns:
-        `dict` with `metrics` (split -> metrics), `output_dir`, `model_dir`, `train_seconds`, `report`.
+    Raises:
+        `AbsaInputError`: no or an unusable `--output_dir` (a file, not writable, one of the data files), a
+        number of epochs that trains nothing, a batch size below 1.
     """
-    from transformers import DataCollatorWithPadding
-
-    from ..data.loading import load_absa_dataset, name_aspect_source, tokenize_dataset
-    from ..data.tokenization import load_tokenizer
-    from ..evaluation.inference import load_model_config
-    from ..evaluation.metrics import build_compute_metrics
-    from ..registration import register_auto_classes
-    from .checkpointing import last_complete_checkpoint
-    from .trainer import FocalContrastiveTrainer
-
     if not training_args.output_dir:
         raise AbsaInputError("`--output_dir` is required: checkpoints, the model and the reports go there.")
-    register_auto_classes()
-    output_dir = Path(training_args.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    epochs, steps = training_args.num_train_epochs, training_args.max_steps
+    if steps <= 0 and not (isinstance(epochs, (int, float)) and math.isfinite(epochs) and epochs > 0):
+        raise AbsaInputError(
+            f"`--num_train_epochs` got {epochs!r}: that trains nothing and would save an untrained model. Pass a "
+            "positive number of epochs (e.g. 3), or `--max_steps N`."
+        )
+    for flag in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
+        check_positive(getattr(training_args, flag), f"--{flag}")
+    files = data_args.data_files()
+    inputs = list(files.values()) if isinstance(files, dict) else [files]
+    return check_output_dir(training_args.output_dir, inputs)
 
-    checkpoint_config = None
-    if model_args.model_name_or_path:
-        # one read of the checkpoint's config: a clear error for anything that is not a saved visobert_absa model
-        checkpoint_config = load_model_config(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
-        _refuse_ignored_flags(model_args)
+
+def _load_data(model_args: ModelArguments, data_args: DataArguments, checkpoint_config: Any) -> tuple[Any, Any]:
+    """The splits and the dataset report, with the model's aspects when it continues a trained model."""
+    from ..data.loading import load_absa_dataset, name_aspect_source
+
     label_scheme = resolve_label_scheme(model_args, checkpoint_config)
     sentiments = resolve_sentiments(data_args, checkpoint_config)
     aspects = data_args.aspect_list()
@@ -208,8 +209,6 @@ def run_training(
         if aspects_from_model:
             raise name_aspect_source(error, f"those of the model {model_args.model_name_or_path}") from None
         raise
-    report.to_json(output_dir / "dataset_report.json")
-    logger.info("Dataset report:\n%s", report.format())
     if "train" not in datasets:
         raise AbsaInputError("No training split found: pass `--train_file` or a `--data_dir` with a train file.")
     if data_args.max_train_samples:
@@ -217,14 +216,25 @@ def run_training(
     for split, limit in (("validation", data_args.max_eval_samples), ("test", data_args.max_test_samples)):
         if split in datasets and limit:
             datasets[split] = datasets[split].select(range(min(limit, len(datasets[split]))))
-    aspects = list(report.aspects)
+    check_trainable(np.asarray(datasets["train"]["labels"]), label_scheme, report.splits["train"].file)
+    return datasets, report
 
-    tokenizer_source = model_args.tokenizer or model_args.model_name_or_path or model_args.encoder
-    tokenizer = load_tokenizer(tokenizer_source)
-    model = build_model(model_args, aspects, np.asarray(datasets["train"]["labels"]), list(report.sentiments))
-    tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
 
-    has_validation = "validation" in tokenized
+def check_trainable(labels: np.ndarray, label_scheme: str, file: str) -> None:
+    """Refuse a training split in which every target is ignored (`-100`): e.g. `mentioned_only` on data where no
+    aspect is mentioned would train at loss 0.0 and save an untrained model."""
+    labels = np.asarray(labels)
+    if labels.size == 0 or (labels == -100).all():
+        raise AbsaInputError(
+            f"Nothing to learn from {file} under `--label_scheme {label_scheme}`: "
+            + ("it has no rows." if labels.size == 0 else "no aspect is mentioned in any row, and this scheme "
+               "trains only on mentioned aspects.")
+            + " Check the labels (and `--label_aliases`), or use `--label_scheme absent_as_class`."
+        )
+
+
+def _selection_updates(training_args: AbsaTrainingArguments, has_validation: bool, label_scheme: str) -> Any:
+    """`training_args` with evaluation off when there is no validation split, and the scheme's default metric."""
     if not has_validation and (training_args.calibrate_thresholds or training_args.early_stopping_patience):
         flag = "--calibrate_thresholds" if training_args.calibrate_thresholds else "--early_stopping_patience"
         raise AbsaInputError(f"`{flag}` needs a validation split: pass `--validation_file` (or a dev/validation file).")
@@ -232,11 +242,72 @@ def run_training(
     if not has_validation:
         updates.update(eval_strategy="no", load_best_model_at_end=False)
     elif training_args.metric_for_best_model == "joint_micro_f1":
-        metric, greater = SELECTION_METRIC[model.config.label_scheme]
+        metric, greater = SELECTION_METRIC[label_scheme]
         updates.update(metric_for_best_model=metric, greater_is_better=greater)
-    if updates:
-        training_args = dataclasses.replace(training_args, **updates)
+    return dataclasses.replace(training_args, **updates) if updates else training_args
 
+
+def run_training(
+    model_args: ModelArguments, data_args: DataArguments, training_args: AbsaTrainingArguments
+) -> dict[str, Any]:
+    """Train, select the best checkpoint on validation, score every evaluation split, write the reports.
+
+    Every argument is checked before the data is read, and the data before the model is built. `training_args.seed`
+    is set before the model is built, so the heads' initialisation (and everything else) follows `--seed`.
+
+    Returns:
+        `dict` with `metrics` (split -> metrics), `output_dir`, `model_dir`, `train_seconds`, `report`.
+    """
+    from transformers import set_seed
+
+    from ..data.loading import tokenize_dataset
+    from ..data.tokenization import load_tokenizer
+    from ..registration import register_auto_classes
+
+    output_dir = check_run_arguments(data_args, training_args)
+    register_auto_classes()
+    checkpoint_config = None
+    if model_args.model_name_or_path:
+        # one read of the checkpoint's config: a clear error for anything that is not a saved visobert_absa model
+        checkpoint_config = validate_model_folder(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
+        _refuse_ignored_flags(model_args)
+    datasets, report = _load_data(model_args, data_args, checkpoint_config)
+    report.to_json(output_dir / "dataset_report.json")
+    logger.info("Dataset report:\n%s", report.format())
+
+    tokenizer = load_tokenizer(model_args.tokenizer or model_args.model_name_or_path or model_args.encoder)
+    set_seed(training_args.seed)  # before the heads are initialised: `--seed` governs the whole run
+    model = build_model(model_args, list(report.aspects), np.asarray(datasets["train"]["labels"]), list(report.sentiments))
+    tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
+    training_args = _selection_updates(training_args, "validation" in tokenized, model.config.label_scheme)
+    trainer, train_seconds = _train(model, tokenizer, tokenized, training_args)
+    if training_args.calibrate_thresholds:
+        calibrate_model_thresholds(trainer.model, tokenizer, datasets["validation"], data_args.max_length)
+
+    model_dir = output_dir / "model"
+    _save_model(trainer, tokenizer, model_dir, training_args, data_args, report)
+    history = trainer.state.log_history
+    write_json_atomic(output_dir / "log_history.json", history)
+    metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history)
+    write_json_atomic(model_dir / "metrics.json", metrics)
+    return {
+        "metrics": metrics,
+        "output_dir": str(output_dir),
+        "model_dir": str(model_dir),
+        "train_seconds": train_seconds,
+        "report": report,
+    }
+
+
+def _train(model: Any, tokenizer: Any, tokenized: Any, training_args: AbsaTrainingArguments) -> tuple[Any, float]:
+    """Build the `FocalContrastiveTrainer` (crash-safe checkpoints) and train, resuming when asked."""
+    from transformers import DataCollatorWithPadding
+
+    from ..evaluation.metrics import build_compute_metrics
+    from .checkpointing import last_complete_checkpoint
+    from .trainer import FocalContrastiveTrainer
+
+    has_validation = "validation" in tokenized
     trainer = FocalContrastiveTrainer(
         model=model,
         args=training_args,
@@ -250,36 +321,29 @@ def run_training(
     resume_from = None
     if training_args.resume:
         # only checkpoints whose save completed (a crash mid-save leaves one that is never picked)
-        resume_from = last_complete_checkpoint(str(output_dir))
+        resume_from = last_complete_checkpoint(str(training_args.output_dir))
         logger.info("Resuming from %s", resume_from or "scratch (no checkpoint found)")
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume_from)
-    train_seconds = time.perf_counter() - started
+    return trainer, time.perf_counter() - started
 
-    if training_args.calibrate_thresholds:
-        calibrate_model_thresholds(trainer.model, tokenizer, datasets["validation"], data_args.max_length)
-    model_dir = output_dir / "model"
+
+def _save_model(trainer: Any, tokenizer: Any, model_dir: Path, training_args: Any, data_args: DataArguments, report: Any) -> None:
+    """The best model, its tokenizer, and JSON records of how it was trained (no secret: every `*_token` is
+    dropped; the model card reads these, `training_args.bin` is a pickle)."""
+    from .trainer import secret_fields
+
     trainer.save_model(str(model_dir))
     tokenizer.save_pretrained(str(model_dir))
-    # JSON records of how the model was trained (the model card reads them; training_args.bin is a pickle)
     recorded = json.loads(training_args.to_json_string())
-    recorded.update(max_length=data_args.max_length, label_scheme=model.config.label_scheme)
-    (model_dir / "training_args.json").write_text(json.dumps(recorded, indent=2))
-    (model_dir / "training_data.json").write_text(
-        json.dumps({"data_files": _describe_files(data_args.data_files()), "report": report.to_dict()}, indent=2)
+    for name in secret_fields(training_args):
+        recorded.pop(name, None)
+    recorded.update(max_length=data_args.max_length, label_scheme=trainer.model.config.label_scheme)
+    write_json_atomic(model_dir / "training_args.json", recorded)
+    write_json_atomic(
+        model_dir / "training_data.json",
+        {"data_files": _describe_files(data_args.data_files()), "report": report.to_dict()},
     )
-    history = trainer.state.log_history
-    (output_dir / "log_history.json").write_text(json.dumps(history, indent=2))
-
-    metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history)
-    (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    return {
-        "metrics": metrics,
-        "output_dir": str(output_dir),
-        "model_dir": str(model_dir),
-        "train_seconds": train_seconds,
-        "report": report,
-    }
 
 
 def _callbacks(training_args: AbsaTrainingArguments, has_validation: bool) -> list:
@@ -343,14 +407,14 @@ def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int,
         plot_confusion_matrices(predictions, gold, aspects, plots / f"confusion_{split}.png", sentiments=config.sentiments)
         plot_per_aspect_f1(metrics, plots / f"per_aspect_f1_{split}.png")
     plot_training_curves(history, plots / "training_curves.png")
-    (output_dir / "metrics.json").write_text(json.dumps(all_metrics, indent=2))
+    write_json_atomic(output_dir / "metrics.json", all_metrics)
     return all_metrics
 
 
 def _write_predictions_csv(path: Path, texts, gold, predictions, aspects, names) -> None:
     import csv
 
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with atomic_write(path, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["text"] + [f"gold_{a}" for a in aspects] + [f"pred_{a}" for a in aspects])
         for text, gold_row, pred_row in zip(texts, gold, predictions, strict=True):
@@ -361,6 +425,8 @@ __all__ = [
     "balanced_focal_alpha",
     "build_model",
     "calibrate_model_thresholds",
+    "check_run_arguments",
+    "check_trainable",
     "class_priors",
     "init_bias_to_priors",
     "run_training",

@@ -10,11 +10,19 @@ accumulation steps (`loss_is_scaled_for_ga = False`). With the default `absent_a
 every (review, aspect) cell counts, so accumulating k equal micro-batches gives the gradient of one k-times
 larger batch for the focal term. Accumulation does not enlarge the contrastive batch: each micro-batch is
 contrasted within itself.
+
+Secrets: `Trainer` pickles its `TrainingArguments` into `training_args.bin` in every checkpoint and saved model.
+This subclass writes that file with every `*_token` field (`hub_token`) set to `None`, so a token passed on the
+command line never reaches disk.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -48,6 +56,19 @@ class FocalContrastiveTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self._component_sums: dict[str, dict[str, torch.Tensor]] = {"train": {}, "eval": {}}
         self._component_counts: dict[str, int] = {"train": 0, "eval": 0}
+
+    def _save(self, output_dir: str | None = None, state_dict: dict | None = None) -> None:
+        """`Trainer._save` with the tokens of `self.args` hidden while `training_args.bin` is pickled."""
+        with tokens_hidden(self.args):
+            super()._save(output_dir, state_dict=state_dict)
+
+    def _push_from_checkpoint(self, checkpoint_folder: str) -> None:
+        """`Trainer._push_from_checkpoint` (it needs the token to upload), then `training_args.bin` rewritten
+        without it."""
+        super()._push_from_checkpoint(checkpoint_folder)
+        if self.args.should_save:
+            with tokens_hidden(self.args):
+                torch.save(self.args, os.path.join(self.args.output_dir, "training_args.bin"))
 
     def create_optimizer(self, model: torch.nn.Module | None = None) -> torch.optim.Optimizer:
         """The Trainer's optimizer; with `args.head_learning_rate` set, the randomly initialised parts (heads,
@@ -135,4 +156,25 @@ class FocalContrastiveTrainer(Trainer):
         return float(value.item())
 
 
-__all__ = ["FocalContrastiveTrainer"]
+
+
+def secret_fields(args: Any) -> list[str]:
+    """The names of the fields of a `TrainingArguments` that hold a secret (every `*_token`, e.g. `hub_token`)."""
+    return [f.name for f in dataclasses.fields(args) if f.name.endswith("_token")]
+
+
+@contextlib.contextmanager
+def tokens_hidden(args: Any) -> Iterator[None]:
+    """Set every `*_token` field of `args` to `None` for the duration of the block (e.g. while it is pickled),
+    then restore it."""
+    saved = {name: getattr(args, name) for name in secret_fields(args) if getattr(args, name, None) is not None}
+    for name in saved:
+        setattr(args, name, None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(args, name, value)
+
+
+__all__ = ["FocalContrastiveTrainer", "secret_fields", "tokens_hidden"]

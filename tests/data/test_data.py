@@ -16,19 +16,10 @@ from hf_visobert_absa.data.report import DEFAULT_DROP, DatasetReport
 from hf_visobert_absa.errors import AbsaInputError
 from hf_visobert_absa.hub.configuration_visobert_absa import DEFAULT_ASPECTS, LABEL_SCHEMES
 from tests import helpers
+from tests.helpers import ROW, at, error_of
 
 FIXTURES = helpers.FIXTURES
-ROW = "1-based data row, header not counted"
 
-
-def at(path: Path, row: int, line: int) -> str:
-    return f"{path}, row {row} ({ROW}; line {line} of the file)"
-
-
-def error_of(*args, **kwargs) -> str:
-    with pytest.raises(AbsaInputError) as info:
-        load_absa_dataset(*args, **kwargs)
-    return str(info.value)
 
 
 # ----------------------------------------------------------------------------------------------- wide, words

@@ -22,25 +22,15 @@ import torch
 from torch.nn import functional as F
 
 from hf_visobert_absa.hub.losses import compute_absa_loss, focal_loss, multilabel_supcon_loss
-from tests.helpers import build_model, full_batch, tiny_examples  # noqa: E402
+from tests import helpers
+from tests.helpers import build_model, full_batch, tiny_examples
 
 CONFIG_MODES = ("mulsupcon", "jaccard", "any", "exact", "seed")
 GAMMAS = (0.0, 0.5, 2.0)
 
 
 def _config(**overrides) -> SimpleNamespace:
-    fields = dict(
-        label_scheme="absent_as_class",
-        focal_gamma=2.0,
-        focal_alpha=None,
-        contrastive_temperature=0.1,
-        contrastive_mode="mulsupcon",
-        focal_weight=0.8,
-        contrastive_weight=0.2,
-        contrastive_across_devices=False,
-    )
-    fields.update(overrides)
-    return SimpleNamespace(**fields)
+    return helpers.loss_config(**overrides)
 
 
 def _train_losses(mode: str, autocast: bool, steps: int = 5) -> list[tuple[float, float, float]]:

@@ -127,7 +127,9 @@ def test_pickled_weights_are_refused(tmp_path, checkpoint, capsys):
     (folder / "pytorch_model.bin").write_bytes(b"pickle")
     assert cli.main(["export", str(folder), str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "pytorch_model.bin, a pickle" in err and "safetensors only" in err and "save_pretrained(new_folder)" in err
+    assert "only pickled weights (pytorch_model.bin)" in err and "load weights only from safetensors" in err
+    assert "use_safetensors=False" not in err  # the model refuses it: the advice is the one-line conversion
+    assert "safetensors.torch.save_file(torch.load(path, weights_only=True), 'model.safetensors')" in err
     assert not (tmp_path / "out").exists()
 
 
@@ -139,7 +141,7 @@ def test_checkpoint_errors(tmp_path, checkpoint, capsys):
     other.mkdir()
     (other / "config.json").write_text(json.dumps({"model_type": "bert"}))
     assert cli.main(["export", str(other), str(tmp_path / "out")]) == 2
-    assert "model_type is 'bert', not 'visobert_absa'" in capsys.readouterr().err
+    assert "holds a 'bert' model, not a visobert_absa model" in capsys.readouterr().err
 
     no_tokenizer = tmp_path / "no_tok"
     no_tokenizer.mkdir()

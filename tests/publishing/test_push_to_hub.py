@@ -173,7 +173,7 @@ def test_checkpoint_missing_or_not_visobert_absa(hub, tmp_path, capsys):
     other.mkdir()
     (other / "config.json").write_text('{"model_type": "bert"}')
     code, err = _run(["--checkpoint", str(other), "--repo-id", REPO, "--dry-run"], capsys)
-    assert code == 2 and "model_type is 'bert', not 'visobert_absa'" in err
+    assert code == 2 and "holds a 'bert' model, not a visobert_absa model" in err
 
 
 def test_offline_mode(hub, checkpoint, monkeypatch, capsys):

@@ -30,29 +30,18 @@ from hf_visobert_absa import FocalContrastiveTrainer, ViSoBertAbsaConfig
 from hf_visobert_absa.cli.main import main
 from hf_visobert_absa.data.loading import load_absa_dataset, tokenize_dataset, truncated_rows
 from hf_visobert_absa.data.tokenization import load_tokenizer
-from hf_visobert_absa.errors import AbsaInputError
 from hf_visobert_absa.evaluation.inference import predict_probabilities
 from hf_visobert_absa.hub.configuration_visobert_absa import LABEL_SCHEMES
 from hf_visobert_absa.hub.pipeline_visobert_absa import AspectSentimentPipeline
 from hf_visobert_absa.registration import register_auto_classes
 from tests import helpers
-from tests.helpers import WORDS, tiny_model, tiny_text_config, tiny_tokenizer
+from tests.helpers import WORDS, at, error_of, tiny_model, tiny_text_config, tiny_tokenizer
 
 FIXTURES = helpers.FIXTURES / "bad_input"
 ASPECTS = ["Battery", "Camera", "Price"]
-ROW = "1-based data row, header not counted"
 PASS = "Pass the `model/` folder of a `hf-visobert-absa train` run or an exported model."
 UTF8_FIX = "Save the file as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet, or `iconv -f <encoding> -t utf-8`)."
 
-
-def at(path: Path, row: int, line: int) -> str:
-    return f"{path}, row {row} ({ROW}; line {line} of the file)"
-
-
-def error_of(*args, **kwargs) -> str:
-    with pytest.raises(AbsaInputError) as info:
-        load_absa_dataset(*args, **kwargs)
-    return str(info.value)
 
 
 def run_cli(capsys, *argv) -> tuple[int, str]:
@@ -198,13 +187,27 @@ def test_a_missing_aspect_column_names_it():
 def test_an_unclosed_quote_says_so(tmp_path):
     path = tmp_path / "train.csv"
     path.write_text('text,Battery\n"pin trâu,positive\n' + "x,positive\n" * 20_000, encoding="utf-8")
-    # the open field holds 18 characters after line 2 and 11 more per line: line 11917 takes it past 131072
-    line = 2 + (131_072 - 18) // 11 + 1
+    # the open quote swallows the rest of the file (far past csv's default 131,072-character field limit)
     assert error_of(path) == (
-        f"{path} is not a readable CSV near line {line}: field larger than field limit (131072). A text field that "
-        'long usually means a quote (") that is opened and never closed, so the rest of the file is read as one '
-        "field; check the quotes before that line."
+        f"{at(path, 1, 2)} has 1 fields but the header has 2. The row spans lines 2-20002: if it should not, a "
+        'quote (") opened on line 2 is never closed, so the lines after it were read as one field. Quote text '
+        'fields that contain commas or newlines ("...") and check the header.'
     )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_review_longer_than_the_csv_field_limit_loads_whole(tmp_path, suffix):
+    """Python's csv module refuses fields over 131,072 characters by default; a 200,000-character review is a
+    review, not an unclosed quote."""
+    text = "pin trâu " * 22_223  # 200,007 characters
+    path = tmp_path / f"train{suffix}"
+    if suffix == ".csv":
+        path.write_text(f'text,Battery\n"{text}",positive\nngắn,negative\n', encoding="utf-8")
+    else:
+        path.write_text(json.dumps({"text": text, "aspects": {"Battery": "positive"}}, ensure_ascii=False) + "\n")
+    dataset, _ = load_absa_dataset(path, aspects=["Battery"])
+    assert dataset["train"]["text"][0] == text
+    assert csv.field_size_limit() == 131_072  # the limit is raised only while reading
 
 
 # ----------------------------------------------------------------------------------------------- long, emoji, HTML
@@ -279,7 +282,7 @@ def _write(path: Path, data: bytes) -> Path:
         ("latin1.jsonl", b'{"text": "gi\xe1"}\n', "{p} is not valid UTF-8: byte(s) e1 at byte offset 12 (line 1 of the file). " + UTF8_FIX),
         ("ragged.csv", b"id,text\n1,pin, camera\n", "{at} has 3 fields but the header has 2. Quote text fields that contain commas or newlines (\"...\") and check the header."),
         ("short.csv", b"id,text\n1\n", "{at} has 1 fields but the header has 2. Quote text fields that contain commas or newlines (\"...\") and check the header."),
-        ("no_text.csv", b"id,body\n1,pin\n", "{p}: no text column (none of ['text', 'data', 'comment', 'review', 'content', 'sentence']); columns are ['id', 'body']. Pass `--text_column NAME`."),
+        ("no_text.csv", b"id,body\n1,pin\n", "{p} has no text column: none of ['text', 'data', 'comment', 'review', 'sentence', 'content'] among its columns ['id', 'body']. Pass text_column=<the column holding the review text>."),
     ],
 )  # fmt: skip
 def test_predict_checks_the_input_file_before_writing_anything(model_dir, tmp_path, capsys, name, data, message):
@@ -311,8 +314,8 @@ def test_predict_stdin_with_invalid_utf8_is_a_clear_error(model_dir, monkeypatch
     code, err = run_cli(capsys, "predict", "--model", model_dir)
     assert code == 2
     assert err.strip() == (
-        "hf-visobert-absa predict: error: stdin is not valid UTF-8: byte(s) e2 (invalid continuation byte); 0 row(s) "
-        "had been written before it. Pipe UTF-8 text (e.g. `iconv -f <encoding> -t utf-8`)."
+        "hf-visobert-absa predict: error: stdin is not valid UTF-8: byte(s) e2 (invalid continuation byte). Pipe UTF-8 "
+        "text (e.g. `iconv -f <encoding> -t utf-8`). 0 row(s) had been written to stdout before it."
     )
 
 
@@ -420,13 +423,8 @@ def bad_folders(model_dir, tmp_path_factory) -> dict[str, Path]:
 
 
 def model_message(kind: str, path: Path, flag: str) -> str:
-    if kind == "no_tokenizer":  # from tokenization.load_tokenizer
-        return (
-            f"{path} has no tokenizer files (none of tokenizer.json, tokenizer_config.json, vocab.txt, vocab.json, "
-            f"sentencepiece.bpe.model, spiece.model, tokenizer.model); it holds {sorted(p.name for p in path.iterdir())}. "
-            "Pass the folder of the encoder or checkpoint that was saved with its tokenizer."
-        )
     return {
+        "no_tokenizer": f"`{flag}` {path} has no tokenizer files (tokenizer.json / tokenizer_config.json). Save the tokenizer next to the model (`tokenizer.save_pretrained(folder)`).",
         "missing": f"`{flag}` {path} does not exist. {PASS}",
         "a_file": f"`{flag}` {path} is a file, not a folder. {PASS}",
         "empty": f"`{flag}` {path} is not a model folder: it has no config.json. {PASS}",
@@ -484,20 +482,12 @@ def test_train_from_a_hub_id_that_cannot_be_reached_is_a_clear_error(data_file, 
     assert err.strip().endswith(PASS)
 
 
-@pytest.mark.parametrize(
-    ("kind", "message"),
-    [
-        ("empty", "{p} has no config.json, so it is not a saved model. Pass the folder that `trainer.save_model(...)` or `model.save_pretrained(...)` wrote."),
-        ("broken_json", "{p}/config.json: not valid JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))."),
-        ("no_weights", "{p} has no model.safetensors: the weights are missing. Re-save the model."),
-        ("invalid_value", "`checkpoint` {p}: config.json holds an invalid value: `label_scheme` got 'binary'; allowed: 'absent_as_class', 'seed', 'mentioned_only'. Fix config.json or save the model again."),
-        ("a_file", "Checkpoint folder {p} does not exist. Pass the run folder written by training."),
-    ],
-)  # fmt: skip
-def test_export_refuses_what_is_not_a_saved_model(kind, message, bad_folders, tmp_path, capsys):
+@pytest.mark.parametrize("kind", ["empty", "broken_json", "no_weights", "invalid_value", "a_file", "pickle_only", "no_tokenizer"])
+def test_export_refuses_what_is_not_a_saved_model(kind, bad_folders, tmp_path, capsys):
+    """`export` runs the same model-folder check as train, evaluate and predict (one function, one message)."""
     folder = bad_folders[kind]
     code, err = run_cli(capsys, "export", folder, tmp_path / "out")
-    assert (code, err.strip()) == (2, "hf-visobert-absa export: error: " + message.format(p=folder))
+    assert (code, err.strip()) == (2, "hf-visobert-absa export: error: " + model_message(kind, folder, "checkpoint"))
     assert not (tmp_path / "out").exists()
 
 

@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
         save_file(_state(model), str(out_dir / "initial.safetensors"))
 
     gather_calls = 0
-    original_gather = losses._gather_across_devices
+    original_gather = losses.gather_across_devices
 
     def counting_gather(*args, **kwargs):
         nonlocal gather_calls
@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
         gather_calls += result is not None
         return result
 
-    losses._gather_across_devices = counting_gather
+    losses.gather_across_devices = counting_gather
     args = TrainingArguments(
         output_dir=str(out_dir / "run"),
         use_cpu=True,

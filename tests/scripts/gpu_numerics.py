@@ -23,7 +23,7 @@ import torch
 from torch.nn import functional as F
 
 from hf_visobert_absa.hub.losses import compute_absa_loss, multilabel_supcon_loss  # noqa: E402
-from tests.helpers import build_model, full_batch  # noqa: E402
+from tests.helpers import build_model, full_batch, loss_config  # noqa: E402
 
 MODES = ("mulsupcon", "jaccard", "any", "exact", "seed")
 
@@ -46,18 +46,7 @@ def train_losses(device: str, dtype: torch.dtype | None, steps: int = 5) -> list
 
 
 def config(**overrides) -> SimpleNamespace:
-    fields = dict(
-        label_scheme="absent_as_class",
-        focal_gamma=2.0,
-        focal_alpha=None,
-        contrastive_temperature=0.1,
-        contrastive_mode="mulsupcon",
-        focal_weight=0.8,
-        contrastive_weight=0.2,
-        contrastive_across_devices=False,
-    )
-    fields.update(overrides)
-    return SimpleNamespace(**fields)
+    return loss_config(**overrides)
 
 
 def main(argv: list[str]) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -124,18 +123,9 @@ def test_across_devices_is_the_plain_loss_without_torch_distributed():
     torch.manual_seed(1)
     logits, z = torch.randn(6, 3, 4), F.normalize(torch.randn(6, 8), dim=-1)
     labels = torch.randint(0, 4, (6, 3))
-    base = dict(
-        label_scheme="absent_as_class",
-        focal_gamma=2.0,
-        focal_alpha=None,
-        contrastive_temperature=0.1,
-        contrastive_mode="mulsupcon",
-        focal_weight=0.8,
-        contrastive_weight=0.2,
-    )
     assert not torch.distributed.is_initialized()
-    on = compute_absa_loss(logits, z, labels, SimpleNamespace(**base, contrastive_across_devices=True))
-    off = compute_absa_loss(logits, z, labels, SimpleNamespace(**base, contrastive_across_devices=False))
+    on = compute_absa_loss(logits, z, labels, helpers.loss_config(contrastive_across_devices=True))
+    off = compute_absa_loss(logits, z, labels, helpers.loss_config(contrastive_across_devices=False))
     for a, b in zip(on, off, strict=True):
         assert torch.equal(a, b)
 
