@@ -101,8 +101,10 @@ def _accuracy_part(settings: BenchSettings, model_dir: str, data: str, aliases: 
     batch = settings.inference_batch_size
     probabilities: dict[str, np.ndarray] = {}
 
+    length = min(MAX_LENGTH, int(getattr(tokenizer, "model_max_length", MAX_LENGTH) or MAX_LENGTH))
+
     def run(name: str) -> None:
-        probabilities[name] = score_texts(models[name], tokenizer, texts, batch, MAX_LENGTH, "cpu")[0]
+        probabilities[name] = score_texts(models[name], tokenizer, texts, batch, length, "cpu")[0]
 
     timings = measure_interleaved({name: (lambda i, n=name: run(n)) for name in models}, reps=settings.int8_reps, warmup=0)
     threshold = np.asarray(config.detection_thresholds) if getattr(config, "detection_thresholds", None) else 0.5
