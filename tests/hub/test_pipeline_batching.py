@@ -10,8 +10,8 @@ from transformers.pipelines.pt_utils import KeyDataset
 
 from hf_visobert_absa.hub import pipeline_visobert_absa as module
 from hf_visobert_absa.hub.pipeline_visobert_absa import AspectSentimentPipeline
-from tests.hub.test_pipeline import MENTIONED, TEXTS, _biased_model, _close, _long_review
 from tests.helpers import tiny_tokenizer
+from tests.hub.test_pipeline import MENTIONED, TEXTS, _biased_model, _close, _long_review
 
 OPTIONS = [
     {},
