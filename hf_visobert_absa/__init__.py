@@ -11,12 +11,20 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names below, for type checkers; at run time they load on first use
-    from .data.loading import load_absa_dataset, tokenize_dataset
-    from .data.tokenization import load_tokenizer
+    from .data.loading import load_absa_dataset
+    from .data.tokenization import load_tokenizer, tokenize_dataset
     from .evaluation.int8 import int8_pipeline, quantize_int8
     from .evaluation.metrics import build_compute_metrics, compute_absa_metrics
+    from .evaluation.protocol import semeval2014_metrics
     from .evaluation.sharded import score_texts_sharded, start_shard
-    from .hub.configuration_visobert_absa import DEFAULT_ASPECTS, LABEL_SCHEMES, ViSoBertAbsaConfig
+    from .hub.configuration_visobert_absa import (
+        DEFAULT_ASPECTS,
+        LABEL_SCHEMES,
+        SENTIMENTS,
+        ViSoBertAbsaConfig,
+        flat_label,
+        scheme_class_names,
+    )
     from .hub.losses import FocalLoss, MultiLabelSupConLoss, compute_absa_loss, focal_loss, multilabel_supcon_loss
     from .hub.modeling_visobert_absa import AspectSentimentOutput, ViSoBertAbsaModel
     from .hub.pipeline_visobert_absa import AspectSentimentPipeline, register_pipeline
@@ -30,7 +38,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "DEFAULT_ASPECTS": "hub.configuration_visobert_absa",
     "LABEL_SCHEMES": "hub.configuration_visobert_absa",
+    "SENTIMENTS": "hub.configuration_visobert_absa",
     "ViSoBertAbsaConfig": "hub.configuration_visobert_absa",
+    "flat_label": "hub.configuration_visobert_absa",
+    "scheme_class_names": "hub.configuration_visobert_absa",
     "FocalLoss": "hub.losses",
     "MultiLabelSupConLoss": "hub.losses",
     "compute_absa_loss": "hub.losses",
@@ -44,7 +55,7 @@ _LAZY = {
     "register_pipeline": "hub.pipeline_visobert_absa",
     "export_model": "publishing.export",
     "load_absa_dataset": "data.loading",
-    "tokenize_dataset": "data.loading",
+    "tokenize_dataset": "data.tokenization",
     "load_tokenizer": "data.tokenization",
     "compute_absa_metrics": "evaluation.metrics",
     "build_compute_metrics": "evaluation.metrics",
@@ -52,6 +63,7 @@ _LAZY = {
     "int8_pipeline": "evaluation.int8",
     "score_texts_sharded": "evaluation.sharded",
     "start_shard": "evaluation.sharded",
+    "semeval2014_metrics": "evaluation.protocol",
 }
 
 
@@ -64,6 +76,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_ASPECTS",
     "LABEL_SCHEMES",
+    "SENTIMENTS",
     "AspectSentimentOutput",
     "AspectSentimentPipeline",
     "FocalContrastiveTrainer",
@@ -75,6 +88,7 @@ __all__ = [
     "compute_absa_loss",
     "compute_absa_metrics",
     "export_model",
+    "flat_label",
     "focal_loss",
     "int8_pipeline",
     "load_absa_dataset",
@@ -85,5 +99,7 @@ __all__ = [
     "register_pipeline",
     "score_texts_sharded",
     "start_shard",
+    "scheme_class_names",
+    "semeval2014_metrics",
     "tokenize_dataset",
 ]

@@ -230,3 +230,26 @@ def error_of(*args: Any, **kwargs: Any) -> str:
         load_absa_dataset(*args, **kwargs)
     return str(info.value)
 
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Comparing floats computed in different processes
+# ------------------------------------------------------------------------------------------------------------
+
+#: Largest absolute weight difference accepted between two processes that should compute the same thing: a process
+#: may run another BLAS thread count and split reductions differently (seen: about 2e-9 on logits).
+CROSS_PROCESS_ATOL = 1e-6
+
+
+def assert_states_close(got: dict, expected: dict, atol: float = CROSS_PROCESS_ATOL, what: str = "weights") -> float:
+    """Assert two state dicts have the same keys and shapes and differ by at most `atol`; the message names the
+    worst tensor and the measured difference. Returns the largest difference (0.0 when bit-identical)."""
+    assert got.keys() == expected.keys(), f"{what}: different tensors {sorted(set(got) ^ set(expected))}"
+    worst, worst_name = 0.0, None
+    for name, tensor in expected.items():
+        assert got[name].shape == tensor.shape, f"{what}: {name} has shape {tuple(got[name].shape)}, not {tuple(tensor.shape)}"
+        diff = (got[name].double() - tensor.double()).abs().max().item() if tensor.numel() else 0.0
+        if diff > worst:
+            worst, worst_name = diff, name
+    assert worst <= atol, f"{what} differ by {worst:.3g} (> {atol:g}) at {worst_name}"
+    return worst

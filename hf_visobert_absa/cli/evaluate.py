@@ -14,6 +14,8 @@ EXAMPLES = """examples:
   hf-visobert-absa evaluate --model runs/phone/model --file ../shared/data/phone_reviews/test.csv \\
       --label_aliases '{"Posititve": "positive"}' --output runs/phone/test_metrics.json
   hf-visobert-absa evaluate --model runs/uit/model --file ../shared/data/uit_visfd/Test.csv --format uit_visfd
+  hf-visobert-absa evaluate --model runs/semeval/model \
+      --file ../shared/data/semeval2014_restaurants/Restaurants_Test_Gold.xml   # + the SemEval-2014 protocol
 """
 
 
@@ -35,7 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--others_policy", default="neutral", help="UIT-ViSFD {OTHERS}: neutral, drop or error.")
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--max_length", type=int, default=256)
-    parser.add_argument("--threshold", type=float, default=0.5, help="An aspect is mentioned when P(none) < this.")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="An aspect is mentioned when P(none) < this (default: the model's detection_thresholds, else 0.5).",
+    )
+    parser.add_argument(
+        "--protocol",
+        default="auto",
+        choices=("auto", "semeval2014", "none"),  # evaluation.protocol.PROTOCOL_CHOICES
+        help="Also report the SemEval-2014 protocol metrics (category detection; polarity accuracy given the gold "
+        "categories): auto = when the file is SemEval XML; semeval2014 = always; none = never.",
+    )
     parser.add_argument("--output", default=None, help="Write the metrics JSON here.")
     return parser
 
@@ -61,12 +75,14 @@ def main(argv: list[str]) -> int:
     from ..data.loading import load_absa_dataset, name_aspect_source, resolve_data_files
     from ..evaluation.inference import predict_probabilities
     from ..evaluation.metrics import compute_absa_metrics
+    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics, wants_protocol
     from ..evaluation.table import format_metrics_table
     from ..training.arguments import DataArguments
 
     args = build_parser().parse_args(argv)
     check_positive(args.batch_size, "--batch_size")
-    check_threshold(args.threshold)
+    if args.threshold is not None:
+        check_threshold(args.threshold)
     aliases = DataArguments(label_aliases=args.label_aliases).alias_map()
     resolve_data_files({"test": args.file})  # the file exists, before the model is loaded
     if args.output:
@@ -88,11 +104,18 @@ def main(argv: list[str]) -> int:
         raise name_aspect_source(error, f"those of the model {args.model}") from None
     split = datasets["test"]
     probabilities = predict_probabilities(model, tokenizer, list(split["text"]), args.batch_size, args.max_length)
-    predictions = predictions_from_probabilities(probabilities, config.label_scheme, args.threshold)
+    threshold = np.asarray(config.thresholds) if args.threshold is None else args.threshold
+    predictions = predictions_from_probabilities(probabilities, config.label_scheme, threshold)
     gold = np.asarray(split["gold"])
     metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
+    if wants_protocol(args.protocol, report):
+        metrics[PROTOCOL_KEY] = semeval2014_metrics(
+            probabilities, gold, config.sentiments, config.label_scheme, threshold
+        )
     print(report.format())
     print(format_metrics_table(metrics))
+    if PROTOCOL_KEY in metrics:
+        print(format_protocol(metrics[PROTOCOL_KEY]))
     if args.output:
         write_json_atomic(args.output, metrics)
         print(f"metrics written to {args.output}")

@@ -59,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch_size", type=int, default=64, help="Reviews per forward pass.")
     parser.add_argument("--chunk_size", type=int, default=512, help="Rows read, scored and written at a time.")
     parser.add_argument("--max_length", type=int, default=256)
-    parser.add_argument("--threshold", type=float, default=0.5, help="An aspect is mentioned when P(none) < this.")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="An aspect is mentioned when P(none) < this (default: the model's detection_thresholds, else 0.5).",
+    )
     parser.add_argument("--int8", action="store_true", help="Run the model in int8 on the CPU through ONNX Runtime "
                         "(about 2x the reviews/s at ViSoBERT size; needs pip install \"hf-visobert-absa[int8]\").")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cpu (default) or cuda; under "
@@ -99,7 +104,8 @@ def _check_arguments(args: argparse.Namespace) -> Path | None:
     """Every check that needs no model: numbers, the input file, the output path. Returns the input path."""
     check_positive(args.batch_size, "--batch_size")
     check_positive(args.chunk_size, "--chunk_size")
-    check_threshold(args.threshold)
+    if args.threshold is not None:
+        check_threshold(args.threshold)
     if args.int8 and args.device != "cpu":
         raise AbsaInputError("`--int8` runs on the CPU (ONNX Runtime); drop `--device cuda` or `--int8`.")
     if args.device == "cuda" and not _cuda_available():
@@ -168,7 +174,9 @@ class _Labeller:
             probabilities = score_texts_sharded(self.model, self.tokenizer, kept, self.shard, args.batch_size, args.max_length)
             if probabilities is None:  # another rank assembles and writes
                 return results
-            predictions = predictions_from_probabilities(probabilities, self.model.config.label_scheme, args.threshold)
+            config = self.model.config
+            threshold = config.thresholds if args.threshold is None else args.threshold
+            predictions = predictions_from_probabilities(probabilities, config.label_scheme, threshold)
             for row_index, prediction in zip(keep, predictions, strict=True):
                 results[row_index] = {
                     a: self.model.config.canonical_names[code] for a, code in zip(self.aspects, prediction, strict=True) if code

@@ -5,7 +5,7 @@ AutoModel and AutoModelForSequenceClassification, and `custom_pipelines`), `mode
 the tokenizer files, `README.md` (the model card) and the run's metrics JSON — and an allow-list enforces it:
 no `training_args.bin`, no optimizer or RNG state, no pickles, no data files. The folder is then loaded in a
 clean Python process (see `export_verify`) through every public entry point, whose token ids, logits and
-pipeline outputs must equal the in-process ones exactly.
+pipeline outputs must match the in-process ones (labels and token ids equal, numbers within `VERIFY_TOLERANCE`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import torch
 from ..data.tokenization import TOKENIZER_FILES
 from ..errors import AbsaInputError
 from ..model_folder import validate_model_folder
-from ..threads import torch_threads
 from .hub_files import CODE_FILES
 from .model_card import load_metrics, render_model_card
 from .verify import clean_process_report, max_abs_diff
@@ -46,9 +45,10 @@ PROBE_TEXTS = [
     "shop tư vấn nhiệt tình, đóng gói cẩn thận, rất hài lòng",
     " ".join(["pin yếu máy chậm lag camera xấu màn hình tối giá đắt"] * 6),
 ]
-#: Threads for both sides of the comparison: multi-threaded BLAS may split reductions differently from one process
-#: to the next (MKL picks its thread count dynamically), which moves the last bits of a logit; one thread does not.
-VERIFY_THREADS = 1
+#: Largest absolute difference allowed between in-process and clean-process logits and pipeline scores. Two
+#: processes may run different thread counts, so BLAS splits reductions differently and the last bits of a float32
+#: logit move (measured: about 2e-9); a real difference (other weights, other code) is orders of magnitude larger.
+VERIFY_TOLERANCE = 1e-4
 PROBE_CALLS: list[dict[str, Any]] = [
     {},
     {"return_all_aspects": True, "top_k": None},
@@ -143,7 +143,7 @@ def _in_process(pipe: Any, texts: list[str]) -> dict[str, Any]:
 
 def compare_reports(report: dict[str, Any], expected: dict[str, Any]) -> tuple[list[str], dict[str, float]]:
     """Compare a clean-process report with the in-process results: the problems found (empty when the folder
-    reproduces the model exactly) and the largest logit difference per auto class."""
+    reproduces the model within `VERIFY_TOLERANCE`) and the largest logit difference per auto class."""
     problems = []
     if report["package_importable"]:
         problems.append("hf_visobert_absa was importable in the clean process")
@@ -155,10 +155,19 @@ def compare_reports(report: dict[str, Any], expected: dict[str, Any]) -> tuple[l
         problems.append("the tokenizer gives different token ids")
     names = ("AutoModel", "AutoModelForSequenceClassification")
     diffs = {name: max_abs_diff(report[name]["logits"], expected["logits"]) for name in names}
-    problems += [f"{name} logits differ (max abs diff {diff})" for name, diff in diffs.items() if diff != 0]
+    problems += [
+        f"{name} logits differ (max abs diff {diff:.3g} > tolerance {VERIFY_TOLERANCE:g})"
+        for name, diff in diffs.items()
+        if not diff <= VERIFY_TOLERANCE
+    ]
     for name in ("by_task", "inferred"):
-        if report["pipeline"][name] != expected["pipeline"]:
-            problems.append(f"pipeline ({name.replace('_', ' ')}) outputs differ from the in-process pipeline")
+        diff = max_abs_diff(report["pipeline"][name], expected["pipeline"])
+        if not diff <= VERIFY_TOLERANCE:
+            what = "labels or structure differ" if diff == float("inf") else f"max abs score diff {diff:.3g}"
+            problems.append(
+                f"pipeline ({name.replace('_', ' ')}) outputs differ from the in-process pipeline ({what}; "
+                f"tolerance {VERIFY_TOLERANCE:g})"
+            )
     if report["AutoModel"]["training"]:
         problems.append("the loaded model is in training mode")
     return problems, diffs
@@ -169,13 +178,14 @@ def verify_folder(folder: Path, expected: dict[str, Any], *, timeout: float = 30
     [`ExportError`] on any difference. Returns a summary of what was checked."""
     from ..hub.pipeline_visobert_absa import TASK
 
-    report = clean_process_report(folder, PROBE_TEXTS, PROBE_CALLS, task=TASK, threads=VERIFY_THREADS, timeout=timeout)
+    report = clean_process_report(folder, PROBE_TEXTS, PROBE_CALLS, task=TASK, timeout=timeout)
     problems, diffs = compare_reports(report, expected)
     if problems:
         raise ExportError(f"Verification of {folder} in a clean process failed: " + "; ".join(problems) + ".")
     return {
         "logits_max_abs_diff": diffs,
-        "pipeline_outputs_equal": True,
+        "pipeline_outputs_equal": True,  # labels equal, scores within VERIFY_TOLERANCE
+        "tolerance": VERIFY_TOLERANCE,
         "pipeline_inferred_task": report["pipeline_inferred_task"],
         "package_visible_on_path": report["package_visible_on_path"],
         "package_importable": report["package_importable"],
@@ -274,8 +284,7 @@ def export_model(
             raise ExportError(f"The staged folder lacks the code files {sorted(missing)}; a Hub user could not load it.")
         verification = {}
         if verify:
-            with torch_threads(VERIFY_THREADS):
-                expected = _in_process(pipe, PROBE_TEXTS)
+            expected = _in_process(pipe, PROBE_TEXTS)
             verification = verify_folder(staging, expected)
         if out_dir.exists():
             out_dir.rmdir()

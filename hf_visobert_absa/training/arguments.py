@@ -133,6 +133,13 @@ class DataArguments:
         },
     )
     validation_split_seed: int = field(default=42, metadata={"help": "Seed of the held-out validation sample."})
+    protocol: str = field(
+        default="auto",
+        metadata={
+            "help": "SemEval-2014 protocol metrics in the final report: auto (when the data is SemEval XML), "
+            "semeval2014 (always) or none."
+        },
+    )
     max_length: int = field(default=256, metadata={"help": "Truncate reviews to this many tokens."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Use only the first N validation rows."})

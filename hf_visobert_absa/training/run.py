@@ -262,6 +262,7 @@ def run_training(
 
     from ..data.loading import tokenize_dataset
     from ..data.tokenization import load_tokenizer
+    from ..evaluation.protocol import wants_protocol
     from ..registration import register_auto_classes
 
     output_dir = check_run_arguments(data_args, training_args)
@@ -272,6 +273,7 @@ def run_training(
         checkpoint_config = validate_model_folder(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
         _refuse_ignored_flags(model_args)
     datasets, report = _load_data(model_args, data_args, checkpoint_config)
+    protocol = wants_protocol(data_args.protocol, report)
     report.to_json(output_dir / "dataset_report.json")
     logger.info("Dataset report:\n%s", report.format())
 
@@ -288,7 +290,7 @@ def run_training(
     _save_model(trainer, tokenizer, model_dir, training_args, data_args, report)
     history = trainer.state.log_history
     write_json_atomic(output_dir / "log_history.json", history)
-    metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history)
+    metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history, protocol)
     write_json_atomic(model_dir / "metrics.json", metrics)
     return {
         "metrics": metrics,
@@ -379,13 +381,18 @@ def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
     return {k: str(v) for k, v in files.items()} if isinstance(files, dict) else str(files)
 
 
-def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict]) -> dict:
+def write_reports(
+    model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict], protocol: bool = False
+) -> dict:
     """Score the validation and test splits against the canonical `gold` labels and write metrics.json,
-    predictions_<split>.csv and the plots."""
+    predictions_<split>.csv and the plots; with `protocol`, each split's metrics also hold the SemEval-2014
+    protocol numbers under `semeval2014_protocol` (see `evaluation.protocol`)."""
     from ..data.label_schemes import predictions_from_probabilities
     from ..evaluation.inference import predict_probabilities
     from ..evaluation.metrics import compute_absa_metrics
     from ..evaluation.plots import plot_confusion_matrices, plot_per_aspect_f1, plot_training_curves
+    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics
+    from ..evaluation.table import format_metrics_table
 
     config = model.config
     aspects = list(config.aspects)
@@ -401,6 +408,13 @@ def write_reports(model, tokenizer, datasets, output_dir: Path, max_length: int,
         thresholds = np.asarray(config.thresholds) if config.label_scheme == "absent_as_class" else 0.5
         predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
         metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
+        if protocol:
+            metrics[PROTOCOL_KEY] = semeval2014_metrics(
+                probabilities, gold, config.sentiments, config.label_scheme, thresholds
+            )
+        logger.info("%s metrics:\n%s", split, format_metrics_table(metrics))
+        if protocol:
+            logger.info("%s", format_protocol(metrics[PROTOCOL_KEY]))
         all_metrics[split] = metrics
         names = config.canonical_names
         _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, names)

@@ -124,4 +124,6 @@ def test_clean_process_loads_with_all_three_auto_classes(tmp_path, config_kwargs
     assert "PACKAGE_IMPORTABLE" not in result.stdout
     assert "loaded ViSoBertAbsaModel" in result.stdout
     for logits in torch.load(work / "out.pt"):
-        assert (logits - expected).abs().max().item() == 0.0
+        # another process may run another thread count, which moves the last bits of a float32 logit (seen: 1.9e-9)
+        diff = (logits - expected).abs().max().item()
+        assert diff <= 1e-5, f"clean-process logits differ from the in-process ones by {diff:.3g} (> 1e-5)"
