@@ -81,12 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("--int8_model", "--int8-model", default=None, help="int8: a trained model folder for the accuracy part.")
     add("--int8_data", "--int8-data", default=None, help="int8: its labelled test file (default: --data).")
     add("--int8_reps", "--int8-reps", type=int, default=3, help="int8: interleaved rounds of the accuracy part.")
+    add("--int8_no_speed", "--int8-no-speed", action="store_true", help="int8: the accuracy part only.")
     add("--label_aliases", "--label-aliases", default=None, help='int8: JSON label aliases, e.g. \'{"Posititve": "positive"}\'.')
     add("--naive_losses", "--naive-losses", default=None, help="Path of benchmarks/losses_vs_loops.py.")
     add("--device", default="cpu", help="cpu (default) or cuda[:N].")
     add("--dtype", default="fp32", choices=["fp32", "bf16"], help="fp32, or bf16 autocast as Trainer(bf16=True).")
     add("--threads", type=int, default=None, help="torch intra-op threads (default: torch's; 1 with --quick).")
     add("--seed", type=int, default=0)
+    add("--compile", action="store_true", help="Benchmarks 1-2: every variant's step through torch.compile(model).")
     return parser
 
 
@@ -130,6 +132,8 @@ def settings_from_args(args: argparse.Namespace):
         int8_model=args.int8_model,
         int8_data=args.int8_data,
         int8_reps=args.int8_reps,
+        int8_speed=not args.int8_no_speed,
+        compile=args.compile,
         label_aliases=_aliases(args.label_aliases),
     )
     for name in ("batch_size", "seq_len", "reps", "input_sets", "reviews", "inference_batch_size", "inference_sets"):

@@ -5,11 +5,12 @@ Part A — speed at encoder size (`--encoder`, random weights) on real reviews, 
 
 - `fp32`: the PyTorch model;
 - `int8_onnxruntime` (the library's int8 path, `hf_visobert_absa.evaluation.int8`): ONNX Runtime, weights
-  quantised to int8 with its dynamic quantisation;
+  quantised to int8 per output channel with its dynamic quantisation;
 - `int8_torch_dynamic` (for comparison only): `torch.ao.quantization.quantize_dynamic` on every `nn.Linear`.
 
 Part B — a trained model (`--int8_model`, e.g. a MiniLM trained on phone_reviews) on a labelled test file
-(`--int8_data`): fp32 and int8 each score the whole file in interleaved rounds; reviews/s, joint micro-F1 and
+(`--int8_data`): fp32, int8 (per channel, the library's default) and int8 per tensor (for comparison) each score
+the whole file in interleaved rounds; reviews/s, joint micro-F1 and
 the other metrics of `compute_absa_metrics`, and the share of (review, aspect) decisions that agree. Skipped,
 with the reason, without a model.
 """
@@ -97,7 +98,8 @@ def _accuracy_part(settings: BenchSettings, model_dir: str, data: str, aliases: 
     datasets, _ = load_absa_dataset({"test": data}, aspects=list(config.aspects), label_scheme=config.label_scheme,
                                     label_aliases=aliases)  # fmt: skip
     texts, gold = list(datasets["test"]["text"]), np.asarray(datasets["test"]["gold"])
-    models = {"fp32": model, "int8_onnxruntime": quantize_int8(model)}
+    models = {"fp32": model, "int8_onnxruntime": quantize_int8(model),
+              "int8_onnxruntime_per_tensor": quantize_int8(model, per_channel=False)}  # fmt: skip
     batch = settings.inference_batch_size
     probabilities: dict[str, np.ndarray] = {}
 
@@ -119,6 +121,7 @@ def _accuracy_part(settings: BenchSettings, model_dir: str, data: str, aliases: 
         "data": data, "reviews": len(texts), "batch_size": batch, "results": results,
         "speedup_over_fp32": results["int8_onnxruntime"]["median_reviews_per_second"] / results["fp32"]["median_reviews_per_second"],
         "joint_micro_f1_points_lost": 100 * (metrics["fp32"]["joint_micro_f1"] - metrics["int8_onnxruntime"]["joint_micro_f1"]),
+        "per_tensor_joint_micro_f1_points_lost": 100 * (metrics["fp32"]["joint_micro_f1"] - metrics["int8_onnxruntime_per_tensor"]["joint_micro_f1"]),
         "decisions_agreeing": float((predictions["fp32"] == predictions["int8_onnxruntime"]).mean()),
         "max_abs_probability_difference_vs_fp32": float(np.abs(probabilities["fp32"] - probabilities["int8_onnxruntime"]).max()),
     }  # fmt: skip
@@ -132,7 +135,9 @@ def run_int8_benchmark(settings: BenchSettings, out_dir: Path) -> dict[str, Any]
     load_before = machine_info("cpu")["load_average_1_5_15"]
     document = result_document("int8", "int8 (ONNX Runtime) vs fp32 on the CPU: speed at encoder size, accuracy of a trained model",
                                settings=settings.to_dict(), inputs={}, results={}, derived={}, memory={})  # fmt: skip
-    if data_path is None or tokenizer_path is None:
+    if not settings.int8_speed:
+        document["results"]["speed"] = {"skipped": "--int8_no_speed"}
+    elif data_path is None or tokenizer_path is None:
         document["results"]["speed"] = {"skipped": "needs real reviews and a tokenizer (--data, --tokenizer)"}
     else:
         from hf_visobert_absa.data.tokenization import load_tokenizer

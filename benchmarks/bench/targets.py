@@ -7,7 +7,7 @@
 | loss_speedup_b32 | naive loops / ours ≥ 5× at B=32 | losses_vs_loops.json |
 | loss_share | loss fwd+bwd (B of the step) / full step < 1% | losses_vs_loops.json + step_overhead.json |
 | inference_vs_fixed | pipeline reviews/s ÷ fixed-256 reviews/s ≥ 3× | inference.json |
-| pipeline_overhead | raw loop / pipeline − 1 ≤ 5%; with a small encoder (hidden < 256, a GPU proxy) pipeline ≥ 70% of the raw loop | inference.json |
+| pipeline_overhead | raw loop / pipeline − 1 ≤ 5%; with a small encoder (hidden < 256, a GPU proxy) pipeline ≥ 70% of the raw loop; on a GPU ≥ 85% | inference.json |
 
 A target reads `pass` or `miss` for a full-size run; for a `--quick` run (tiny encoder) the measured value is
 reported with status `n/a` because the targets are defined for the ViSoBERT-size encoder; a benchmark that
@@ -117,6 +117,9 @@ def check_targets(out_dir: str | Path) -> list[dict[str, Any]]:
             return _not_run("pipeline_sorted_dynamic and raw_sorted_dynamic")
         value = document["derived"]["pipeline_overhead_over_raw"]
         hidden = document.get("inputs", {}).get("encoder_hidden_size") or 768
+        if str(document.get("settings", {}).get("device", "cpu")).startswith("cuda"):
+            fraction = document["derived"].get("pipeline_fraction_of_raw", 1.0 / (1.0 + value))
+            return value, fraction >= 0.85, f"GPU: pipeline at {fraction:.1%} of the bare loop; target ≥ 85%"
         if hidden < SMALL_ENCODER_HIDDEN:  # the model costs little, as on a GPU: the pipeline's own cost shows
             fraction = document["derived"].get("pipeline_fraction_of_raw", 1.0 / (1.0 + value))
             return value, fraction >= 0.70, (

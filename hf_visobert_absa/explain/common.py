@@ -56,7 +56,8 @@ class BenchSettings:
         inference_variants (`list[str]`, *optional*): the variants of benchmark 4 to run (default: all).
         int8_model (`str`, *optional*), int8_data (`str`, *optional*), label_aliases (`dict`, *optional*),
             int8_reps (`int`): the trained model, labelled test file, label aliases and interleaved rounds of the
-            `int8` benchmark's accuracy part.
+            `int8` benchmark's accuracy part; int8_speed (`bool`): whether it runs its speed part.
+        compile (`bool`): the training benchmarks run every variant's step through `torch.compile(model)`.
     """
 
     encoder: str = "visobert"
@@ -81,6 +82,8 @@ class BenchSettings:
     int8_data: str | None = None
     label_aliases: dict | None = None
     int8_reps: int = 3
+    int8_speed: bool = True
+    compile: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

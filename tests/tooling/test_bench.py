@@ -313,7 +313,7 @@ def test_int8_benchmark_writes_speed_and_accuracy_side_by_side(tmp_path, shared)
     speed, accuracy = document["results"]["speed"], document["results"]["accuracy"]
     assert set(speed["results"]) == {"fp32", "int8_onnxruntime", "int8_torch_dynamic"}
     assert all(0 < d < 0.05 for d in speed["max_abs_probability_difference_vs_fp32"].values())
-    assert accuracy["reviews"] > 1000 and set(accuracy["results"]) == {"fp32", "int8_onnxruntime"}
+    assert accuracy["reviews"] > 1000 and set(accuracy["results"]) == {"fp32", "int8_onnxruntime", "int8_onnxruntime_per_tensor"}
     fp32, int8 = (accuracy["results"][name]["metrics"]["joint_micro_f1"] for name in ("fp32", "int8_onnxruntime"))
     assert accuracy["joint_micro_f1_points_lost"] == pytest.approx(100 * (fp32 - int8))
     assert 0.5 < accuracy["decisions_agreeing"] <= 1.0
