@@ -91,6 +91,8 @@ def validate_model_folder(
 def _read_config_json(path: Path, where: str) -> Any:
     config_path = path / "config.json"
     if not config_path.is_file():
+        if (path / "model" / "config.json").is_file():  # train's --output_dir: the model is in model/
+            raise AbsaInputError(f"{where} is a training run folder, not a model folder: pass its model, {path / 'model'}.")
         raise AbsaInputError(f"{where} is not a model folder: it has no config.json. {WHAT_TO_PASS}")
     try:
         return json.loads(config_path.read_text(encoding="utf-8"))

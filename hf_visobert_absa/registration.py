@@ -1,8 +1,10 @@
 """Registration of the aspect-sentiment classes with the `transformers` auto classes.
 
-Nothing is registered at import time: call [`register_auto_classes`] (the CLI, the pipeline helpers and the
-training entry points do). Loading a saved model never needs it: the saved `config.json` carries `auto_map`
-and the code files, so `AutoModel.from_pretrained(dir, trust_remote_code=True)` works without this package.
+Nothing is registered at import time. Saving never needs it: every `save_pretrained` writes `auto_map`,
+`custom_pipelines` and the code files. Loading a saved model never needs it either:
+`AutoModel.from_pretrained(dir, trust_remote_code=True)` works without this package. Call
+[`register_auto_classes`] only to resolve `visobert_absa` through the Auto classes in this process without
+`trust_remote_code`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ _registered = False
 
 def register_auto_classes() -> None:
     """Make `AutoConfig`, `AutoModel` and `AutoModelForSequenceClassification` resolve `visobert_absa` to this
-    package's classes, and mark the classes so that `save_pretrained` writes `auto_map` for all three and
-    copies the code files next to the weights. Idempotent.
+    package's classes in this process. Idempotent. (Saved folders carry `auto_map` and the code files whether or
+    not this was called.)
 
     Example:
 
@@ -34,8 +36,6 @@ def register_auto_classes() -> None:
     AutoConfig.register(ViSoBertAbsaConfig.model_type, ViSoBertAbsaConfig, exist_ok=True)
     AutoModel.register(ViSoBertAbsaConfig, ViSoBertAbsaModel, exist_ok=True)
     AutoModelForSequenceClassification.register(ViSoBertAbsaConfig, ViSoBertAbsaModel, exist_ok=True)
-    ViSoBertAbsaConfig.register_for_auto_class()
-    ViSoBertAbsaModel.register_for_auto_class("AutoModel")
     _registered = True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..checks import check_positive, check_threshold
@@ -36,7 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--label_aliases", default=None, help="JSON object, e.g. '{\"Posititve\": \"positive\"}'.")
     parser.add_argument("--others_policy", default="neutral", help="UIT-ViSFD {OTHERS}: neutral, drop or error.")
     parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument("--max_length", type=int, default=256)
+    parser.add_argument(
+        "--max_length", type=int, default=None,
+        help="Truncate reviews to this many tokens (default: the length the model was trained with).",
+    )
+    parser.add_argument("--disable_tqdm", action="store_true", help="No progress bar (also off when stderr is not a terminal).")
     parser.add_argument(
         "--threshold",
         type=float,
@@ -52,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--output", default=None, help="Write the metrics JSON here.")
     return parser
+
+
+def show_progress(disabled: bool) -> bool:
+    """A progress bar unless `--disable_tqdm` was given or stderr is not a terminal (a log file, a pipe)."""
+    return not disabled and sys.stderr.isatty()
 
 
 def load_trained(model_dir: str):
@@ -73,7 +83,7 @@ def main(argv: list[str]) -> int:
 
     from ..data.label_schemes import predictions_from_probabilities
     from ..data.loading import load_absa_dataset, name_aspect_source, resolve_data_files
-    from ..evaluation.inference import predict_probabilities
+    from ..evaluation.inference import predict_probabilities, resolve_max_length
     from ..evaluation.metrics import compute_absa_metrics
     from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics, wants_protocol
     from ..evaluation.table import format_metrics_table
@@ -103,7 +113,10 @@ def main(argv: list[str]) -> int:
     except AbsaInputError as error:
         raise name_aspect_source(error, f"those of the model {args.model}") from None
     split = datasets["test"]
-    probabilities = predict_probabilities(model, tokenizer, list(split["text"]), args.batch_size, args.max_length)
+    max_length = resolve_max_length(args.max_length, config, tokenizer)
+    probabilities = predict_probabilities(
+        model, tokenizer, list(split["text"]), args.batch_size, max_length, progress=show_progress(args.disable_tqdm)
+    )
     threshold = np.asarray(config.thresholds) if args.threshold is None else args.threshold
     predictions = predictions_from_probabilities(probabilities, config.label_scheme, threshold)
     gold = np.asarray(split["gold"])

@@ -8,11 +8,11 @@ import json
 from ..publishing.model_card import card_summary
 
 EXAMPLES = """examples:
-  # stage and verify a run folder (written by `hf-visobert-absa train`)
-  hf-visobert-absa export runs/phone exported/phone
+  # stage and verify the model of a run (`hf-visobert-absa train --output_dir runs/phone` wrote runs/phone/model)
+  hf-visobert-absa export runs/phone/model exported/phone
 
   # the same, with what the model card should say
-  hf-visobert-absa export runs/phone exported/phone --repo-id my-org/visobert-absa-phone \\
+  hf-visobert-absa export runs/phone/model exported/phone --repo-id my-org/visobert-absa-phone \\
       --dataset phone_reviews --license apache-2.0
 
   # then load it the way a Hub user will
@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("checkpoint", help="run folder: config.json, model.safetensors, tokenizer files")
+    parser.add_argument(
+        "checkpoint", help="model folder (config.json, model.safetensors, tokenizer files), e.g. train's <output_dir>/model"
+    )
     parser.add_argument("out_dir", help="new or empty folder to write")
     parser.add_argument("--repo-id", help="ORG/NAME the model will be published as (shown in the card's usage example)")
     parser.add_argument("--model-name", help="title of the model card (default: the repo or folder name)")
@@ -43,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="training data: 'phone_reviews' or 'uit_visfd' (described and cited in the card) or a Hub dataset id",
     )
     parser.add_argument("--dataset-split", default="test", help="split the metrics were computed on (default: test)")
-    parser.add_argument("--base-model", help="base model id for the card (default: the config's base_model_name_or_path)")
+    parser.add_argument(
+        "--base-model", help="base model Hub id for the card (default: the config's base_model_name_or_path, if a Hub id)"
+    )
+    parser.add_argument("--language", help="ISO 639-1 code for the card (default: the one training detected in its data)")
     parser.add_argument("--license", help="licence identifier for the card, e.g. apache-2.0 (default: none stated)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
@@ -64,6 +69,7 @@ def main(argv: list[str]) -> int:
         dataset_split=args.dataset_split,
         base_model=args.base_model,
         license=args.license,
+        language=args.language,
     )
     if args.json:
         print(json.dumps({"out_dir": str(result.out_dir), "files": result.files, "verification": result.verification}, indent=2))

@@ -58,7 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--text_column", default=None, help=f"Text column/key (default: CSV, the first of {TEXT_COLUMN_CANDIDATES} present, in that order; JSONL, 'text').")
     parser.add_argument("--batch_size", type=int, default=64, help="Reviews per forward pass.")
     parser.add_argument("--chunk_size", type=int, default=512, help="Rows read, scored and written at a time.")
-    parser.add_argument("--max_length", type=int, default=256)
+    parser.add_argument(
+        "--max_length", type=int, default=None,
+        help="Truncate reviews to this many tokens (default: the length the model was trained with).",
+    )
+    parser.add_argument("--disable_tqdm", action="store_true", help="No progress bar (also off when stderr is not a terminal).")
     parser.add_argument(
         "--threshold",
         type=float,
@@ -157,6 +161,7 @@ class _Labeller:
     written: int = 0
     skipped: int = 0
     not_text: int = 0
+    progress: Any = None  # a tqdm bar counting rows (the total is unknown while streaming)
 
     @property
     def aspects(self) -> list[str]:
@@ -181,6 +186,8 @@ class _Labeller:
                 results[row_index] = {
                     a: self.model.config.canonical_names[code] for a, code in zip(self.aspects, prediction, strict=True) if code
                 }
+        if self.progress is not None:
+            self.progress.update(len(texts))
         return results
 
 
@@ -255,10 +262,14 @@ def _cuda_available() -> bool:
 
 def _load(args: argparse.Namespace) -> _Labeller:
     """The model (int8 if asked, on this rank's device) and tokenizer, and this process's shard of the work."""
+    from tqdm.auto import tqdm
+
+    from ..evaluation.inference import resolve_max_length
     from ..evaluation.sharded import start_shard
-    from .evaluate import load_trained
+    from .evaluate import load_trained, show_progress
 
     model, tokenizer = load_trained(args.model)
+    args.max_length = resolve_max_length(args.max_length, model.config, tokenizer)
     shard = start_shard(args.device)
     if args.int8:
         from ..evaluation.int8 import quantize_int8
@@ -266,7 +277,9 @@ def _load(args: argparse.Namespace) -> _Labeller:
         model = quantize_int8(model)
     else:
         model = model.to(shard.device)
-    return _Labeller(model, tokenizer, args, shard)
+    show = shard.is_main and show_progress(args.disable_tqdm)
+    progress = tqdm(desc="Labelling", unit="row", disable=not show)
+    return _Labeller(model, tokenizer, args, shard, progress=progress)
 
 
 def main(argv: list[str]) -> int:
@@ -298,6 +311,8 @@ def main(argv: list[str]) -> int:
             else f"Nothing was written: {args.output} is unchanged."
         )
         raise AbsaInputError(f"{error} {written}") from None
+    finally:
+        label.progress.close()
     stop_shard(label.shard)
     if label.shard.is_main:
         also = f", {label.not_text} skipped (text is not a string)" if label.not_text else ""

@@ -302,7 +302,8 @@ def parse_uit(
             )
         mention: dict[str, int] = {}
         for tag in _UIT_TAG.findall(value):
-            name, sep, polarity = tag.partition("#")
+            # the polarity follows the LAST '#': `{FOOD#QUALITY#Positive}` is aspect FOOD#QUALITY
+            name, sep, polarity = tag.rpartition("#") if "#" in tag else (tag, "", "")
             aspect = name.strip().upper()
             if aspect == UIT_OTHERS and others_policy == "drop":
                 parsed.others_tags += 1

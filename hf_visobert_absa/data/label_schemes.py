@@ -25,6 +25,8 @@ from ..hub.configuration_visobert_absa import LABEL_SCHEMES, NONE_CLASS, SENTIME
 NONE, POSITIVE, NEGATIVE, NEUTRAL = 0, 1, 2, 3
 CANONICAL_NAMES: tuple[str, ...] = ("none", "positive", "negative", "neutral")
 IGNORE_INDEX = -100
+#: An aspect counts as mentioned when P(none) is below this (the pipeline's default too).
+DEFAULT_THRESHOLD = 0.5
 
 
 def canonical_names(sentiments: Sequence[str] | None = None) -> tuple[str, ...]:
@@ -101,6 +103,7 @@ def predictions_from_logits(
 
 __all__ = [
     "CANONICAL_NAMES",
+    "DEFAULT_THRESHOLD",
     "IGNORE_INDEX",
     "canonical_names",
     "neutral_code",

@@ -16,6 +16,7 @@ are recorded in the report.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -60,11 +61,18 @@ def split_of(path: Path) -> str | None:
     return words.pop() if len(words) == 1 else None
 
 
-def resolve_data_files(data_files: str | Path | Mapping[str, str | Path]) -> tuple[dict[str, Path], list[str]]:
+#: What to do when a folder does not name its splits unambiguously (Python callers; the CLI passes its own).
+DATA_FILES_HINT = "pass a dict data_files={'train': ..., 'validation': ...} instead"
+
+
+def resolve_data_files(
+    data_files: str | Path | Mapping[str, str | Path], hint: str = DATA_FILES_HINT
+) -> tuple[dict[str, Path], list[str]]:
     """Turn `data_files` into `{split: file}` (train, validation, test first) and the folder files left unread.
 
     A mapping is taken as given; one file becomes the split its name names (else `train`, as in `datasets`);
-    a folder contributes every data file whose name names exactly one split.
+    a folder contributes every data file whose name names exactly one split. `hint` ends the message when a
+    folder names a split twice or names none.
     """
     if isinstance(data_files, Mapping):
         files = {str(split): Path(path) for split, path in data_files.items()}
@@ -85,14 +93,13 @@ def resolve_data_files(data_files: str | Path | Mapping[str, str | Path]) -> tup
             both = {split: names for split, names in clash.items() if len(names) > 1}
             if both:
                 raise AbsaInputError(
-                    f"{root}: several files name the same split: {both}. Keep one per split, or pass a dict "
-                    "data_files={'train': ..., 'validation': ...}."
+                    f"{root}: several files name the same split: {both}. Keep one per split, or {hint}."
                 )
             if not files:
                 raise AbsaInputError(
                     f"{root} has no file named for a split (train / validation or dev / test, with suffix "
-                    f"{', '.join(DATA_SUFFIXES)}); found {sorted(p.name for p in root.iterdir()) or 'nothing'}. "
-                    "Pass a dict data_files={'train': ..., 'validation': ...} instead."
+                    f"{', '.join(DATA_SUFFIXES)}); found {sorted(p.name for p in root.iterdir()) or 'nothing'}; "
+                    f"{hint}."
                 )
             if ignored:
                 logger.info("Not read (not named for a split): %s", ", ".join(ignored))
@@ -104,6 +111,19 @@ def resolve_data_files(data_files: str | Path | Mapping[str, str | Path]) -> tup
             raise AbsaInputError(f"Data file for split {split!r}: {path} {state}; give a CSV or JSONL file.")
     order = sorted(files, key=lambda s: (_SPLIT_ORDER.index(s) if s in _SPLIT_ORDER else len(_SPLIT_ORDER), s))
     return {split: files[split] for split in order}, ignored
+
+
+#: How the report names an aspect list taken from the data itself (no list declared anywhere).
+FIRST_APPEARANCE = "first appearance in the data"
+#: An aspect mentioned in at most this many training rows, with no declared aspect list, is flagged as rare.
+RARE_ASPECT_ROWS = 2
+
+
+def rare_aspects(gold: np.ndarray, aspects: list[str]) -> dict[str, int]:
+    """Aspects mentioned in at most `RARE_ASPECT_ROWS` rows of `gold` `[N, A]` (canonical codes, 0 = not
+    mentioned), with their counts: when no aspect list is declared, a misspelt aspect (`Batery`) shows up here."""
+    counts = (np.asarray(gold) != 0).sum(axis=0) if len(gold) else np.zeros(len(aspects), dtype=int)
+    return {a: int(c) for a, c in zip(aspects, counts, strict=True) if c <= RARE_ASPECT_ROWS}
 
 
 #: How messages name an aspect list passed as `aspects=` (see [`name_aspect_source`]).
@@ -151,8 +171,12 @@ def resolve_aspects(
         elif all(p.format == "uit_visfd" for p in parsed.values()) and set(seen) <= set(UIT_VISFD_ASPECTS):
             reference = [a for a in UIT_VISFD_ASPECTS if others_policy != "drop" or a != UIT_OTHERS]
             source = "the UIT-ViSFD aspect order"
+        elif "train" in parsed and len(parsed) > 1:
+            # the training split declares the aspects: one that only another split mentions is an error below
+            reference, source = list(parsed["train"].first_seen), f"those of the training split {parsed['train'].path.name}"
+            logger.warning("Aspect order taken from first appearance in %s: %s. Pass `aspects=` to fix it.", parsed["train"].path.name, reference)
         else:
-            reference, source = seen, "first appearance in the data"
+            reference, source = seen, FIRST_APPEARANCE
             logger.warning("Aspect order taken from first appearance in the data: %s. Pass `aspects=` to fix it.", seen)
         if not reference:
             raise AbsaInputError(
@@ -169,9 +193,11 @@ def resolve_aspects(
             continue
         for aspect, (row, line) in p.first_seen.items():
             if aspect not in reference:
+                close = difflib.get_close_matches(aspect, reference, n=1, cutoff=0.75)
                 raise AbsaInputError(
                     f"Aspect {aspect!r} at {where(p.path, row, line)} is not in the aspects in use ({source}): "
-                    f"{reference}. All aspects of the file: {list(p.first_seen)}. Fix the data, or load with "
+                    f"{reference}." + (f" Did you mean {close[0]!r}?" if close else "")
+                    + f" All aspects of the file: {list(p.first_seen)}. Fix the data, or load with "
                     "`aspects=` listing every aspect the model knows."
                     + (" (For UIT-ViSFD's {OTHERS}, others_policy='drop' ignores it.)" if aspect == UIT_OTHERS else "")
                 )
@@ -318,6 +344,14 @@ def load_absa_dataset(
         drop_problems=drop,
         ignored_files=ignored,
     )
+    if source == FIRST_APPEARANCE or source.startswith("those of the training split"):
+        reference_gold = gold["train"] if "train" in gold else np.concatenate(list(gold.values()))
+        report.rare_aspects = rare_aspects(reference_gold, aspect_list)
+        if report.rare_aspects:
+            logger.warning(
+                "Aspects mentioned in at most %d rows (misspelt?): %s. Pass `aspects=` to declare the list.",
+                RARE_ASPECT_ROWS, report.rare_aspects,
+            )  # fmt: skip
     out = {}
     codes = dict(zip(("none", *sentiment_list), range(len(sentiment_list) + 1), strict=True))
     for split, p in parsed.items():

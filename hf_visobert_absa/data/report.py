@@ -102,6 +102,8 @@ class DatasetReport:
         drop_problems (`list[str]`): the problem kinds whose rows were dropped (empty: nothing dropped).
         splits (`dict[str, SplitReport]`): one report per split.
         ignored_files (`list[str]`): files of a data folder that were not recognised as a split.
+        rare_aspects (`dict[str, int]`): when no aspect list was declared (the aspects come from the data), the
+            aspects mentioned in at most 2 training rows, with their counts: a misspelt aspect shows up here.
 
     Example:
 
@@ -123,6 +125,9 @@ class DatasetReport:
     validation_split: dict[str, Any] | None = None
     splits: dict[str, SplitReport] = field(default_factory=dict)
     ignored_files: list[str] = field(default_factory=list)
+    rare_aspects: dict[str, int] = field(default_factory=dict)
+    #: Splits cut to their first rows for a run (`--max_train_samples` ...): split -> {"used": n, "of": total}.
+    subsets: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict of the whole report."""
@@ -191,6 +196,14 @@ class DatasetReport:
                 f"validation: {v['rows']} row(s) held out of {v['from']} ({v['percentage']:g}%, seed {v['seed']}); "
                 f"{v['train_rows_left']} left to train on"
             )
+        if self.rare_aspects:
+            notes.append(
+                "rare aspects (no aspect list declared; mentioned in at most 2 training rows, a misspelling?): "
+                + ", ".join(f"{a!r} {n}" for a, n in self.rare_aspects.items())
+                + ". Fix the data, or declare the list with --aspects."
+            )
+        for split, subset in self.subsets.items():
+            notes.append(f"{split}: only the first {subset['used']} of {subset['of']} rows used (a subset, by request)")
         if self.ignored_files:
             notes.append(f"files not recognised as a split and not read: {', '.join(self.ignored_files)}")
         notes.append("dropped: " + (", ".join(self.drop_problems) if self.drop_problems else "nothing (drop_problems off)"))

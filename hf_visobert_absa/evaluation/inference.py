@@ -8,13 +8,72 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 from ..data.loading import truncated_rows
+from ..errors import AbsaInputError
 
 logger = logging.getLogger(__name__)
+
+#: The window when neither the tokenizer nor the encoder says (the pipeline's fallback too).
+FALLBACK_MAX_LENGTH = 512
+
+
+def check_max_length(max_length: int, config: Any, flag: str = "--max_length") -> int:
+    """Refuse a truncation length the model cannot use: below 2 (no room for a token between the special
+    tokens; 1 would silently turn truncation off) or beyond what the encoder's position embeddings read.
+
+    Args:
+        max_length (`int`): the requested length in tokens, special tokens included.
+        config ([`ViSoBertAbsaConfig`]): the model's config (its `encoder_max_tokens` is the limit).
+        flag (`str`, defaults to `"--max_length"`): the option named in the message.
+
+    Returns:
+        `int`: `max_length`, unchanged.
+
+    Raises:
+        AbsaInputError: the value is below 2 or above the encoder's limit; the message names the limit.
+    """
+    limit = config.encoder_max_tokens
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 2:
+        raise AbsaInputError(f"`{flag}` got {max_length!r}; allowed: an integer >= 2 (tokens, special tokens included).")
+    if limit is not None and max_length > limit:
+        raise AbsaInputError(
+            f"`{flag}` got {max_length}, but this model's encoder reads at most {limit} tokens "
+            f"(max_position_embeddings {config.text_config.max_position_embeddings}). Pass `{flag} {limit}` or less."
+        )
+    return max_length
+
+
+def resolve_max_length(requested: int | None, config: Any, tokenizer: Any, flag: str = "--max_length") -> int:
+    """The truncation length to score with: `requested` when given (checked by [`check_max_length`]), else the
+    length the model was trained with, which training stores as the tokenizer's `model_max_length` — the same
+    default the pipeline uses. A stored value beyond the encoder's limit is clamped to it, with a warning.
+
+    Example:
+
+    ```python
+    >>> resolve_max_length(None, model.config, tokenizer)  # trained with --max_length 64
+    64
+    ```
+    """
+    if requested is not None:
+        return check_max_length(requested, config, flag)
+    limit = config.encoder_max_tokens
+    stored = getattr(tokenizer, "model_max_length", None)
+    if not isinstance(stored, int) or isinstance(stored, bool) or not 2 <= stored < 1_000_000:
+        return limit or FALLBACK_MAX_LENGTH
+    if limit is not None and stored > limit:
+        logger.warning(
+            "The tokenizer's model_max_length (%d) is beyond what the encoder reads (%d tokens); scoring with %d.",
+            stored, limit, limit,
+        )  # fmt: skip
+        return limit
+    return stored
+
 
 @torch.inference_mode()
 def score_texts(
@@ -25,6 +84,7 @@ def score_texts(
     max_length: int = 256,
     device: str | torch.device | None = None,
     shard: tuple[int, int] = (0, 1),
+    progress: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities `[N, A, C]` and embeddings `[N, D]` for `texts`, in input order.
 
@@ -42,11 +102,16 @@ def score_texts(
             batches `k` with `k % world_size == rank`; the rows of the other batches are NaN. Every rank forms the
             same batches, so a review is scored in the same batch, with the same padding, whatever the number of
             processes (see [`~evaluation.sharded.score_texts_sharded`]).
+        progress (`bool`, defaults to `False`): show a tqdm progress bar over the batches.
 
     Returns:
         `(probabilities, embeddings)`, float32 arrays. A text longer than `max_length` tokens is scored on its
         first `max_length` tokens, and a warning counts such texts.
+
+    Raises:
+        AbsaInputError: `max_length` is below 2 or beyond the encoder's position embeddings.
     """
+    check_max_length(max_length, model.config, "max_length")
     model.eval()
     device = torch.device(device) if device is not None else getattr(model, "device", None) or next(model.parameters()).device
     config = model.config
@@ -65,7 +130,12 @@ def score_texts(
         )  # fmt: skip
     lengths = np.array([len(ids) for ids in encoded["input_ids"]])
     order = np.argsort(-lengths, kind="stable")
-    for start in range(rank * batch_size, len(order), world_size * batch_size):
+    starts = range(rank * batch_size, len(order), world_size * batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="Scoring", unit="batch")
+    for start in starts:
         index = order[start : start + batch_size]
         features = [{k: encoded[k][i] for k in encoded.keys()} for i in index]
         batch = tokenizer.pad(features, return_tensors="pt")
@@ -83,9 +153,10 @@ def predict_probabilities(
     batch_size: int = 64,
     max_length: int = 256,
     device: str | torch.device | None = None,
+    progress: bool = False,
 ) -> np.ndarray:
     """Class probabilities `[N, A, C]` for `texts`, in input order (see [`score_texts`])."""
-    return score_texts(model, tokenizer, texts, batch_size, max_length, device)[0]
+    return score_texts(model, tokenizer, texts, batch_size, max_length, device, progress)[0]
 
 
 def chunked(items: Iterable, size: int) -> Iterator[list]:
@@ -100,4 +171,4 @@ def chunked(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-__all__ = ["chunked", "predict_probabilities", "score_texts"]
+__all__ = ["check_max_length", "chunked", "predict_probabilities", "resolve_max_length", "score_texts"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,7 @@ def plot_confusion_matrices(
         )
     ncols = min(4, len(aspects))
     nrows = math.ceil(len(aspects) / ncols)
-    figure = _figure(3.0 * ncols, 2.9 * nrows + (0.4 if title else 0.0))
+    figure = _figure(3.0 * ncols, 3.2 * nrows + (0.4 if title else 0.0))
     axes = np.atleast_1d(figure.subplots(nrows, ncols, squeeze=False)).ravel()
     row_totals = matrices.sum(axis=2, keepdims=True)
     shares = np.divide(matrices, row_totals, out=np.zeros(matrices.shape), where=row_totals > 0)
@@ -130,7 +131,9 @@ def plot_confusion_matrices(
                 ax.text(pred, gold, str(counts[gold, pred]), ha="center", va="center", fontsize=8, color=color)
         ax.set_xticks(range(size), ticks, fontsize=8)
         ax.set_yticks(range(size), ticks, fontsize=8)
-        ax.set_title(_plain(f"{aspects[index]} (mentioned: {int(counts[1:].sum())})"), fontsize=9)
+        # two lines, long names wrapped: one line of "<aspect> (mentioned: n)" is wider than a 3-inch panel
+        name = textwrap.fill(_plain(str(aspects[index])), width=24, break_long_words=True)
+        ax.set_title(f"{name}\n(mentioned: {int(counts[1:].sum())})", fontsize=9)
         if index % ncols == 0:
             ax.set_ylabel("gold", fontsize=8)
         if index >= len(aspects) - ncols:

@@ -10,6 +10,7 @@ hidden size 768, vocabulary of 15,004 tokens.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, ClassVar
 
@@ -99,6 +100,56 @@ VISOBERT_ENCODER_CONFIG: dict[str, Any] = {
 }
 
 
+#: Encoder types whose position ids start after the padding index (`padding_idx + 1`).
+_POSITION_OFFSET_TYPES = ("roberta", "xlm-roberta", "camembert", "xlm-roberta-xl", "data2vec-text")
+
+#: The task a saved folder serves with `pipeline(..., trust_remote_code=True)`.
+ABSA_TASK = "aspect-sentiment-analysis"
+
+#: `custom_pipelines` entries, by task: the folder's pipeline file serves its own task and text-classification.
+#: Only `ABSA_TASK` is written to config.json (so `pipeline(model=folder)` can infer it: transformers infers a
+#: task only when a folder declares one); the text-classification entry is resolved through [`TaskPipelines`].
+PIPELINE_TASKS: dict[str, dict[str, Any]] = {
+    ABSA_TASK: {
+        "impl": "pipeline_visobert_absa.AspectSentimentPipeline",
+        "pt": ["AutoModelForSequenceClassification"],
+        "tf": [],
+        "type": "text",
+    },
+    "text-classification": {
+        "impl": "pipeline_visobert_absa.AspectSentimentTextClassificationPipeline",
+        "pt": ["AutoModelForSequenceClassification"],
+        "tf": [],
+        "type": "text",
+    },
+}
+
+
+class TaskPipelines(dict):
+    """A loaded config's `custom_pipelines`: the saved entries, plus the text-classification view of the model.
+
+    `transformers.pipeline` looks a task up in `config.custom_pipelines` (`task in ...`, `...[task]`) and infers
+    the task of `pipeline(model=folder)` only when the mapping holds exactly one entry. This mapping holds (and
+    saves) the aspect-sentiment entry alone, and also answers for `"text-classification"`, so that
+    `pipeline("text-classification", model=folder, trust_remote_code=True)` runs this model's own
+    text-classification pipeline instead of the stock one, which cannot read `[B, A, C]` logits.
+    Lookups return copies: `transformers` rewrites the entry it gets.
+    """
+
+    def __contains__(self, task: object) -> bool:
+        return dict.__contains__(self, task) or (task in PIPELINE_TASKS and dict.__contains__(self, ABSA_TASK))
+
+    def __getitem__(self, task: str) -> dict[str, Any]:
+        if dict.__contains__(self, task):
+            return copy.deepcopy(dict.__getitem__(self, task))
+        if task in self:
+            return copy.deepcopy(PIPELINE_TASKS[task])
+        raise KeyError(task)
+
+    def get(self, task: str, default: Any = None) -> Any:
+        return self[task] if task in self else default
+
+
 def _fail(field: str, value: Any, allowed: str, fix: str = "") -> None:
     message = f"`{field}` got {value!r}; allowed: {allowed}."
     if fix:
@@ -165,6 +216,8 @@ class ViSoBertAbsaConfig(PretrainedConfig):
     """
 
     model_type = "visobert_absa"
+    #: Always set: saving a config copies this file beside it and writes its `auto_map` entry.
+    _auto_class: ClassVar[str | None] = "AutoConfig"
     sub_configs_defaults: ClassVar[dict] = {
         "text_config": SubConfigSpec(
             config_class=AutoConfig,
@@ -210,6 +263,9 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             self.focal_alpha = list(self.focal_alpha)
         self._validate()
         super().__post_init__(**kwargs)
+        pipelines = getattr(self, "custom_pipelines", None)
+        if isinstance(pipelines, dict) and ABSA_TASK in pipelines and not isinstance(pipelines, TaskPipelines):
+            self.custom_pipelines = TaskPipelines(pipelines)
         if not hasattr(self.text_config, "hidden_size"):
             _fail(
                 "text_config",
@@ -328,6 +384,19 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         return len(self.class_names)
 
     @property
+    def encoder_max_tokens(self) -> int | None:
+        """The most tokens (special tokens included) the encoder's position embeddings can read, or `None` when
+        the encoder config does not say. RoBERTa-family encoders number positions from the padding index + 1, so
+        ViSoBERT's 514 positions hold 512 tokens."""
+        text_config = self.text_config
+        positions = getattr(text_config, "max_position_embeddings", None)
+        if isinstance(positions, bool) or not isinstance(positions, int):
+            return None
+        if str(getattr(text_config, "model_type", "")) in _POSITION_OFFSET_TYPES:
+            positions -= int(getattr(text_config, "pad_token_id", 1) or 0) + 1
+        return positions
+
+    @property
     def can_detect_aspects(self) -> bool:
         """Whether predictions say which aspects a review mentions (only with a "none" class)."""
         return self.label_scheme == "absent_as_class"
@@ -411,13 +480,16 @@ def _is_number(value: Any) -> bool:
 
 
 __all__ = [
+    "ABSA_TASK",
     "CONTRASTIVE_MODES",
     "DEFAULT_ASPECTS",
     "FLAT_LABEL_SEPARATOR",
     "LABEL_SCHEMES",
     "NONE_CLASS",
+    "PIPELINE_TASKS",
     "POOLINGS",
     "SENTIMENTS",
+    "TaskPipelines",
     "VISOBERT_ENCODER_CONFIG",
     "ViSoBertAbsaConfig",
     "flat_label",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from torch.nn import functional as F
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 from transformers.utils import ModelOutput
 
-from .configuration_visobert_absa import ViSoBertAbsaConfig
+from .configuration_visobert_absa import ABSA_TASK, PIPELINE_TASKS, ViSoBertAbsaConfig
 from .losses import compute_absa_loss
 
 logger = logging.getLogger(__name__)
@@ -207,6 +208,10 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
     ```
     """
 
+    #: Always set: every save copies this file and, recursively, the siblings it imports (`transformers`'
+    #: `custom_object_save`), so no registration call is needed for a folder to load elsewhere.
+    _auto_class = "AutoModel"
+
     def __init__(self, config: ViSoBertAbsaConfig) -> None:
         super().__init__(config)
         self.encoder = _encoder_from_config(config.text_config)
@@ -351,15 +356,35 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             _forget_legacy_renaming(loaded[0] if isinstance(loaded, tuple) else loaded)
         return loaded
 
-    def save_pretrained(self, save_directory: str, *args: Any, **kwargs: Any) -> None:
-        """`PreTrainedModel.save_pretrained`, with `auto_map` entries for AutoConfig, AutoModel and
-        AutoModelForSequenceClassification whenever the classes are registered for auto classes."""
-        if getattr(self, "_auto_class", None) is not None:
-            module = self.__class__.__module__.rsplit(".", 1)[-1]
-            auto_map = dict(getattr(self.config, "auto_map", None) or {})
-            auto_map.setdefault("AutoModelForSequenceClassification", f"{module}.{self.__class__.__name__}")
-            self.config.auto_map = auto_map
-        super().save_pretrained(save_directory, *args, **kwargs)
+    def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
+        """`PreTrainedModel.save_pretrained`, writing a complete Hub model folder whether or not anything was
+        registered in this process: `config.json` with `auto_map` (AutoConfig, AutoModel,
+        AutoModelForSequenceClassification) and `custom_pipelines`, safetensors weights, and the Hub code files
+        (this file and the siblings it imports: configuration, losses, pipeline), so that `AutoModel.from_pretrained(folder,
+        trust_remote_code=True)` and `pipeline(model=folder, trust_remote_code=True)` work in a process without
+        this package. Save the tokenizer into the same folder."""
+        # A relative import: `transformers` copies a saved module's relative imports next to it, so the pipeline
+        # file travels with the modeling file (into every saved folder and every remote-code copy).
+        from .pipeline_visobert_absa import AspectSentimentPipeline
+
+        config = self.config
+        kept = {name: getattr(config, name, None) for name in ("auto_map", "custom_pipelines")}
+        model_ref = f"{_module_name(type(self))}.{type(self).__name__}"
+        config.auto_map = {
+            **(kept["auto_map"] or {}),
+            "AutoConfig": f"{_module_name(type(config))}.{type(config).__name__}",
+            "AutoModel": model_ref,
+            "AutoModelForSequenceClassification": model_ref,
+        }
+        task = {**PIPELINE_TASKS[ABSA_TASK], "impl": f"{_module_name(AspectSentimentPipeline)}.{AspectSentimentPipeline.__name__}"}
+        config.custom_pipelines = {ABSA_TASK: task}
+        try:
+            super().save_pretrained(save_directory, *args, **kwargs)
+        finally:
+            # the in-memory config stays as it was: `pipeline(task, model=<this object>)` keeps using the registry
+            config.custom_pipelines = kept["custom_pipelines"]
+            if kept["custom_pipelines"] is None:
+                del config.custom_pipelines
 
     @classmethod
     def from_pretrained_encoder(
@@ -418,12 +443,7 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             text_config=text_config, base_model_name_or_path=str(name_or_path), **config_kwargs
         )
         model = cls(config)
-        try:
-            source, info = AutoModel.from_pretrained(
-                name_or_path, output_loading_info=True, add_pooling_layer=False, **hub_kwargs
-            )
-        except TypeError:  # encoders without a pooler do not take `add_pooling_layer`
-            source, info = AutoModel.from_pretrained(name_or_path, output_loading_info=True, **hub_kwargs)
+        source, info = _load_encoder(name_or_path, hub_kwargs)
         missing = sorted(info.get("missing_keys", []))
         mismatched = info.get("mismatched_keys", [])
         if missing or mismatched:
@@ -438,6 +458,43 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         model.train()
         logger.info("Copied %d encoder tensors from %s", len(source.state_dict()), name_or_path)
         return model
+
+
+def _module_name(cls: type) -> str:
+    return cls.__module__.rsplit(".", 1)[-1]
+
+
+class _DropLoadReport(logging.Filter):
+    """Holds back `transformers`' weight-loading report (its missing/unexpected keys are checked by the caller)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "LOAD REPORT" not in str(record.msg)
+
+
+def _load_encoder(name_or_path: str, hub_kwargs: dict[str, Any]) -> tuple[PreTrainedModel, dict[str, Any]]:
+    """The pretrained encoder without its pooler, and its loading info. `transformers` prints a load report for
+    the checkpoint's pooler weights (`pooler.dense ... UNEXPECTED`), which the head deliberately does not use;
+    that report is held back here and only keys that matter are logged."""
+    report_logger = logging.getLogger("transformers.modeling_utils")
+    report_filter = _DropLoadReport()
+    report_logger.addFilter(report_filter)
+    try:
+        try:
+            source, info = AutoModel.from_pretrained(
+                name_or_path, output_loading_info=True, add_pooling_layer=False, **hub_kwargs
+            )
+        except TypeError:  # encoders without a pooler do not take `add_pooling_layer`
+            source, info = AutoModel.from_pretrained(name_or_path, output_loading_info=True, **hub_kwargs)
+    finally:
+        report_logger.removeFilter(report_filter)
+    unexpected = sorted(info.get("unexpected_keys", []))
+    unused_pooler = [key for key in unexpected if key.split(".")[0] == "pooler"]
+    if unused_pooler:
+        logger.info("Not used from %s: the encoder's pooler (%s); the head pools by itself.", name_or_path, ", ".join(unused_pooler))
+    others = [key for key in unexpected if key not in unused_pooler]
+    if others:
+        logger.warning("%s holds %d weights the encoder does not use: %s", name_or_path, len(others), ", ".join(others[:8]))
+    return source, info
 
 
 def _forget_legacy_renaming(model: PreTrainedModel) -> None:

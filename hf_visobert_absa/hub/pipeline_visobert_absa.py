@@ -26,12 +26,12 @@ from transformers import AutoModelForSequenceClassification
 from transformers.pipelines import PIPELINE_REGISTRY
 from transformers.pipelines.base import ChunkPipeline
 
-from .configuration_visobert_absa import NONE_CLASS, flat_label, scheme_class_names
+from .configuration_visobert_absa import ABSA_TASK, NONE_CLASS, flat_label, scheme_class_names
 
 logger = logging.getLogger(__name__)
 
 #: The task name the pipeline is registered and saved under.
-TASK = "aspect-sentiment-analysis"
+TASK = ABSA_TASK
 OUTPUT_FORMATS = ("aspects", "flat")
 LONG_TEXT_MODES = ("truncate", "chunk")
 CHUNK_AGGREGATIONS = ("max", "mean")
@@ -216,6 +216,7 @@ class AspectSentimentPipeline(ChunkPipeline):
         if max_length is not None:
             if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 3:
                 raise ValueError(f"`max_length` got {max_length!r}; allowed: an integer >= 3 (tokens per window).")
+            self._window_length(max_length)  # beyond the encoder's positions: refused here, before any text
             preprocess["max_length"] = max_length
         if stride is not None:
             if isinstance(stride, bool) or not isinstance(stride, int) or stride < 0:
@@ -274,18 +275,21 @@ class AspectSentimentPipeline(ChunkPipeline):
 
     # ------------------------------------------------------------------ tokenization into windows
     def _window_length(self, max_length: int | None) -> int:
+        """Tokens per window: `max_length` when given, else the tokenizer's `model_max_length` (training stores
+        its `max_length` there), capped by what the encoder's position embeddings can read."""
+        limit = self.model.config.encoder_max_tokens
         if max_length is not None:
+            if limit is not None and max_length > limit:
+                raise ValueError(
+                    f"`max_length` got {max_length}; this model's encoder reads at most {limit} tokens "
+                    f"(max_position_embeddings). Pass max_length <= {limit}."
+                )
             return max_length
-        limit = getattr(self.tokenizer, "model_max_length", None)
-        limit = limit if isinstance(limit, int) and 0 < limit < 1_000_000 else None
-        text_config = getattr(self.model.config, "text_config", None)
-        positions = getattr(text_config, "max_position_embeddings", None)
-        if isinstance(positions, int):
-            # RoBERTa-family encoders start positions after the padding index (ViSoBERT: 514 -> 512 tokens).
-            if "roberta" in str(getattr(text_config, "model_type", "")) or getattr(text_config, "model_type", "") == "camembert":
-                positions -= int(getattr(text_config, "pad_token_id", 1) or 0) + 1
-            limit = positions if limit is None else min(limit, positions)
-        return limit or 512
+        stored = getattr(self.tokenizer, "model_max_length", None)
+        stored = stored if isinstance(stored, int) and 0 < stored < 1_000_000 else None
+        if stored is None or (limit is not None and stored > limit):
+            return limit or 512
+        return stored
 
     def _special_tokens(self, text: str) -> tuple[list[int], list[int], list[int]]:
         """`text` -> (prefix, content ids, suffix): the tokenizer's single-sequence template around the text."""
@@ -494,6 +498,27 @@ def _flat(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(flat, key=lambda item: -item["score"])
 
 
+class AspectSentimentTextClassificationPipeline(AspectSentimentPipeline):
+    r"""The text-classification view of the aspect-sentiment model: one list of `{"label", "score"}` per review,
+    each label naming an aspect and its sentiment (`output_format="flat"` of [`AspectSentimentPipeline`], whose
+    arguments it takes), best first. Only mentioned aspects are listed unless `return_all_aspects=True`.
+
+    `pipeline("text-classification", model=folder, trust_remote_code=True)` builds it: the folder's
+    `config.json` names it (see `TaskPipelines` in the configuration file).
+
+    Example:
+
+    ```python
+    >>> classify = pipeline("text-classification", model="path/to/model", trust_remote_code=True)
+    >>> classify(["Pin trâu, camera chụp đẹp.", "Giao hàng chậm quá"])
+    [[{'label': 'Battery#positive', 'score': ...}, {'label': 'Camera#positive', 'score': ...}], [...]]
+    ```
+    """
+
+    def postprocess(self, model_outputs: list[dict[str, Any]], output_format: str = "flat", **kwargs: Any) -> list[dict[str, Any]]:
+        return super().postprocess(model_outputs, output_format=output_format, **kwargs)
+
+
 def register_pipeline() -> None:
     """Register [`AspectSentimentPipeline`] as the `"aspect-sentiment-analysis"` task in this process, so that
     `pipeline("aspect-sentiment-analysis", model=model, tokenizer=tokenizer)` works on an in-memory model and
@@ -519,4 +544,4 @@ def register_pipeline() -> None:
     )
 
 
-__all__ = ["TASK", "AspectSentimentPipeline", "register_pipeline"]
+__all__ = ["TASK", "AspectSentimentPipeline", "AspectSentimentTextClassificationPipeline", "register_pipeline"]

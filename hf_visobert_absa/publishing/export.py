@@ -4,7 +4,7 @@ The staged folder holds exactly what a model repository needs — `config.json` 
 AutoModel and AutoModelForSequenceClassification, and `custom_pipelines`), `model.safetensors`, the code files,
 the tokenizer files, `README.md` (the model card) and the run's metrics JSON — and an allow-list enforces it:
 no `training_args.bin`, no optimizer or RNG state, no pickles, no data files. The folder is then loaded in a
-clean Python process (see `export_verify`) through every public entry point, whose token ids, logits and
+clean Python process (see `verify`) through every public entry point, whose token ids, logits and
 pipeline outputs must match the in-process ones (labels and token ids equal, numbers within `VERIFY_TOLERANCE`).
 """
 
@@ -24,6 +24,7 @@ import torch
 from ..data.tokenization import TOKENIZER_FILES
 from ..errors import AbsaInputError
 from ..model_folder import validate_model_folder
+from .card_facts import read_training_data
 from .hub_files import CODE_FILES
 from .model_card import load_metrics, render_model_card
 from .verify import clean_process_report, max_abs_diff
@@ -35,8 +36,6 @@ METRICS_FILES = ("metrics.json", "test_results.json", "eval_results.json", "all_
 #: Every file name an exported folder may hold (plus weight shards and the code files, checked by pattern/name).
 ALLOWED_FILES = frozenset({"config.json", "model.safetensors", "model.safetensors.index.json", "README.md", *TOKENIZER_FILES, *METRICS_FILES})
 _SHARD = re.compile(r"model-\d{5}-of-\d{5}\.safetensors")
-#: The Python files that travel: the Hub-bound modules, flat.
-
 
 #: Probe reviews for the clean-process check (the last one is long enough to need several small windows).
 PROBE_TEXTS = [
@@ -91,7 +90,7 @@ def read_training_info(checkpoint: str | Path) -> tuple[dict[str, Any], str | No
     keys = (
         "learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps",
         "warmup_ratio", "warmup_steps", "weight_decay", "lr_scheduler_type", "max_grad_norm", "optim", "seed",
-        "fp16", "bf16", "max_length", "label_scheme",
+        "fp16", "bf16", "max_length", "label_scheme", "max_train_samples", "max_eval_samples", "max_test_samples",
     )
     args_path = folder / "training_args.json"
     if args_path.is_file():
@@ -130,14 +129,18 @@ def _load_tokenizer(checkpoint: Path) -> Any:
 
 
 def _in_process(pipe: Any, texts: list[str]) -> dict[str, Any]:
+    from ..hub.pipeline_visobert_absa import AspectSentimentTextClassificationPipeline
+
     tokenizer, model = pipe.tokenizer, pipe.model
     with torch.no_grad():
         logits = [model(**tokenizer(t, return_tensors="pt", truncation=True)).logits[0].tolist() for t in texts]
     outputs = [pipe(texts, **kwargs) for kwargs in PROBE_CALLS]
+    text_classification = AspectSentimentTextClassificationPipeline(model=model, tokenizer=tokenizer, device="cpu")
     return {
         "input_ids": [tokenizer(t)["input_ids"] for t in texts],
         "logits": logits,
         "pipeline": json.loads(json.dumps(outputs)),
+        "text_classification": json.loads(json.dumps(text_classification(texts))),
     }
 
 
@@ -168,6 +171,8 @@ def compare_reports(report: dict[str, Any], expected: dict[str, Any]) -> tuple[l
                 f"pipeline ({name.replace('_', ' ')}) outputs differ from the in-process pipeline ({what}; "
                 f"tolerance {VERIFY_TOLERANCE:g})"
             )
+    if not max_abs_diff(report["text_classification"], expected["text_classification"]) <= VERIFY_TOLERANCE:
+        problems.append("pipeline('text-classification') outputs differ from the in-process text-classification view")
     if report["AutoModel"]["training"]:
         problems.append("the loaded model is in training mode")
     return problems, diffs
@@ -197,6 +202,20 @@ def verify_folder(folder: Path, expected: dict[str, Any], *, timeout: float = 30
     }
 
 
+@dataclass
+class CardOptions:
+    """What the model card says beyond the run's own records (see [`render_model_card`])."""
+
+    repo_id: str | None = None
+    model_name: str | None = None
+    dataset: str | None = None
+    dataset_split: str = "test"
+    base_model: str | None = None
+    license: str | None = None
+    language: str | None = None
+    exported_with: dict[str, str] | None = None
+
+
 def export_model(
     checkpoint: str | Path,
     out_dir: str | Path,
@@ -207,16 +226,22 @@ def export_model(
     dataset_split: str = "test",
     base_model: str | None = None,
     license: str | None = None,
+    language: str | None = None,
     verify: bool = True,
     exported_with: dict[str, str] | None = None,
 ) -> ExportResult:
     r"""Stage `checkpoint` into `out_dir` as a Hub-ready model folder and verify it in a clean process.
 
+    The folder is written by the one save path every model folder of this package goes through
+    (`ViSoBertAbsaModel.save_pretrained` + the tokenizer); the export adds only the model card, the run's metrics
+    JSON and the allow-list check.
+
     Args:
-        checkpoint (`str` or `Path`): a run folder with config.json, model.safetensors and tokenizer files (and
-            possibly metrics/trainer files, which are read but never copied except the metrics JSON).
+        checkpoint (`str` or `Path`): a model folder with config.json, model.safetensors and tokenizer files, such
+            as `train`'s `<output_dir>/model` (other run files there are read for the card, never copied except
+            the metrics JSON).
         out_dir (`str` or `Path`): a new or empty folder; it is written only once verification passed.
-        repo_id, model_name, dataset, dataset_split, base_model, license: shown in the model card
+        repo_id, model_name, dataset, dataset_split, base_model, license, language: shown in the model card
             (see [`render_model_card`]).
         verify (`bool`, defaults to `True`): run the clean-process check (tests of staging alone turn it off).
         exported_with (`dict`, *optional*): library versions to print in the card; defaults to the running ones.
@@ -231,57 +256,21 @@ def export_model(
     Example:
 
     ```python
-    >>> result = export_model("runs/phone", "exported/phone", repo_id="my-org/visobert-absa-phone", dataset="phone_reviews")
+    >>> result = export_model("runs/phone/model", "exported/phone", repo_id="my-org/visobert-absa-phone", dataset="phone_reviews")
     >>> result.files
     ['README.md', 'config.json', 'configuration_visobert_absa.py', ...]
     ```
     """
-    import transformers
-
-    from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
-    from ..hub.pipeline_visobert_absa import TASK, AspectSentimentPipeline, register_pipeline
-    from ..registration import register_auto_classes
-
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
     inspect_checkpoint(checkpoint)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise AbsaInputError(f"{out_dir} exists and is not an empty folder; the export never overwrites. Pass a new folder.")
-    register_auto_classes()
-    register_pipeline()
-    model = ViSoBertAbsaModel.from_pretrained(checkpoint, use_safetensors=True).eval()
-    tokenizer = _load_tokenizer(checkpoint)
-    pipe = AspectSentimentPipeline(model=model, tokenizer=tokenizer, task=TASK, device="cpu")
-    metrics_name = next((name for name in METRICS_FILES if (checkpoint / name).is_file()), None)
-    metrics = load_metrics(checkpoint / metrics_name, split=dataset_split) if metrics_name else None
-    training, training_source = read_training_info(checkpoint)
-
+    options = CardOptions(repo_id, model_name, dataset, dataset_split, base_model, license, language, exported_with)
+    pipe = _load_pipeline(checkpoint)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
     try:
-        pipe.save_pretrained(staging)
-        if metrics_name:
-            shutil.copyfile(checkpoint / metrics_name, staging / metrics_name)
-        card = render_model_card(
-            model.config,
-            metrics=metrics,
-            training=training,
-            training_source=training_source,
-            model_name=model_name or (repo_id.split("/")[-1] if repo_id else checkpoint.resolve().name),
-            repo_id=repo_id,
-            dataset=dataset,
-            dataset_split=dataset_split,
-            base_model=base_model,
-            license=license,
-            num_parameters=model.num_parameters(),
-            max_tokens=pipe._window_length(None),
-            code_files=sorted(p.name for p in staging.glob("*.py")),
-            exported_with=exported_with or {"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0]},
-        )
-        card.save(staging / "README.md")
-        files = check_allowed_files(staging)
-        missing = CODE_FILES - set(files)
-        if missing:
-            raise ExportError(f"The staged folder lacks the code files {sorted(missing)}; a Hub user could not load it.")
+        card, files = _stage(checkpoint, staging, pipe, options)
         verification = {}
         if verify:
             expected = _in_process(pipe, PROBE_TEXTS)
@@ -296,9 +285,69 @@ def export_model(
     return ExportResult(out_dir=out_dir, files=files, card=card, verification=verification)
 
 
+def _load_pipeline(checkpoint: Path) -> Any:
+    """The checkpoint's model (eval mode, safetensors only) and tokenizer, as the pipeline a Hub user gets."""
+    from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from ..hub.pipeline_visobert_absa import TASK, AspectSentimentPipeline
+
+    model = ViSoBertAbsaModel.from_pretrained(checkpoint, use_safetensors=True).eval()
+    return AspectSentimentPipeline(model=model, tokenizer=_load_tokenizer(checkpoint), task=TASK, device="cpu")
+
+
+def _stage(checkpoint: Path, staging: Path, pipe: Any, options: CardOptions) -> tuple[Any, list[str]]:
+    """Write the model folder (the one save path), the metrics JSON and the card into `staging`; check the
+    allow-list. Returns the card and the staged file names."""
+    pipe.model.save_pretrained(staging)
+    pipe.tokenizer.save_pretrained(staging)
+    metrics_name = next((name for name in METRICS_FILES if (checkpoint / name).is_file()), None)
+    if metrics_name:
+        shutil.copyfile(checkpoint / metrics_name, staging / metrics_name)
+    card = _render_card(checkpoint, pipe, options, metrics_name, sorted(p.name for p in staging.glob("*.py")))
+    card.save(staging / "README.md")
+    files = check_allowed_files(staging)
+    missing = CODE_FILES - set(files)
+    if missing:
+        raise ExportError(f"The staged folder lacks the code files {sorted(missing)}; a Hub user could not load it.")
+    return card, files
+
+
+def _render_card(checkpoint: Path, pipe: Any, options: CardOptions, metrics_name: str | None, code_files: list[str]) -> Any:
+    """The model card from the checkpoint's records (metrics, training arguments, training data facts)."""
+    import transformers
+
+    metrics = load_metrics(checkpoint / metrics_name, split=options.dataset_split) if metrics_name else None
+    training, training_source = read_training_info(checkpoint)
+    versions = options.exported_with or {"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0]}
+    return render_model_card(
+        pipe.model.config,
+        metrics=metrics,
+        training=training,
+        training_source=training_source,
+        training_data=read_training_data(checkpoint),
+        language=options.language,
+        model_name=options.model_name or (options.repo_id.split("/")[-1] if options.repo_id else _run_name(checkpoint)),
+        repo_id=options.repo_id,
+        dataset=options.dataset,
+        dataset_split=options.dataset_split,
+        base_model=options.base_model,
+        license=options.license,
+        num_parameters=pipe.model.num_parameters(),
+        max_tokens=pipe._window_length(None),
+        code_files=code_files,
+        exported_with=versions,
+    )
+
+
+def _run_name(checkpoint: Path) -> str:
+    """`runs/phone/model` -> `phone` (the run folder names the model, not `model/`)."""
+    folder = checkpoint.resolve()
+    return folder.parent.name if folder.name == "model" and folder.parent.name else folder.name
+
+
 __all__ = [
     "ALLOWED_FILES",
     "CODE_FILES",
+    "CardOptions",
     "ExportError",
     "ExportResult",
     "check_allowed_files",

@@ -4,7 +4,7 @@
 `HF_HUB_OFFLINE=1`, no PYTHONPATH, a working directory outside the project, site processing off (so an
 editable install's import hook never runs) and `hf_visobert_absa` blocked on top — with the public entry points
 a Hub user has: `AutoConfig`, `AutoTokenizer`, `AutoModel`, `AutoModelForSequenceClassification`,
-`pipeline("aspect-sentiment-analysis", ...)` and `pipeline(model=...)`, all with `trust_remote_code=True`. The
+`pipeline("aspect-sentiment-analysis", ...)`, `pipeline("text-classification", ...)` and `pipeline(model=...)`, all with `trust_remote_code=True`. The
 child reports token ids, logits and pipeline outputs. Token ids and labels must be equal; numbers are compared
 with a tolerance ([`max_abs_diff`]), because two processes may run different BLAS thread counts, which split
 reductions differently and move the last bits of a float32 logit (measured: about 2e-9).
@@ -70,6 +70,8 @@ for name, auto in (("AutoModel", AutoModel), ("AutoModelForSequenceClassificatio
                     "logits": logits}
 by_task = pipeline(ARGS["task"], model=folder, trust_remote_code=True, device="cpu")
 inferred = pipeline(model=folder, trust_remote_code=True, device="cpu")
+classify = pipeline("text-classification", model=folder, trust_remote_code=True, device="cpu")
+report["text_classification"] = classify(texts)
 report["pipeline_class"] = type(by_task).__module__ + "." + type(by_task).__name__
 report["pipeline_inferred_task"] = inferred.task
 report["pipeline"] = {

@@ -19,6 +19,9 @@ from ..errors import AbsaInputError
 
 DEFAULT_ENCODER = "uitnlp/visobert"
 
+#: How a CLI user names the files of each split when a folder does not say it unambiguously.
+CLI_FILES_HINT = "pass the files one by one with `--train_file`, `--validation_file` and `--test_file` instead of `--data_dir`"
+
 
 @dataclass
 class ModelArguments:
@@ -140,10 +143,20 @@ class DataArguments:
             "semeval2014 (always) or none."
         },
     )
-    max_length: int = field(default=256, metadata={"help": "Truncate reviews to this many tokens."})
+    max_length: int = field(
+        default=256,
+        metadata={"help": "Truncate reviews to this many tokens (2 up to what the encoder's positions allow); "
+                  "stored with the model as the default of evaluate, predict and the pipeline."},
+    )
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Use only the first N validation rows."})
     max_test_samples: int | None = field(default=None, metadata={"help": "Use only the first N test rows."})
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or self.max_length < 2:
+            raise AbsaInputError(
+                f"`--max_length` got {self.max_length!r}; allowed: an integer >= 2 (tokens, special tokens included)."
+            )
 
     def data_files(self) -> dict[str, str] | str:
         files = {
@@ -154,7 +167,10 @@ class DataArguments:
         if self.data_dir and files:
             raise AbsaInputError("Give either `--data_dir` or `--train_file/--validation_file/--test_file`, not both.")
         if self.data_dir:
-            return self.data_dir
+            from ..data.loading import resolve_data_files
+
+            folder_files, _ = resolve_data_files(self.data_dir, hint=CLI_FILES_HINT)
+            return {split: str(path) for split, path in folder_files.items()}
         if not files:
             raise AbsaInputError(
                 "No data given. Pass `--data_dir FOLDER` (with train/validation/test files) or `--train_file FILE` "
@@ -232,6 +248,26 @@ class AbsaTrainingArguments(TrainingArguments):
         metadata={"help": "Pick each aspect's P(none) threshold on validation (best detection F1); saved in the config."},
     )
 
+    def __post_init__(self) -> None:
+        if not self.output_dir:
+            # TrainingArguments would fall back to ./trainer_output and start a full run there
+            raise AbsaInputError(
+                "`--output_dir` is required: checkpoints, the model and the reports go there. Pass e.g. "
+                "`--output_dir runs/my_model`."
+            )
+        super().__post_init__()
+        if self.dataloader_pin_memory and not _has_accelerator():
+            self.dataloader_pin_memory = False  # pinning needs an accelerator; torch warns on every CPU run
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    accelerator = getattr(torch, "accelerator", None)
+    if accelerator is not None and hasattr(accelerator, "is_available"):
+        return bool(accelerator.is_available())
+    return torch.cuda.is_available()
+
 
 def build_parser(dataclasses: tuple, description: str, epilog: str) -> HfArgumentParser:
     import argparse
@@ -279,6 +315,8 @@ def parse_with_yaml(parser: HfArgumentParser, argv: list[str]) -> tuple:
                 prefix += [f"--{key}", str(value)]
     try:
         *parsed, remaining = parser.parse_args_into_dataclasses(args=prefix + argv, return_remaining_strings=True)
+    except AbsaInputError:
+        raise
     except ValueError as error:  # TrainingArguments' own checks of incompatible values
         raise AbsaInputError(f"invalid arguments: {error}") from None
     if remaining:

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import logging
 import math
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -211,11 +212,13 @@ def _load_data(model_args: ModelArguments, data_args: DataArguments, checkpoint_
         raise
     if "train" not in datasets:
         raise AbsaInputError("No training split found: pass `--train_file` or a `--data_dir` with a train file.")
-    if data_args.max_train_samples:
-        datasets["train"] = datasets["train"].select(range(min(data_args.max_train_samples, len(datasets["train"]))))
-    for split, limit in (("validation", data_args.max_eval_samples), ("test", data_args.max_test_samples)):
+    limits = {"train": data_args.max_train_samples, "validation": data_args.max_eval_samples,
+              "test": data_args.max_test_samples}  # fmt: skip
+    for split, limit in limits.items():
         if split in datasets and limit:
-            datasets[split] = datasets[split].select(range(min(limit, len(datasets[split]))))
+            total = len(datasets[split])
+            datasets[split] = datasets[split].select(range(min(limit, total)))
+            report.subsets[split] = {"used": len(datasets[split]), "of": total}  # recorded for the model card
     check_trainable(np.asarray(datasets["train"]["labels"]), label_scheme, report.splits["train"].file)
     return datasets, report
 
@@ -247,6 +250,10 @@ def _selection_updates(training_args: AbsaTrainingArguments, has_validation: boo
     return dataclasses.replace(training_args, **updates) if updates else training_args
 
 
+#: Written into the run folder while a run that got past input checking has not finished; removed on success.
+INCOMPLETE_MARKER = "RUN_INCOMPLETE.txt"
+
+
 def run_training(
     model_args: ModelArguments, data_args: DataArguments, training_args: AbsaTrainingArguments
 ) -> dict[str, Any]:
@@ -254,19 +261,44 @@ def run_training(
 
     Every argument is checked before the data is read, and the data before the model is built. `training_args.seed`
     is set before the model is built, so the heads' initialisation (and everything else) follows `--seed`.
+    Bad input (up to a `--max_length` beyond the encoder's positions) leaves no run folder behind when this run
+    created it; a run that fails later keeps its folder (checkpoints resume with `--resume`), marked by
+    `RUN_INCOMPLETE.txt`, which names the error.
 
     Returns:
         `dict` with `metrics` (split -> metrics), `output_dir`, `model_dir`, `train_seconds`, `report`.
     """
+    created = not Path(training_args.output_dir or ".").exists()
+    try:
+        output_dir, model, tokenizer, datasets, report, protocol = _prepare(model_args, data_args, training_args)
+    except AbsaInputError:
+        if created and training_args.output_dir and Path(training_args.output_dir).is_dir():
+            shutil.rmtree(training_args.output_dir)  # only what this run made: nothing half-made is left
+        raise
+    marker = output_dir / INCOMPLETE_MARKER
+    marker.write_text("This run has not finished (or it failed); its model and reports are missing or partial.\n")
+    try:
+        result = _train_and_report(model, tokenizer, datasets, report, data_args, training_args, protocol)
+    except BaseException as error:
+        marker.write_text(
+            f"This run failed: {type(error).__name__}: {error}\nIts model and reports are missing or partial. "
+            "Fix the cause and run the same command with `--resume` to continue from the last complete checkpoint.\n"
+        )
+        raise
+    marker.unlink()
+    return result
+
+
+def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args: AbsaTrainingArguments) -> tuple:
+    """Every check, then the data, the tokenizer and the model; `--max_length` checked against the encoder and
+    stored as the tokenizer's `model_max_length`, the default length of `evaluate`, `predict` and the pipeline."""
     from transformers import set_seed
 
-    from ..data.loading import tokenize_dataset
     from ..data.tokenization import load_tokenizer
+    from ..evaluation.inference import check_max_length
     from ..evaluation.protocol import wants_protocol
-    from ..registration import register_auto_classes
 
     output_dir = check_run_arguments(data_args, training_args)
-    register_auto_classes()
     checkpoint_config = None
     if model_args.model_name_or_path:
         # one read of the checkpoint's config: a clear error for anything that is not a saved visobert_absa model
@@ -274,20 +306,30 @@ def run_training(
         _refuse_ignored_flags(model_args)
     datasets, report = _load_data(model_args, data_args, checkpoint_config)
     protocol = wants_protocol(data_args.protocol, report)
-    report.to_json(output_dir / "dataset_report.json")
-    logger.info("Dataset report:\n%s", report.format())
-
     tokenizer = load_tokenizer(model_args.tokenizer or model_args.model_name_or_path or model_args.encoder)
     set_seed(training_args.seed)  # before the heads are initialised: `--seed` governs the whole run
     model = build_model(model_args, list(report.aspects), np.asarray(datasets["train"]["labels"]), list(report.sentiments))
+    check_max_length(data_args.max_length, model.config)
+    tokenizer.model_max_length = data_args.max_length
+    report.to_json(output_dir / "dataset_report.json")
+    logger.info("Dataset report:\n%s", report.format())
+    return output_dir, model, tokenizer, datasets, report, protocol
+
+
+def _train_and_report(
+    model, tokenizer, datasets, report, data_args: DataArguments, training_args, protocol: bool
+) -> dict[str, Any]:
+    """Train, calibrate thresholds when asked, save `model/` (one save path: a complete Hub folder), score."""
+    from ..data.loading import tokenize_dataset
+
+    output_dir = Path(training_args.output_dir)
     tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
     training_args = _selection_updates(training_args, "validation" in tokenized, model.config.label_scheme)
     trainer, train_seconds = _train(model, tokenizer, tokenized, training_args)
     if training_args.calibrate_thresholds:
         calibrate_model_thresholds(trainer.model, tokenizer, datasets["validation"], data_args.max_length)
-
     model_dir = output_dir / "model"
-    _save_model(trainer, tokenizer, model_dir, training_args, data_args, report)
+    _save_model(trainer, tokenizer, model_dir, training_args, data_args, report, datasets["train"])
     history = trainer.state.log_history
     write_json_atomic(output_dir / "log_history.json", history)
     metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history, protocol)
@@ -330,9 +372,13 @@ def _train(model: Any, tokenizer: Any, tokenized: Any, training_args: AbsaTraini
     return trainer, time.perf_counter() - started
 
 
-def _save_model(trainer: Any, tokenizer: Any, model_dir: Path, training_args: Any, data_args: DataArguments, report: Any) -> None:
-    """The best model, its tokenizer, and JSON records of how it was trained (no secret: every `*_token` is
-    dropped; the model card reads these, `training_args.bin` is a pickle)."""
+def _save_model(
+    trainer: Any, tokenizer: Any, model_dir: Path, training_args: Any, data_args: DataArguments, report: Any, train: Any
+) -> None:
+    """The best model and its tokenizer (the one save path: a complete Hub folder), and JSON records of how it
+    was trained (no secret: every `*_token` is dropped; the model card reads these, `training_args.bin` is a
+    pickle): the arguments with the subset sizes, and the data's language, an example review and the subsets."""
+    from ..publishing.card_facts import training_data_facts
     from .trainer import secret_fields
 
     trainer.save_model(str(model_dir))
@@ -341,10 +387,14 @@ def _save_model(trainer: Any, tokenizer: Any, model_dir: Path, training_args: An
     for name in secret_fields(training_args):
         recorded.pop(name, None)
     recorded.update(max_length=data_args.max_length, label_scheme=trainer.model.config.label_scheme)
+    for name in ("max_train_samples", "max_eval_samples", "max_test_samples"):
+        if getattr(data_args, name):
+            recorded[name] = getattr(data_args, name)
     write_json_atomic(model_dir / "training_args.json", recorded)
+    facts = training_data_facts(list(train["text"]), np.asarray(train["gold"]), report.subsets)
     write_json_atomic(
         model_dir / "training_data.json",
-        {"data_files": _describe_files(data_args.data_files()), "report": report.to_dict()},
+        {"data_files": _describe_files(data_args.data_files()), **facts, "report": report.to_dict()},
     )
 
 
@@ -408,6 +458,9 @@ def write_reports(
         thresholds = np.asarray(config.thresholds) if config.label_scheme == "absent_as_class" else 0.5
         predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
         metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
+        # how these numbers were computed: the settings the saved model's pipeline uses by default
+        used = np.atleast_1d(thresholds).tolist()
+        metrics.update(max_length=max_length, threshold=used[0] if len(set(used)) == 1 else used)
         if protocol:
             metrics[PROTOCOL_KEY] = semeval2014_metrics(
                 probabilities, gold, config.sentiments, config.label_scheme, thresholds

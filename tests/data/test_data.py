@@ -326,14 +326,14 @@ def test_data_files_resolution(tmp_path):
     (tmp_path / "Validation.csv").write_text("data,A\ny,positive\n", encoding="utf-8")
     assert error_of(tmp_path) == (
         f"{tmp_path}: several files name the same split: {{'validation': ['Validation.csv', 'dev.csv']}}. Keep one "
-        "per split, or pass a dict data_files={'train': ..., 'validation': ...}."
+        "per split, or pass a dict data_files={'train': ..., 'validation': ...} instead."
     )
     empty = tmp_path / "nothing"
     empty.mkdir()
     (empty / "readme.md").write_text("hi", encoding="utf-8")
     assert error_of(empty) == (
         f"{empty} has no file named for a split (train / validation or dev / test, with suffix .csv, .tsv, .jsonl, "
-        ".json, .ndjson, .xml); found ['readme.md']. Pass a dict data_files={'train': ..., 'validation': ...} instead."
+        ".json, .ndjson, .xml); found ['readme.md']; pass a dict data_files={'train': ..., 'validation': ...} instead."
     )
     missing = tmp_path / "missing.csv"
     assert error_of({"train": missing}) == (

@@ -119,3 +119,10 @@ def test_model_loss_and_pipeline_with_four_sentiments():
     flat = absa("pin trâu", output_format="flat", return_all_aspects=True, top_k=None)
     assert {"FOOD#QUALITY=conflict", "anecdotes/miscellaneous=none"} <= {x["label"] for x in flat}
     assert all(x["label"] == f"{x['aspect']}={x['sentiment']}" for x in flat)
+
+
+def test_uit_tags_with_entity_attribute_names(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text("comment,label\nngon,{FOOD#QUALITY#Positive};{OTHERS};\n", encoding="utf-8")
+    dsd, report = load_absa_dataset(path, format="uit_visfd")
+    assert report.aspects == ["FOOD#QUALITY", "OTHERS"] and dsd["train"]["gold"][:] == [[1, 3]]

@@ -165,7 +165,13 @@ def test_checkpoint_errors(tmp_path, checkpoint, capsys):
 def test_export_help_has_examples(capsys):
     assert cli.main(["export", "--help"]) == 0
     out = capsys.readouterr().out
-    assert "examples:" in out and "hf-visobert-absa export runs/phone exported/phone" in out
+    assert "examples:" in out and "hf-visobert-absa export runs/phone/model exported/phone" in out
+
+
+def test_a_run_folder_is_answered_with_its_model_folder(tmp_path, checkpoint, capsys):
+    run = checkpoint.parent  # train's --output_dir; the model is in run/model
+    assert cli.main(["export", str(run), str(tmp_path / "out")]) == 2
+    assert f"{run} is a training run folder, not a model folder: pass its model, {run / 'model'}." in capsys.readouterr().err
 
 
 def test_staging_without_verification_uses_the_asked_split(tmp_path, checkpoint):
@@ -192,6 +198,7 @@ def _fake_report(expected):
         "AutoModelForSequenceClassification": {"class": module + "modeling_visobert_absa.ViSoBertAbsaModel",
                                                "training": False, "logits": copy.deepcopy(expected["logits"])},
         "pipeline": {"by_task": copy.deepcopy(expected["pipeline"]), "inferred": copy.deepcopy(expected["pipeline"])},
+        "text_classification": copy.deepcopy(expected["text_classification"]),
     }
 
 
@@ -200,6 +207,7 @@ def test_comparison_catches_every_kind_of_difference():
         "input_ids": [[0, 5, 2]],
         "logits": [[[0.25, -1.0, 0.5]]],
         "pipeline": [[{"aspect": "Battery", "sentiment": "negative", "score": 0.4}]],
+        "text_classification": [[{"label": "Battery#negative", "score": 0.4}]],
     }
     assert compare_reports(_fake_report(expected), expected) == ([], {"AutoModel": 0.0, "AutoModelForSequenceClassification": 0.0})
 
@@ -221,6 +229,7 @@ def test_comparison_catches_every_kind_of_difference():
     report["input_ids"][0][1] = 6
     report["pipeline"]["inferred"][0][0]["score"] = 0.41
     report["pipeline"]["by_task"][0][0]["sentiment"] = "positive"
+    report["text_classification"][0][0]["label"] = "Battery=positive"
     report["AutoModel"]["training"] = True
     problems, _ = compare_reports(report, expected)
     assert problems == [
@@ -230,6 +239,7 @@ def test_comparison_catches_every_kind_of_difference():
         "the tokenizer gives different token ids",
         "pipeline (by task) outputs differ from the in-process pipeline (labels or structure differ; tolerance 0.0001)",
         "pipeline (inferred) outputs differ from the in-process pipeline (max abs score diff 0.01; tolerance 0.0001)",
+        "pipeline('text-classification') outputs differ from the in-process text-classification view",
         "the loaded model is in training mode",
     ]
 

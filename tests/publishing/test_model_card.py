@@ -25,6 +25,10 @@ from tests.helpers import tiny_text_config
 
 ROOT = helpers.ROOT
 GOLDEN = helpers.GOLDEN / "model_card.md"
+GOLDEN_BERT = helpers.GOLDEN / "model_card_bert.md"
+
+#: What training records about its data (`model/training_data.json`), for a phone-review run.
+PHONE_DATA = {"language": "vi", "example_review": "Pin trâu, camera chụp đẹp nhưng giao hàng hơi chậm.", "subsets": {}}
 
 METRICS = {
     "eval_detection_micro_precision": 0.8012,
@@ -50,6 +54,7 @@ def _config(**kwargs) -> ViSoBertAbsaConfig:
 def _card(tmp_path, config=None, metrics=METRICS, **kwargs) -> ModelCard:
     path = tmp_path / "metrics.json"
     path.write_text(json.dumps(metrics))
+    split = {"split": "test"} if any(isinstance(v, dict) and k != "per_aspect" for k, v in metrics.items()) else {}
     defaults = {
         "training": {"learning_rate": 2e-05, "num_train_epochs": 5, "per_device_train_batch_size": 32, "seed": 42},
         "training_source": "training_args.json",
@@ -59,9 +64,10 @@ def _card(tmp_path, config=None, metrics=METRICS, **kwargs) -> ModelCard:
         "license": "apache-2.0",
         "num_parameters": 97_654_321,
         "exported_with": {"transformers": "5.24.0", "torch": "2.13.0"},
+        "training_data": PHONE_DATA,
     }
     defaults.update(kwargs)
-    return render_model_card(config or _config(), metrics=load_metrics(path), **defaults)
+    return render_model_card(config or _config(), metrics=load_metrics(path, **split), **defaults)
 
 
 def test_card_matches_the_golden_file(tmp_path):
@@ -69,6 +75,69 @@ def test_card_matches_the_golden_file(tmp_path):
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8"), "rendering changed: review it, then UPDATE_GOLDEN=1 to rewrite"
+
+
+def _bert_card(tmp_path) -> ModelCard:
+    """A card for a small BERT-style encoder from a local folder, trained on an English restaurant subset."""
+    config = ViSoBertAbsaConfig(
+        text_config=tiny_text_config("bert"), aspects=["Food", "Service", "Ambience"], pooling="mean",
+        base_model_name_or_path="/home/someone/models/all-MiniLM-L6-v2",
+    )
+    metrics = {"validation": {"joint_micro_f1": 0.5}, "test": {
+        "detection_micro_f1": 0.8123, "sentiment_accuracy": 0.7011, "joint_micro_f1": 0.6502,
+        "per_aspect": {"Food": {"support": 255, "detection_f1": 0.9}, "Service": {"support": 96, "detection_f1": 0.7},
+                       "Ambience": {"support": 40.0, "detection_f1": 0.6}},
+        "max_length": 64, "threshold": 0.5,
+    }}  # fmt: skip
+    training_data = {
+        "language": "en",
+        "example_review": "The food was great but the service was slow.",
+        "subsets": {"train": {"used": 1000, "of": 3041}},
+    }
+    return _card(
+        tmp_path, config=config, metrics=metrics, model_name="minilm-absa-restaurants", repo_id="me/minilm-absa",
+        dataset="semeval2014_restaurants", training_data=training_data, max_tokens=64, num_parameters=22_713_216,
+        training={"learning_rate": 1e-4, "max_length": 64, "max_train_samples": 1000},
+    )
+
+
+def test_card_of_a_bert_style_encoder_matches_its_golden_file(tmp_path):
+    card = _bert_card(tmp_path)
+    text = str(card)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN_BERT.write_text(text, encoding="utf-8")
+    assert text == GOLDEN_BERT.read_text(encoding="utf-8"), "rendering changed: review it, then UPDATE_GOLDEN=1 to rewrite"
+
+
+def test_card_tells_the_truth_about_a_non_visobert_model(tmp_path):
+    card = _bert_card(tmp_path)
+    text, data = str(card), card.data
+    assert "ViSoBERT" not in text and "2310.11166" not in text and "visobert" not in data.tags
+    assert "Vietnamese" not in text and "Battery" not in text and "Pin trâu" not in text
+    assert data.language == "en" and data.base_model is None and "/home/someone" not in text
+    assert data.pipeline_tag == "text-classification"
+    assert "minilm-absa-restaurants reads an English review and says" in text
+    assert "a BERT-style encoder (`bert`, 2 layers, hidden size 32, vocabulary 128)" in text
+    assert "a local encoder folder (`all-MiniLM-L6-v2`)" in text
+    assert 'print(absa("The food was great but the service was slow."))' in text
+    assert '`{"aspect": "Food", "sentiment": "positive", "score": <probability>}`' in text
+    assert '"label": "Food=positive"' in text and "| 0 | `Food` | `Food=none`" in text
+    assert "the first 1000 of 3041 train rows" in text and "`max_train_samples` | `1000`" in text
+    assert "Computed with `max_length=64` tokens and `threshold=0.5`, the pipeline's defaults" in text
+    assert "| Food | 255 | 0.9000 |" in text and "| Ambience | 40 | 0.6000 |" in text  # support as integers
+
+
+def test_card_says_when_the_pipeline_default_differs_from_the_metrics(tmp_path):
+    metrics = {"test": {"joint_micro_f1": 0.6, "max_length": 128, "threshold": 0.5}}
+    text = str(_card(tmp_path, metrics=metrics, max_tokens=256))
+    assert "the pipeline reads 256 tokens by default: pass `max_length=128` to reproduce them" in text
+
+
+def test_base_model_is_only_ever_a_hub_id(tmp_path):
+    for name, expected in (("uitnlp/visobert", "uitnlp/visobert"), ("xlm-roberta-base", "xlm-roberta-base"),
+                           ("/abs/path/encoder", None), ("./rel/encoder", None), ("a/b/c", None), ("~/enc", None)):
+        card = render_model_card(_config(base_model_name_or_path=name), model_name="m")
+        assert card.data.base_model == expected, name
 
 
 def test_rendering_is_deterministic(tmp_path):

@@ -419,11 +419,54 @@ def bad_folders(model_dir, tmp_path_factory) -> dict[str, Path]:
     folders["pickle_only"] = copy("pickle_only", skip="model.safetensors")
     (folders["pickle_only"] / "pytorch_model.bin").write_bytes(b"not really a pickle")
     folders["no_tokenizer"] = copy("no_tokenizer", skip="tokenizer*")
+    # damaged weights: empty, cut short (an interrupted copy), a config whose aspect count disagrees with them
+    folders["empty_weights"] = copy("empty_weights")
+    (folders["empty_weights"] / "model.safetensors").write_bytes(b"")
+    folders["truncated_weights"] = copy("truncated_weights")
+    weights = folders["truncated_weights"] / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1000])
+    folders["aspect_count"] = copy("aspect_count")
+    config = json.loads((folders["aspect_count"] / "config.json").read_text())
+    (folders["aspect_count"] / "config.json").write_text(json.dumps({**config, "aspects": ["Battery", "Camera"]}))
+    # a config without a field that defines the model: never filled with a default (the 11 phone aspects)
+    for field in ("aspects", "label_scheme", "head_hidden_size"):
+        folders[f"no_{field}"] = copy(f"no_{field}")
+        config = json.loads((folders[f"no_{field}"] / "config.json").read_text())
+        del config[field]
+        (folders[f"no_{field}"] / "config.json").write_text(json.dumps(config))
     return folders
 
 
+def _damaged_size(folder: Path) -> tuple[int, int]:
+    """(the size the safetensors header describes, the file's size) of a truncated weights file."""
+    import struct
+
+    data = (folder / "model.safetensors").read_bytes()
+    length = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8 : 8 + length])
+    end = max(v["data_offsets"][1] for k, v in header.items() if k != "__metadata__")
+    return 8 + length + end, len(data)
+
+
 def model_message(kind: str, path: Path, flag: str) -> str:
+    fix = "Copy or save the model again (e.g. an interrupted download or a full disk leaves such a file)."
+    if kind == "truncated_weights":
+        described, size = _damaged_size(path)
+        return (
+            f"`{flag}` {path}: model.safetensors is truncated or damaged: its header describes {described} bytes but "
+            f"the file has {size}. {fix}"
+        )
+    lacks = (
+        "which define(s) the model; a missing field is never filled with a default (the default aspects would "
+        "relabel every prediction). Add the field(s) with the values the model was trained with, or save the model "
+        "again."
+    )
     return {
+        "empty_weights": f"`{flag}` {path}: model.safetensors is empty (0 bytes). {fix}",
+        "aspect_count": f"`{flag}` {path}: the weights do not match config.json: the classification layer has 12 outputs (3 aspects x 4 classes), but config.json lists 2 aspects ['Battery', 'Camera'] x 4 classes = 8. Restore the config.json saved with these weights (its `aspects`), or save the model again.",
+        "no_aspects": f"`{flag}` {path}: config.json lacks 'aspects', {lacks}",
+        "no_label_scheme": f"`{flag}` {path}: config.json lacks 'label_scheme', {lacks}",
+        "no_head_hidden_size": f"`{flag}` {path}: config.json lacks 'head_hidden_size', {lacks}",
         "no_tokenizer": f"`{flag}` {path} has no tokenizer files (tokenizer.json / tokenizer_config.json). Save the tokenizer next to the model (`tokenizer.save_pretrained(folder)`).",
         "missing": f"`{flag}` {path} does not exist. {PASS}",
         "a_file": f"`{flag}` {path} is a file, not a folder. {PASS}",
@@ -447,6 +490,12 @@ KINDS = [
     "no_weights",
     "pickle_only",
     "no_tokenizer",
+    "empty_weights",
+    "truncated_weights",
+    "aspect_count",
+    "no_aspects",
+    "no_label_scheme",
+    "no_head_hidden_size",
 ]
 
 
@@ -482,7 +531,7 @@ def test_train_from_a_hub_id_that_cannot_be_reached_is_a_clear_error(data_file, 
     assert err.strip().endswith(PASS)
 
 
-@pytest.mark.parametrize("kind", ["empty", "broken_json", "no_weights", "invalid_value", "a_file", "pickle_only", "no_tokenizer"])
+@pytest.mark.parametrize("kind", [k for k in KINDS if k not in ("missing", "encoder")])
 def test_export_refuses_what_is_not_a_saved_model(kind, bad_folders, tmp_path, capsys):
     """`export` runs the same model-folder check as train, evaluate and predict (one function, one message)."""
     folder = bad_folders[kind]
@@ -638,3 +687,225 @@ def test_visobert_tokenizer_takes_odd_texts_and_says_which_were_truncated(visobe
 def test_visobert_tokenizer_gives_decomposed_vietnamese_the_tokens_of_composed(visobert_tokenizer):
     composed = "Tiếng Việt: pin trâu, kết nối tốt, rất đẹp"
     assert visobert_tokenizer.tokenize(unicodedata.normalize("NFD", composed)) == visobert_tokenizer.tokenize(composed)
+
+
+# ----------------------------------------------------------------------------------------------- round two (issue 12)
+# Outputs: never over an input, never half-written; the message says what was (not) written.
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+@pytest.mark.parametrize("how", ["same_path", "symlink", "dot_path"])
+def test_predict_refuses_an_output_that_is_its_input(model_dir, tmp_path, capsys, suffix, how):
+    source = tmp_path / f"reviews{suffix}"
+    data = b'{"text": "pin tr\xc3\xa2u"}\n' if suffix == ".jsonl" else b"id,text\n1,pin tr\xc3\xa2u\n"
+    source.write_bytes(data)
+    output = {"same_path": source, "symlink": tmp_path / f"link{suffix}", "dot_path": tmp_path / "." / source.name}[how]
+    if how == "symlink":
+        output.symlink_to(source)
+    code, err = run_cli(capsys, "predict", "--model", model_dir, "--input", source, "--output", output)
+    assert (code, err.strip()) == (
+        2,
+        f"hf-visobert-absa predict: error: `--output` {output} is the input {source}: writing it would destroy the "
+        "input. Nothing was written; choose another output file.",
+    )
+    assert source.read_bytes() == data  # before: truncated to 0 bytes, exit 0
+
+
+def test_evaluate_refuses_an_output_that_is_its_input(model_dir, data_file, capsys):
+    before = data_file.read_bytes()
+    code, err = run_cli(capsys, "evaluate", "--model", model_dir, "--file", data_file, "--output", data_file)
+    assert code == 2 and f"`--output` {data_file} is the input {data_file}" in err
+    assert data_file.read_bytes() == before
+
+
+def test_a_predict_that_fails_mid_file_leaves_the_output_as_it_was(model_dir, tmp_path, capsys):
+    """A broken JSON line far down the file, small chunks: rows were scored and written to the temporary file
+    before the error, but the output is renamed into place only on success."""
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "pin trâu"}\n' * 5 + "{broken\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    out.write_text("yesterday's results\n", encoding="utf-8")
+    code, err = run_cli(capsys, "predict", "--model", model_dir, "--input", source, "--output", out, "--chunk_size", "1")
+    assert (code, err.strip()) == (
+        2,
+        f"hf-visobert-absa predict: error: {source}, line 6: not valid JSON (Expecting property name enclosed in "
+        f"double quotes). Nothing was written: {out} is unchanged.",
+    )
+    assert out.read_text(encoding="utf-8") == "yesterday's results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]  # no temporary file left
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+@pytest.mark.parametrize("where_to", ["missing_folder", "a_folder", "under_a_file"])
+def test_an_output_path_that_cannot_be_a_file(command, where_to, model_dir, data_file, tmp_path, capsys):
+    (tmp_path / "plain.txt").write_text("x")
+    output = {
+        "missing_folder": tmp_path / "no" / "such" / "out.json",
+        "a_folder": tmp_path,
+        "under_a_file": tmp_path / "plain.txt" / "out.json",
+    }[where_to]
+    flags = ["--input", data_file] if command == "predict" else ["--file", data_file]
+    code, err = run_cli(capsys, command, "--model", model_dir, *flags, "--output", output)
+    expected = {
+        "missing_folder": f"`--output` {output}: the folder {output.parent} does not exist. Create the folder first "
+        f"(`mkdir -p {output.parent}`) or choose another output path. Nothing was written.",
+        "a_folder": f"`--output` {output} is a folder; pass a file path such as {output / 'output.jsonl'}.",
+        "under_a_file": f"`--output` {output}: the folder {output.parent} is a file. Create the folder first "
+        f"(`mkdir -p {output.parent}`) or choose another output path. Nothing was written.",
+    }[where_to]
+    assert (code, err.strip()) == (2, f"hf-visobert-absa {command}: error: {expected}")
+
+
+def test_atomic_write_keeps_the_old_file_on_failure_and_gives_ordinary_permissions(tmp_path):
+    import os
+
+    from hf_visobert_absa.io_safety import atomic_write, write_json_atomic
+
+    target = tmp_path / "metrics.json"
+    write_json_atomic(target, {"f1": 0.5})
+    with pytest.raises(KeyboardInterrupt), atomic_write(target) as handle:
+        handle.write('{"f1": 0.')
+        raise KeyboardInterrupt
+    assert json.loads(target.read_text()) == {"f1": 0.5}
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # as `open` would create it, not mkstemp's 0600
+
+
+# Arguments: every value that would silently give a wrong result or a traceback is one line and exit 2.
+
+
+@pytest.mark.parametrize("value", ["nan", "1.5", "-0.1", "inf"])
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_threshold_outside_0_1_is_refused(command, value, model_dir, data_file, tmp_path, capsys):
+    flags = ["--input", data_file, "--output", tmp_path / "o.csv"] if command == "predict" else ["--file", data_file]
+    code, err = run_cli(capsys, command, "--model", model_dir, *flags, "--threshold", value)
+    assert (code, err.strip()) == (
+        2,
+        f"hf-visobert-absa {command}: error: `--threshold` got {float(value)!r}; allowed: a number from 0 to 1 (an "
+        "aspect is mentioned when P(none) < threshold; 0.5 is the default).",
+    )
+    assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "flag"),
+    [
+        ("predict", "--batch_size"), ("predict", "--chunk_size"), ("evaluate", "--batch_size"),
+        ("train", "--per_device_train_batch_size"), ("train", "--per_device_eval_batch_size"),
+        ("train", "--gradient_accumulation_steps"),
+    ],
+)  # fmt: skip
+def test_a_batch_size_of_0_is_refused(command, flag, model_dir, data_file, tmp_path, capsys):
+    flags = {
+        "predict": ["--model", model_dir, "--input", data_file, "--output", tmp_path / "o.csv"],
+        "evaluate": ["--model", model_dir, "--file", data_file],
+        "train": ["--train_file", data_file, "--output_dir", tmp_path / "run"],
+    }[command]
+    code, err = run_cli(capsys, command, *flags, flag, "0")
+    assert (code, err.strip()) == (
+        2, f"hf-visobert-absa {command}: error: `{flag}` got 0; allowed: an integer of at least 1."
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("epochs", ["0", "-1", "nan"])
+def test_train_refuses_a_number_of_epochs_that_trains_nothing(epochs, data_file, tmp_path, capsys):
+    code, err = run_cli(capsys, "train", "--train_file", data_file, "--output_dir", tmp_path / "run",
+                        "--num_train_epochs", epochs)  # fmt: skip
+    assert (code, err.strip()) == (
+        2,
+        f"hf-visobert-absa train: error: `--num_train_epochs` got {float(epochs)!r}: that trains nothing and would "
+        "save an untrained model. Pass a positive number of epochs (e.g. 3), or `--max_steps N`.",
+    )
+    assert not (tmp_path / "run" / "model").exists()
+
+
+def test_train_refuses_an_output_dir_that_is_a_file_or_not_writable(data_file, tmp_path, capsys):
+    import os
+
+    a_file = tmp_path / "run.txt"
+    a_file.write_text("mine")
+    code, err = run_cli(capsys, "train", "--train_file", data_file, "--output_dir", a_file)
+    assert (code, err.strip()) == (
+        2, f"hf-visobert-absa train: error: `--output_dir` {a_file} is a file, not a folder. Pass a folder path (it is created)."
+    )  # fmt: skip
+    assert a_file.read_text() == "mine"
+    if os.geteuid() == 0:
+        return  # root may write anywhere: the permission case cannot be made here
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    code, err = run_cli(capsys, "train", "--train_file", data_file, "--output_dir", locked / "run")
+    assert code == 2 and f"`--output_dir` {locked / 'run'} cannot be created" in err
+
+
+def test_evaluate_refuses_label_aliases_that_are_not_a_json_object(model_dir, data_file, capsys):
+    for value in ('{"Posititve": positive}', '["positive"]'):
+        code, err = run_cli(capsys, "evaluate", "--model", model_dir, "--file", data_file, "--label_aliases", value)
+        assert (code, err.strip()) == (
+            2,
+            f"hf-visobert-absa evaluate: error: `--label_aliases` got {value!r}; allowed: a JSON object such as "
+            "'{\"Posititve\": \"positive\"}'.",
+        )
+
+
+# Data: silent wrong results.
+
+
+def test_mentioned_only_with_nothing_mentioned_is_refused(tmp_path, capsys):
+    path = tmp_path / "train.csv"
+    path.write_text("text,Battery,Camera\npin trâu,,\ncamera,,\n", encoding="utf-8")
+    code, err = run_cli(capsys, "train", "--train_file", path, "--output_dir", tmp_path / "run",
+                        "--label_scheme", "mentioned_only")  # fmt: skip
+    assert (code, err.strip()) == (
+        2,
+        f"hf-visobert-absa train: error: Nothing to learn from {path} under `--label_scheme mentioned_only`: no "
+        "aspect is mentioned in any row, and this scheme trains only on mentioned aspects. Check the labels (and "
+        "`--label_aliases`), or use `--label_scheme absent_as_class`.",
+    )  # before: trained at loss 0.0 and saved an untrained model, exit 0
+
+
+def test_a_misspelt_aspect_in_jsonl_is_an_error_when_train_declares_the_aspects(tmp_path):
+    train = tmp_path / "train.jsonl"
+    train.write_text('{"text": "pin trâu", "aspects": {"Battery": "positive", "Camera": null}}\n', encoding="utf-8")
+    validation = tmp_path / "validation.jsonl"
+    validation.write_text('{"text": "pin yếu", "aspects": {"Batery": "negative"}}\n', encoding="utf-8")
+    message = error_of({"train": train, "validation": validation})
+    assert message == (
+        f"Aspect 'Batery' at {at(validation, 1, 1)} is not in the aspects in use (those of the training split "
+        "train.jsonl): ['Battery', 'Camera']. Did you mean 'Battery'? All aspects of the file: ['Batery']. Fix the "
+        "data, or load with `aspects=` listing every aspect the model knows."
+    )  # before: 'Batery' silently became a third aspect
+    assert "Did you mean 'Battery'?" in error_of(validation, aspects=["Battery", "Camera"])
+
+
+def test_rare_aspects_are_flagged_in_the_report_when_no_list_is_declared(tmp_path):
+    rows = [{"text": f"pin {i}", "aspects": {"Battery": "positive"}} for i in range(5)]
+    rows.append({"text": "pin yếu", "aspects": {"Batery": "negative"}})
+    path = tmp_path / "train.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    _, report = load_absa_dataset(path)
+    assert report.rare_aspects == {"Batery": 1}
+    assert (
+        "rare aspects (no aspect list declared; mentioned in at most 2 training rows, a misspelling?): 'Batery' 1. "
+        "Fix the data, or declare the list with --aspects." in report.format()
+    )
+    assert json.loads(json.dumps(report.to_dict()))["rare_aspects"] == {"Batery": 1}
+    assert load_absa_dataset(path, aspects=["Battery", "Batery"])[1].rare_aspects == {}  # declared: nothing flagged
+
+
+def test_train_and_predict_read_the_same_text_column(model_dir, tmp_path, capsys):
+    """ONE rule (priority order, not file order): a file with `comment,text` is read from `text` by every command."""
+    from hf_visobert_absa.data.formats import find_text_column
+
+    assert find_text_column(Path("f.csv"), ["comment", "text"], None) == "text"
+    assert find_text_column(Path("f.csv"), [" Review ", "content"], None) == " Review "
+    path = tmp_path / "reviews.csv"  # UIT-ViSFD layout: columns other than text and label are not used
+    path.write_text("comment,text,label\n,pin trâu,{BATTERY#Positive};\n", encoding="utf-8")
+    dataset, report = load_absa_dataset(path)
+    assert dataset["train"]["text"][:] == ["pin trâu"] and report.splits["train"].ignored_columns == ["comment"]
+    out = tmp_path / "out.csv"
+    code, _ = run_cli(capsys, "predict", "--model", model_dir, "--input", path, "--output", out)
+    with open(out, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert code == 0 and rows[0]["status"] == "ok"  # before: read the empty `comment` column: "skipped: empty text"

@@ -24,6 +24,7 @@ from safetensors.torch import load_file
 from transformers import Trainer
 from transformers.trainer_utils import get_last_checkpoint
 
+from hf_visobert_absa.publishing.hub_files import CODE_FILES
 from hf_visobert_absa.training.checkpointing import (
     IN_PROGRESS_NAME,
     MANIFEST_NAME,
@@ -91,7 +92,8 @@ def test_sigkill_during_save_and_mid_training_then_resume_is_bit_identical(tmp_p
     # 2. Resumed (from checkpoint-2: checkpoint-4 is quarantined), SIGKILLed mid-training after step 5.
     _kill_when_hanging(_command(tmp_path, "--resume", "--hang-at-step", "5"), tmp_path)
     assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoint-2", "checkpoint-4", "incomplete-checkpoint-4"]
-    assert checkpoint_status(run_dir / "checkpoint-4") == (True, "manifest matches 9 files")  # written anew
+    # written anew: the Trainer's 9 files, plus the Hub code files every model save writes
+    assert checkpoint_status(run_dir / "checkpoint-4") == (True, f"manifest matches {9 + len(CODE_FILES)} files")
 
     # 3. Resumed again (from checkpoint-4), runs to the end.
     final = subprocess.run(_command(tmp_path, "--resume"), env=_env(), capture_output=True, text=True)

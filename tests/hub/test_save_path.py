@@ -1,0 +1,103 @@
+"""The one save path: `save_pretrained` writes a complete Hub folder with no registration call; the loaded config
+answers for the text-classification task without breaking task inference; the pipeline's window follows the
+length the model was trained with and never exceeds the encoder's positions; the encoder's unused pooler makes
+no noise when loading."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import torch
+from transformers import BertConfig, BertModel, pipeline
+
+from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
+from hf_visobert_absa.hub.configuration_visobert_absa import ABSA_TASK, PIPELINE_TASKS, TaskPipelines
+from hf_visobert_absa.hub.pipeline_visobert_absa import (
+    AspectSentimentPipeline,
+    AspectSentimentTextClassificationPipeline,
+    register_pipeline,
+)
+from hf_visobert_absa.publishing.hub_files import CODE_FILES
+from tests.helpers import tiny_model, tiny_text_config, tiny_tokenizer
+
+
+def test_save_pretrained_writes_a_complete_hub_folder_and_leaves_the_object_as_it_was(tmp_path):
+    model = tiny_model(aspects=["Pin", "Camera"])
+    model.save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["auto_map"] == {
+        "AutoConfig": "configuration_visobert_absa.ViSoBertAbsaConfig",
+        "AutoModel": "modeling_visobert_absa.ViSoBertAbsaModel",
+        "AutoModelForSequenceClassification": "modeling_visobert_absa.ViSoBertAbsaModel",
+    }
+    assert saved["custom_pipelines"] == {ABSA_TASK: PIPELINE_TASKS[ABSA_TASK]}
+    assert sorted(p.name for p in tmp_path.glob("*.py")) == sorted(CODE_FILES)
+    assert not hasattr(model.config, "custom_pipelines")  # in-process `pipeline(task, model=obj)` keeps working
+    register_pipeline()
+    pipe = pipeline(ABSA_TASK, model=model, tokenizer=tiny_tokenizer(), device="cpu")
+    assert isinstance(pipe, AspectSentimentPipeline)
+
+
+def test_loaded_config_answers_for_text_classification_but_declares_one_task(tmp_path):
+    tiny_model().save_pretrained(tmp_path)
+    config = ViSoBertAbsaConfig.from_pretrained(tmp_path)
+    pipelines = config.custom_pipelines
+    assert isinstance(pipelines, TaskPipelines) and len(pipelines) == 1  # `pipeline(model=folder)` infers the task
+    assert ABSA_TASK in pipelines and "text-classification" in pipelines and "fill-mask" not in pipelines
+    entry = pipelines["text-classification"]
+    assert entry["impl"].endswith(".AspectSentimentTextClassificationPipeline")
+    entry["pt"] = ("mutated",)  # transformers rewrites the entry it gets: the config keeps its own
+    assert pipelines["text-classification"]["pt"] == ["AutoModelForSequenceClassification"]
+    assert json.loads(config.to_json_string())["custom_pipelines"] == {ABSA_TASK: PIPELINE_TASKS[ABSA_TASK]}
+    with pytest.raises(KeyError):
+        pipelines["fill-mask"]
+
+
+def test_text_classification_view_gives_one_list_of_labels_per_review():
+    torch.manual_seed(0)
+    model = tiny_model(aspects=["Pin", "Camera"]).eval()
+    classify = AspectSentimentTextClassificationPipeline(model=model, tokenizer=tiny_tokenizer(), device="cpu")
+    absa = AspectSentimentPipeline(model=model, tokenizer=tiny_tokenizer(), device="cpu")
+    texts = ["pin trâu", "camera đẹp giá rẻ"]
+    out = classify(texts, return_all_aspects=True, top_k=None)
+    assert len(out) == 2 and all(len(row) == 2 * 4 for row in out)
+    assert out == absa(texts, output_format="flat", return_all_aspects=True, top_k=None)
+    assert classify(texts[0]) == classify(texts)[0]
+
+
+def test_pipeline_window_follows_the_trained_length_and_refuses_more_than_the_encoder_reads():
+    model = tiny_model().eval()  # xlm-roberta, 130 positions: 128 tokens
+    tokenizer = tiny_tokenizer(model_max_length=64)  # what training stores
+    pipe = AspectSentimentPipeline(model=model, tokenizer=tokenizer, device="cpu")
+    assert pipe._window_length(None) == 64
+    assert AspectSentimentPipeline(model=model, tokenizer=tiny_tokenizer(model_max_length=512))._window_length(None) == 128
+    with pytest.raises(ValueError, match=r"`max_length` got 200; this model's encoder reads at most 128 tokens"):
+        pipe("pin trâu", max_length=200)
+    assert model.config.encoder_max_tokens == 128
+    assert ViSoBertAbsaConfig(text_config=tiny_text_config("bert")).encoder_max_tokens == 130
+    assert ViSoBertAbsaConfig().encoder_max_tokens == 512  # ViSoBERT: 514 positions
+
+
+def test_an_encoder_pooler_the_head_does_not_use_makes_no_load_report(tmp_path, capfd, caplog):
+    config = {k: v for k, v in tiny_text_config("bert").items() if k != "model_type"}
+    BertModel(BertConfig(**config)).save_pretrained(tmp_path)  # has pooler.dense, as MiniLM does
+    capfd.readouterr()
+    with caplog.at_level(logging.INFO, logger="hf_visobert_absa"):
+        ViSoBertAbsaModel.from_pretrained_encoder(str(tmp_path), pooling="mean")
+    captured = capfd.readouterr()
+    assert "LOAD REPORT" not in captured.err + captured.out and "UNEXPECTED" not in captured.err + captured.out
+    assert "the encoder's pooler (pooler.dense.bias, pooler.dense.weight)" in caplog.text  # said once, plainly
+
+
+def test_training_arguments_need_an_output_dir_and_pin_memory_only_with_an_accelerator(tmp_path):
+    from hf_visobert_absa.errors import AbsaInputError
+    from hf_visobert_absa.training.arguments import AbsaTrainingArguments
+
+    with pytest.raises(AbsaInputError, match="`--output_dir` is required"):
+        AbsaTrainingArguments()
+    args = AbsaTrainingArguments(output_dir=str(tmp_path))
+    accelerator = getattr(torch, "accelerator", None)
+    has_accelerator = accelerator.is_available() if accelerator is not None else torch.cuda.is_available()
+    assert args.dataloader_pin_memory is bool(has_accelerator)
