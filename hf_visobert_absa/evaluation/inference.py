@@ -83,8 +83,8 @@ def score_texts(
     batch_size: int = 64,
     max_length: int = 256,
     device: str | torch.device | None = None,
-    shard: tuple[int, int] = (0, 1),
     progress: bool = False,
+    shard: tuple[int, int] = (0, 1),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities `[N, A, C]` and embeddings `[N, D]` for `texts`, in input order.
 

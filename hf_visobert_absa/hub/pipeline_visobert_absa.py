@@ -121,6 +121,8 @@ class AspectSentimentPipeline(ChunkPipeline):
     ```
     """
 
+    #: `output_format` when none is given (the text-classification view lists flat labels).
+    default_output_format = "aspects"
     _load_tokenizer = True
     _load_processor = False
     _load_image_processor = False
@@ -185,6 +187,7 @@ class AspectSentimentPipeline(ChunkPipeline):
         preprocess = {**self._preprocess_params, **preprocess}
         postprocess = {**self._postprocess_params, **postprocess}
         how = postprocess.pop("chunk_aggregation", "max")
+        postprocess.setdefault("output_format", self.default_output_format)
         chunk = max(_BATCHED_CHUNK, 16 * batch_size)
 
         def stream() -> Iterator[list[dict[str, Any]]]:
@@ -514,6 +517,8 @@ class AspectSentimentTextClassificationPipeline(AspectSentimentPipeline):
     [[{'label': 'Battery#positive', 'score': ...}, {'label': 'Camera#positive', 'score': ...}], [...]]
     ```
     """
+
+    default_output_format = "flat"
 
     def postprocess(self, model_outputs: list[dict[str, Any]], output_format: str = "flat", **kwargs: Any) -> list[dict[str, Any]]:
         return super().postprocess(model_outputs, output_format=output_format, **kwargs)

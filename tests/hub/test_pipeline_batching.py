@@ -114,3 +114,12 @@ def test_constructor_batch_size_is_used(monkeypatch):
     with torch.no_grad():
         pipe(_texts())
     assert sizes == [5]
+
+
+def test_the_text_classification_view_lists_flat_labels_on_both_paths():
+    from hf_visobert_absa.hub.pipeline_visobert_absa import AspectSentimentTextClassificationPipeline
+
+    pipe = AspectSentimentTextClassificationPipeline(model=_biased_model(), tokenizer=tiny_tokenizer(), device="cpu")
+    batched = pipe(_texts(), batch_size=4)
+    assert all("label" in item for row in batched for item in row)
+    assert _close(batched, list(pipe((t for t in _texts()), batch_size=1)), tol=1e-5)
