@@ -186,9 +186,11 @@ def plot_projection(z: np.ndarray, gold: np.ndarray, aspects: list[str], path: P
     fig.savefig(path)
 
 
-def run_tfidf(dataset: str, run_dir: Path, budget: dict[str, Any], transform=None) -> dict[str, Any]:
+def run_tfidf(
+    dataset: str, run_dir: Path, budget: dict[str, Any], transform=None, grid: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0)
+) -> dict[str, Any]:
     """TF-IDF (word 1-2-grams + char 2-5-grams) and one logistic regression per aspect over the canonical
-    classes; C picked on validation joint micro F1. `transform` (str -> str), when given, rewrites every text
+    classes; C picked from `grid` on validation joint micro F1. `transform` (str -> str), when given, rewrites every text
     first (e.g. the diacritic stripping of an English tokenizer, benchmarks/diacritics.py)."""
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -230,7 +232,7 @@ def run_tfidf(dataset: str, run_dir: Path, budget: dict[str, Any], transform=Non
         return predictions
 
     best = None
-    for c in (0.3, 1.0, 3.0, 10.0):
+    for c in grid:
         predictions = fit_predict(c)
         val = compute_absa_metrics(
             predictions["validation"], np.asarray(splits["validation"]["gold"]), aspects, "absent_as_class"

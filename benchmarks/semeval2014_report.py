@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.quality_report import load_results, mean_std_cell, replace_between
+from benchmarks.quality_report import load_results, mean_std_cell, replace_between, welch
 
 BEGIN, END = "<!-- semeval2014:begin -->", "<!-- semeval2014:end -->"
 OURS = [
@@ -100,11 +100,41 @@ def test_table(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def loss_table(records: list[dict[str, Any]]) -> list[str]:
+    """focal + contrastive (0.8/0.2) vs focal alone on the same recipe: validation (every seed) and test (the
+    seeds scored on test), difference of means and Welch's t-test p (as the quality study)."""
+    groups = _groups(records)
+    lines = []
+    for setup, variant, _ in sorted(k for k in groups if k[2] == "focal"):
+        con, focal = groups.get((setup, variant, "focal_con"), []), groups[(setup, variant, "focal")]
+        lines += [
+            "",
+            f"Focal + contrastive 0.8/0.2 vs focal alone ({setup}, {variant}; seeds {len(con)} vs {len(focal)}; "
+            "Welch's t-test):",
+            "",
+            "| split | metric | focal + con | focal | diff (points) | p |",
+            "|---|---|---|---|---|---|",
+        ]
+        for split, field in (("validation", "validation_scored"), ("test", "test")):
+            a = [r for r in con if field in r]
+            b = [r for r in focal if field in r]
+            if not a or not b:
+                continue
+            for key, label in [*OURS, ("semeval_detection_f1", "ST3 F1"), ("accuracy_4way", "ST4 4-way")]:
+                va, vb = [r[field][key] for r in a], [r[field][key] for r in b]
+                diff, p = welch(va, vb)
+                lines.append(
+                    f"| {split} | {label} | {mean_std_cell(va)} | {mean_std_cell(vb)} | {diff:+.1f} | {p:.3f} |"
+                )
+    return lines
+
+
 def build(records: list[dict[str, Any]], quick: bool) -> str:
     lines = ["Validation (10% of train, fixed seed; every recipe decision is made here):", ""]
     lines += validation_table(records)
     lines += ["", "Test (scored once per run, after the recipe was fixed on validation):", ""]
     lines += test_table(records)
+    lines += loss_table(records)
     if quick:
         lines.insert(0, "QUICK smoke run: numbers mean nothing.\n")
     return "\n".join(lines)
