@@ -40,7 +40,7 @@ def mean_std_cell(values: list[float | None]) -> str:
     return f"{mean:.1f} ± {100 * float(np.std(values, ddof=1)):.1f}"
 
 
-def _welch(a: list[float], b: list[float]) -> tuple[float, float]:
+def welch(a: list[float], b: list[float]) -> tuple[float, float]:
     """Difference of means (a - b) in points and Welch's two-sided p-value (scipy)."""
     from scipy import stats
 
@@ -96,7 +96,7 @@ def build_tables(
                 vc = [r["metrics"]["test"].get(key) for r in c]
                 if any(v is None for v in vb + vc):
                     continue
-                diff, p = _welch(vc, vb)
+                diff, p = welch(vc, vb)
                 spread = 100 * max(
                     np.std(vb, ddof=1) if len(vb) > 1 else 0.0, np.std(vc, ddof=1) if len(vc) > 1 else 0.0
                 )

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.semeval2014_metrics import cross_fitted_thresholds, mentioned_of, protocol_metrics
+from benchmarks.semeval2014_metrics import cross_fitted_thresholds, error_breakdown, mentioned_of, protocol_metrics
 from hf_visobert_absa.evaluation.thresholds import calibrate_thresholds
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,6 +44,10 @@ ASPECTS = ["food", "service", "price", "ambience", "anecdotes/miscellaneous"]
 POLARITIES = ("positive", "negative", "neutral", "conflict")
 VALIDATION_SEED = 2014
 VALIDATION_SHARE = 0.10
+#: Before the library read SemEval XML and any sentiment set (issue 10 steps 1-3), the first screening runs
+#: converted the XML here, mapped `conflict` to `neutral` and held out with `random.Random` (another validation
+#: sample): `--conflict-as-neutral` reproduces them; their results live apart (`semeval2014_3pol`).
+LEGACY_SENTIMENTS = ("positive", "negative", "neutral")
 #: The issue's measured starting point: MiniLM, mean pooling, 4 epochs, lr 1e-4, batch 32, max_length 96.
 BUDGET: dict[str, Any] = {"epochs": 4.0, "learning_rate": 1e-4, "batch_size": 32, "max_length": 96}
 #: Recipe variants: `model` = ModelArguments fields, `train` = AbsaTrainingArguments fields (over BUDGET).
@@ -92,17 +96,40 @@ def split_train(sentences: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
     return [s for i, s in enumerate(sentences) if i not in held], [s for i, s in enumerate(sentences) if i in held]
 
 
-def load_splits() -> dict[str, list[dict[str, Any]]]:
+def legacy_splits() -> dict[str, list[dict[str, Any]]]:
+    """The `--conflict-as-neutral` splits (own XML parse, `random.Random` hold-out)."""
     train, validation = split_train(read_semeval2014(DATA / "Restaurants_Train.xml"))
     return {"train": train, "validation": validation, "test": read_semeval2014(DATA / "Restaurants_Test_Gold.xml")}
 
 
 def write_jsonl(sentences: list[dict[str, Any]], path: Path) -> None:
-    """The loader's JSONL layout. TEMPORARY until 4 polarities land: `conflict` is written as `neutral`."""
+    """The loader's JSONL layout, `conflict` written as `neutral` (`--conflict-as-neutral` only)."""
     with open(path, "w", encoding="utf-8") as handle:
         for s in sentences:
             labels = {c: ("neutral" if p == "conflict" else p) for c, p in s["categories"].items()}
             handle.write(json.dumps({"text": s["text"], "aspects": labels}, ensure_ascii=False) + "\n")
+
+
+def library_splits() -> dict[str, list[dict[str, Any]]]:
+    """The splits as `train` sees them: the library's SemEval XML reader, four polarities, 10% of train held out
+    with `VALIDATION_SEED` (`--validation_split_percentage 10 --validation_split_seed 2014`)."""
+    from hf_visobert_absa.data.loading import load_absa_dataset
+
+    datasets, report = load_absa_dataset(
+        {"train": DATA / "Restaurants_Train.xml", "test": DATA / "Restaurants_Test_Gold.xml"},
+        aspects=ASPECTS,
+        sentiments=POLARITIES,
+        validation_split_percentage=100 * VALIDATION_SHARE,
+        validation_split_seed=VALIDATION_SEED,
+    )
+    names = (None, *POLARITIES)
+    return {
+        split: [
+            {"text": text, "categories": {a: names[g] for a, g in zip(ASPECTS, gold, strict=True) if g}}
+            for text, gold in zip(part["text"], part["gold"], strict=True)
+        ]
+        for split, part in datasets.items()
+    }
 
 
 def gold_polarities(sentences: list[dict[str, Any]]) -> list[list[str | None]]:
@@ -134,12 +161,17 @@ def train_run(variant: str, arm: str, seed: int, files: dict[str, Path], model_d
     model_args = ModelArguments(encoder=minilm_path(), **{"pooling": "mean", **settings["model"]})
     data_args = DataArguments(
         train_file=str(files["train"]),
-        validation_file=str(files["validation"]),
-        aspects=",".join(ASPECTS),
+        aspects=json.dumps(ASPECTS),
         max_length=budget["max_length"],
         max_train_samples=budget.get("train_size"),
         max_eval_samples=budget.get("val_size"),
     )
+    if "validation" in files:  # --conflict-as-neutral: the script's own JSONL files
+        data_args.validation_file = str(files["validation"])
+    else:
+        data_args.sentiments = ",".join(POLARITIES)
+        data_args.validation_split_percentage = 100 * VALIDATION_SHARE
+        data_args.validation_split_seed = VALIDATION_SEED
     training_args = cpu_training_args(model_dir, seed, budget, **settings["train"])
     result = run_training(model_args, data_args, training_args)
     for leftover in Path(model_dir).glob("checkpoint-*"):
@@ -168,16 +200,20 @@ def probabilities_of(model_dir: str, texts: list[str], max_length: int) -> np.nd
 
 
 def scored(probabilities: np.ndarray, sentences: list[dict], thresholds: np.ndarray | float = 0.5) -> dict:
-    """Our metrics (library `compute_absa_metrics`) and the SemEval protocol metrics, from probabilities."""
+    """Our metrics (library `compute_absa_metrics`) and the SemEval protocol metrics, from probabilities. The
+    sentiment set follows the model: 4 classes + none = the four polarities; 3 + none = conflict scored as neutral."""
     from hf_visobert_absa.data.label_schemes import predictions_from_probabilities
     from hf_visobert_absa.evaluation.metrics import compute_absa_metrics
 
-    codes = {"positive": 1, "negative": 2, "neutral": 3, "conflict": 3}
+    sentiments = POLARITIES if probabilities.shape[-1] == len(POLARITIES) + 1 else LEGACY_SENTIMENTS
+    codes = {name: k for k, name in enumerate(sentiments, start=1)}
+    codes.setdefault("conflict", codes["neutral"])
     gold = np.array([[codes.get(p, 0) for p in row] for row in gold_polarities(sentences)], dtype=np.int64)
     predictions = predictions_from_probabilities(probabilities, "absent_as_class", thresholds)
-    ours = compute_absa_metrics(predictions, gold, ASPECTS, "absent_as_class")
+    ours = compute_absa_metrics(predictions, gold, ASPECTS, "absent_as_class", list(sentiments))
     keys = ("detection_micro_f1", "detection_macro_f1", "sentiment_accuracy", "sentiment_macro_f1", "joint_micro_f1")
-    return {**{k: ours[k] for k in keys}, **protocol_metrics(probabilities, gold_polarities(sentences), thresholds)}
+    protocol = protocol_metrics(probabilities, gold_polarities(sentences), thresholds, sentiments)
+    return {**{k: ours[k] for k in keys}, **protocol}
 
 
 def run_one(variant: str, arm: str, seed: int, splits: dict, files: dict, args: argparse.Namespace) -> None:
@@ -204,6 +240,7 @@ def run_one(variant: str, arm: str, seed: int, splits: dict, files: dict, args: 
             cross_fitted_thresholds(val_probabilities, gold_polarities(splits["validation"])),
         ),
         torch_threads=int(os.environ.get("OMP_NUM_THREADS", "0") or 0),
+        sentiments=list(POLARITIES if val_probabilities.shape[-1] == len(POLARITIES) + 1 else LEGACY_SENTIMENTS),
     )  # fmt: skip
     write_json(run_dir / "result.json", record)
 
@@ -227,6 +264,36 @@ def score_test(variant: str, arm: str, seed: int, splits: dict, args: argparse.N
     write_json(run_dir / "result.json", record)
 
 
+def diagnosis_table(results: Path, legacy: Path) -> str:
+    """Where validation sentiment goes wrong, per run (from the saved probabilities, thresholds 0.5): share of
+    gold-mentioned pairs right / missed (predicted none) / wrong polarity, per gold polarity and for sentences
+    whose categories carry different polarities."""
+    keys = ["all", "gold positive", "gold negative", "gold neutral", "gold conflict"]
+    keys += ["one-polarity sentences", "mixed sentences"]
+    lines = [
+        "| setup | variant / loss / seed | " + " | ".join(keys) + " |",
+        "|---|---|" + "---|" * len(keys),
+    ]
+    for folder, setup, load in ((legacy, "3-pol (c→n)", legacy_splits), (results, "4-pol", library_splits)):
+        paths = sorted(folder.glob("*/*/seed*/validation_probabilities.npz")) if folder.is_dir() else []
+        if not paths:
+            continue
+        gold = gold_polarities(load()["validation"])
+        for path in paths:
+            probabilities = np.load(path)["probabilities"]
+            sentiments = POLARITIES if probabilities.shape[-1] == len(POLARITIES) + 1 else LEGACY_SENTIMENTS
+            errors = error_breakdown(probabilities, gold, 0.5, sentiments)
+            cells = [
+                f"{100 * e['right']:.0f} / {100 * e['missed']:.0f} / {100 * e['wrong']:.0f} (n={e['pairs']})"
+                if (e := errors.get(k))
+                else "–"
+                for k in keys
+            ]
+            run = "/".join(path.parent.relative_to(folder).parts)
+            lines.append(f"| {setup} | {run} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_json(path: Path, record: dict) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=2))
@@ -244,9 +311,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--score-test", action="store_true", help="Score test once for the given finished runs.")
     parser.add_argument("--quick", action="store_true", help="300 train / 100 validation sentences, 1 epoch.")
     parser.add_argument("--report-only", action="store_true", help="Only rebuild the tables from result.json files.")
+    parser.add_argument(
+        "--conflict-as-neutral", action="store_true", help="The first screening runs' setup (see LEGACY_SENTIMENTS)."
+    )
     parser.add_argument("--docs", default=str(REPO / "docs" / "RESULTS.md"))
     args = parser.parse_args(argv)
     args.budget = {**BUDGET, "epochs": args.epochs}
+    if args.conflict_as_neutral:
+        args.results_dir = str(Path(args.results_dir).with_name(Path(args.results_dir).name + "_3pol"))
     if args.quick:
         args.budget.update(epochs=1.0, train_size=300, val_size=100)
         args.results_dir = str(Path(args.results_dir).with_name(Path(args.results_dir).name + "_quick"))
@@ -259,13 +331,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.report_only:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        splits = load_splits()
+        splits = legacy_splits() if args.conflict_as_neutral else library_splits()
         if args.quick:
             splits["validation"] = splits["validation"][:100]
         with tempfile.TemporaryDirectory(prefix="semeval2014_") as tmp:
-            files = {split: Path(tmp) / f"{split}.jsonl" for split in ("train", "validation")}
-            for split, path in files.items():
-                write_jsonl(splits[split], path)
+            files = {"train": DATA / "Restaurants_Train.xml"}
+            if args.conflict_as_neutral:
+                files = {split: Path(tmp) / f"{split}.jsonl" for split in ("train", "validation")}
+                for split, path in files.items():
+                    write_jsonl(splits[split], path)
             for seed in args.seeds:
                 for variant in args.variants:
                     for arm in args.arms:
@@ -273,7 +347,12 @@ def main(argv: list[str] | None = None) -> int:
                             score_test(variant, arm, seed, splits, args)
                         else:
                             run_one(variant, arm, seed, splits, files, args)
-    write_report(Path(args.results_dir), Path(args.docs), quick=args.quick)
+    results = Path(args.results_dir)
+    if args.conflict_as_neutral:
+        results = results.with_name(results.name.removesuffix("_3pol"))
+    legacy = results.with_name(results.name + "_3pol")
+    diagnosis = "" if args.quick else diagnosis_table(results, legacy)
+    write_report(results, Path(args.docs), quick=args.quick, legacy=legacy, diagnosis=diagnosis)
     return 0
 
 

@@ -21,14 +21,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from hf_visobert_absa.evaluation.protocol import semeval2014_metrics
 from hf_visobert_absa.evaluation.thresholds import calibrate_thresholds
 
 SENTIMENTS = ("positive", "negative", "neutral")
-
-
-def _argmax_over(probabilities: np.ndarray, sentiments: Sequence[str], allowed: Sequence[str]) -> list[str]:
-    columns = [1 + list(sentiments).index(name) for name in allowed]
-    return [allowed[i] for i in probabilities[:, columns].argmax(axis=-1)]
 
 
 def protocol_metrics(
@@ -36,36 +32,32 @@ def protocol_metrics(
     gold: Sequence[Sequence[str | None]],
     thresholds: float | np.ndarray = 0.5,
     sentiments: Sequence[str] = SENTIMENTS,
-) -> dict[str, float]:
-    """Subtask 3 detection P/R/F1 and subtask 4 accuracies (module docstring) as fractions in [0, 1]."""
-    probabilities = np.asarray(probabilities, dtype=np.float64)
-    goldmentioned_of = mentioned_of(gold)
-    predicted = probabilities[..., 0] < np.asarray(thresholds)
-    tp = int((predicted & goldmentioned_of).sum())
-    precision = tp / max(int(predicted.sum()), 1)
-    recall = tp / max(int(goldmentioned_of.sum()), 1)
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    pairs = [(n, a, g) for n, row in enumerate(gold) for a, g in enumerate(row) if g is not None]
-    probs = np.array([probabilities[n, a] for n, a, _ in pairs]).reshape(len(pairs), -1)
-    labels = [g for _, _, g in pairs]
-    full = _argmax_over(probs, sentiments, list(sentiments))
-    three = [s for s in ("positive", "negative", "neutral") if s in sentiments]
-    binary = ("positive", "negative")
-    keep3 = [i for i, g in enumerate(labels) if g != "conflict"]
-    keep2 = [i for i, g in enumerate(labels) if g in binary]
-    pred3 = _argmax_over(probs[keep3], sentiments, three)
-    pred2 = _argmax_over(probs[keep2], sentiments, binary)
-    as_neutral = ["neutral" if g == "conflict" else g for g in labels]
-    return {
-        "semeval_detection_precision": precision,
-        "semeval_detection_recall": recall,
-        "semeval_detection_f1": f1,
-        "accuracy_4way": float(np.mean([p == g for p, g in zip(full, labels, strict=True)])),
-        "accuracy_4way_conflict_as_neutral": float(np.mean([p == g for p, g in zip(full, as_neutral, strict=True)])),
-        "accuracy_3way": float(np.mean([pred3[j] == labels[i] for j, i in enumerate(keep3)])),
-        "accuracy_binary": float(np.mean([pred2[j] == labels[i] for j, i in enumerate(keep2)])),
-        "polarity_pairs": len(pairs),
+) -> dict[str, float | None]:
+    """Subtask 3 detection P/R/F1 and subtask 4 accuracies (module docstring) as fractions in [0, 1], computed
+    by the library's [`~evaluation.protocol.semeval2014_metrics`]; a model without `conflict` has gold conflict
+    scored as neutral for `accuracy_4way_conflict_as_neutral` and as wrong for `accuracy_4way`."""
+    codes = {name: k for k, name in enumerate(sentiments, start=1)}
+
+    def scored(conflict_code: int) -> dict:
+        references = np.array([[codes.get(g, conflict_code) if g else 0 for g in row] for row in gold])
+        return semeval2014_metrics(probabilities, references, list(sentiments), "absent_as_class", thresholds)
+
+    m = scored(codes.get("conflict", codes["neutral"]))  # 4-pol: conflict is a class; 3-pol: scored as neutral
+    without_conflict = m if "conflict" in codes else scored(0)  # 3-pol: gold conflict pairs left out
+    out: dict[str, float | None] = {
+        "semeval_detection_precision": m["category_precision"],
+        "semeval_detection_recall": m["category_recall"],
+        "semeval_detection_f1": m["category_f1"],
+        "accuracy_3way": without_conflict["polarity_accuracy_3way"],
+        "accuracy_binary": without_conflict["polarity_accuracy_binary"],
+        "polarity_pairs": m["polarity_pairs"],
     }
+    if "conflict" in codes:
+        out.update(accuracy_4way=m["polarity_accuracy"], accuracy_4way_conflict_as_neutral=None)
+    else:  # every gold-conflict pair is wrong under the strict 4-way reading
+        strict = without_conflict["polarity_accuracy"] * without_conflict["polarity_pairs"] / m["polarity_pairs"]
+        out.update(accuracy_4way=strict, accuracy_4way_conflict_as_neutral=m["polarity_accuracy"])
+    return out
 
 
 def mentioned_of(gold: Sequence[Sequence[str | None]]) -> np.ndarray:
@@ -84,4 +76,34 @@ def cross_fitted_thresholds(probabilities: np.ndarray, gold: Sequence[Sequence[s
     return result
 
 
-__all__ = ["SENTIMENTS", "cross_fitted_thresholds", "mentioned_of", "protocol_metrics"]
+__all__ = ["SENTIMENTS", "cross_fitted_thresholds", "error_breakdown", "mentioned_of", "protocol_metrics"]
+
+
+def error_breakdown(
+    probabilities: np.ndarray,
+    gold: Sequence[Sequence[str | None]],
+    thresholds: float | np.ndarray = 0.5,
+    sentiments: Sequence[str] = SENTIMENTS,
+) -> dict[str, dict[str, float]]:
+    """Where the gold-mentioned (sentence, category) pairs go wrong, per gold polarity and for sentences whose
+    categories carry different polarities ("mixed") vs the rest: `pairs`, `missed` (predicted none), `wrong`
+    (mentioned, wrong polarity; a 3-sentiment model scores gold conflict as neutral) and `right`, as shares."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    mentioned = probabilities[..., 0] < np.asarray(thresholds)
+    index = {name: k for k, name in enumerate(sentiments, start=1)}
+    groups: dict[str, list[str]] = {}
+    for n, row in enumerate(gold):
+        labels = [g for g in row if g is not None]
+        mixed = "mixed sentences" if len(set(labels)) > 1 else "one-polarity sentences"
+        for a, g in enumerate(row):
+            if g is None:
+                continue
+            target = index.get(g, index.get("neutral"))
+            predicted = 1 + int(probabilities[n, a, 1:].argmax())
+            outcome = "missed" if not mentioned[n, a] else ("right" if predicted == target else "wrong")
+            for key in (f"gold {g}", mixed, "all"):
+                groups.setdefault(key, []).append(outcome)
+    return {
+        key: {"pairs": len(v), **{o: v.count(o) / len(v) for o in ("right", "missed", "wrong")}}
+        for key, v in groups.items()
+    }

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.quality_report import load_results, mean_std_cell, replace_between
+from benchmarks.quality_report import load_results, mean_std_cell, replace_between, welch
 
 BEGIN, END = "<!-- semeval2014:begin -->", "<!-- semeval2014:end -->"
 OURS = [
@@ -45,25 +45,27 @@ ANCHORS = [
 ]
 
 
-def _groups(records: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+def _groups(records: list[dict[str, Any]]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for r in records:
-        groups.setdefault((r["variant"], r["arm"]), []).append(r)
+        groups.setdefault((r.get("setup", ""), r["variant"], r["arm"]), []).append(r)
     return groups
 
 
 def validation_table(records: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| variant | loss | seeds | "
+        "| setup | variant | loss | seeds | "
         + " | ".join(label for _, label in OURS)
-        + " | ST3 F1 | 4-way (c=n) | joint µF1, thresholds cross-fitted | best epoch | min/run |",
-        "|---|---|---|" + "---|" * len(OURS) + "---|---|---|---|---|",
+        + " | ST3 F1 | ST4 4-way | 4-way (c=n) | 3-way | joint µF1, thresholds cross-fitted | best epoch | min/run |",
+        "|---|---|---|---|" + "---|" * len(OURS) + "---|---|---|---|---|---|---|",
     ]
-    for (variant, arm), rows in sorted(_groups(records).items()):
+    for (setup, variant, arm), rows in sorted(_groups(records).items()):
         cells = [mean_std_cell([r["validation_scored"][k] for r in rows]) for k, _ in OURS]
         cells += [
             mean_std_cell([r["validation_scored"]["semeval_detection_f1"] for r in rows]),
+            mean_std_cell([r["validation_scored"]["accuracy_4way"] for r in rows]),
             mean_std_cell([r["validation_scored"]["accuracy_4way_conflict_as_neutral"] for r in rows]),
+            mean_std_cell([r["validation_scored"]["accuracy_3way"] for r in rows]),
             mean_std_cell([r["validation_crossfit"]["joint_micro_f1"] for r in rows]),
         ]
         best = []
@@ -72,7 +74,7 @@ def validation_table(records: list[dict[str, Any]]) -> list[str]:
             best.append(f"{max(curve, key=lambda c: c['joint_micro_f1'])['epoch']:.0f}/{len(curve)}" if curve else "?")
         minutes = np.mean([r["wall_seconds"] for r in rows]) / 60
         lines.append(
-            f"| {variant} | {arm} | {','.join(str(r['seed']) for r in rows)} | "
+            f"| {setup} | {variant} | {arm} | {','.join(str(r['seed']) for r in rows)} | "
             + " | ".join(cells)
             + f" | {' '.join(best)} | {minutes:.0f} |"
         )
@@ -85,16 +87,45 @@ def test_table(records: list[dict[str, Any]]) -> list[str]:
         "| system | seeds | " + " | ".join(label for _, label in keys) + " |",
         "|---|---|" + "---|" * len(keys),
     ]
-    for (variant, arm), rows in sorted(_groups(records).items()):
+    for (setup, variant, arm), rows in sorted(_groups(records).items()):
         rows = [r for r in rows if "test" in r]
         if not rows:
             continue
         for field, suffix in (("test", ""), ("test_calibrated", ", thresholds calibrated on validation")):
             cells = [mean_std_cell([r[field].get(k) for r in rows]) for k, _ in keys]
-            lines.append(f"| MiniLM {variant} / {arm}{suffix} | {len(rows)} | " + " | ".join(cells) + " |")
+            lines.append(f"| MiniLM {setup}, {variant} / {arm}{suffix} | {len(rows)} | " + " | ".join(cells) + " |")
     for name, values in ANCHORS:
         cells = [f"{values[k]:.2f}" if k in values else "–" for k, _ in keys]
         lines.append(f"| {name} | – | " + " | ".join(cells) + " |")
+    return lines
+
+
+def loss_table(records: list[dict[str, Any]]) -> list[str]:
+    """focal + contrastive (0.8/0.2) vs focal alone on the same recipe: validation (every seed) and test (the
+    seeds scored on test), difference of means and Welch's t-test p (as the quality study)."""
+    groups = _groups(records)
+    lines = []
+    for setup, variant, _ in sorted(k for k in groups if k[2] == "focal"):
+        con, focal = groups.get((setup, variant, "focal_con"), []), groups[(setup, variant, "focal")]
+        lines += [
+            "",
+            f"Focal + contrastive 0.8/0.2 vs focal alone ({setup}, {variant}; seeds {len(con)} vs {len(focal)}; "
+            "Welch's t-test):",
+            "",
+            "| split | metric | focal + con | focal | diff (points) | p |",
+            "|---|---|---|---|---|---|",
+        ]
+        for split, field in (("validation", "validation_scored"), ("test", "test")):
+            a = [r for r in con if field in r]
+            b = [r for r in focal if field in r]
+            if not a or not b:
+                continue
+            for key, label in [*OURS, ("semeval_detection_f1", "ST3 F1"), ("accuracy_4way", "ST4 4-way")]:
+                va, vb = [r[field][key] for r in a], [r[field][key] for r in b]
+                diff, p = welch(va, vb)
+                lines.append(
+                    f"| {split} | {label} | {mean_std_cell(va)} | {mean_std_cell(vb)} | {diff:+.1f} | {p:.3f} |"
+                )
     return lines
 
 
@@ -103,14 +134,27 @@ def build(records: list[dict[str, Any]], quick: bool) -> str:
     lines += validation_table(records)
     lines += ["", "Test (scored once per run, after the recipe was fixed on validation):", ""]
     lines += test_table(records)
+    lines += loss_table(records)
     if quick:
         lines.insert(0, "QUICK smoke run: numbers mean nothing.\n")
     return "\n".join(lines)
 
 
-def write_report(results: Path, docs: Path, quick: bool = False) -> str:
-    records = load_results(results) if results.is_dir() else []
+def write_report(
+    results: Path, docs: Path, quick: bool = False, legacy: Path | None = None, diagnosis: str = ""
+) -> str:
+    """Tables from the runs under `results` (four polarities) and, when given, `legacy` (the early
+    conflict-as-neutral screening runs)."""
+    records = []
+    for folder, setup in ((results, "4-pol"), (legacy, "3-pol (c→n)")):
+        if folder is not None and folder.is_dir():
+            records += [{**r, "setup": setup} for r in load_results(folder)]
     tables = build(records, quick)
+    if diagnosis:
+        tables += (
+            "\n\nValidation errors at threshold 0.5 — right / missed (predicted none) / wrong polarity, % of the "
+            "gold-mentioned pairs in each group:\n\n" + diagnosis
+        )
     results.mkdir(parents=True, exist_ok=True)
     (results / "summary.md").write_text(tables + "\n")
     if not quick:

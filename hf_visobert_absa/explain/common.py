@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import json
 import logging
 import os
 import platform
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from ..io_safety import write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -344,7 +345,7 @@ def write_json(path: Path | str, document: dict[str, Any]) -> Path:
     """Write `document` as indented JSON (creating the folder); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json_atomic(path, document, ensure_ascii=False)
     logger.info("wrote %s", path)
     return path
 

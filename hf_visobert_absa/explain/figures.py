@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..io_safety import atomic_path
+
 logger = logging.getLogger(__name__)
 
 #: Colour per part of the model (edge colour; boxes use a light tint of it).
@@ -58,7 +60,8 @@ def _save(figure: Any, path: str | Path, tight: bool = False) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(figure)
-    figure.savefig(path, format="png", bbox_inches="tight" if tight else None)
+    with atomic_path(path) as temporary:  # a crash mid-write leaves no truncated PNG
+        figure.savefig(temporary, format="png", bbox_inches="tight" if tight else None)
     logger.info("wrote %s", path)
     return path
 

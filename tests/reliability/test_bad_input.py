@@ -909,3 +909,55 @@ def test_train_and_predict_read_the_same_text_column(model_dir, tmp_path, capsys
     with open(out, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert code == 0 and rows[0]["status"] == "ok"  # before: read the empty `comment` column: "skipped: empty text"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "allowed"),
+    [
+        ("--learning_rate", "-1", "a positive number such as 3e-5"),
+        ("--learning_rate", "0", "a positive number such as 3e-5"),
+        ("--learning_rate", "nan", "a positive number such as 3e-5"),
+        ("--warmup_ratio", "5", "a share of the steps from 0 to 1 (e.g. 0.06)"),
+        ("--weight_decay", "-0.1", "a number of at least 0 (e.g. 0.01)"),
+        ("--max_grad_norm", "inf", "a number of at least 0 (0 turns clipping off)"),
+        ("--seed", "-1", "an integer from 0 to 2**32 - 1"),
+    ],
+)  # fmt: skip
+def test_train_refuses_optimizer_values_before_reading_data(flag, value, allowed, data_file, tmp_path, capsys):
+    """Before: `Invalid learning rate: -1.0` / `Seed must be between 0 and 2**32 - 1` tracebacks (exit 1) after the
+    data and the model had loaded, and `--warmup_ratio 5` trained without ever finishing the warm-up."""
+    code, err = run_cli(capsys, "train", "--train_file", data_file, "--output_dir", tmp_path / "run", flag, value)
+    number = int(value) if flag == "--seed" else float(value)
+    assert (code, err.strip()) == (2, f"hf-visobert-absa train: error: `{flag}` got {number!r}; allowed: {allowed}.")
+    assert not (tmp_path / "run" / "dataset_report.json").exists()  # refused before the data was read
+
+
+def test_a_damaged_tokenizer_or_a_config_that_is_not_an_object_is_refused(model_dir, data_file, tmp_path, capsys):
+    broken = tmp_path / "broken_tokenizer"
+    shutil.copytree(model_dir, broken)
+    (broken / "tokenizer.json").write_text("{oops")
+    listed = tmp_path / "config_list"
+    shutil.copytree(model_dir, listed)
+    (listed / "config.json").write_text("[1, 2]")
+    for folder, message in (
+        (broken, f"`--model` {broken}: tokenizer.json is not valid JSON (Expecting property name enclosed in double "
+                 "quotes: line 1 column 2 (char 1)). Save the tokenizer again (`tokenizer.save_pretrained(folder)`) or "
+                 "copy it from the encoder the model was trained from."),
+        (listed, f"`--model` {listed}: config.json holds a JSON list, not an object of model settings. Save the model "
+                 "again."),
+    ):  # fmt: skip
+        code, err = run_cli(capsys, "predict", "--model", folder, "--input", data_file, "--output", tmp_path / "o.csv")
+        assert (code, err.strip()) == (2, f"hf-visobert-absa predict: error: {message}")  # before: exit 1, traceback
+
+
+def test_evaluate_finds_bad_data_before_loading_the_weights(model_dir, tmp_path, capsys, monkeypatch):
+    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaModel
+
+    def no_weights(*args, **kwargs):
+        raise AssertionError("the weights were loaded before the data was checked")
+
+    monkeypatch.setattr(ViSoBertAbsaModel, "from_pretrained", no_weights)
+    path = tmp_path / "test.csv"
+    path.write_text("text,Battery,Camera,Price\npin trâu,Posititve,,\n", encoding="utf-8")
+    code, err = run_cli(capsys, "evaluate", "--model", model_dir, "--file", path)
+    assert code == 2 and err.startswith(f"hf-visobert-absa evaluate: error: Unknown label 'Posititve' in {at(path, 1, 2)}")

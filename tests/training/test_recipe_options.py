@@ -122,3 +122,21 @@ def test_train_with_every_recipe_option(data, tmp_path):
 def test_bad_recipe_options_exit_2(data, tmp_path, capsys, extra, needle):
     assert _train(data, tmp_path, *extra) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_predict_and_evaluate_apply_the_models_thresholds(tmp_path):
+    """A model whose saved thresholds are 1.0 calls every aspect mentioned; `--threshold` still overrides."""
+    from tests.helpers import save_tiny_checkpoint
+
+    model_dir = save_tiny_checkpoint(tmp_path / "m", stray=False, aspects=ASPECTS, detection_thresholds=[1.0] * 3)
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"text": "pin trâu", "aspects": {"Battery": "positive"}}) + "\n")
+    for extra, expect_none in (((), False), (("--threshold", "0.0001"), True)):
+        out = tmp_path / f"out{len(extra)}.jsonl"
+        assert main(["predict", "--model", str(model_dir), "--input", str(source), "--output", str(out), *extra]) == 0
+        predicted = json.loads(out.read_text(encoding="utf-8"))["predictions"]
+        assert set(predicted) == (set() if expect_none else set(ASPECTS)), predicted  # only mentioned aspects
+    metrics_file = tmp_path / "m.json"
+    assert main(["evaluate", "--model", str(model_dir), "--file", str(source), "--output", str(metrics_file)]) == 0
+    metrics = json.loads(metrics_file.read_text())
+    assert metrics["detection_micro_precision"] == pytest.approx(1 / 3)  # all 3 aspects called mentioned, 1 is

@@ -1,0 +1,67 @@
+"""benchmarks/semeval2014.py: the splits it trains on, and its tables from result.json files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import semeval2014
+from benchmarks.semeval2014_metrics import error_breakdown
+from benchmarks.semeval2014_report import write_report
+
+METRICS = {
+    "detection_micro_f1": 0.9, "detection_macro_f1": 0.8, "sentiment_accuracy": 0.7, "sentiment_macro_f1": 0.6,
+    "joint_micro_f1": 0.65, "semeval_detection_precision": 0.91, "semeval_detection_recall": 0.89,
+    "semeval_detection_f1": 0.9, "accuracy_4way": 0.8, "accuracy_4way_conflict_as_neutral": 0.81,
+    "accuracy_3way": 0.85, "accuracy_binary": 0.93, "polarity_pairs": 10,
+}  # fmt: skip
+
+
+def _record(seed: int, joint: float, test: bool) -> dict:
+    record = {
+        "variant": "prior_headlr", "arm": "focal_con", "seed": seed, "wall_seconds": 600.0,
+        "validation_scored": {**METRICS, "joint_micro_f1": joint}, "validation_crossfit": METRICS,
+        "validation_curve": [{"epoch": 1.0, "joint_micro_f1": 0.5}, {"epoch": 2.0, "joint_micro_f1": joint}],
+    }  # fmt: skip
+    if test:
+        record.update(test=METRICS, test_calibrated=METRICS)
+    return record
+
+
+def test_report_tables_mean_std_and_anchors(tmp_path):
+    results = tmp_path / "semeval2014"
+    for seed, joint in ((0, 0.60), (1, 0.70)):
+        folder = results / "prior_headlr" / "focal_con" / f"seed{seed}"
+        folder.mkdir(parents=True)
+        (folder / "result.json").write_text(json.dumps(_record(seed, joint, test=seed == 0)))
+    docs = tmp_path / "RESULTS.md"
+    docs.write_text("head\n<!-- semeval2014:begin -->\nold\n<!-- semeval2014:end -->\ntail\n")
+    tables = write_report(results, docs)
+    assert "| 4-pol | prior_headlr | focal_con | 0,1 | 90.0 ± 0.0 |" in tables
+    assert "65.0 ± 7.1" in tables  # joint: mean and sample std of 60 and 70
+    assert "| 2/2 2/2 |" in tables  # best epoch per seed
+    assert "| MiniLM 4-pol, prior_headlr / focal_con | 1 |" in tables  # only the run scored on test
+    assert "88.58" in tables and "92.18" in tables
+    text = docs.read_text()
+    assert text.startswith("head\n<!-- semeval2014:begin -->\nValidation") and text.endswith(
+        "<!-- semeval2014:end -->\ntail\n"
+    )
+
+
+def test_error_breakdown_counts_missed_and_wrong():
+    probs = np.array([[[0.9, 0.05, 0.03, 0.02], [0.1, 0.1, 0.7, 0.1]], [[0.2, 0.7, 0.2, 0.1], [0.9, 0.1, 0, 0]]])
+    gold = [["positive", "positive"], ["positive", None]]
+    out = error_breakdown(probs, gold)
+    assert out["all"] == {"pairs": 3, "right": 1 / 3, "missed": 1 / 3, "wrong": 1 / 3}
+    assert out["one-polarity sentences"]["pairs"] == 3 and "mixed sentences" not in out
+
+
+def test_library_splits_hold_out_ten_percent_with_four_polarities():
+    if not semeval2014.DATA.is_dir():
+        pytest.skip(f"needs the SemEval-2014 files at {semeval2014.DATA} (../shared beside the project)")
+    splits = semeval2014.library_splits()
+    assert [len(splits[s]) for s in ("train", "validation", "test")] == [2740, 304, 800]
+    polarities = {p for s in splits["test"] for p in s["categories"].values()}
+    assert polarities == set(semeval2014.POLARITIES)
