@@ -961,3 +961,11 @@ def test_evaluate_finds_bad_data_before_loading_the_weights(model_dir, tmp_path,
     path.write_text("text,Battery,Camera,Price\npin trâu,Posititve,,\n", encoding="utf-8")
     code, err = run_cli(capsys, "evaluate", "--model", model_dir, "--file", path)
     assert code == 2 and err.startswith(f"hf-visobert-absa evaluate: error: Unknown label 'Posititve' in {at(path, 1, 2)}")
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_a_config_yaml_that_is_missing_or_a_folder(kind, data_file, tmp_path, capsys):
+    path = tmp_path / "run.yaml" if kind == "missing" else tmp_path
+    code, err = run_cli(capsys, "train", "--config", path, "--train_file", data_file, "--output_dir", tmp_path / "run")
+    state = "does not exist" if kind == "missing" else "is a folder"
+    assert (code, err.strip()) == (2, f"hf-visobert-absa train: error: `--config` file {path} {state}; pass a YAML file.")
