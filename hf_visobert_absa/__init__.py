@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the names below, for type checkers; at run time they load on first use
     from .data.loading import load_absa_dataset
     from .data.tokenization import load_tokenizer, tokenize_dataset
+    from .evaluation.int8 import int8_pipeline, quantize_int8
     from .evaluation.metrics import build_compute_metrics, compute_absa_metrics
     from .evaluation.protocol import semeval2014_metrics
+    from .evaluation.sharded import score_texts_sharded, start_shard
     from .hub.configuration_visobert_absa import (
         DEFAULT_ASPECTS,
         LABEL_SCHEMES,
@@ -58,6 +60,10 @@ _LAZY = {
     "load_tokenizer": "data.tokenization",
     "compute_absa_metrics": "evaluation.metrics",
     "build_compute_metrics": "evaluation.metrics",
+    "quantize_int8": "evaluation.int8",
+    "int8_pipeline": "evaluation.int8",
+    "score_texts_sharded": "evaluation.sharded",
+    "start_shard": "evaluation.sharded",
     "semeval2014_metrics": "evaluation.protocol",
 }
 
@@ -86,11 +92,15 @@ __all__ = [
     "export_model",
     "flat_label",
     "focal_loss",
+    "int8_pipeline",
     "load_absa_dataset",
     "load_tokenizer",
     "multilabel_supcon_loss",
+    "quantize_int8",
     "register_auto_classes",
     "register_pipeline",
+    "score_texts_sharded",
+    "start_shard",
     "scheme_class_names",
     "semeval2014_metrics",
     "tokenize_dataset",

@@ -25,7 +25,13 @@ BENCHMARKS = {
     "passes": "2. one forward/backward for both losses vs two sequential passes",
     "losses": "3. vectorised losses vs naive loops, B in --loss_batch_sizes",
     "inference": "4. reviews/s of the pipeline on real reviews (sorted dynamic vs fixed 256 vs one per review)",
+    "int8": "5. int8 (ONNX Runtime) vs fp32 on the CPU: speed at encoder size; accuracy of --int8_model (opt-in)",
 }
+#: Run by default (int8 needs the optional extra and a trained model: ask for it with --only int8).
+DEFAULT_BENCHMARKS = ("step", "passes", "losses", "inference")
+
+INFERENCE_VARIANTS = ("pipeline_sorted_dynamic", "pipeline_unsorted_dynamic", "pipeline_one_call_per_review",
+                      "raw_sorted_dynamic", "raw_fixed_256")  # fmt: skip
 
 EXAMPLES = """examples:
   python -m benchmarks.bench --quick                       # tiny encoder, seconds -> benchmarks/results/quick
@@ -70,11 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     add("--inference_sets", "--inference-sets", type=int, default=5, help="Review sets rotated (default 5).")
     add("--data", default=None, help="Reviews for benchmark 4: a CSV with a data/text column or a .txt file.")
     add("--tokenizer", default=None, help="Tokenizer folder for benchmark 4 (default ../shared/visobert).")
+    add("--inference_variants", "--inference-variants", default=None, help="Comma list of benchmark 4's variants "
+        f"to run (default: all of {', '.join(INFERENCE_VARIANTS)}).")  # fmt: skip
+    add("--int8_model", "--int8-model", default=None, help="int8: a trained model folder for the accuracy part.")
+    add("--int8_data", "--int8-data", default=None, help="int8: its labelled test file (default: --data).")
+    add("--int8_reps", "--int8-reps", type=int, default=3, help="int8: interleaved rounds of the accuracy part.")
+    add("--int8_no_speed", "--int8-no-speed", action="store_true", help="int8: the accuracy part only.")
+    add("--label_aliases", "--label-aliases", default=None, help='int8: JSON label aliases, e.g. \'{"Posititve": "positive"}\'.')
     add("--naive_losses", "--naive-losses", default=None, help="Path of benchmarks/losses_vs_loops.py.")
     add("--device", default="cpu", help="cpu (default) or cuda[:N].")
     add("--dtype", default="fp32", choices=["fp32", "bf16"], help="fp32, or bf16 autocast as Trainer(bf16=True).")
     add("--threads", type=int, default=None, help="torch intra-op threads (default: torch's; 1 with --quick).")
     add("--seed", type=int, default=0)
+    add("--compile", action="store_true", help="Benchmarks 1-2: every variant's step through torch.compile(model).")
     return parser
 
 
@@ -90,6 +104,12 @@ def settings_from_args(args: argparse.Namespace):
         raise AbsaInputError(
             f"`--loss_batch_sizes` got {sizes!r}; allowed: a comma list of integers, e.g. 16,32,64."
         ) from None
+    variants = [part.strip() for part in args.inference_variants.split(",") if part.strip()] if args.inference_variants else None
+    unknown = [name for name in variants or [] if name not in INFERENCE_VARIANTS]
+    if unknown:
+        raise AbsaInputError(
+            f"`--inference_variants` got {', '.join(unknown)}; allowed: a comma list of {', '.join(INFERENCE_VARIANTS)}."
+        )
     settings = BenchSettings(
         encoder=args.encoder or ("tiny" if quick else "visobert"),
         batch_size=args.batch_size,
@@ -108,6 +128,13 @@ def settings_from_args(args: argparse.Namespace):
         inference_sets=args.inference_sets,
         data=args.data,
         tokenizer=args.tokenizer,
+        inference_variants=variants,
+        int8_model=args.int8_model,
+        int8_data=args.int8_data,
+        int8_reps=args.int8_reps,
+        int8_speed=not args.int8_no_speed,
+        compile=args.compile,
+        label_aliases=_aliases(args.label_aliases),
     )
     for name in ("batch_size", "seq_len", "reps", "input_sets", "reviews", "inference_batch_size", "inference_sets"):
         if getattr(settings, name) < 1:
@@ -141,7 +168,7 @@ def main(argv: list[str]) -> int:
 
     if settings.reps < 5:
         logger.warning("--reps %d: reported numbers need at least 5 repetitions", settings.reps)
-    chosen = args.only or list(BENCHMARKS)
+    chosen = args.only or list(DEFAULT_BENCHMARKS)
     out_dir = Path(args.out or ("benchmarks/results/quick" if settings.quick else "benchmarks/results"))
     out_dir.mkdir(parents=True, exist_ok=True)
     naive_path = find_naive_losses(args.naive_losses)
@@ -160,6 +187,10 @@ def main(argv: list[str]) -> int:
                 documents.append(run_losses_benchmark(settings, out_dir, naive_path))
             if "inference" in chosen:
                 documents.append(run_inference_benchmark(settings, out_dir))
+            if "int8" in chosen:
+                from .int8 import run_int8_benchmark
+
+                documents.append(run_int8_benchmark(settings, out_dir))
         except ValueError as error:  # bad --encoder file, unreadable reviews, ...
             raise AbsaInputError(str(error)) from error
     for document in documents:
@@ -178,11 +209,25 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _aliases(text: str | None) -> dict | None:
+    if not text:
+        return None
+    try:
+        aliases = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise AbsaInputError(f"`--label_aliases` is not valid JSON ({error.msg}); e.g. '{{\"Posititve\": \"positive\"}}'.") from None
+    if not isinstance(aliases, dict):
+        raise AbsaInputError("`--label_aliases` must be a JSON object, e.g. '{\"Posititve\": \"positive\"}'.")
+    return aliases
+
+
 def _one_line(document: dict) -> str:
     name = document["benchmark"]
     if document.get("skipped"):
         return f"{name}: skipped: {document['skipped']}"
     results, derived = document["results"], document["derived"]
+    if name == "int8":
+        return f"{name}: " + ", ".join(f"{key} {value:.3f}" for key, value in derived.items() if value is not None)
     if name == "step_overhead":
         return (f"{name}: ours {results['ours_one_pass']['median_s'] * 1e3:.1f} ms, bare "
                 f"{results['bare_encoder_linear_ce']['median_s'] * 1e3:.1f} ms, ratio {derived['ratio_ours_over_bare']:.3f}")  # fmt: skip
@@ -193,8 +238,9 @@ def _one_line(document: dict) -> str:
         return f"{name}: speed-up of ours over loops " + ", ".join(
             f"B={b}: {s:.1f}x" for b, s in derived["speedup_naive_over_ours"].items()
         )
-    return (f"{name}: {results['pipeline_sorted_dynamic']['median_reviews_per_second']:.1f} reviews/s, "
-            f"{derived['speedup_over_fixed_256']:.2f}x over fixed 256, overhead {derived['pipeline_overhead_over_raw']:.1%}")  # fmt: skip
+    return f"{name}: " + ", ".join(
+        f"{variant} {entry['median_reviews_per_second']:.1f} reviews/s" for variant, entry in results.items()
+    ) + "".join(f", {key} {value:.3f}" for key, value in derived.items())
 
 
 def run(argv: list[str]) -> int:

@@ -89,4 +89,6 @@ def plot_document(document: dict[str, Any], out_dir: Path) -> Path | None:
         "losses_vs_loops": plot_losses,
         "inference": plot_inference,
     }
+    if name not in drawers:  # int8: a table in docs/PERFORMANCE.md, no figure
+        return None
     return drawers[name](document, path)

@@ -7,7 +7,7 @@
 | loss_speedup_b32 | naive loops / ours ≥ 5× at B=32 | losses_vs_loops.json |
 | loss_share | loss fwd+bwd (B of the step) / full step < 1% | losses_vs_loops.json + step_overhead.json |
 | inference_vs_fixed | pipeline reviews/s ÷ fixed-256 reviews/s ≥ 3× | inference.json |
-| pipeline_overhead | raw loop / pipeline − 1 ≤ 10% | inference.json |
+| pipeline_overhead | raw loop / pipeline − 1 ≤ 5%; with a small encoder (hidden < 256, a GPU proxy) pipeline ≥ 70% of the raw loop; on a GPU ≥ 85% | inference.json |
 
 A target reads `pass` or `miss` for a full-size run; for a `--quick` run (tiny encoder) the measured value is
 reported with status `n/a` because the targets are defined for the ViSoBERT-size encoder; a benchmark that
@@ -20,6 +20,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+#: Encoders narrower than this are "small": the pipeline target becomes ≥ 70% of the bare loop (a GPU proxy).
+SMALL_ENCODER_HIDDEN = 256
 
 FILES = ("step_overhead", "one_vs_two_pass", "losses_vs_loops", "inference")
 
@@ -52,7 +55,11 @@ def check_targets(out_dir: str | Path) -> list[dict[str, Any]]:
             detail = f"{', '.join(missing)}.json not found" if missing else docs[skipped[0]]["skipped"]
             report.append({"id": target_id, "target": target, "measured": None, "status": status, "detail": detail})
             return
-        value, ok, detail = measure()
+        try:
+            value, ok, detail = measure()
+        except _NotRun as reason:
+            report.append({"id": target_id, "target": target, "measured": None, "status": "skipped", "detail": str(reason)})
+            return
         quick = any(docs[name].get("settings", {}).get("quick") for name in needs)
         status = "n/a" if quick else ("pass" if ok else "miss")
         report.append({"id": target_id, "target": target, "measured": value, "status": status, "detail": detail})
@@ -99,24 +106,42 @@ def check_targets(out_dir: str | Path) -> list[dict[str, Any]]:
 
     def inference_fixed() -> tuple[float, bool, str]:
         derived = docs["inference"]["derived"]
+        if "speedup_over_fixed_256" not in derived:
+            return _not_run("raw_fixed_256")
         value = derived["speedup_over_fixed_256"]
         return value, value >= 3.0, f"raw loops alone: {derived['raw_sorted_over_raw_fixed_256']:.2f}×"
 
     def overhead() -> tuple[float, bool, str]:
-        value = docs["inference"]["derived"]["pipeline_overhead_over_raw"]
-        return (
-            value,
-            value <= 0.10,
-            "pipeline (tokenize, sort, post-process) vs bare model(**batch) on the same batches",
-        )
+        document = docs["inference"]
+        if "pipeline_overhead_over_raw" not in document["derived"]:
+            return _not_run("pipeline_sorted_dynamic and raw_sorted_dynamic")
+        value = document["derived"]["pipeline_overhead_over_raw"]
+        hidden = document.get("inputs", {}).get("encoder_hidden_size") or 768
+        if str(document.get("settings", {}).get("device", "cpu")).startswith("cuda"):
+            fraction = document["derived"].get("pipeline_fraction_of_raw", 1.0 / (1.0 + value))
+            return value, fraction >= 0.85, f"GPU: pipeline at {fraction:.1%} of the bare loop; target ≥ 85%"
+        if hidden < SMALL_ENCODER_HIDDEN:  # the model costs little, as on a GPU: the pipeline's own cost shows
+            fraction = document["derived"].get("pipeline_fraction_of_raw", 1.0 / (1.0 + value))
+            return value, fraction >= 0.70, (
+                f"small encoder (hidden {hidden}): pipeline at {fraction:.1%} of the bare loop; target ≥ 70%"
+            )
+        return value, value <= 0.05, "pipeline (tokenize, sort, post-process) vs bare model(**batch) on the same batches"
 
     add("step_overhead", "ours / bare full training step ≤ 1.03", ("step_overhead",), step_overhead)
     add("two_pass_ratio", "two passes / one ≈ 2× (1.5–2.5)", ("one_vs_two_pass",), two_pass)
     add("loss_speedup_b32", "naive loops / vectorised ≥ 5× at B=32", ("losses_vs_loops",), loss_speedup)
     add("loss_share", "loss fwd+bwd / training step < 1%", ("losses_vs_loops", "step_overhead"), loss_share)
     add("inference_vs_fixed", "pipeline vs fixed 256 padding ≥ 3×", ("inference",), inference_fixed)
-    add("pipeline_overhead", "pipeline overhead over raw loop ≤ 10%", ("inference",), overhead)
+    add("pipeline_overhead", "pipeline overhead over raw loop ≤ 5% (small encoder: ≥ 70% of it)", ("inference",), overhead)
     return report
+
+
+class _NotRun(Exception):
+    """A target's variant was left out of the run (`--inference_variants`)."""
+
+
+def _not_run(what: str) -> tuple[float, bool, str]:
+    raise _NotRun(f"{what} not run (--inference_variants)")
 
 
 def format_targets(report: list[dict[str, Any]]) -> str:

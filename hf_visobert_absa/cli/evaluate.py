@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..checks import check_positive, check_threshold
 from ..errors import AbsaInputError
@@ -78,11 +79,31 @@ def load_trained(model_dir: str):
     return model, load_tokenizer(str(path))
 
 
+def _load_labelled(args: argparse.Namespace, config: Any) -> tuple[Any, Any]:
+    """The labelled file read with the model's aspects, sentiments and label scheme (before any weight loads)."""
+    from ..data.loading import load_absa_dataset, name_aspect_source
+    from ..training.arguments import DataArguments
+
+    try:
+        return load_absa_dataset(
+            {"test": args.file},
+            format=args.format,
+            aspects=list(config.aspects),
+            sentiments=list(config.sentiments),
+            label_scheme=config.label_scheme,
+            text_column=args.text_column,
+            label_aliases=DataArguments(label_aliases=args.label_aliases).alias_map(),
+            others_policy=args.others_policy,
+        )
+    except AbsaInputError as error:
+        raise name_aspect_source(error, f"those of the model {args.model}") from None
+
+
 def main(argv: list[str]) -> int:
     import numpy as np
 
     from ..data.label_schemes import predictions_from_probabilities
-    from ..data.loading import load_absa_dataset, name_aspect_source, resolve_data_files
+    from ..data.loading import resolve_data_files
     from ..evaluation.inference import predict_probabilities, resolve_max_length
     from ..evaluation.metrics import compute_absa_metrics
     from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics, wants_protocol
@@ -93,25 +114,14 @@ def main(argv: list[str]) -> int:
     check_positive(args.batch_size, "--batch_size")
     if args.threshold is not None:
         check_threshold(args.threshold)
-    aliases = DataArguments(label_aliases=args.label_aliases).alias_map()
-    resolve_data_files({"test": args.file})  # the file exists, before the model is loaded
+    DataArguments(label_aliases=args.label_aliases).alias_map()  # valid JSON object, before anything is read
+    resolve_data_files({"test": args.file})  # the file exists
     if args.output:
         check_output_file(args.output, [args.file, args.model])
+    # the model folder's config (milliseconds), then the data, then the weights: bad input is found before long work
+    datasets, report = _load_labelled(args, validate_model_folder(args.model, "--model"))
     model, tokenizer = load_trained(args.model)
     config = model.config
-    try:
-        datasets, report = load_absa_dataset(
-            {"test": args.file},
-            format=args.format,
-            aspects=list(config.aspects),
-            sentiments=list(config.sentiments),
-            label_scheme=config.label_scheme,
-            text_column=args.text_column,
-            label_aliases=aliases,
-            others_policy=args.others_policy,
-        )
-    except AbsaInputError as error:
-        raise name_aspect_source(error, f"those of the model {args.model}") from None
     split = datasets["test"]
     max_length = resolve_max_length(args.max_length, config, tokenizer)
     probabilities = predict_probabilities(

@@ -7,6 +7,11 @@ file is checked before anything is written (UTF-8, not empty, CSV fields and dat
 to a temporary file beside it and renamed into place only when every row is written, so a failure leaves no
 half-written output; an output that resolves to the input is refused before anything is opened. The text column is
 found by the rule `train` and `evaluate` use (`find_text_column`).
+
+Several processes: launched by `torchrun --nproc_per_node N -m hf_visobert_absa.cli.main predict ...` (or
+`accelerate launch`), every rank reads the input, scores its share of each chunk's length-sorted batches, and rank 0
+assembles the chunk in input order and writes the one output file (`evaluation.sharded`). The output is the one a
+single process writes. `--int8` runs the model in int8 on the CPU through ONNX Runtime (`evaluation.int8`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ EXAMPLES = """examples:
   hf-visobert-absa predict --model runs/phone/model --input reviews.csv --output labelled.csv
   hf-visobert-absa predict --model runs/phone/model --input reviews.jsonl --output labelled.jsonl
   printf 'Pin trâu, camera đẹp\\nGiao hàng chậm\\n' | hf-visobert-absa predict --model runs/phone/model
+  hf-visobert-absa predict --model runs/phone/model --input reviews.csv --output labelled.csv --int8
+  torchrun --nproc_per_node 2 -m hf_visobert_absa.cli.main predict --model runs/phone/model --input reviews.csv --output labelled.csv
 """
 
 
@@ -62,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="An aspect is mentioned when P(none) < this (default: the model's detection_thresholds, else 0.5).",
     )
+    parser.add_argument("--int8", action="store_true", help="Run the model in int8 on the CPU through ONNX Runtime "
+                        "(about 2x the reviews/s at ViSoBERT size; needs pip install \"hf-visobert-absa[int8]\").")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cpu (default) or cuda; under "
+                        "torchrun each rank takes cuda:LOCAL_RANK.")
     return parser
 
 
@@ -99,7 +110,15 @@ def _check_arguments(args: argparse.Namespace) -> Path | None:
     check_positive(args.chunk_size, "--chunk_size")
     if args.threshold is not None:
         check_threshold(args.threshold)
+    if args.int8 and args.device != "cpu":
+        raise AbsaInputError("`--int8` runs on the CPU (ONNX Runtime); drop `--device cuda` or `--int8`.")
+    if args.device == "cuda" and not _cuda_available():
+        raise AbsaInputError("`--device cuda` was asked for but torch sees no CUDA device; use `--device cpu`.")
     source = None if args.input == "-" else Path(args.input)
+    if source is None and _world_size() > 1:
+        raise AbsaInputError(
+            "`--input -` (stdin) cannot be shared by several processes; pass a CSV or JSONL file with `--input`."
+        )
     if args.output != "-":
         # before the input is read or anything is opened: an output that is an input would be destroyed
         check_output_file(args.output, [source, args.model])
@@ -138,6 +157,7 @@ class _Labeller:
     model: Any
     tokenizer: Any
     args: argparse.Namespace
+    shard: Any = None  # evaluation.sharded.Shard
     written: int = 0
     skipped: int = 0
     not_text: int = 0
@@ -149,14 +169,16 @@ class _Labeller:
 
     def __call__(self, texts: list[str]) -> list[dict[str, str]]:
         from ..data.label_schemes import predictions_from_probabilities
-        from ..evaluation.inference import predict_probabilities
+        from ..evaluation.sharded import score_texts_sharded
 
         keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
         results: list[dict[str, str]] = [{} for _ in texts]
         if keep:
             args = self.args
             kept = [texts[i] for i in keep]
-            probabilities = predict_probabilities(self.model, self.tokenizer, kept, args.batch_size, args.max_length)
+            probabilities = score_texts_sharded(self.model, self.tokenizer, kept, self.shard, args.batch_size, args.max_length)
+            if probabilities is None:  # another rank assembles and writes
+                return results
             config = self.model.config
             threshold = config.thresholds if args.threshold is None else args.threshold
             predictions = predictions_from_probabilities(probabilities, config.label_scheme, threshold)
@@ -226,20 +248,53 @@ def _write(out: TextIO, source: Path | None, args: argparse.Namespace, label: _L
         _write_jsonl(out, source, args.text_column, label, args.chunk_size)
 
 
-def main(argv: list[str]) -> int:
+def _world_size() -> int:
+    import os
+
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _load(args: argparse.Namespace) -> _Labeller:
+    """The model (int8 if asked, on this rank's device) and tokenizer, and this process's shard of the work."""
     from tqdm.auto import tqdm
 
     from ..evaluation.inference import resolve_max_length
+    from ..evaluation.sharded import start_shard
     from .evaluate import load_trained, show_progress
+
+    model, tokenizer = load_trained(args.model)
+    args.max_length = resolve_max_length(args.max_length, model.config, tokenizer)
+    shard = start_shard(args.device)
+    if args.int8:
+        from ..evaluation.int8 import quantize_int8
+
+        model = quantize_int8(model)
+    else:
+        model = model.to(shard.device)
+    show = shard.is_main and show_progress(args.disable_tqdm)
+    progress = tqdm(desc="Labelling", unit="row", disable=not show)
+    return _Labeller(model, tokenizer, args, shard, progress=progress)
+
+
+def main(argv: list[str]) -> int:
+    import os
+
+    from ..evaluation.sharded import stop_shard
 
     args = build_parser().parse_args(argv)
     source = _check_arguments(args)
-    model, tokenizer = load_trained(args.model)
-    args.max_length = resolve_max_length(args.max_length, model.config, tokenizer)
-    progress = tqdm(desc="Labelling", unit="row", disable=not show_progress(args.disable_tqdm))
-    label = _Labeller(model, tokenizer, args, progress=progress)
+    label = _load(args)
     try:
-        if args.output == "-":
+        if not label.shard.is_main:  # scores its share; rank 0 writes the one output
+            with open(os.devnull, "w", encoding="utf-8", newline="") as out:
+                _write(out, source, args, label)
+        elif args.output == "-":
             _write(sys.stdout, source, args, label)
         else:
             with atomic_write(args.output, newline="") as out:  # in place only once every row is written
@@ -257,8 +312,10 @@ def main(argv: list[str]) -> int:
         )
         raise AbsaInputError(f"{error} {written}") from None
     finally:
-        progress.close()
-    also = f", {label.not_text} skipped (text is not a string)" if label.not_text else ""
-    print(f"{label.written} rows written{f' to {args.output}' if args.output != '-' else ''}; "
-          f"{label.skipped} skipped (empty text){also}", file=sys.stderr)
+        label.progress.close()
+    stop_shard(label.shard)
+    if label.shard.is_main:
+        also = f", {label.not_text} skipped (text is not a string)" if label.not_text else ""
+        print(f"{label.written} rows written{f' to {args.output}' if args.output != '-' else ''}; "
+              f"{label.skipped} skipped (empty text){also}", file=sys.stderr)
     return 0

@@ -300,14 +300,7 @@ def load_absa_dataset(
     (11930, 11)
     ```
     """
-    if format not in FORMATS:
-        raise AbsaInputError(f"`format` got {format!r}; allowed: {', '.join(map(repr, FORMATS))}.")
-    if label_scheme not in LABEL_SCHEMES:
-        raise AbsaInputError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
-    if others_policy not in OTHERS_POLICIES:
-        raise AbsaInputError(
-            f"`others_policy` got {others_policy!r}; allowed: {', '.join(map(repr, OTHERS_POLICIES))}."
-        )
+    _check_options(format, label_scheme, others_policy)
     drop = resolve_drop(drop_problems)
     sentiment_list = check_sentiments(sentiments, label_scheme)
     if aspects is not None:
@@ -327,12 +320,7 @@ def load_absa_dataset(
         parsed, held_out = hold_out_validation(parsed, validation_split_percentage, validation_split_seed)
     aspect_list, source = resolve_aspects(parsed, aspects, others_policy)
     gold = {split: _gold(p, aspect_list) for split, p in parsed.items()}
-    texts = {split: p.texts for split, p in parsed.items()}
-    masks, conflicts, reference = find_problems(texts, gold)
-
-    import datasets
-
-    features = _features(len(aspect_list))
+    masks, conflicts, reference = find_problems({split: p.texts for split, p in parsed.items()}, gold)
     report = DatasetReport(
         aspects=aspect_list,
         aspects_source=source,
@@ -344,52 +332,100 @@ def load_absa_dataset(
         drop_problems=drop,
         ignored_files=ignored,
     )
-    if source == FIRST_APPEARANCE or source.startswith("those of the training split"):
-        reference_gold = gold["train"] if "train" in gold else np.concatenate(list(gold.values()))
-        report.rare_aspects = rare_aspects(reference_gold, aspect_list)
-        if report.rare_aspects:
-            logger.warning(
-                "Aspects mentioned in at most %d rows (misspelt?): %s. Pass `aspects=` to declare the list.",
-                RARE_ASPECT_ROWS, report.rare_aspects,
-            )  # fmt: skip
+    _flag_rare_aspects(report, gold, source)
+
+    import datasets
+
     out = {}
-    codes = dict(zip(("none", *sentiment_list), range(len(sentiment_list) + 1), strict=True))
     for split, p in parsed.items():
         m = masks[split]
         keep = ~np.logical_or.reduce([m[kind] for kind in drop]) if drop else np.ones(len(p.texts), dtype=bool)
-        kept_gold = gold[split][keep]
-        report.splits[split] = SplitReport(
-            split=split,
-            file=str(p.path),
-            format=p.format,
-            rows=len(p.texts),
-            kept=int(keep.sum()),
-            blank_lines=p.blank_lines,
-            ignored_columns=p.ignored_columns,
-            aliases_applied=dict(p.aliases_applied),
-            others_tags=p.others_tags,
-            format_notes=dict(p.notes),
-            reference_split=None if split == reference else reference,
-            problems=problems_for(m, p.rows, conflicts[split]),
-            dropped={kind: int(m[kind].sum()) for kind in drop},
-            label_counts={
-                aspect: {name: int((kept_gold[:, j] == code).sum()) for name, code in codes.items()}
-                for j, aspect in enumerate(aspect_list)
-            },
+        report.splits[split] = _split_report(
+            split, p, m, keep, gold[split][keep], drop, report, reference, conflicts[split]
         )
-        if not keep.all():
-            logger.info("%s: dropped %d of %d rows (%s)", split, int((~keep).sum()), keep.size, ", ".join(drop))
-        idx = np.flatnonzero(keep)
-        columns = {
-            "text": [p.texts[i] for i in idx],
-            "labels": encode_labels(kept_gold, label_scheme, sentiment_list).tolist(),
-            "gold": kept_gold.tolist(),
-            "row": [p.rows[i] for i in idx],
-        }
-        out[split] = datasets.Dataset.from_dict(columns, features=features, split=datasets.NamedSplit(split))
-        if not idx.size:
-            logger.warning("Split %s has no rows left.", split)
+        out[split] = _split_dataset(split, p, gold[split], keep, label_scheme, sentiment_list)
     return datasets.DatasetDict(out), report
+
+
+def _check_options(format: str, label_scheme: str, others_policy: str) -> None:
+    """Refuse a format, label scheme or `OTHERS` policy outside the allowed values."""
+    if format not in FORMATS:
+        raise AbsaInputError(f"`format` got {format!r}; allowed: {', '.join(map(repr, FORMATS))}.")
+    if label_scheme not in LABEL_SCHEMES:
+        raise AbsaInputError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
+    if others_policy not in OTHERS_POLICIES:
+        raise AbsaInputError(
+            f"`others_policy` got {others_policy!r}; allowed: {', '.join(map(repr, OTHERS_POLICIES))}."
+        )
+
+
+def _flag_rare_aspects(report: DatasetReport, gold: dict[str, np.ndarray], source: str) -> None:
+    """When the aspect list was read from the data, list (and warn about) aspects mentioned in very few rows."""
+    if not (source == FIRST_APPEARANCE or source.startswith("those of the training split")):
+        return
+    reference_gold = gold["train"] if "train" in gold else np.concatenate(list(gold.values()))
+    report.rare_aspects = rare_aspects(reference_gold, report.aspects)
+    if report.rare_aspects:
+        logger.warning(
+            "Aspects mentioned in at most %d rows (misspelt?): %s. Pass `aspects=` to declare the list.",
+            RARE_ASPECT_ROWS, report.rare_aspects,
+        )  # fmt: skip
+
+
+def _split_report(
+    split: str,
+    p: ParsedFile,
+    masks: dict[str, np.ndarray],
+    keep: np.ndarray,
+    kept_gold: np.ndarray,
+    drop: list[str],
+    report: DatasetReport,
+    reference: str | None,
+    conflicts: Any,
+) -> SplitReport:
+    """What one split held: rows, kept rows, notes, problems and label counts per aspect."""
+    names = ("none", *report.sentiments)
+    if not keep.all():
+        logger.info("%s: dropped %d of %d rows (%s)", split, int((~keep).sum()), keep.size, ", ".join(drop))
+    return SplitReport(
+        split=split,
+        file=str(p.path),
+        format=p.format,
+        rows=len(p.texts),
+        kept=int(keep.sum()),
+        blank_lines=p.blank_lines,
+        ignored_columns=p.ignored_columns,
+        aliases_applied=dict(p.aliases_applied),
+        others_tags=p.others_tags,
+        format_notes=dict(p.notes),
+        reference_split=None if split == reference else reference,
+        problems=problems_for(masks, p.rows, conflicts),
+        dropped={kind: int(masks[kind].sum()) for kind in drop},
+        label_counts={
+            aspect: {name: int((kept_gold[:, j] == code).sum()) for code, name in enumerate(names)}
+            for j, aspect in enumerate(report.aspects)
+        },
+    )
+
+
+def _split_dataset(
+    split: str, p: ParsedFile, gold: np.ndarray, keep: np.ndarray, label_scheme: str, sentiments: list[str]
+) -> Any:
+    """The kept rows of one split as a `datasets.Dataset` (text, scheme-coded labels, canonical gold, file row)."""
+    import datasets
+
+    idx = np.flatnonzero(keep)
+    columns = {
+        "text": [p.texts[i] for i in idx],
+        "labels": encode_labels(gold[keep], label_scheme, sentiments).tolist(),
+        "gold": gold[keep].tolist(),
+        "row": [p.rows[i] for i in idx],
+    }
+    if not idx.size:
+        logger.warning("Split %s has no rows left.", split)
+    return datasets.Dataset.from_dict(
+        columns, features=_features(gold.shape[1]), split=datasets.NamedSplit(split)
+    )
 
 
 def check_sentiments(sentiments: Iterable[str] | None, label_scheme: str = "absent_as_class") -> list[str]:

@@ -84,6 +84,7 @@ def score_texts(
     max_length: int = 256,
     device: str | torch.device | None = None,
     progress: bool = False,
+    shard: tuple[int, int] = (0, 1),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities `[N, A, C]` and embeddings `[N, D]` for `texts`, in input order.
 
@@ -97,6 +98,10 @@ def score_texts(
         batch_size (`int`, defaults to 64): reviews per forward pass.
         max_length (`int`, defaults to 256): truncation length in tokens.
         device: where to run; defaults to the model's device.
+        shard (`tuple[int, int]`, defaults to `(0, 1)`): `(rank, world_size)`: score only the length-sorted
+            batches `k` with `k % world_size == rank`; the rows of the other batches are NaN. Every rank forms the
+            same batches, so a review is scored in the same batch, with the same padding, whatever the number of
+            processes (see [`~evaluation.sharded.score_texts_sharded`]).
         progress (`bool`, defaults to `False`): show a tqdm progress bar over the batches.
 
     Returns:
@@ -108,22 +113,24 @@ def score_texts(
     """
     check_max_length(max_length, model.config, "max_length")
     model.eval()
-    device = torch.device(device) if device is not None else next(model.parameters()).device
+    device = torch.device(device) if device is not None else getattr(model, "device", None) or next(model.parameters()).device
     config = model.config
-    probabilities = np.empty((len(texts), config.num_aspects, config.num_classes), dtype=np.float32)
-    embeddings = np.empty((len(texts), config.projection_dim), dtype=np.float32)
+    rank, world_size = shard
+    fill = np.empty if world_size == 1 else lambda shape, dtype: np.full(shape, np.nan, dtype=dtype)
+    probabilities = fill((len(texts), config.num_aspects, config.num_classes), dtype=np.float32)
+    embeddings = fill((len(texts), config.projection_dim), dtype=np.float32)
     if len(texts) == 0:
         return probabilities, embeddings
     encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
     cut = sum(truncated_rows(encoded, max_length))
-    if cut:
+    if cut and rank == 0:
         logger.warning(
             "%d of %d texts are longer than max_length=%d tokens and were truncated: only their first %d tokens "
             "are scored.", cut, len(texts), max_length, max_length,
         )  # fmt: skip
     lengths = np.array([len(ids) for ids in encoded["input_ids"]])
     order = np.argsort(-lengths, kind="stable")
-    starts = range(0, len(order), batch_size)
+    starts = range(rank * batch_size, len(order), world_size * batch_size)
     if progress:
         from tqdm.auto import tqdm
 

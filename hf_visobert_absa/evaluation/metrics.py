@@ -289,22 +289,43 @@ def compute_absa_metrics(
         "num_gold_mentions": int(n_gold.sum()),
         "num_predicted_mentions": int(n_pred.sum()),
     }
-    metrics["per_aspect"] = {
+    metrics["per_aspect"] = _per_aspect(
+        aspects, n_gold, n_pred, (det_p, det_r, det_f), (pair_p, pair_r, pair_f), sent_acc, sent_f1, can_detect
+    )
+    return metrics
+
+
+def _per_aspect(
+    aspects: list[str],
+    n_gold: np.ndarray,
+    n_pred: np.ndarray,
+    detection: tuple[np.ndarray, np.ndarray, np.ndarray],
+    joint: tuple[np.ndarray, np.ndarray, np.ndarray],
+    sentiment_accuracy: np.ndarray,
+    sentiment_f1: np.ndarray,
+    can_detect: bool,
+) -> dict[str, dict[str, Any]]:
+    """The per-aspect table: support, predicted mentions, detection / sentiment / joint scores (arrays `[A]`)."""
+    (det_p, det_r, det_f), (pair_p, pair_r, pair_f) = detection, joint
+
+    def det(value: Any) -> float | None:
+        return _f(value) if can_detect else None
+
+    return {
         aspect: {
             "support": int(n_gold[a]),
             "predicted": int(n_pred[a]),
-            "detection_precision": detection(det_p[a]),
-            "detection_recall": detection(det_r[a]),
-            "detection_f1": detection(det_f[a]),
-            "sentiment_accuracy": _f(sent_acc[a]),
-            "sentiment_macro_f1": _f(sent_f1[a]),
+            "detection_precision": det(det_p[a]),
+            "detection_recall": det(det_r[a]),
+            "detection_f1": det(det_f[a]),
+            "sentiment_accuracy": _f(sentiment_accuracy[a]),
+            "sentiment_macro_f1": _f(sentiment_f1[a]),
             "joint_precision": _f(pair_p[a]),
             "joint_recall": _f(pair_r[a]),
             "joint_f1": _f(pair_f[a]),
         }
         for a, aspect in enumerate(aspects)
     }
-    return metrics
 
 
 def _seed_style(

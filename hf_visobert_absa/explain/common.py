@@ -54,6 +54,11 @@ class BenchSettings:
             `reviews` reviews of `data`, split into `inference_sets` sets rotated across repetitions.
         data (`str`, *optional*): the review file of benchmark 4 (CSV with a `data` or `text` column).
         tokenizer (`str`, *optional*): the tokenizer folder of benchmark 4.
+        inference_variants (`list[str]`, *optional*): the variants of benchmark 4 to run (default: all).
+        int8_model (`str`, *optional*), int8_data (`str`, *optional*), label_aliases (`dict`, *optional*),
+            int8_reps (`int`): the trained model, labelled test file, label aliases and interleaved rounds of the
+            `int8` benchmark's accuracy part; int8_speed (`bool`): whether it runs its speed part.
+        compile (`bool`): the training benchmarks run every variant's step through `torch.compile(model)`.
     """
 
     encoder: str = "visobert"
@@ -73,6 +78,13 @@ class BenchSettings:
     inference_sets: int = 5
     data: str | None = None
     tokenizer: str | None = None
+    inference_variants: list[str] | None = None
+    int8_model: str | None = None
+    int8_data: str | None = None
+    label_aliases: dict | None = None
+    int8_reps: int = 3
+    int8_speed: bool = True
+    compile: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -231,13 +231,17 @@ def make_trainer(
     return trainer
 
 
-def training_step_fn(trainer: Trainer, batches: list[dict[str, torch.Tensor]]) -> Callable[[int], None]:
-    """One full training step on batch `i % len(batches)`: `training_step`, clipping, optimizer step."""
+def training_step_fn(
+    trainer: Trainer, batches: list[dict[str, torch.Tensor]], compile: bool = False
+) -> Callable[[int], None]:
+    """One full training step on batch `i % len(batches)`: `training_step`, clipping, optimizer step. With
+    `compile`, the forward and backward run through `torch.compile(model)` (the same parameters)."""
     model, optimizer = trainer.model, trainer.optimizer
+    runner = torch.compile(model) if compile else model
     max_norm = trainer.args.max_grad_norm
 
     def step(i: int) -> None:
-        trainer.training_step(model, batches[i % len(batches)])
+        trainer.training_step(runner, batches[i % len(batches)])
         torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)

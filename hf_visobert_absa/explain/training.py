@@ -85,7 +85,7 @@ def run_training_benchmarks(
         device=device,
     )
     trainers = _trainers(model, which, settings, device)
-    steps = {name: training_step_fn(trainer, batches) for name, trainer in trainers.items()}
+    steps = {name: training_step_fn(trainer, batches, settings.compile) for name, trainer in trainers.items()}
     load_before = machine_info(device)["load_average_1_5_15"]
     timings = measure_interleaved(steps, reps=settings.reps, warmup=settings.warmup, sync=synchronizer(device))
     memory = {name: peak_memory(lambda step=step: step(0), device) for name, step in steps.items()}

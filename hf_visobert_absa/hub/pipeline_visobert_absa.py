@@ -36,6 +36,8 @@ OUTPUT_FORMATS = ("aspects", "flat")
 LONG_TEXT_MODES = ("truncate", "chunk")
 CHUNK_AGGREGATIONS = ("max", "mean")
 _UNSET = object()
+#: Texts of a list or dataset tokenised, scored and post-processed together by the batched path.
+_BATCHED_CHUNK = 4096
 
 
 def _describe(value: Any) -> str:
@@ -119,6 +121,8 @@ class AspectSentimentPipeline(ChunkPipeline):
     ```
     """
 
+    #: `output_format` when none is given (the text-classification view lists flat labels).
+    default_output_format = "aspects"
     _load_tokenizer = True
     _load_processor = False
     _load_image_processor = False
@@ -152,18 +156,48 @@ class AspectSentimentPipeline(ChunkPipeline):
     # ------------------------------------------------------------------ inputs
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """Label one text (returns a list of aspect dicts), a list of texts (a list of such lists), or a
-        generator / `KeyDataset` (an iterator of such lists). See the class docstring for the arguments."""
+        generator / `KeyDataset` (an iterator of such lists). See the class docstring for the arguments.
+
+        Lists and map-style datasets (`KeyDataset`) take the batched path: the texts are tokenised in one call
+        of the (fast) tokenizer, their windows sorted by length so each batch pads only to its own longest,
+        post-processed as tensors, and the results returned in input order. Generators stream one review at a
+        time through the standard pipeline machinery (their length is unknown)."""
         if isinstance(inputs, (list, tuple)):
             if not inputs:
                 return []
             inputs = [_check_text(item, index) for index, item in enumerate(inputs)]
+            if not args:
+                return list(self._batched(inputs, kwargs))
         elif isinstance(inputs, str) or inputs is None or isinstance(inputs, (bytes, int, float, dict)):
             inputs = _check_text(inputs, 0)
+        elif isinstance(inputs, torch.utils.data.Dataset) and hasattr(inputs, "__len__") and not args:
+            return self._batched(inputs, kwargs)
         elif isinstance(inputs, (types.GeneratorType, torch.utils.data.Dataset, Iterable)):
             inputs = _checked_stream(inputs)
         else:
             _check_text(inputs, 0)
         return super().__call__(inputs, *args, **kwargs)
+
+    def _batched(self, texts: Any, kwargs: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        """The batched path for a list or a map-style dataset: arguments checked now, results streamed in
+        input order, `_BATCHED_CHUNK` texts (at least 16 batches) at a time."""
+        batch_size = kwargs.pop("batch_size", None) or self._batch_size or 1
+        kwargs.pop("num_workers", None)
+        preprocess, _, postprocess = self._sanitize_parameters(**kwargs)
+        preprocess = {**self._preprocess_params, **preprocess}
+        postprocess = {**self._postprocess_params, **postprocess}
+        how = postprocess.pop("chunk_aggregation", "max")
+        postprocess.setdefault("output_format", self.default_output_format)
+        chunk = max(_BATCHED_CHUNK, 16 * batch_size)
+
+        def stream() -> Iterator[list[dict[str, Any]]]:
+            for start in range(0, len(texts), chunk):
+                part = [_check_text(texts[i], i) for i in range(start, min(start + chunk, len(texts)))]
+                windows, counts = self._tokenize_many(part, **preprocess)
+                probabilities = self._forward_sorted(windows, batch_size)  # [W, A, C]
+                yield from self._entries(self._aggregate_many(probabilities, counts, how), **postprocess)
+
+        return stream()
 
     def _sanitize_parameters(
         self,
@@ -269,12 +303,12 @@ class AspectSentimentPipeline(ChunkPipeline):
                 return full[:start], ids, full[start + len(ids) :]
         raise ValueError("The tokenizer puts special tokens inside the text; the pipeline cannot split it into windows.")
 
-    def preprocess(
-        self, text: str, long_text: str = "truncate", max_length: int | None = None, stride: int | None = None
-    ) -> Iterator[dict[str, Any]]:
+    def _window_plan(
+        self, specials: int, long_text: str, max_length: int | None, stride: int | None
+    ) -> tuple[int, int]:
+        """(text tokens per window, tokens shared by consecutive windows), checked."""
         window = self._window_length(max_length)
-        prefix, ids, suffix = self._special_tokens(text)
-        content = window - len(prefix) - len(suffix)
+        content = window - specials
         if content < 1:
             raise ValueError(f"`max_length` got {window}; it leaves no room for text after the special tokens.")
         overlap = 0
@@ -284,21 +318,52 @@ class AspectSentimentPipeline(ChunkPipeline):
                 raise ValueError(
                     f"`stride` got {overlap}; allowed: fewer than {content} tokens (the window minus special tokens)."
                 )
+        return content, overlap
+
+    def _cut(
+        self, ids: list[int], prefix: list[int], suffix: list[int], content: int, overlap: int, long_text: str
+    ) -> list[list[int]]:
+        """A text's content ids -> the token ids of its windows, special tokens added to each."""
         # Windows over the token ids (not the tokenizer's overflow support, which differs between versions):
         # each holds `content` tokens, consecutive windows share `overlap`, the last one reaches the end.
         starts = [0]
         while starts[-1] + content < len(ids):
             starts.append(starts[-1] + content - overlap)
         if long_text == "truncate" and len(starts) > 1:
-            self._warn_truncation(len(ids) + len(prefix) + len(suffix), window)
+            self._warn_truncation(len(ids) + len(prefix) + len(suffix), content + len(prefix) + len(suffix))
             starts = starts[:1]
-        for position, start in enumerate(starts):
-            input_ids = prefix + ids[start : start + content] + suffix
+        return [prefix + ids[start : start + content] + suffix for start in starts]
+
+    def preprocess(
+        self, text: str, long_text: str = "truncate", max_length: int | None = None, stride: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        prefix, ids, suffix = self._special_tokens(text)
+        content, overlap = self._window_plan(len(prefix) + len(suffix), long_text, max_length, stride)
+        windows = self._cut(ids, prefix, suffix, content, overlap, long_text)
+        for position, input_ids in enumerate(windows):
             yield {
                 "input_ids": torch.tensor([input_ids], dtype=torch.long),  # [1, L]
                 "attention_mask": torch.ones(1, len(input_ids), dtype=torch.long),  # [1, L]
-                "is_last": position == len(starts) - 1,
+                "is_last": position == len(windows) - 1,
             }
+
+    def _tokenize_many(
+        self, texts: list[str], long_text: str = "truncate", max_length: int | None = None, stride: int | None = None
+    ) -> tuple[list[list[int]], list[int]]:
+        """`texts` -> (the token ids of every window, text after text; the number of windows of each text), from
+        ONE call of the tokenizer (a fast tokenizer encodes the batch in Rust)."""
+        prefix, _, suffix = self._special_tokens(texts[0])  # the single-sequence template, the same for every text
+        content, overlap = self._window_plan(len(prefix) + len(suffix), long_text, max_length, stride)
+        windows: list[list[int]] = []
+        counts: list[int] = []
+        encoded = self.tokenizer(
+            texts, add_special_tokens=False, verbose=False, return_attention_mask=False, return_token_type_ids=False
+        )
+        for ids in encoded["input_ids"]:
+            cut = self._cut(ids, prefix, suffix, content, overlap, long_text)
+            windows.extend(cut)
+            counts.append(len(cut))
+        return windows, counts
 
     def _warn_truncation(self, num_tokens: int, window: int) -> None:
         level = logging.DEBUG if self._warned_truncation else logging.WARNING
@@ -318,6 +383,31 @@ class AspectSentimentPipeline(ChunkPipeline):
         return {"logits": outputs.logits, "is_last": is_last}  # logits [B, A, C]
 
     # ------------------------------------------------------------------ outputs
+    def _forward_sorted(self, windows: list[list[int]], batch_size: int) -> torch.Tensor:
+        """Softmax distributions `[W, A, C]` (float32, on the CPU) of `windows`, in their order: the windows are
+        run longest first, `batch_size` at a time, each batch padded to its own longest window."""
+        config = self.model.config
+        probabilities = torch.empty(len(windows), config.num_aspects, config.num_classes)  # [W, A, C]
+        order = sorted(range(len(windows)), key=lambda i: -len(windows[i]))  # stable: ties keep input order
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        # Padded on the right whatever the tokenizer's `padding_side`: the model may pool the first token.
+        with self.device_placement(), torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                index = order[start : start + batch_size]
+                longest = len(windows[index[0]])
+                rows, masks = [], []
+                for i in index:
+                    fill = longest - len(windows[i])
+                    rows.append(windows[i] + [pad] * fill)
+                    masks.append([1] * len(windows[i]) + [0] * fill)
+                logits = self.model(
+                    input_ids=torch.tensor(rows, dtype=torch.long, device=self.device),  # [B, L]
+                    attention_mask=torch.tensor(masks, dtype=torch.long, device=self.device),  # [B, L]
+                ).logits  # [B, A, C]
+                probabilities[torch.tensor(index)] = logits.float().softmax(dim=-1).cpu()
+        return probabilities
+
+    # ------------------------------------------------------------------ outputs
     def _aggregate(self, probabilities: torch.Tensor, how: str) -> torch.Tensor:
         """`[W, A, C]` window distributions -> `[A, C]`."""
         if probabilities.shape[0] == 1:
@@ -331,6 +421,13 @@ class AspectSentimentPipeline(ChunkPipeline):
         best = strength.argmax(dim=0)  # [A]
         return probabilities[best, torch.arange(probabilities.shape[1])]  # [A, C]
 
+    def _aggregate_many(self, probabilities: torch.Tensor, counts: list[int], how: str) -> torch.Tensor:
+        """`[W, A, C]` distributions of consecutive windows, `counts[n]` of them for text n -> `[N, A, C]`."""
+        if len(counts) == probabilities.shape[0]:
+            return probabilities  # one window per text: nothing to combine
+        parts = probabilities.split(counts)
+        return torch.stack([self._aggregate(part, how) for part in parts])
+
     def postprocess(
         self,
         model_outputs: list[dict[str, Any]],
@@ -341,46 +438,67 @@ class AspectSentimentPipeline(ChunkPipeline):
         chunk_aggregation: str = "max",
     ) -> list[dict[str, Any]]:
         logits = torch.cat([output["logits"] for output in model_outputs], dim=0).float()  # [W, A, C]
-        distribution = self._aggregate(logits.softmax(dim=-1), chunk_aggregation).tolist()  # [A, C]
-        names = self.class_names
-        sentiment_ids = list(range(1, len(names))) if self.can_detect else list(range(len(names)))
-        entries = []
-        for aspect, probs in zip(self.aspects, distribution, strict=True):
-            best = max(sentiment_ids, key=lambda i: probs[i])
-            if self.can_detect:
-                p_none = probs[0]
-                mentioned: bool | None = p_none < (threshold or self._config_thresholds())[aspect]
-            else:
-                mentioned = None
-            if mentioned is False and not return_all_aspects:
-                continue
-            entry: dict[str, Any] = {"aspect": aspect}
-            if mentioned is False:
-                entry.update(sentiment=NONE_CLASS, score=p_none)
-            else:
-                entry.update(sentiment=names[best], score=probs[best])
-            if return_all_aspects:
-                entry["mentioned"] = mentioned
-                entry["probabilities"] = dict(zip(names, probs, strict=True))
-            if top_k != 1:
-                ranked = sorted(range(len(names)), key=lambda i: -probs[i])[: top_k or len(names)]
-                entry["labels"] = [{"label": names[i], "score": probs[i]} for i in ranked]
-            entries.append(entry)
-        if output_format == "aspects":
-            return entries
-        flat = []
-        for entry in entries:
-            labels = entry.get("labels") or [{"label": entry["sentiment"], "score": entry["score"]}]
-            flat.extend(
-                {
-                    "label": flat_label(entry["aspect"], item["label"]),
-                    "aspect": entry["aspect"],
-                    "sentiment": item["label"],
-                    "score": item["score"],
-                }
-                for item in labels
-            )
-        return sorted(flat, key=lambda item: -item["score"])
+        distribution = self._aggregate(logits.softmax(dim=-1), chunk_aggregation)  # [A, C]
+        return self._entries(distribution[None], threshold, top_k, return_all_aspects, output_format)[0]
+
+    def _entries(
+        self,
+        distributions: torch.Tensor,
+        threshold: dict[str, float] | None = None,
+        top_k: int | None = 1,
+        return_all_aspects: bool = False,
+        output_format: str = "aspects",
+    ) -> list[list[dict[str, Any]]]:
+        """`[N, A, C]` distributions -> one output list per text. The decisions (best sentiment, mentioned or
+        not, class ranking) are taken on the whole tensor at once; only the dictionaries are built per aspect."""
+        names, aspects = self.class_names, self.aspects
+        sentiment_ids = torch.arange(1 if self.can_detect else 0, len(names))  # "none" is class 0
+        best = sentiment_ids[distributions[..., sentiment_ids].argmax(dim=-1)]  # [N, A]: first maximum on ties
+        best_score = distributions.gather(-1, best[..., None])[..., 0]  # [N, A]
+        mentioned: list | None = None
+        if self.can_detect:
+            p_none = distributions[..., 0].double()  # [N, A]; thresholds compared in float64, as Python floats
+            limits = torch.tensor([(threshold or self._config_thresholds())[a] for a in aspects], dtype=torch.float64)
+            mentioned = (p_none < limits).tolist()
+            best = torch.where(p_none < limits, best, 0)  # not mentioned: report the "none" class
+            best_score = torch.where(p_none < limits, best_score, p_none.float())
+        ranked = torch.argsort(distributions, dim=-1, descending=True, stable=True)[..., : top_k or len(names)]
+        full = distributions.tolist() if return_all_aspects or top_k != 1 else None
+        columns = (best.tolist(), best_score.tolist(), ranked.tolist() if top_k != 1 else None)
+        results = []
+        for n in range(distributions.shape[0]):
+            entries = []
+            for a, aspect in enumerate(aspects):
+                said = None if mentioned is None else mentioned[n][a]
+                if said is False and not return_all_aspects:
+                    continue
+                sentiment = NONE_CLASS if said is False else names[columns[0][n][a]]
+                entry: dict[str, Any] = {"aspect": aspect, "sentiment": sentiment, "score": columns[1][n][a]}
+                if return_all_aspects:
+                    entry["mentioned"] = said
+                    entry["probabilities"] = dict(zip(names, full[n][a], strict=True))
+                if top_k != 1:
+                    entry["labels"] = [{"label": names[i], "score": full[n][a][i]} for i in columns[2][n][a]]
+                entries.append(entry)
+            results.append(entries if output_format == "aspects" else _flat(entries))
+        return results
+
+
+def _flat(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Aspect entries -> text-classification-style `[{"label", "aspect", "sentiment", "score"}]`, best first."""
+    flat = []
+    for entry in entries:
+        labels = entry.get("labels") or [{"label": entry["sentiment"], "score": entry["score"]}]
+        flat.extend(
+            {
+                "label": flat_label(entry["aspect"], item["label"]),
+                "aspect": entry["aspect"],
+                "sentiment": item["label"],
+                "score": item["score"],
+            }
+            for item in labels
+        )
+    return sorted(flat, key=lambda item: -item["score"])
 
 
 class AspectSentimentTextClassificationPipeline(AspectSentimentPipeline):
@@ -399,6 +517,8 @@ class AspectSentimentTextClassificationPipeline(AspectSentimentPipeline):
     [[{'label': 'Battery#positive', 'score': ...}, {'label': 'Camera#positive', 'score': ...}], [...]]
     ```
     """
+
+    default_output_format = "flat"
 
     def postprocess(self, model_outputs: list[dict[str, Any]], output_format: str = "flat", **kwargs: Any) -> list[dict[str, Any]]:
         return super().postprocess(model_outputs, output_format=output_format, **kwargs)

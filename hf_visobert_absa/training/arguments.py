@@ -293,7 +293,8 @@ def parse_with_yaml(parser: HfArgumentParser, argv: list[str]) -> tuple:
     if config_path:
         path = Path(config_path)
         if not path.is_file():
-            raise AbsaInputError(f"`--config` file {config_path} does not exist.")
+            state = "is a folder" if path.is_dir() else "does not exist"
+            raise AbsaInputError(f"`--config` file {config_path} {state}; pass a YAML file.")
         try:
             values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:

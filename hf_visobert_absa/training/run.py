@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 import shutil
 import time
 from pathlib import Path
@@ -18,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_number, check_positive
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBertAbsaConfig, scheme_class_names
-from ..io_safety import atomic_write, check_output_dir, write_json_atomic
+from ..io_safety import atomic_write, write_json_atomic
 from ..model_folder import validate_model_folder
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
+from .run_checks import check_run_arguments, check_trainable
 
 logger = logging.getLogger(__name__)
 
@@ -160,42 +159,6 @@ def _refuse_ignored_flags(model_args: ModelArguments) -> None:
         )
 
 
-def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArguments) -> Path:
-    """Every check of the arguments that needs no data and no model; creates and returns the output folder.
-
-    Raises:
-        `AbsaInputError`: no or an unusable `--output_dir` (a file, not writable, one of the data files), a
-        number of epochs that trains nothing, a batch size below 1.
-    """
-    if not training_args.output_dir:
-        raise AbsaInputError("`--output_dir` is required: checkpoints, the model and the reports go there.")
-    epochs, steps = training_args.num_train_epochs, training_args.max_steps
-    if steps <= 0 and not (isinstance(epochs, (int, float)) and math.isfinite(epochs) and epochs > 0):
-        raise AbsaInputError(
-            f"`--num_train_epochs` got {epochs!r}: that trains nothing and would save an untrained model. Pass a "
-            "positive number of epochs (e.g. 3), or `--max_steps N`."
-        )
-    for flag in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
-        check_positive(getattr(training_args, flag), f"--{flag}")
-    _check_optimizer_arguments(training_args)
-    files = data_args.data_files()
-    inputs = list(files.values()) if isinstance(files, dict) else [files]
-    return check_output_dir(training_args.output_dir, inputs)
-
-
-def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
-    """Values the optimizer or the seeding would refuse only after the data and the model are loaded (or, for
-    `warmup_ratio`, accept and never finish warming up)."""
-    args = training_args
-    check_number(args.learning_rate, "--learning_rate", "a positive number such as 3e-5", low=0.0, low_open=True)
-    if getattr(args, "head_learning_rate", None) is not None:
-        check_number(args.head_learning_rate, "--head_learning_rate", "a positive number such as 1e-3", low=0.0, low_open=True)
-    check_number(args.warmup_ratio, "--warmup_ratio", "a share of the steps from 0 to 1 (e.g. 0.06)", low=0.0, high=1.0)
-    check_number(args.weight_decay, "--weight_decay", "a number of at least 0 (e.g. 0.01)", low=0.0)
-    check_number(args.max_grad_norm, "--max_grad_norm", "a number of at least 0 (0 turns clipping off)", low=0.0)
-    check_number(args.seed, "--seed", "an integer from 0 to 2**32 - 1", low=0, high=2**32 - 1)
-
-
 def _load_data(model_args: ModelArguments, data_args: DataArguments, checkpoint_config: Any) -> tuple[Any, Any]:
     """The splits and the dataset report, with the model's aspects when it continues a trained model."""
     from ..data.loading import load_absa_dataset, name_aspect_source
@@ -235,19 +198,6 @@ def _load_data(model_args: ModelArguments, data_args: DataArguments, checkpoint_
             report.subsets[split] = {"used": len(datasets[split]), "of": total}  # recorded for the model card
     check_trainable(np.asarray(datasets["train"]["labels"]), label_scheme, report.splits["train"].file)
     return datasets, report
-
-
-def check_trainable(labels: np.ndarray, label_scheme: str, file: str) -> None:
-    """Refuse a training split in which every target is ignored (`-100`): e.g. `mentioned_only` on data where no
-    aspect is mentioned would train at loss 0.0 and save an untrained model."""
-    labels = np.asarray(labels)
-    if labels.size == 0 or (labels == -100).all():
-        raise AbsaInputError(
-            f"Nothing to learn from {file} under `--label_scheme {label_scheme}`: "
-            + ("it has no rows." if labels.size == 0 else "no aspect is mentioned in any row, and this scheme "
-               "trains only on mentioned aspects.")
-            + " Check the labels (and `--label_aliases`), or use `--label_scheme absent_as_class`."
-        )
 
 
 def _selection_updates(training_args: AbsaTrainingArguments, has_validation: bool, label_scheme: str) -> Any:

@@ -948,3 +948,24 @@ def test_a_damaged_tokenizer_or_a_config_that_is_not_an_object_is_refused(model_
     ):  # fmt: skip
         code, err = run_cli(capsys, "predict", "--model", folder, "--input", data_file, "--output", tmp_path / "o.csv")
         assert (code, err.strip()) == (2, f"hf-visobert-absa predict: error: {message}")  # before: exit 1, traceback
+
+
+def test_evaluate_finds_bad_data_before_loading_the_weights(model_dir, tmp_path, capsys, monkeypatch):
+    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaModel
+
+    def no_weights(*args, **kwargs):
+        raise AssertionError("the weights were loaded before the data was checked")
+
+    monkeypatch.setattr(ViSoBertAbsaModel, "from_pretrained", no_weights)
+    path = tmp_path / "test.csv"
+    path.write_text("text,Battery,Camera,Price\npin trâu,Posititve,,\n", encoding="utf-8")
+    code, err = run_cli(capsys, "evaluate", "--model", model_dir, "--file", path)
+    assert code == 2 and err.startswith(f"hf-visobert-absa evaluate: error: Unknown label 'Posititve' in {at(path, 1, 2)}")
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_a_config_yaml_that_is_missing_or_a_folder(kind, data_file, tmp_path, capsys):
+    path = tmp_path / "run.yaml" if kind == "missing" else tmp_path
+    code, err = run_cli(capsys, "train", "--config", path, "--train_file", data_file, "--output_dir", tmp_path / "run")
+    state = "does not exist" if kind == "missing" else "is a folder"
+    assert (code, err.strip()) == (2, f"hf-visobert-absa train: error: `--config` file {path} {state}; pass a YAML file.")

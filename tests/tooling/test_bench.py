@@ -257,6 +257,8 @@ def test_read_reviews_names_the_columns_it_accepts(tmp_path):
         (["--loss_batch_sizes", "16,x"], "`--loss_batch_sizes` got '16,x'"),
         (["--device", "tpu"], "`--device` got 'tpu'"),
         (["--naive_losses", "nowhere.py"], "`--naive_losses` nowhere.py does not exist"),
+        (["--inference_variants", "raw_sorted_dynamic,fast"], "`--inference_variants` got fast; allowed"),
+        (["--label_aliases", "{oops"], "`--label_aliases` is not valid JSON"),
     ],
 )
 def test_bad_arguments_exit_2_with_the_fix(argv, message, tmp_path, capsys):
@@ -268,3 +270,70 @@ def test_help_shows_examples(capsys):
     assert bench_run(["--help"]) == 0
     out = capsys.readouterr().out
     assert "python -m benchmarks.bench --quick" in out and "--device cuda --dtype bf16" in out
+
+
+def _inference_document(rates: dict[str, float], hidden: int) -> dict:
+    from benchmarks.bench.inference import _derived
+
+    results = {name: {"median_reviews_per_second": rate} for name, rate in rates.items()}
+    return {"benchmark": "inference", "settings": {"quick": False}, "inputs": {"encoder_hidden_size": hidden},
+            "results": results, "derived": _derived(results)}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rates", "hidden", "status", "detail"),
+    [
+        ({"pipeline_sorted_dynamic": 96.0, "raw_sorted_dynamic": 100.0}, 768, "pass", "same batches"),
+        ({"pipeline_sorted_dynamic": 94.0, "raw_sorted_dynamic": 100.0}, 768, "miss", "same batches"),
+        ({"pipeline_sorted_dynamic": 75.0, "raw_sorted_dynamic": 100.0}, 64, "pass", "at 75.0% of the bare loop"),
+        ({"pipeline_sorted_dynamic": 65.0, "raw_sorted_dynamic": 100.0}, 64, "miss", "at 65.0% of the bare loop"),
+        ({"pipeline_sorted_dynamic": 65.0}, 64, "skipped", "not run (--inference_variants)"),
+    ],
+)
+def test_pipeline_target_depends_on_the_encoder_size(tmp_path, rates, hidden, status, detail):
+    (tmp_path / "inference.json").write_text(json.dumps(_inference_document(rates, hidden)))
+    report = {entry["id"]: entry for entry in check_targets(tmp_path)}
+    assert report["pipeline_overhead"]["status"] == status and detail in report["pipeline_overhead"]["detail"]
+    assert report["inference_vs_fixed"]["status"] == "skipped"  # raw_fixed_256 was not run
+
+
+@pytest.mark.shared
+def test_int8_benchmark_writes_speed_and_accuracy_side_by_side(tmp_path, shared):
+    pytest.importorskip("onnxruntime")
+    from benchmarks.bench.int8 import run_int8_benchmark
+
+    data = shared("data", "phone_reviews", "test.csv")
+    tokenizer = shared("visobert", "tokenizer.json").parent
+    model = helpers.save_tiny_checkpoint(tmp_path / "model", seed=3, stray=False, pooling="mean")
+    settings = BenchSettings(quick=True, encoder="tiny", reps=1, warmup=0, reviews=12, inference_sets=2,
+                             inference_batch_size=4, data=str(data), tokenizer=str(tokenizer), int8_model=str(model),
+                             label_aliases={"Posititve": "positive"}, int8_reps=1)  # fmt: skip
+    document = run_int8_benchmark(settings, tmp_path)
+    assert TOP_LEVEL <= set(document) and json.loads((tmp_path / "int8.json").read_text())["benchmark"] == "int8"
+    speed, accuracy = document["results"]["speed"], document["results"]["accuracy"]
+    assert set(speed["results"]) == {"fp32", "int8_onnxruntime", "int8_torch_dynamic"}
+    assert all(0 < d < 0.05 for d in speed["max_abs_probability_difference_vs_fp32"].values())
+    assert accuracy["reviews"] > 1000 and set(accuracy["results"]) == {"fp32", "int8_onnxruntime", "int8_onnxruntime_per_tensor"}
+    fp32, int8 = (accuracy["results"][name]["metrics"]["joint_micro_f1"] for name in ("fp32", "int8_onnxruntime"))
+    assert accuracy["joint_micro_f1_points_lost"] == pytest.approx(100 * (fp32 - int8))
+    assert 0.5 < accuracy["decisions_agreeing"] <= 1.0
+
+
+def test_compile_runs_the_step_through_torch_compile(monkeypatch):
+    compiled = []
+
+    def fake_compile(module):
+        compiled.append(module)
+        return module
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    model = bench_models.build_model(dict(bench_models.TINY_ENCODER_CONFIG), seed=0)
+    trainer = bench_models.make_trainer(model, FocalContrastiveTrainer, device="cpu", dtype="fp32")
+    batches = bench_models.synthetic_batches(1, 2, 8, vocab_size=100, num_aspects=model.config.num_aspects,
+                                             label_scheme=model.config.label_scheme)
+    seen = []
+    monkeypatch.setattr(trainer, "training_step", lambda module, batch: seen.append(module) or torch.zeros(()))
+    bench_models.training_step_fn(trainer, batches, compile=True)(0)
+    assert compiled == [trainer.model] and seen == [trainer.model]
+    bench_models.training_step_fn(trainer, batches)(0)
+    assert len(compiled) == 1  # without --compile nothing is compiled

@@ -1,0 +1,66 @@
+"""Checks of a training run made before any long work: the arguments (before the data is read) and the training
+split (before the model is built). Each raises `AbsaInputError`, one line and exit 2 from the CLI."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..checks import check_number, check_positive
+from ..errors import AbsaInputError
+from ..io_safety import check_output_dir
+from .arguments import AbsaTrainingArguments, DataArguments
+
+
+def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArguments) -> Path:
+    """Every check of the arguments that needs no data and no model; creates and returns the output folder.
+
+    Raises:
+        `AbsaInputError`: no or an unusable `--output_dir` (a file, not writable, one of the data files), a
+        number of epochs that trains nothing, a batch size below 1.
+    """
+    if not training_args.output_dir:
+        raise AbsaInputError("`--output_dir` is required: checkpoints, the model and the reports go there.")
+    epochs, steps = training_args.num_train_epochs, training_args.max_steps
+    if steps <= 0 and not (isinstance(epochs, (int, float)) and math.isfinite(epochs) and epochs > 0):
+        raise AbsaInputError(
+            f"`--num_train_epochs` got {epochs!r}: that trains nothing and would save an untrained model. Pass a "
+            "positive number of epochs (e.g. 3), or `--max_steps N`."
+        )
+    for flag in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
+        check_positive(getattr(training_args, flag), f"--{flag}")
+    _check_optimizer_arguments(training_args)
+    files = data_args.data_files()
+    inputs = list(files.values()) if isinstance(files, dict) else [files]
+    return check_output_dir(training_args.output_dir, inputs)
+
+
+def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
+    """Values the optimizer or the seeding would refuse only after the data and the model are loaded (or, for
+    `warmup_ratio`, accept and never finish warming up)."""
+    args = training_args
+    check_number(args.learning_rate, "--learning_rate", "a positive number such as 3e-5", low=0.0, low_open=True)
+    if getattr(args, "head_learning_rate", None) is not None:
+        check_number(args.head_learning_rate, "--head_learning_rate", "a positive number such as 1e-3", low=0.0, low_open=True)
+    check_number(args.warmup_ratio, "--warmup_ratio", "a share of the steps from 0 to 1 (e.g. 0.06)", low=0.0, high=1.0)
+    check_number(args.weight_decay, "--weight_decay", "a number of at least 0 (e.g. 0.01)", low=0.0)
+    check_number(args.max_grad_norm, "--max_grad_norm", "a number of at least 0 (0 turns clipping off)", low=0.0)
+    check_number(args.seed, "--seed", "an integer from 0 to 2**32 - 1", low=0, high=2**32 - 1)
+
+
+def check_trainable(labels: np.ndarray, label_scheme: str, file: str) -> None:
+    """Refuse a training split in which every target is ignored (`-100`): e.g. `mentioned_only` on data where no
+    aspect is mentioned would train at loss 0.0 and save an untrained model."""
+    labels = np.asarray(labels)
+    if labels.size == 0 or (labels == -100).all():
+        raise AbsaInputError(
+            f"Nothing to learn from {file} under `--label_scheme {label_scheme}`: "
+            + ("it has no rows." if labels.size == 0 else "no aspect is mentioned in any row, and this scheme "
+               "trains only on mentioned aspects.")
+            + " Check the labels (and `--label_aliases`), or use `--label_scheme absent_as_class`."
+        )
+
+
+__all__ = ["check_run_arguments", "check_trainable"]
