@@ -317,3 +317,23 @@ def test_int8_benchmark_writes_speed_and_accuracy_side_by_side(tmp_path, shared)
     fp32, int8 = (accuracy["results"][name]["metrics"]["joint_micro_f1"] for name in ("fp32", "int8_onnxruntime"))
     assert accuracy["joint_micro_f1_points_lost"] == pytest.approx(100 * (fp32 - int8))
     assert 0.5 < accuracy["decisions_agreeing"] <= 1.0
+
+
+def test_compile_runs_the_step_through_torch_compile(monkeypatch):
+    compiled = []
+
+    def fake_compile(module):
+        compiled.append(module)
+        return module
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    model = bench_models.build_model(dict(bench_models.TINY_ENCODER_CONFIG), seed=0)
+    trainer = bench_models.make_trainer(model, FocalContrastiveTrainer, device="cpu", dtype="fp32")
+    batches = bench_models.synthetic_batches(1, 2, 8, vocab_size=100, num_aspects=model.config.num_aspects,
+                                             label_scheme=model.config.label_scheme)
+    seen = []
+    monkeypatch.setattr(trainer, "training_step", lambda module, batch: seen.append(module) or torch.zeros(()))
+    bench_models.training_step_fn(trainer, batches, compile=True)(0)
+    assert compiled == [trainer.model] and seen == [trainer.model]
+    bench_models.training_step_fn(trainer, batches)(0)
+    assert len(compiled) == 1  # without --compile nothing is compiled
