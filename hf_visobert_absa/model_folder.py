@@ -30,9 +30,10 @@ from typing import Any
 
 from .data.tokenization import TOKENIZER_FILES, looks_like_local_path
 from .errors import AbsaInputError
+from .hub.configuration_visobert_absa import MODEL_DEFINING_FIELDS
 
 #: Fields of `config.json` that define the model; a missing one is an error.
-REQUIRED_FIELDS = ("text_config", "aspects", "label_scheme", "pooling", "head_hidden_size", "projection_dim")
+REQUIRED_FIELDS = MODEL_DEFINING_FIELDS  # one list: the Hub config refuses the same gaps
 #: File endings of pickled weights, never loaded.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 WHAT_TO_PASS = "Pass the `model/` folder of a `hf-visobert-absa train` run or an exported model."

@@ -157,6 +157,14 @@ def _fail(field: str, value: Any, allowed: str, fix: str = "") -> None:
     raise ValueError(message)
 
 
+#: Fields a saved `config.json` must carry: they define the network and what its outputs mean, so loading a folder
+#: never fills them with defaults (the default aspects would silently relabel every prediction). `sentiments` is not
+#: among them: configs written before that field existed are three-way (positive, negative, neutral).
+MODEL_DEFINING_FIELDS: tuple[str, ...] = (
+    "text_config", "aspects", "label_scheme", "pooling", "head_hidden_size", "projection_dim",
+)  # fmt: skip
+
+
 class ViSoBertAbsaConfig(PretrainedConfig):
     r"""Configuration of [`ViSoBertAbsaModel`]: an encoder, a classification head and a projection head.
 
@@ -401,6 +409,23 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         """Whether predictions say which aspects a review mentions (only with a "none" class)."""
         return self.label_scheme == "absent_as_class"
 
+    @classmethod
+    def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> ViSoBertAbsaConfig:
+        """`PretrainedConfig.from_dict` (what `from_pretrained` and `AutoConfig` use to read a `config.json`), which
+        first refuses a dictionary that lacks a field of `MODEL_DEFINING_FIELDS`.
+
+        Raises:
+            ValueError: a model-defining field is missing; the message names it.
+        """
+        missing = [name for name in MODEL_DEFINING_FIELDS if name not in config_dict and name not in kwargs]
+        if missing:
+            raise ValueError(
+                f"This visobert_absa config lacks {', '.join(repr(m) for m in missing)}, which define(s) the model; a "
+                "missing field is never filled with a default. Add the field(s) to config.json with the values the "
+                "model was trained with, or save the model again."
+            )
+        return super().from_dict(config_dict, **kwargs)
+
     @staticmethod
     def seed_preset_kwargs() -> dict[str, Any]:
         """The fields that make the original design: see [`ViSoBertAbsaConfig.seed_preset`]."""
@@ -485,6 +510,7 @@ __all__ = [
     "DEFAULT_ASPECTS",
     "FLAT_LABEL_SEPARATOR",
     "LABEL_SCHEMES",
+    "MODEL_DEFINING_FIELDS",
     "NONE_CLASS",
     "PIPELINE_TASKS",
     "POOLINGS",

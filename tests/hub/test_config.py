@@ -8,6 +8,7 @@ import pytest
 
 from hf_visobert_absa import ViSoBertAbsaConfig
 from hf_visobert_absa.hub.configuration_visobert_absa import DEFAULT_ASPECTS, VISOBERT_ENCODER_CONFIG
+from tests.helpers import tiny_text_config
 
 
 def test_defaults_are_the_visobert_architecture_and_11_aspects():
@@ -88,3 +89,31 @@ def test_invalid_values_name_field_value_and_what_is_allowed(kwargs, message):
     with pytest.raises((ValueError, TypeError)) as info:
         ViSoBertAbsaConfig(**kwargs)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("field", ["aspects", "label_scheme", "pooling", "head_hidden_size", "projection_dim", "text_config"])
+def test_loading_a_config_without_a_model_defining_field_is_refused(tmp_path, field):
+    import json
+
+    from transformers import AutoConfig
+
+    from hf_visobert_absa import register_auto_classes
+
+    register_auto_classes()
+    ViSoBertAbsaConfig(text_config=tiny_text_config(), aspects=["Food#Quality", "Service"]).save_pretrained(tmp_path)
+    data = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
+    del data[field]
+    (tmp_path / "config.json").write_text(json.dumps(data), encoding="utf-8")
+    for load in (ViSoBertAbsaConfig.from_pretrained, AutoConfig.from_pretrained):
+        with pytest.raises(ValueError, match=f"lacks '{field}'"):
+            load(tmp_path)
+
+
+def test_a_config_saved_before_the_sentiments_field_loads_three_way(tmp_path):
+    import json
+
+    ViSoBertAbsaConfig(text_config=tiny_text_config()).save_pretrained(tmp_path)
+    data = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
+    del data["sentiments"]
+    (tmp_path / "config.json").write_text(json.dumps(data), encoding="utf-8")
+    assert list(ViSoBertAbsaConfig.from_pretrained(tmp_path).sentiments) == ["positive", "negative", "neutral"]
