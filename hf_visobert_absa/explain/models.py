@@ -275,7 +275,7 @@ def isolated_head_fns(
         states = pooled[i % len(pooled)].detach().requires_grad_(True)
         with autocast(device, dtype):
             logits = model.classifier(states).view(shape)  # [B, A, C]
-            embeddings = F.normalize(model.projection(states), p=2, dim=-1)  # [B, D]
+            embeddings = model.projection(states)  # [B, D], L2-normalised by the head
             loss = compute_absa_loss(logits, embeddings, batches[i % len(batches)]["labels"], config)[0]
         loss.backward()
         model.classifier.zero_grad(set_to_none=True)

@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 import torch
-from torch.nn import functional as F
 
 from ..hub.losses import focal_loss, multilabel_supcon_loss
 from .common import autocast, summarize, synchronizer
@@ -47,7 +46,7 @@ def staged_loss(model: Any, batch: dict[str, torch.Tensor], device: Any, dtype: 
         else:
             logits = model.classifier(pooled).view(-1, config.num_aspects, config.num_classes)  # [B, A, C]
         tick("classification_head")
-        embeddings = F.normalize(model.projection(pooled), p=2, dim=-1)  # [B, D]
+        embeddings = model.projection(pooled)  # [B, D], L2-normalised by the head
         tick("projection_head")
         focal = focal_loss(logits, labels, gamma=config.focal_gamma, alpha=config.focal_alpha)
         tick("focal_loss")
