@@ -11,6 +11,7 @@ from ..checks import check_positive, check_threshold
 from ..errors import AbsaInputError
 from ..io_safety import check_output_file, write_json_atomic
 from ..model_folder import validate_model_folder
+from .options import add_scoring_arguments
 
 EXAMPLES = """examples:
   hf-visobert-absa evaluate --model runs/phone/model --file ../shared/data/phone_reviews/test.csv \\
@@ -38,17 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--label_aliases", default=None, help="JSON object, e.g. '{\"Posititve\": \"positive\"}'.")
     parser.add_argument("--others_policy", default="neutral", help="UIT-ViSFD {OTHERS}: neutral, drop or error.")
     parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument(
-        "--max_length", type=int, default=None,
-        help="Truncate reviews to this many tokens (default: the length the model was trained with).",
-    )
-    parser.add_argument("--disable_tqdm", action="store_true", help="No progress bar (also off when stderr is not a terminal).")
-    parser.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="An aspect is mentioned when P(none) < this (default: the model's detection_thresholds, else 0.5).",
-    )
+    add_scoring_arguments(parser)
     parser.add_argument(
         "--protocol",
         default="auto",

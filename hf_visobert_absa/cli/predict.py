@@ -32,6 +32,7 @@ from ..data.csv_table import check_utf8_file, csv_error, csv_field_limit, field_
 from ..data.formats import TEXT_COLUMN_CANDIDATES, find_text_column, jsonl_text_key
 from ..errors import AbsaInputError
 from ..io_safety import atomic_write, check_output_file
+from .options import add_scoring_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -58,17 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--text_column", default=None, help=f"Text column/key (default: CSV, the first of {TEXT_COLUMN_CANDIDATES} present, in that order; JSONL, 'text').")
     parser.add_argument("--batch_size", type=int, default=64, help="Reviews per forward pass.")
     parser.add_argument("--chunk_size", type=int, default=512, help="Rows read, scored and written at a time.")
-    parser.add_argument(
-        "--max_length", type=int, default=None,
-        help="Truncate reviews to this many tokens (default: the length the model was trained with).",
-    )
-    parser.add_argument("--disable_tqdm", action="store_true", help="No progress bar (also off when stderr is not a terminal).")
-    parser.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="An aspect is mentioned when P(none) < this (default: the model's detection_thresholds, else 0.5).",
-    )
+    add_scoring_arguments(parser)
     parser.add_argument("--int8", action="store_true", help="Run the model in int8 on the CPU through ONNX Runtime "
                         "(about 2x the reviews/s at ViSoBERT size; needs pip install \"hf-visobert-absa[int8]\").")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cpu (default) or cuda; under "
