@@ -144,6 +144,14 @@ class ViSoBertAbsaClassificationHead(nn.Module):
         hidden = self.dropout(self.activation(self.dense(pooled)))  # [B, head_hidden_size]
         return self.out_proj(hidden).view(-1, self.num_aspects, self.num_classes)  # [B, A, C]
 
+    def per_aspect(self, vectors: torch.Tensor) -> torch.Tensor:
+        """One vector per aspect `[B, A, H]` -> logits `[B, A, C]`, aspect a scored from its own vector only (the
+        output rows of aspect a applied to vector a; the other aspects' rows are never computed)."""
+        hidden = self.dropout(self.activation(self.dense(vectors)))  # [B, A, head_hidden_size]
+        weight = self.out_proj.weight.view(self.num_aspects, self.num_classes, -1)  # [A, C, head_hidden_size]
+        bias = self.out_proj.bias.view(self.num_aspects, self.num_classes)  # [A, C]
+        return torch.einsum("bah,ach->bac", hidden, weight) + bias
+
 
 class ViSoBertAbsaProjectionHead(nn.Module):
     """Linear projection to `projection_dim`, L2-normalised: the embedding the contrastive loss compares
@@ -251,14 +259,11 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Token states `[B, L, H]` -> (review vector `[B, H]`, logits `[B, A, C]`)."""
-        num_aspects, num_classes = self.config.num_aspects, self.config.num_classes
         if self.aspect_pooling is None:
             pooled = self.pool(hidden_states, attention_mask)  # [B, H]
             return pooled, self.classifier(pooled)
         per_aspect = self.aspect_pooling(hidden_states, attention_mask)  # [B, A, H]
-        scores = self.classifier(per_aspect).view(-1, num_aspects, num_aspects, num_classes)  # [B, A, A, C]
-        logits = torch.diagonal(scores, dim1=1, dim2=2).permute(0, 2, 1)  # aspect a from its own vector
-        return per_aspect.mean(dim=1), logits
+        return per_aspect.mean(dim=1), self.classifier.per_aspect(per_aspect)  # [B, H], [B, A, C]
 
     def forward(
         self,
