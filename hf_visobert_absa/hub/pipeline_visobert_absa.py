@@ -514,7 +514,7 @@ class AspectSentimentTextClassificationPipeline(AspectSentimentPipeline):
     ```python
     >>> classify = pipeline("text-classification", model="path/to/model", trust_remote_code=True)
     >>> classify(["Pin trâu, camera chụp đẹp.", "Giao hàng chậm quá"])
-    [[{'label': 'Battery#positive', 'score': ...}, {'label': 'Camera#positive', 'score': ...}], [...]]
+    [[{'label': 'Battery=positive', 'aspect': 'Battery', 'sentiment': 'positive', 'score': ...}, ...], [...]]
     ```
     """
 
