@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AbsaInputError
+from ..hub.configuration_visobert_absa import encoder_max_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,6 @@ TOKENIZER_DEFINING_FILES: tuple[str, ...] = (
 TOKENIZER_FILES: tuple[str, ...] = (
     *TOKENIZER_DEFINING_FILES, "special_tokens_map.json", "added_tokens.json", "merges.txt",
 )  # fmt: skip
-#: Model types whose position ids start after the padding index, so the usable length is max positions - 2.
-_OFFSET_POSITION_TYPES = ("roberta", "xlm-roberta", "camembert", "xlm-roberta-xl")
 _HUB_KWARGS = ("cache_dir", "revision", "token", "local_files_only", "subfolder")
 
 
@@ -119,10 +118,9 @@ def _set_model_max_length(tokenizer: Any, name_or_path: str, kwargs: dict[str, A
     except (OSError, ValueError):
         return
     config = config.get("text_config") or config
-    positions = config.get("max_position_embeddings")
-    if isinstance(positions, int) and positions > 0:
-        offset = 2 if config.get("model_type") in _OFFSET_POSITION_TYPES else 0
-        tokenizer.model_max_length = positions - offset
+    limit = encoder_max_tokens(config.get("model_type"), config.get("max_position_embeddings"), config.get("pad_token_id", 1))
+    if limit is not None and limit > 0:
+        tokenizer.model_max_length = limit
         logger.info("Tokenizer model_max_length set to %d from %s.", tokenizer.model_max_length, config_file)
 
 

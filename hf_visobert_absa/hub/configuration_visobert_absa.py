@@ -103,6 +103,25 @@ VISOBERT_ENCODER_CONFIG: dict[str, Any] = {
 #: Encoder types whose position ids start after the padding index (`padding_idx + 1`).
 _POSITION_OFFSET_TYPES = ("roberta", "xlm-roberta", "camembert", "xlm-roberta-xl", "data2vec-text")
 
+def encoder_max_tokens(model_type: Any, max_position_embeddings: Any, pad_token_id: Any = 1) -> int | None:
+    """The most tokens (special tokens included) an encoder's position embeddings can read, from its config's
+    `model_type`, `max_position_embeddings` and `pad_token_id`; `None` when the positions are not an integer.
+    RoBERTa-family encoders number positions from the padding index + 1 (514 positions hold 512 tokens).
+
+    Example:
+
+    ```python
+    >>> encoder_max_tokens("xlm-roberta", 514, 1), encoder_max_tokens("bert", 512, 0)
+    (512, 512)
+    ```
+    """
+    if isinstance(max_position_embeddings, bool) or not isinstance(max_position_embeddings, int):
+        return None
+    if str(model_type or "") in _POSITION_OFFSET_TYPES:
+        return max_position_embeddings - (int(pad_token_id or 0) + 1)
+    return max_position_embeddings
+
+
 #: The task a saved folder serves with `pipeline(..., trust_remote_code=True)`.
 ABSA_TASK = "aspect-sentiment-analysis"
 
@@ -397,12 +416,11 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         the encoder config does not say. RoBERTa-family encoders number positions from the padding index + 1, so
         ViSoBERT's 514 positions hold 512 tokens."""
         text_config = self.text_config
-        positions = getattr(text_config, "max_position_embeddings", None)
-        if isinstance(positions, bool) or not isinstance(positions, int):
-            return None
-        if str(getattr(text_config, "model_type", "")) in _POSITION_OFFSET_TYPES:
-            positions -= int(getattr(text_config, "pad_token_id", 1) or 0) + 1
-        return positions
+        return encoder_max_tokens(
+            getattr(text_config, "model_type", None),
+            getattr(text_config, "max_position_embeddings", None),
+            getattr(text_config, "pad_token_id", 1),
+        )
 
     @property
     def can_detect_aspects(self) -> bool:
@@ -518,6 +536,7 @@ __all__ = [
     "TaskPipelines",
     "VISOBERT_ENCODER_CONFIG",
     "ViSoBertAbsaConfig",
+    "encoder_max_tokens",
     "flat_label",
     "scheme_class_names",
     "validate_aspects",
