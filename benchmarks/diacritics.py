@@ -23,6 +23,7 @@ from pathlib import Path
 
 from benchmarks.quality import DATASETS, SHARED_DATA, minilm_path, run_tfidf
 from benchmarks.quality_report import replace_between
+from hf_visobert_absa.io_safety import write_json_atomic
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "diacritics"
@@ -88,9 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 logger.info("run %s %s", dataset, arm)
                 record = run_tfidf(dataset, run_dir, budget, transform=transforms[arm], grid=GRID)
                 record.update(dataset=dataset, arm=arm, budget=budget)
-                tmp = run_dir / "result.json.tmp"
-                tmp.write_text(json.dumps(record, indent=2))
-                tmp.replace(run_dir / "result.json")
+                write_json_atomic(run_dir / "result.json", record)
     text = table(results)
     if results.is_dir():
         (results / "summary.md").write_text(text + "\n")

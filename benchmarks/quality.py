@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from hf_visobert_absa.io_safety import write_json_atomic
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 DATASETS = {
@@ -321,9 +323,7 @@ def main(argv: list[str] | None = None) -> int:
                 else run_transformer(arm, dataset, seed, run_dir, budget)
             )
             record.update({"dataset": dataset, "arm": arm, "seed": seed, "budget": budget})
-            tmp = run_dir / "result.json.tmp"
-            tmp.write_text(json.dumps(record, indent=2))
-            tmp.replace(run_dir / "result.json")  # atomic: a half-written result is never taken as finished
+            write_json_atomic(run_dir / "result.json", record)  # a half-written result is never taken as finished
     from quality_report import write_report  # noqa: E402  (benchmarks/ sibling)
 
     write_report(results, Path(args.docs), HEADLINE, time.perf_counter() - study_started, quick=args.quick)

@@ -36,6 +36,7 @@ import numpy as np
 
 from benchmarks.semeval2014_metrics import cross_fitted_thresholds, error_breakdown, mentioned_of, protocol_metrics
 from hf_visobert_absa.evaluation.thresholds import calibrate_thresholds
+from hf_visobert_absa.io_safety import write_json_atomic
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "semeval2014_restaurants"
@@ -242,7 +243,7 @@ def run_one(variant: str, arm: str, seed: int, splits: dict, files: dict, args: 
         torch_threads=int(os.environ.get("OMP_NUM_THREADS", "0") or 0),
         sentiments=list(POLARITIES if val_probabilities.shape[-1] == len(POLARITIES) + 1 else LEGACY_SENTIMENTS),
     )  # fmt: skip
-    write_json(run_dir / "result.json", record)
+    write_json_atomic(run_dir / "result.json", record)  # a half-written result is never taken as finished
 
 
 def score_test(variant: str, arm: str, seed: int, splits: dict, args: argparse.Namespace) -> None:
@@ -261,7 +262,7 @@ def score_test(variant: str, arm: str, seed: int, splits: dict, args: argparse.N
     record["test"] = scored(test_probabilities, splits["test"])
     record["test_calibrated"] = scored(test_probabilities, splits["test"], np.asarray(thresholds))
     record["calibrated_thresholds"] = thresholds
-    write_json(run_dir / "result.json", record)
+    write_json_atomic(run_dir / "result.json", record)  # a half-written result is never taken as finished
 
 
 def diagnosis_table(results: Path, legacy: Path) -> str:
@@ -292,12 +293,6 @@ def diagnosis_table(results: Path, legacy: Path) -> str:
             run = "/".join(path.parent.relative_to(folder).parts)
             lines.append(f"| {setup} | {run} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def write_json(path: Path, record: dict) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2))
-    tmp.replace(path)  # atomic: a half-written result is never taken as finished
 
 
 def main(argv: list[str] | None = None) -> int:
