@@ -56,14 +56,16 @@ def show_progress(disabled: bool) -> bool:
     return not disabled and sys.stderr.isatty()
 
 
-def load_trained(model_dir: str):
-    """The model (eval mode) and tokenizer of a trained folder, with a clear error when it is not one."""
+def load_trained(model_dir: str, *, validated: bool = False):
+    """The model (eval mode) and tokenizer of a trained folder, with a clear error when it is not one (skipped
+    when the caller has already run `validate_model_folder` on it: `validated=True`)."""
     from ..data.tokenization import load_tokenizer
     from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
     from ..registration import register_auto_classes
 
     path = Path(model_dir)
-    validate_model_folder(path, "--model")  # a clear error for anything that is not a usable saved model
+    if not validated:
+        validate_model_folder(path, "--model")  # a clear error for anything that is not a usable saved model
     register_auto_classes()
     model = ViSoBertAbsaModel.from_pretrained(str(path))
     model.eval()
@@ -111,7 +113,7 @@ def main(argv: list[str]) -> int:
         check_output_file(args.output, [args.file, args.model])
     # the model folder's config (milliseconds), then the data, then the weights: bad input is found before long work
     datasets, report = _load_labelled(args, validate_model_folder(args.model, "--model"))
-    model, tokenizer = load_trained(args.model)
+    model, tokenizer = load_trained(args.model, validated=True)
     config = model.config
     split = datasets["test"]
     max_length = resolve_max_length(args.max_length, config, tokenizer)
