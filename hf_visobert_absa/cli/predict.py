@@ -17,6 +17,7 @@ single process writes. `--int8` runs the model in int8 on the CPU through ONNX R
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -205,31 +206,32 @@ def _write_csv(out: TextIO, source: Path, text_column: str | None, label: _Label
 def _write_jsonl(out: TextIO, source: Path | None, text_column: str | None, label: _Labeller, chunk_size: int) -> None:
     from ..evaluation.inference import chunked
 
-    if source is None:
-        lines = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="strict")
-        items: Iterator[tuple[int, dict]] = ((n, {"text": line.rstrip("\n")}) for n, line in enumerate(lines, start=1))
-        key = "text"
-    else:
-        key = jsonl_text_key(text_column)
-        items = _jsonl_rows(open(source, encoding="utf-8-sig"), str(source))
-    for chunk in chunked(items, chunk_size):
-        texts = []
-        for number, row in chunk:
-            if source is not None and key not in row:
-                raise AbsaInputError(
-                    f"{source}, line {number}: no {key!r} key; keys are {sorted(row)}. Pass `--text_column`."
-                )
-            texts.append(row.get(key) if isinstance(row.get(key), str) else "")
-        for (_, row), predicted, text in zip(chunk, label(texts), texts, strict=True):
-            wrong_type = row.get(key) is not None and not isinstance(row.get(key), str)
-            empty = not wrong_type and not text.strip()
-            label.skipped += empty
-            label.not_text += wrong_type
-            row["predictions"] = predicted
-            row["status"] = "skipped: text is not a string" if wrong_type else "skipped: empty text" if empty else "ok"
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            label.written += 1
-        out.flush()
+    with contextlib.ExitStack() as files:  # the input file is closed however labelling ends
+        if source is None:
+            lines = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="strict")
+            items: Iterator[tuple[int, dict]] = ((n, {"text": line.rstrip("\n")}) for n, line in enumerate(lines, start=1))
+            key = "text"
+        else:
+            key = jsonl_text_key(text_column)
+            items = _jsonl_rows(files.enter_context(open(source, encoding="utf-8-sig")), str(source))
+        for chunk in chunked(items, chunk_size):
+            texts = []
+            for number, row in chunk:
+                if source is not None and key not in row:
+                    raise AbsaInputError(
+                        f"{source}, line {number}: no {key!r} key; keys are {sorted(row)}. Pass `--text_column`."
+                    )
+                texts.append(row.get(key) if isinstance(row.get(key), str) else "")
+            for (_, row), predicted, text in zip(chunk, label(texts), texts, strict=True):
+                wrong_type = row.get(key) is not None and not isinstance(row.get(key), str)
+                empty = not wrong_type and not text.strip()
+                label.skipped += empty
+                label.not_text += wrong_type
+                row["predictions"] = predicted
+                row["status"] = "skipped: text is not a string" if wrong_type else "skipped: empty text" if empty else "ok"
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                label.written += 1
+            out.flush()
 
 
 def _write(out: TextIO, source: Path | None, args: argparse.Namespace, label: _Labeller) -> None:
