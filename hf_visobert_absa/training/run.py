@@ -22,6 +22,7 @@ from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBer
 from ..io_safety import atomic_write, write_json_atomic
 from ..model_folder import validate_model_folder
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
+from .class_balance import balanced_focal_alpha, init_bias_to_priors
 from .run_checks import check_run_arguments, check_trainable
 
 logger = logging.getLogger(__name__)
@@ -35,18 +36,6 @@ SELECTION_METRIC = {
 }
 
 
-def balanced_focal_alpha(labels: np.ndarray, num_classes: int) -> list[list[float]]:
-    """Per-aspect class weights `n_a / (C * count[a, c])` from scheme-coded training labels `[N, A]`
-    (-100 ignored); a class never seen as a target gets weight 1.0 (its weight is never used)."""
-    labels = np.asarray(labels)
-    alpha = []
-    for column in labels.T:
-        valid = column[column != -100]
-        counts = np.bincount(valid, minlength=num_classes).astype(float)
-        total = counts.sum()
-        row = [float(total / (num_classes * c)) if c > 0 else 1.0 for c in counts]
-        alpha.append(row)
-    return alpha
 
 
 def resolve_label_scheme(model_args: ModelArguments, checkpoint_config: ViSoBertAbsaConfig | None = None) -> str:
@@ -109,26 +98,8 @@ def build_model(
     return model
 
 
-def class_priors(labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """Per-aspect class frequencies `[A, C]` of scheme-coded labels `[N, A]` (-100 ignored), each class counted
-    at least once (add-one), so that no log-prior is minus infinity."""
-    labels = np.asarray(labels)
-    counts = np.stack([np.bincount(col[col != -100], minlength=num_classes) for col in labels.T]).astype(float)
-    counts += 1.0
-    return counts / counts.sum(axis=1, keepdims=True)
 
 
-def init_bias_to_priors(model, labels: np.ndarray) -> None:
-    """Set the classifier's output bias to the log of the training class priors per aspect, so that the untrained
-    head already predicts the class frequencies (Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017,
-    section 3.3: initialise the rare class at its prior to keep the dominant class from swamping early training)."""
-    import torch
-
-    config = model.config
-    priors = class_priors(labels, config.num_classes)  # [A, C]
-    final = model.classifier.out_proj
-    with torch.no_grad():
-        final.bias.copy_(torch.as_tensor(np.log(priors), dtype=final.bias.dtype).reshape(-1))
 
 
 def resolve_sentiments(data_args: DataArguments, checkpoint_config: ViSoBertAbsaConfig | None = None) -> list[str]:
@@ -453,13 +424,10 @@ def _write_predictions_csv(path: Path, texts, gold, predictions, aspects, names)
 
 
 __all__ = [
-    "balanced_focal_alpha",
     "build_model",
     "calibrate_model_thresholds",
     "check_run_arguments",
     "check_trainable",
-    "class_priors",
-    "init_bias_to_priors",
     "run_training",
     "write_reports",
 ]

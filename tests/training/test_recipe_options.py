@@ -13,7 +13,7 @@ from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
 from hf_visobert_absa.cli.main import main
 from hf_visobert_absa.training.arguments import AbsaTrainingArguments
-from hf_visobert_absa.training.run import class_priors, init_bias_to_priors
+from hf_visobert_absa.training.class_balance import class_priors, init_bias_to_priors
 from hf_visobert_absa.training.trainer import FocalContrastiveTrainer
 from tests.helpers import ASPECTS, tiny_model, tiny_text_config, tiny_tokenizer
 
