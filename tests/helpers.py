@@ -63,6 +63,18 @@ def tiny_tokenizer(model_max_length: int = 128):
     return wrap_xlmr_tokenizer(backend, model_max_length)
 
 
+def save_tiny_encoder(folder: Path, seed: int = 0) -> Path:
+    """A tiny XLM-R masked-LM checkpoint (keys prefixed `roberta.`) with its tokenizer in `folder`, as a Hub
+    encoder would be; deterministic for a seed."""
+    from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
+
+    torch.manual_seed(seed)
+    config = XLMRobertaConfig(**{k: v for k, v in tiny_text_config().items() if k != "model_type"})
+    XLMRobertaForMaskedLM(config).save_pretrained(folder)
+    tiny_tokenizer().save_pretrained(folder)
+    return folder
+
+
 def tiny_model(seed: int = 0, text_config: dict[str, Any] | None = None, **config_kwargs: Any):
     """A `ViSoBertAbsaModel` on a tiny random encoder, deterministic for a seed."""
     import torch

@@ -8,13 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
-from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
 from hf_visobert_absa.cli.main import main
 from hf_visobert_absa.hub.pipeline_visobert_absa import TASK
 from hf_visobert_absa.publishing.verify import clean_process_report
-from tests.helpers import tiny_text_config, tiny_tokenizer
+from tests import helpers
 
 ASPECTS = ["FOOD#QUALITY", "anecdotes/miscellaneous", "Shop Service", "Pin & sạc"]
 SENTIMENTS = ["positive", "negative", "neutral", "conflict"]
@@ -35,10 +33,7 @@ def _jsonl(path: Path, rows: list[dict]) -> Path:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
     encoder = tmp_path_factory.mktemp("encoder")
-    torch.manual_seed(0)
-    config = XLMRobertaConfig(**{k: v for k, v in tiny_text_config().items() if k != "model_type"})
-    XLMRobertaForMaskedLM(config).save_pretrained(encoder)
-    tiny_tokenizer().save_pretrained(encoder)
+    helpers.save_tiny_encoder(encoder)
     data = tmp_path_factory.mktemp("data")
     rows = [{"text": t, "aspects": a} for t, a in REVIEWS]
     _jsonl(data / "train.jsonl", rows * 3)

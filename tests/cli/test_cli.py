@@ -7,13 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 from PIL import Image
-from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
 from hf_visobert_absa.cli.main import main
 from tests import helpers
-from tests.helpers import tiny_text_config, tiny_tokenizer
 
 FIXTURES = helpers.FIXTURES
 OUTPUTS = ["metrics.json", "predictions_validation.csv", "dataset_report.json", "log_history.json"]
@@ -24,9 +21,7 @@ PLOTS = ["confusion_validation.png", "per_aspect_f1_validation.png", "training_c
 def encoder_dir(tmp_path_factory) -> Path:
     """A tiny masked-LM checkpoint (keys prefixed `roberta.`) with its tokenizer, as a Hub encoder would be."""
     path = tmp_path_factory.mktemp("encoder")
-    torch.manual_seed(0)
-    XLMRobertaForMaskedLM(XLMRobertaConfig(**{k: v for k, v in tiny_text_config().items() if k != "model_type"})).save_pretrained(path)
-    tiny_tokenizer().save_pretrained(path)
+    helpers.save_tiny_encoder(path)
     return path
 
 

@@ -7,12 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
-from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
 from hf_visobert_absa.cli.main import main
 from hf_visobert_absa.evaluation.protocol import PROTOCOL_KEY
-from tests.helpers import tiny_text_config, tiny_tokenizer
+from tests import helpers
 
 SENTENCES = [
     ("pin trâu camera chụp đẹp", [("food", "positive"), ("anecdotes/miscellaneous", "conflict")]),
@@ -36,9 +34,7 @@ def _xml(sentences: list) -> str:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
     encoder = tmp_path_factory.mktemp("encoder")
-    torch.manual_seed(0)
-    XLMRobertaForMaskedLM(XLMRobertaConfig(**{k: v for k, v in tiny_text_config().items() if k != "model_type"})).save_pretrained(encoder)
-    tiny_tokenizer().save_pretrained(encoder)
+    helpers.save_tiny_encoder(encoder)
     data = tmp_path_factory.mktemp("semeval")
     (data / "Restaurants_Train.xml").write_text(_xml(SENTENCES * 4), encoding="utf-8")
     (data / "Restaurants_Test_Gold.xml").write_text(_xml(SENTENCES), encoding="utf-8")

@@ -16,10 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
 from tests import helpers
-from tests.helpers import tiny_text_config, tiny_tokenizer
 
 FAKE_TOKEN = "hf_FAKEtokenNEVERonDISKq8Zr5Xw2Lp9Tm4"
 ASPECTS = "Battery,Camera,Price"
@@ -34,10 +32,7 @@ ROWS = [
 @pytest.fixture(scope="module")
 def encoder_dir(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("encoder")
-    torch.manual_seed(0)
-    config = XLMRobertaConfig(**{k: v for k, v in tiny_text_config().items() if k != "model_type"})
-    XLMRobertaForMaskedLM(config).save_pretrained(path)
-    tiny_tokenizer().save_pretrained(path)
+    helpers.save_tiny_encoder(path)
     return path
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
 from hf_visobert_absa.cli.main import main
 from hf_visobert_absa.training.arguments import AbsaTrainingArguments
 from hf_visobert_absa.training.class_balance import class_priors, init_bias_to_priors
 from hf_visobert_absa.training.trainer import FocalContrastiveTrainer
-from tests.helpers import ASPECTS, tiny_model, tiny_text_config, tiny_tokenizer
+from tests import helpers
+from tests.helpers import ASPECTS, tiny_model
 
 
 def test_class_priors_add_one_per_aspect():
@@ -71,10 +71,7 @@ def test_without_head_learning_rate_the_trainer_default_is_kept(tmp_path):
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("data")
-    torch.manual_seed(0)
-    config = XLMRobertaConfig(**{k: v for k, v in tiny_text_config().items() if k != "model_type"})
-    XLMRobertaForMaskedLM(config).save_pretrained(folder / "encoder")
-    tiny_tokenizer().save_pretrained(folder / "encoder")
+    helpers.save_tiny_encoder(folder / "encoder")
     rows = [
         {"text": "pin trâu camera chụp đẹp", "aspects": {"Battery": "positive", "Camera": "positive"}},
         {"text": "pin yếu máy lag", "aspects": {"Battery": "negative"}},
