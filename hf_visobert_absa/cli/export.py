@@ -56,10 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Run the command; returns the exit code (bad input raises `AbsaInputError`, exit 2 in the CLI)."""
-    from ..publishing.export import export_model, inspect_checkpoint
+    from ..publishing.export import export_model
 
     args = build_parser().parse_args(argv)
-    inspect_checkpoint(args.checkpoint)  # the one model-folder check: type, fields, values, weights, tokenizer
     result = export_model(
         args.checkpoint,
         args.out_dir,
