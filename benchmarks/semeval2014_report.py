@@ -59,7 +59,7 @@ def validation_table(records: list[dict[str, Any]]) -> list[str]:
         + " | ST3 F1 | ST4 4-way | 4-way (c=n) | 3-way | joint µF1, thresholds cross-fitted | best epoch | min/run |",
         "|---|---|---|---|" + "---|" * len(OURS) + "---|---|---|---|---|---|---|",
     ]
-    for (setup, variant, arm), rows in sorted(_groups(records).items()):
+    for (setup, variant, arm), rows in sorted(_groups([r for r in records if "validation_scored" in r]).items()):
         cells = [mean_std_cell([r["validation_scored"][k] for r in rows]) for k, _ in OURS]
         cells += [
             mean_std_cell([r["validation_scored"]["semeval_detection_f1"] for r in rows]),
@@ -94,6 +94,8 @@ def test_table(records: list[dict[str, Any]]) -> list[str]:
         if not rows:
             continue
         for field, suffix in (("test", ""), ("test_calibrated", ", thresholds calibrated on validation")):
+            if any(field not in r for r in rows):
+                continue
             cells = [mean_std_cell([r[field].get(k) for r in rows]) for k, _ in keys]
             lines.append(f"| MiniLM {setup}, {variant} / {arm}{suffix} | {len(rows)} | " + " | ".join(cells) + " |")
     for name, values in ANCHORS:
@@ -105,7 +107,7 @@ def test_table(records: list[dict[str, Any]]) -> list[str]:
 def loss_table(records: list[dict[str, Any]]) -> list[str]:
     """focal + contrastive (0.8/0.2) vs focal alone on the same recipe: validation (every seed) and test (the
     seeds scored on test), difference of means and Welch's t-test p (as the quality study)."""
-    groups = _groups(records)
+    groups = _groups([r for r in records if "validation_scored" in r])
     lines = []
     for setup, variant, _ in sorted(k for k in groups if k[2] == "focal"):
         con, focal = groups.get((setup, variant, "focal_con"), []), groups[(setup, variant, "focal")]
@@ -143,12 +145,18 @@ def build(records: list[dict[str, Any]], quick: bool) -> str:
 
 
 def write_report(
-    results: Path, docs: Path, quick: bool = False, legacy: Path | None = None, diagnosis: str = ""
+    results: Path,
+    docs: Path,
+    quick: bool = False,
+    legacy: Path | None = None,
+    diagnosis: str = "",
+    full_train: Path | None = None,
 ) -> str:
     """Tables from the runs under `results` (four polarities) and, when given, `legacy` (the early
-    conflict-as-neutral screening runs)."""
+    conflict-as-neutral screening runs) and `full_train` (final runs on all of the training file, test only)."""
     records = []
-    for folder, setup in ((results, "4-pol"), (legacy, "3-pol (c→n)")):
+    sources = ((results, "4-pol"), (legacy, "3-pol (c→n)"), (full_train, "4-pol, trained on all of train"))
+    for folder, setup in sources:
         if folder is not None and folder.is_dir():
             records += [{**r, "setup": setup} for r in load_results(folder)]
     tables = build(records, quick)

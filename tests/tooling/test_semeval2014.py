@@ -65,3 +65,25 @@ def test_library_splits_hold_out_ten_percent_with_four_polarities():
     assert [len(splits[s]) for s in ("train", "validation", "test")] == [2740, 304, 800]
     polarities = {p for s in splits["test"] for p in s["categories"].values()}
     assert polarities == set(semeval2014.POLARITIES)
+
+
+def test_full_train_runs_appear_on_test_only(tmp_path):
+    results, full = tmp_path / "semeval2014", tmp_path / "semeval2014_fulltrain"
+    for folder, record in (
+        (results / "prior_headlr" / "focal_con" / "seed0", _record(0, 0.6, test=True)),
+        (full / "aq_e5" / "focal_con" / "seed0", {"variant": "aq_e5", "arm": "focal_con", "seed": 0, "test": METRICS}),
+    ):
+        folder.mkdir(parents=True)
+        (folder / "result.json").write_text(json.dumps(record))
+    tables = write_report(results, tmp_path / "absent.md", full_train=full)
+    validation, test = tables.split("Test (scored once")
+    assert "aq_e5" not in validation
+    assert "| MiniLM 4-pol, trained on all of train, aq_e5 / focal_con | 1 |" in test
+    assert "aq_e5 / focal_con, thresholds calibrated" not in test  # no validation: nothing to calibrate on
+
+
+def test_variant_budget_overrides_the_command_line():
+    budget = {"epochs": 3.0, "learning_rate": 1e-4, "batch_size": 32, "max_length": 96}
+    assert semeval2014.budget_of("aq_e5", budget) == {**budget, "epochs": 5.0}
+    assert semeval2014.budget_of("aspectq_prior_headlr", budget) == budget
+    assert semeval2014.settings_of("aq_gamma1", "focal")["model"]["focal_gamma"] == 1.0

@@ -1,0 +1,36 @@
+"""benchmarks/full_data.py: the commands it runs and the table it writes from their results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks import full_data
+
+TEST_METRICS = {key: 0.5 for key, _ in full_data.KEYS}
+
+
+def test_command_is_the_recipe_on_the_dataset_folder():
+    command = full_data.train_command("phone_reviews", "ENC", Path("out"))
+    assert command[:4] == ["hf-visobert-absa", "train", "--encoder", "ENC"]
+    assert command[command.index("--data_dir") + 1] == "../shared/data/phone_reviews"
+    assert json.loads(command[command.index("--label_aliases") + 1]) == {"Posititve": "positive"}
+    assert "--label_aliases" not in full_data.train_command("uit_visfd", "ENC", Path("out"))
+    assert command[command.index("--pooling") + 1] == "aspect_query"
+
+
+def test_report_reads_results_and_writes_between_markers(tmp_path, monkeypatch):
+    monkeypatch.setattr(full_data, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(full_data, "REPO", tmp_path)  # no TF-IDF results there
+    record = {
+        "dataset": "uit_visfd", "command": "hf-visobert-absa train ...", "metrics": {"test": TEST_METRICS},
+        "train_seconds": 1800.0, "validation_curve": [{"epoch": 1.0, "joint_micro_f1": 0.4}],
+    }  # fmt: skip
+    (tmp_path / "results" / "uit_visfd").mkdir(parents=True)
+    (tmp_path / "results" / "uit_visfd" / "result.json").write_text(json.dumps(record))
+    docs = tmp_path / "RESULTS.md"
+    docs.write_text("a\n<!-- full_data:begin -->\nold\n<!-- full_data:end -->\nb\n")
+    text = full_data.report(docs)
+    assert "| MiniLM, final recipe, full training data, seed 0 (30 min training) | 50.0 |" in text
+    assert "phone_reviews" not in text and "84.48" in text and "40.0" in text
+    assert docs.read_text() == f"a\n<!-- full_data:begin -->\n{text}\n<!-- full_data:end -->\nb\n"
