@@ -93,6 +93,7 @@ def run(dataset: str, encoder: str, runs_dir: Path) -> None:
         "validation_curve": [{"epoch": h["epoch"], "joint_micro_f1": h["eval_joint_micro_f1"]} for h in evals],
         "torch_threads": int(os.environ.get("OMP_NUM_THREADS", "0") or 0),
     }
+    (RESULTS / dataset).mkdir(parents=True, exist_ok=True)
     write_json_atomic(RESULTS / dataset / "result.json", record)
 
 

@@ -38,11 +38,11 @@ def staged_loss(model: Any, batch: dict[str, torch.Tensor], device: Any, dtype: 
     tick = tick or (lambda name: None)
     labels = batch["labels"]
     with autocast(device, dtype):
-        encoded = model.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], return_dict=True)
-        pooled = model.pool(encoded.last_hidden_state, batch["attention_mask"])  # [B, H]
+        encoded, mask = model.encode(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        pooled = model.pool(encoded.last_hidden_state, mask)  # [B, H]
         tick("encoder_forward")
-        if getattr(model, "aspect_pooling", None) is not None:  # one vector per aspect: the model's own path
-            logits = model.pool_and_classify(encoded.last_hidden_state, batch["attention_mask"])[1]
+        if model.scores_each_aspect:  # one vector per aspect: the model's own path
+            logits = model.pool_and_classify(encoded.last_hidden_state, mask)[1]
         else:
             logits = model.classifier(pooled).view(-1, config.num_aspects, config.num_classes)  # [B, A, C]
         tick("classification_head")

@@ -76,7 +76,7 @@ def flat_label(aspect: str, sentiment: str) -> str:
     """The flat, text-classification-style label of an (aspect, sentiment) pair: `"FOOD#QUALITY=positive"`."""
     return f"{aspect}{FLAT_LABEL_SEPARATOR}{sentiment}"
 
-POOLINGS: tuple[str, ...] = ("cls", "mean", "pooler", "aspect_query")
+POOLINGS: tuple[str, ...] = ("cls", "mean", "pooler", "aspect_query", "aspect_prompt")
 CONTRASTIVE_MODES: tuple[str, ...] = ("mulsupcon", "jaccard", "any", "exact", "seed")
 
 #: ViSoBERT's encoder architecture (`uitnlp/visobert`) without the keys of the fine-tune it was saved with.
@@ -208,7 +208,9 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             the original design's BERT pooler; the head owns this layer) or `"aspect_query"` (one learned query
             per aspect attends over the token states, so each aspect reads its own weighted average of the
             tokens; still one encoder pass. Scaled dot-product attention, Vaswani et al., NeurIPS 2017; a
-            per-aspect query as in attention-based ACSA, Wang et al., EMNLP 2016).
+            per-aspect query as in attention-based ACSA, Wang et al., EMNLP 2016) or `"aspect_prompt"` (one
+            learned input vector per aspect after the first token: every layer conditions on the aspects, each
+            is read from its own position; one pass, A fewer tokens of text, see `encoder_max_tokens`).
         head_hidden_size (`int`, defaults to 512): hidden width of the classification head.
         classifier_dropout (`float`, defaults to 0.3): dropout between the two layers of that head.
         projection_dim (`int`, defaults to 256): size of the L2-normalised contrastive embedding.
@@ -414,13 +416,16 @@ class ViSoBertAbsaConfig(PretrainedConfig):
     def encoder_max_tokens(self) -> int | None:
         """The most tokens (special tokens included) the encoder's position embeddings can read, or `None` when
         the encoder config does not say. RoBERTa-family encoders number positions from the padding index + 1, so
-        ViSoBERT's 514 positions hold 512 tokens."""
+        ViSoBERT's 514 positions hold 512 tokens; `pooling="aspect_prompt"` takes one position per aspect."""
         text_config = self.text_config
-        return encoder_max_tokens(
+        limit = encoder_max_tokens(
             getattr(text_config, "model_type", None),
             getattr(text_config, "max_position_embeddings", None),
             getattr(text_config, "pad_token_id", 1),
         )
+        if limit is None or self.pooling != "aspect_prompt":
+            return limit
+        return limit - self.num_aspects
 
     @property
     def can_detect_aspects(self) -> bool:

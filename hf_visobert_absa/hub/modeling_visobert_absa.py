@@ -5,6 +5,8 @@
         pooled -> Linear(H, 256) -> L2 normalise                            -> embeddings [B, 256]
     with `pooling="aspect_query"`: hidden -> one attention-pooled vector per aspect [B, A, H]; the same head
     scores each aspect from its own vector (logits[b, a] = head(vector[b, a])[a]); pooled = their mean.
+    with `pooling="aspect_prompt"`: A learned input vectors follow the first token, the encoder reads
+    [B, 1 + A + L - 1] positions and each aspect's vector is the last layer at its own position; as above after.
     loss = focal_weight * focal(logits) + contrastive_weight * contrastive(embeddings)   (one backward)
 
 This file travels to the Hugging Face Hub: it imports only the standard library, `torch`, public
@@ -21,7 +23,6 @@ References:
 from __future__ import annotations
 
 import logging
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from transformers.utils import ModelOutput
 
 from .configuration_visobert_absa import ABSA_TASK, PIPELINE_TASKS, ViSoBertAbsaConfig
 from .losses import compute_absa_loss
+from .pooling_visobert_absa import AspectPromptPooling, AspectQueryPooling
 
 logger = logging.getLogger(__name__)
 
@@ -66,33 +68,6 @@ class AspectSentimentOutput(ModelOutput):
     contrastive_loss: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
     attentions: tuple[torch.FloatTensor, ...] | None = None
-
-
-class AspectQueryPooling(nn.Module):
-    """One learned query per aspect attends over the token states: `[B, L, H]` -> `[B, A, H]`.
-
-    Scaled dot-product attention (Vaswani et al., NeurIPS 2017) with a single learned query per aspect, as in
-    attention-based aspect-category sentiment models (Wang et al., "Attention-based LSTM for Aspect-level
-    Sentiment Classification", EMNLP 2016). Queries start near zero, so every aspect starts from the masked
-    mean of the tokens and learns where to look.
-
-    Args:
-        num_aspects (`int`): A, one query each.
-        hidden_size (`int`): H, the encoder's width.
-    """
-
-    def __init__(self, num_aspects: int, hidden_size: int) -> None:
-        super().__init__()
-        self.queries = nn.Parameter(torch.zeros(num_aspects, hidden_size))
-
-    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
-        scores = torch.einsum("blh,ah->bal", hidden_states, self.queries.to(hidden_states.dtype))
-        scores = scores / math.sqrt(hidden_states.shape[-1])  # [B, A, L]
-        if attention_mask is not None:
-            keep = attention_mask[:, None, :].bool()
-            scores = scores.masked_fill(~keep, torch.finfo(scores.dtype).min)
-        weights = torch.softmax(scores, dim=-1)
-        return torch.einsum("bal,blh->bah", weights, hidden_states)
 
 
 #: Checkpoints saved before the heads were named modules stored them as `nn.Sequential` indices; `from_pretrained`
@@ -191,6 +166,8 @@ class ViSoBertAbsaPreTrainedModel(PreTrainedModel):
                 nn.init.zeros_(module.bias)
         elif isinstance(module, AspectQueryPooling):
             nn.init.normal_(module.queries, mean=0.0, std=std)
+        elif isinstance(module, AspectPromptPooling):
+            nn.init.normal_(module.prompts, mean=0.0, std=std)
 
 
 class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
@@ -232,7 +209,15 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         self.aspect_pooling = (
             AspectQueryPooling(config.num_aspects, hidden) if config.pooling == "aspect_query" else None
         )
+        self.aspect_prompts = (
+            AspectPromptPooling(config.num_aspects, hidden) if config.pooling == "aspect_prompt" else None
+        )
         self.post_init()
+
+    @property
+    def scores_each_aspect(self) -> bool:
+        """Whether each aspect is scored from its own vector (`aspect_query`, `aspect_prompt`)."""
+        return self.aspect_pooling is not None or self.aspect_prompts is not None
 
     def get_input_embeddings(self) -> nn.Module:
         return self.encoder.get_input_embeddings()
@@ -243,8 +228,8 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
     def pool(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
         """`[B, L, H]` -> `[B, H]` by the configured pooling (under `aspect_query`: the mean of the aspects'
         vectors, the review vector the projection head reads)."""
-        if self.aspect_pooling is not None:
-            return self.aspect_pooling(hidden_states, attention_mask).mean(dim=1)
+        if self.scores_each_aspect:
+            return self.pool_and_classify(hidden_states, attention_mask)[0]
         if self.config.pooling == "mean":
             if attention_mask is None:
                 return hidden_states.mean(dim=1)
@@ -258,12 +243,38 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
     def pool_and_classify(
         self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Token states `[B, L, H]` -> (review vector `[B, H]`, logits `[B, A, C]`)."""
-        if self.aspect_pooling is None:
+        """Token states `[B, L, H]` (as `encode` returns them) -> (review vector `[B, H]`, logits `[B, A, C]`)."""
+        if self.aspect_prompts is not None:
+            per_aspect = self.aspect_prompts.read(hidden_states)  # [B, A, H]
+        elif self.aspect_pooling is not None:
+            per_aspect = self.aspect_pooling(hidden_states, attention_mask)  # [B, A, H]
+        else:
             pooled = self.pool(hidden_states, attention_mask)  # [B, H]
             return pooled, self.classifier(pooled)
-        per_aspect = self.aspect_pooling(hidden_states, attention_mask)  # [B, A, H]
         return per_aspect.mean(dim=1), self.classifier.per_aspect(per_aspect)  # [B, H], [B, A, C]
+
+    def encode(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        **flags: Any,
+    ) -> tuple[Any, torch.Tensor | None]:
+        """The ONE encoder pass: (the encoder's output, the attention mask its positions use). Under
+        `aspect_prompt` the aspects' prompts are inserted after the first token first (see
+        [`AspectPromptPooling`]), so both are A positions longer than the input."""
+        inputs: dict[str, Any] = {"input_ids": input_ids, "inputs_embeds": inputs_embeds, "token_type_ids": token_type_ids}
+        if self.aspect_prompts is not None:
+            if position_ids is not None:
+                raise ValueError("`position_ids` cannot be given with pooling='aspect_prompt' (the prompts shift them).")
+            embeds = inputs_embeds if inputs_embeds is not None else self.get_input_embeddings()(input_ids)
+            embeds, attention_mask, token_type_ids = self.aspect_prompts.insert(embeds, attention_mask, token_type_ids)
+            inputs = {"inputs_embeds": embeds, "token_type_ids": token_type_ids}
+        inputs.update(attention_mask=attention_mask, position_ids=position_ids, **flags)
+        encoded = self.encoder(**{k: v for k, v in inputs.items() if v is not None}, return_dict=True)
+        return encoded, attention_mask
 
     def forward(
         self,
@@ -290,21 +301,12 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             [`AspectSentimentOutput`] (or a tuple when `return_dict=False`).
         """
         return_dict = return_dict if return_dict is not None else self.config.return_dict
-        encoder_inputs: dict[str, Any] = {"attention_mask": attention_mask}
-        if input_ids is not None:
-            encoder_inputs["input_ids"] = input_ids
-        if inputs_embeds is not None:
-            encoder_inputs["inputs_embeds"] = inputs_embeds
-        if token_type_ids is not None:
-            encoder_inputs["token_type_ids"] = token_type_ids
-        if position_ids is not None:
-            encoder_inputs["position_ids"] = position_ids
-        if output_attentions:
-            encoder_inputs["output_attentions"] = True
+        flags = {"output_attentions": True} if output_attentions else {}
         if output_hidden_states:
-            encoder_inputs["output_hidden_states"] = True
-        encoded = self.encoder(**encoder_inputs, return_dict=True)
-
+            flags["output_hidden_states"] = True
+        encoded, attention_mask = self.encode(
+            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, **flags
+        )
         pooled, logits = self.pool_and_classify(encoded.last_hidden_state, attention_mask)
         embeddings = self.projection(pooled)  # [B, D], unit length
 
@@ -521,6 +523,7 @@ def _encoder_from_config(text_config: Any) -> PreTrainedModel:
 
 __all__ = [
     "LEGACY_KEY_MAPPING",
+    "AspectPromptPooling",
     "AspectQueryPooling",
     "AspectSentimentOutput",
     "ViSoBertAbsaClassificationHead",

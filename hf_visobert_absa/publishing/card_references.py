@@ -79,7 +79,14 @@ CONTRASTIVE_NOTES = {
     "exact": "reviews with identical (aspect, sentiment) sets are positives",
     "seed": "the original design's soft-weighted loss, kept for reproduction",
 }
-POOLING_NOTES = {"cls": "first token", "mean": "masked mean of the tokens", "pooler": "dense + tanh over the first token"}
+POOLING_NOTES = {
+    "cls": "first token",
+    "mean": "masked mean of the tokens",
+    "pooler": "dense + tanh over the first token",
+    "aspect_query": "one learned query per aspect attends over the tokens; each aspect is scored from its own vector",
+    "aspect_prompt": "one learned input vector per aspect after the first token; each aspect is scored from the "
+    "last layer at its own position",
+}
 
 
 __all__ = ["CITATIONS", "CONTRASTIVE_NOTES", "KNOWN_DATASETS", "POOLING_NOTES", "VISOBERT_CITATION", "DatasetInfo"]

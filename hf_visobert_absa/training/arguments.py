@@ -46,7 +46,8 @@ class ModelArguments:
         default=None, metadata={"help": "absent_as_class (default), seed, or mentioned_only."}
     )
     pooling: str | None = field(
-        default=None, metadata={"help": "cls (default), mean, pooler or aspect_query (one learned query per aspect)."}
+        default=None, metadata={"help": "cls (default), mean, pooler, aspect_query (one learned query per aspect) or aspect_prompt (one learned "
+                "input vector per aspect after the first token)."}
     )
     classifier_bias_init: str = field(
         default="zeros",
