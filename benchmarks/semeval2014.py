@@ -73,7 +73,16 @@ VARIANTS.update(
         "aq_gamma1": {"model": {**_AQ["model"], "focal_gamma": 1.0}, "train": _AQ["train"]},
         "aq_balanced": {"model": {**_AQ["model"], "focal_alpha": "balanced"}, "train": _AQ["train"]},
         # mixed-polarity sentences stayed the largest error: aspects conditioned in every layer, one pass
-        "ap_e5": {"model": {**_AQ["model"], "pooling": "aspect_prompt"}, "train": _AQ["train"], "budget": {"epochs": 5.0}},
+        "ap_e5": {
+            "model": {**_AQ["model"], "pooling": "aspect_prompt", "aspect_prompt_init": "random"},
+            "train": _AQ["train"],
+            "budget": {"epochs": 5.0},
+        },
+        "apn_e5": {  # the prompts start as the embeddings of the aspect names' words
+            "model": {**_AQ["model"], "pooling": "aspect_prompt", "aspect_prompt_init": "names"},
+            "train": _AQ["train"],
+            "budget": {"epochs": 5.0},
+        },
     }
 )
 #: Loss arms of the focal vs focal + contrastive question, applied over the final recipe.

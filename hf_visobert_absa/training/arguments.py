@@ -49,6 +49,11 @@ class ModelArguments:
         default=None, metadata={"help": "cls (default), mean, pooler, aspect_query (one learned query per aspect) or aspect_prompt (one learned "
                 "input vector per aspect after the first token)."}
     )
+    aspect_prompt_init: str = field(
+        default="names",
+        metadata={"help": "With --pooling aspect_prompt: names (default; each prompt starts as the mean embedding of "
+                  "its aspect name's words) or random."},
+    )
     classifier_bias_init: str = field(
         default="zeros",
         metadata={"help": "zeros (default) or priors: output bias = log of the training class frequencies per aspect."},

@@ -22,6 +22,7 @@ from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBer
 from ..io_safety import atomic_write, write_json_atomic
 from ..model_folder import validate_model_folder
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
+from .aspect_prompts import PROMPT_INITS, init_prompts_from_names
 from .class_balance import balanced_focal_alpha, init_bias_to_priors
 from .run_checks import check_run_arguments, check_trainable
 
@@ -94,6 +95,10 @@ def build_model(
     elif model_args.classifier_bias_init != "zeros":
         raise AbsaInputError(
             f"`--classifier_bias_init` got {model_args.classifier_bias_init!r}; allowed: 'zeros' or 'priors'."
+        )
+    if model_args.aspect_prompt_init not in PROMPT_INITS:
+        raise AbsaInputError(
+            f"`--aspect_prompt_init` got {model_args.aspect_prompt_init!r}; allowed: {', '.join(map(repr, PROMPT_INITS))}."
         )
     return model
 
@@ -244,6 +249,8 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
     tokenizer = load_tokenizer(model_args.tokenizer or model_args.model_name_or_path or model_args.encoder)
     set_seed(training_args.seed)  # before the heads are initialised: `--seed` governs the whole run
     model = build_model(model_args, list(report.aspects), np.asarray(datasets["train"]["labels"]), list(report.sentiments))
+    if model.aspect_prompts is not None and not model_args.model_name_or_path and model_args.aspect_prompt_init == "names":
+        init_prompts_from_names(model, tokenizer)
     check_max_length(data_args.max_length, model.config)
     tokenizer.model_max_length = data_args.max_length
     report.to_json(output_dir / "dataset_report.json")

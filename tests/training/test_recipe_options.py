@@ -108,12 +108,38 @@ def test_train_with_every_recipe_option(data, tmp_path):
     assert json.loads((tmp_path / "metrics.json").read_text())["validation"]["num_examples"] == 4
 
 
+@pytest.mark.parametrize("init", ["names", "random"])
+def test_train_with_aspect_prompts(data, tmp_path, init):
+    """`--pooling aspect_prompt` end to end with either start; the saved model has one prompt per aspect."""
+    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from hf_visobert_absa.training.aspect_prompts import name_words
+
+    assert _train(data, tmp_path, "--pooling", "aspect_prompt", "--aspect_prompt_init", init) == 0
+    model = ViSoBertAbsaModel.from_pretrained(tmp_path / "model")
+    assert model.config.pooling == "aspect_prompt" and model.aspect_prompts.prompts.shape[0] == len(ASPECTS)
+    assert name_words("FOOD#STYLE_OPTIONS") == "FOOD STYLE OPTIONS" and name_words("a / b & c") == "a b c"
+
+
+def test_prompts_start_as_the_names_embeddings():
+    from hf_visobert_absa.training.aspect_prompts import init_prompts_from_names
+
+    model = tiny_model(seed=0, aspects=["Pin#Trâu", "giá/rẻ", "zzz"], pooling="aspect_prompt")
+    tokenizer = helpers.tiny_tokenizer()
+    assert init_prompts_from_names(model, tokenizer) == ["zzz"]  # no known token: stays random
+    table = model.get_input_embeddings().weight
+    ids = tokenizer("pin trâu", add_special_tokens=False)["input_ids"]
+    torch.testing.assert_close(model.aspect_prompts.prompts[0], table[ids].mean(0))
+    ids = tokenizer("giá rẻ", add_special_tokens=False)["input_ids"]
+    torch.testing.assert_close(model.aspect_prompts.prompts[1], table[ids].mean(0))
+
+
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
         (("--calibrate_thresholds", "true"), "`--calibrate_thresholds` needs a validation split"),
         (("--early_stopping_patience", "2"), "`--early_stopping_patience` needs a validation split"),
         (("--classifier_bias_init", "prior"), "allowed: 'zeros' or 'priors'"),
+        (("--pooling", "aspect_prompt", "--aspect_prompt_init", "words"), "allowed: 'names', 'random'"),
     ],
 )
 def test_bad_recipe_options_exit_2(data, tmp_path, capsys, extra, needle):
