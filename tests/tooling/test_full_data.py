@@ -31,6 +31,6 @@ def test_report_reads_results_and_writes_between_markers(tmp_path, monkeypatch):
     docs = tmp_path / "RESULTS.md"
     docs.write_text("a\n<!-- full_data:begin -->\nold\n<!-- full_data:end -->\nb\n")
     text = full_data.report(docs)
-    assert "| MiniLM, final recipe, full training data, seed 0 (30 min training) | 50.0 |" in text
+    assert "| MiniLM, the study's 3-epoch recipe, full training data, seed 0 (30 min training) | 50.0 |" in text
     assert "phone_reviews" not in text and "84.48" in text and "40.0" in text
     assert docs.read_text() == f"a\n<!-- full_data:begin -->\n{text}\n<!-- full_data:end -->\nb\n"
