@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.quality import DATASETS, SHARED_DATA
+from benchmarks.quality import DATASETS, HEADLINE, SHARED_DATA
 from benchmarks.quality_report import replace_between
 from hf_visobert_absa.io_safety import write_json_atomic
 
@@ -47,14 +47,8 @@ ANCHORS = {
     "phone_reviews": "original design (hjsad1994/BERT, two-head): detection F1 82.4, sentiment F1 93.9",
     "uit_visfd": "Phan et al., KSEM 2021 (Bi-LSTM + fastText): aspect F1 84.48, sentiment F1 63.06",
 }
-KEYS = [
-    ("detection_micro_f1", "det µF1"),
-    ("detection_macro_f1", "det MF1"),
-    ("sentiment_accuracy", "sent acc"),
-    ("sentiment_macro_f1", "sent MF1"),
-    ("joint_micro_f1", "joint µF1"),
-    ("joint_macro_f1", "joint MF1"),
-]
+#: Our headline metrics (the quality study's, without the seed-style number).
+KEYS = [key for key in HEADLINE if key[0] != "seed_style_weighted_f1"]
 logger = logging.getLogger("full_data")
 
 

@@ -249,16 +249,23 @@ def scored(probabilities: np.ndarray, sentences: list[dict], thresholds: np.ndar
     return {**{k: ours[k] for k in keys}, **protocol}
 
 
-def run_one(variant: str, arm: str, seed: int, splits: dict, files: dict, args: argparse.Namespace) -> None:
-    run_dir = Path(args.results_dir) / variant / arm / f"seed{seed}"
+def fresh_run_dirs(run_dir: Path, model_dir: Path, what: str) -> bool:
+    """Empty result and model folders for a run; False (nothing touched) when the run already finished."""
     if (run_dir / "result.json").is_file():
-        logger.info("skip %s %s seed %d (finished)", variant, arm, seed)
-        return
-    model_dir = Path(args.models_dir) / variant / arm / f"seed{seed}"
+        logger.info("skip %s (finished)", what)
+        return False
     for folder in (run_dir, model_dir):
         shutil.rmtree(folder, ignore_errors=True)  # an interrupted run restarts from scratch
         folder.mkdir(parents=True)
-    logger.info("run %s %s seed %d", variant, arm, seed)
+    logger.info("run %s", what)
+    return True
+
+
+def run_one(variant: str, arm: str, seed: int, splits: dict, files: dict, args: argparse.Namespace) -> None:
+    run_dir = Path(args.results_dir) / variant / arm / f"seed{seed}"
+    model_dir = Path(args.models_dir) / variant / arm / f"seed{seed}"
+    if not fresh_run_dirs(run_dir, model_dir, f"{variant} {arm} seed {seed}"):
+        return
     started = time.perf_counter()
     budget = budget_of(variant, args.budget)
     record = train_run(variant, arm, seed, files, model_dir, budget)
@@ -283,14 +290,9 @@ def run_full_train(variant: str, arm: str, seed: int, splits: dict, files: dict,
     """The final protocol of the field: the recipe fixed on validation, trained on ALL of the training file
     (validation included) for the variant's epochs, then the test file scored once. Nothing is selected here."""
     run_dir = Path(args.results_dir) / variant / arm / f"seed{seed}"
-    if (run_dir / "result.json").is_file():
-        logger.info("skip %s %s seed %d (finished; test is scored once)", variant, arm, seed)
-        return
     model_dir = Path(args.models_dir) / "full_train" / variant / arm / f"seed{seed}"
-    for folder in (run_dir, model_dir):
-        shutil.rmtree(folder, ignore_errors=True)  # an interrupted run restarts from scratch
-        folder.mkdir(parents=True)
-    logger.info("full-train run %s %s seed %d", variant, arm, seed)
+    if not fresh_run_dirs(run_dir, model_dir, f"full-train {variant} {arm} seed {seed} (test is scored once)"):
+        return
     started = time.perf_counter()
     budget = budget_of(variant, args.budget)
     record = train_run(variant, arm, seed, files, model_dir, budget, full_train=True)
