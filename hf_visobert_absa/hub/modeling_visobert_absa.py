@@ -229,7 +229,7 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         """`[B, L, H]` -> `[B, H]` by the configured pooling (under `aspect_query`: the mean of the aspects'
         vectors, the review vector the projection head reads)."""
         if self.scores_each_aspect:
-            return self.pool_and_classify(hidden_states, attention_mask)[0]
+            return self.aspect_vectors(hidden_states, attention_mask).mean(dim=1)
         if self.config.pooling == "mean":
             if attention_mask is None:
                 return hidden_states.mean(dim=1)
@@ -244,14 +244,17 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Token states `[B, L, H]` (as `encode` returns them) -> (review vector `[B, H]`, logits `[B, A, C]`)."""
-        if self.aspect_prompts is not None:
-            per_aspect = self.aspect_prompts.read(hidden_states)  # [B, A, H]
-        elif self.aspect_pooling is not None:
-            per_aspect = self.aspect_pooling(hidden_states, attention_mask)  # [B, A, H]
-        else:
+        if not self.scores_each_aspect:
             pooled = self.pool(hidden_states, attention_mask)  # [B, H]
             return pooled, self.classifier(pooled)
+        per_aspect = self.aspect_vectors(hidden_states, attention_mask)  # [B, A, H]
         return per_aspect.mean(dim=1), self.classifier.per_aspect(per_aspect)  # [B, H], [B, A, C]
+
+    def aspect_vectors(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        """`[B, L, H]` -> one vector per aspect `[B, A, H]` (`aspect_query` or `aspect_prompt` only)."""
+        if self.aspect_prompts is not None:
+            return self.aspect_prompts.read(hidden_states)
+        return self.aspect_pooling(hidden_states, attention_mask)
 
     def encode(
         self,
