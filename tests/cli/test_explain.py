@@ -91,6 +91,13 @@ def test_architecture_counts_come_from_the_model():
     assert "Tanh" in text and "B=8, L=32" in text
 
 
+@pytest.mark.parametrize("pooling", ["aspect_query", "aspect_prompt"])
+def test_architecture_of_the_aspect_poolings(pooling):
+    model = bench_models.build_model(dict(bench_models.TINY_ENCODER_CONFIG), pooling=pooling)
+    text = all_text(describe_architecture(model, batch_size=8, seq_len=32))
+    assert f"Pooling: {pooling}" in text and f"[B, {model.config.num_aspects}, 32]" in text
+
+
 def test_explain_reads_a_model_config_file(tmp_path):
     config = ViSoBertAbsaConfig(text_config=dict(bench_models.TINY_ENCODER_CONFIG), aspects=["Gia", "Ship", "Pin"])
     config.to_json_file(tmp_path / "config.json")
@@ -101,7 +108,13 @@ def test_explain_reads_a_model_config_file(tmp_path):
 
 @pytest.mark.parametrize(
     "config_kwargs",
-    [{}, {"label_scheme": "mentioned_only", "pooling": "mean"}, ViSoBertAbsaConfig.seed_preset().to_diff_dict()],
+    [
+        {},
+        {"label_scheme": "mentioned_only", "pooling": "mean"},
+        ViSoBertAbsaConfig.seed_preset().to_diff_dict(),
+        {"pooling": "aspect_query"},
+        {"pooling": "aspect_prompt"},
+    ],
 )
 def test_staged_step_computes_the_models_loss(config_kwargs):
     kwargs = {
