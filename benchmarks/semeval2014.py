@@ -78,6 +78,9 @@ VARIANTS.update(
             "train": _AQ["train"],
             "budget": {"epochs": 5.0},
         },
+        # diagnostic, not a candidate (it cannot detect): polarity trained on the mentioned aspects only, no "none"
+        # class in the softmax; only its ST4 polarity accuracies mean something
+        "mo_e5": {"model": {**_AQ["model"], "label_scheme": "mentioned_only"}, "train": _AQ["train"], "budget": {"epochs": 5.0}},
         "apn_e5": {  # the prompts start as the embeddings of the aspect names' words
             "model": {**_AQ["model"], "pooling": "aspect_prompt", "aspect_prompt_init": "names"},
             "train": _AQ["train"],
@@ -229,7 +232,10 @@ def probabilities_of(model_dir: str, texts: list[str], max_length: int) -> np.nd
     from hf_visobert_absa.evaluation.inference import predict_probabilities
 
     model, tokenizer = load_trained(model_dir)
-    return predict_probabilities(model, tokenizer, texts, max_length=max_length)
+    probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
+    if model.config.label_scheme == "mentioned_only":  # a polarity-only model: "none" is never predicted
+        probabilities = np.concatenate([np.zeros_like(probabilities[..., :1]), probabilities], axis=-1)
+    return probabilities
 
 
 def scored(probabilities: np.ndarray, sentences: list[dict], thresholds: np.ndarray | float = 0.5) -> dict:
