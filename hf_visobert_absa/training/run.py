@@ -22,9 +22,9 @@ from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBer
 from ..io_safety import atomic_write, write_json_atomic
 from ..model_folder import validate_model_folder
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
-from .aspect_prompts import PROMPT_INITS, init_prompts_from_names
+from .aspect_prompts import init_prompts_from_names
 from .class_balance import balanced_focal_alpha, init_bias_to_priors
-from .run_checks import check_run_arguments, check_trainable
+from .run_checks import check_model_choices, check_run_arguments, check_trainable
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +56,10 @@ def build_model(
     aspects: list[str],
     train_labels: np.ndarray | None,
     sentiments: list[str] | None = None,
+    tokenizer: Any = None,
 ):
-    """A fresh model around the pretrained encoder, or a trained model to continue from."""
+    """A fresh model around the pretrained encoder (its starting values as `model_args` choose; the aspect names'
+    prompts need the `tokenizer`), or a trained model to continue from."""
     from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
 
     if model_args.model_name_or_path:
@@ -92,14 +94,8 @@ def build_model(
         if train_labels is None:
             raise AbsaInputError("`--classifier_bias_init priors` needs a training split.")
         init_bias_to_priors(model, train_labels)
-    elif model_args.classifier_bias_init != "zeros":
-        raise AbsaInputError(
-            f"`--classifier_bias_init` got {model_args.classifier_bias_init!r}; allowed: 'zeros' or 'priors'."
-        )
-    if model_args.aspect_prompt_init not in PROMPT_INITS:
-        raise AbsaInputError(
-            f"`--aspect_prompt_init` got {model_args.aspect_prompt_init!r}; allowed: {', '.join(map(repr, PROMPT_INITS))}."
-        )
+    if model.aspect_prompts is not None and model_args.aspect_prompt_init == "names" and tokenizer is not None:
+        init_prompts_from_names(model, tokenizer)
     return model
 
 
@@ -239,6 +235,7 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
     from ..evaluation.protocol import wants_protocol
 
     output_dir = check_run_arguments(data_args, training_args)
+    check_model_choices(model_args)
     checkpoint_config = None
     if model_args.model_name_or_path:
         # one read of the checkpoint's config: a clear error for anything that is not a saved visobert_absa model
@@ -248,9 +245,8 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
     protocol = wants_protocol(data_args.protocol, report)
     tokenizer = load_tokenizer(model_args.tokenizer or model_args.model_name_or_path or model_args.encoder)
     set_seed(training_args.seed)  # before the heads are initialised: `--seed` governs the whole run
-    model = build_model(model_args, list(report.aspects), np.asarray(datasets["train"]["labels"]), list(report.sentiments))
-    if model.aspect_prompts is not None and not model_args.model_name_or_path and model_args.aspect_prompt_init == "names":
-        init_prompts_from_names(model, tokenizer)
+    labels = np.asarray(datasets["train"]["labels"])
+    model = build_model(model_args, list(report.aspects), labels, list(report.sentiments), tokenizer)
     check_max_length(data_args.max_length, model.config)
     tokenizer.model_max_length = data_args.max_length
     report.to_json(output_dir / "dataset_report.json")

@@ -11,7 +11,8 @@ import numpy as np
 from ..checks import check_number, check_positive
 from ..errors import AbsaInputError
 from ..io_safety import check_output_dir
-from .arguments import AbsaTrainingArguments, DataArguments
+from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
+from .aspect_prompts import PROMPT_INITS
 
 
 def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArguments) -> Path:
@@ -35,6 +36,15 @@ def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArg
     files = data_args.data_files()
     inputs = list(files.values()) if isinstance(files, dict) else [files]
     return check_output_dir(training_args.output_dir, inputs)
+
+
+def check_model_choices(model_args: ModelArguments) -> None:
+    """The starting-value options of a fresh model, before the data and the encoder are loaded."""
+    choices = {"classifier_bias_init": ("zeros", "priors"), "aspect_prompt_init": PROMPT_INITS}
+    for name, allowed in choices.items():
+        value = getattr(model_args, name)
+        if value not in allowed:
+            raise AbsaInputError(f"`--{name}` got {value!r}; allowed: {' or '.join(map(repr, allowed))}.")
 
 
 def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
@@ -63,4 +73,4 @@ def check_trainable(labels: np.ndarray, label_scheme: str, file: str) -> None:
         )
 
 
-__all__ = ["check_run_arguments", "check_trainable"]
+__all__ = ["check_model_choices", "check_run_arguments", "check_trainable"]

@@ -139,7 +139,7 @@ def test_prompts_start_as_the_names_embeddings():
         (("--calibrate_thresholds", "true"), "`--calibrate_thresholds` needs a validation split"),
         (("--early_stopping_patience", "2"), "`--early_stopping_patience` needs a validation split"),
         (("--classifier_bias_init", "prior"), "allowed: 'zeros' or 'priors'"),
-        (("--pooling", "aspect_prompt", "--aspect_prompt_init", "words"), "allowed: 'names', 'random'"),
+        (("--pooling", "aspect_prompt", "--aspect_prompt_init", "words"), "allowed: 'names' or 'random'"),
     ],
 )
 def test_bad_recipe_options_exit_2(data, tmp_path, capsys, extra, needle):
