@@ -145,21 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     if not SHARED_DATA.is_dir():
         print(f"skipped: needs the data sets at {SHARED_DATA} (../shared beside the project)")
         return 0
-    if not (args.report_only or args.print_commands):
+    if args.print_commands:
+        for dataset in args.datasets:
+            output_dir = output_dir_of(dataset, Path(args.runs_dir), args.epochs)
+            print(shlex.join(train_command(dataset, "<MiniLM folder>", output_dir, args.epochs)))
+        return 0
+    if not args.report_only:
         from benchmarks.semeval2014 import minilm_path
 
         for dataset in args.datasets:
             run(dataset, minilm_path(), Path(args.runs_dir), args.epochs)
-    elif args.print_commands:
-        for dataset in args.datasets:
-            print(
-                shlex.join(
-                    train_command(
-                        dataset, "<MiniLM folder>", output_dir_of(dataset, Path(args.runs_dir), args.epochs), args.epochs
-                    )
-                )
-            )
-        return 0
     print(report(Path(args.docs)))
     return 0
 

@@ -80,7 +80,11 @@ VARIANTS.update(
         },
         # diagnostic, not a candidate (it cannot detect): polarity trained on the mentioned aspects only, no "none"
         # class in the softmax; only its ST4 polarity accuracies mean something
-        "mo_e5": {"model": {**_AQ["model"], "label_scheme": "mentioned_only"}, "train": _AQ["train"], "budget": {"epochs": 5.0}},
+        "mo_e5": {
+            "model": {**_AQ["model"], "label_scheme": "mentioned_only"},
+            "train": _AQ["train"],
+            "budget": {"epochs": 5.0},
+        },
         "apn_e5": {  # the prompts start as the embeddings of the aspect names' words
             "model": {**_AQ["model"], "pooling": "aspect_prompt", "aspect_prompt_init": "names"},
             "train": _AQ["train"],
