@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +267,15 @@ def assert_states_close(got: dict, expected: dict, atol: float = CROSS_PROCESS_A
             worst, worst_name = diff, name
     assert worst <= atol, f"{what} differ by {worst:.3g} (> {atol:g}) at {worst_name}"
     return worst
+
+
+def sigkill_when_flagged(command: list[str], flag: Path, env: dict[str, str], timeout: float) -> None:
+    """Start `command`, wait (at most `timeout` seconds) until it creates `flag`, then SIGKILL it."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    while not flag.exists():
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        assert time.monotonic() < deadline, "the run never reached the point where it is killed"
+        time.sleep(0.2)
+    process.kill()  # SIGKILL
+    assert process.wait(timeout=60) == -9

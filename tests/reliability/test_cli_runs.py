@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -67,14 +66,7 @@ def _run(args: list[str], *script_flags: str, check: bool = True) -> subprocess.
 def _kill_mid_epoch(args: list[str], flag: Path, step: int) -> None:
     command = helpers.script_command("cli_train", "--hang-at-step", str(step), "--flag", str(flag), "--", *args)
     env = helpers.script_env(OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 300
-    while not flag.exists():
-        assert process.poll() is None, process.stderr.read()[-3000:]
-        assert time.monotonic() < deadline, "the run never reached the step where it is killed"
-        time.sleep(0.2)
-    process.kill()  # SIGKILL
-    assert process.wait(timeout=60) == -9
+    helpers.sigkill_when_flagged(command, flag, env, timeout=300)
 
 
 @pytest.mark.subprocess

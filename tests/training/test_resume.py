@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -62,14 +61,7 @@ def _kill_when_hanging(command: list[str], out_dir: Path) -> None:
     flag = out_dir / "hanging"
     if flag.exists():
         flag.unlink()
-    process = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 180
-    while not flag.exists():
-        assert process.poll() is None, process.stderr.read()[-3000:]
-        assert time.monotonic() < deadline, "the run never reached the point where it is killed"
-        time.sleep(0.2)
-    process.kill()  # SIGKILL
-    assert process.wait(timeout=60) == -9
+    helpers.sigkill_when_flagged(command, flag, _env(), timeout=180)
 
 
 @pytest.mark.subprocess
