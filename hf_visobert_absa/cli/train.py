@@ -33,6 +33,7 @@ EXAMPLES = """examples:
 
 def main(argv: list[str]) -> int:
     from ..evaluation.table import format_metrics_table
+    from ..process_group import is_main_process, leave_process_group
     from ..training.run import run_training
 
     parser = build_parser(
@@ -42,6 +43,10 @@ def main(argv: list[str]) -> int:
     )
     model_args, data_args, training_args = parse_with_yaml(parser, argv)
     result = run_training(model_args, data_args, training_args)
+    main_process = is_main_process()
+    leave_process_group()  # under torchrun: not left to the interpreter's exit, which can abort the process
+    if not main_process:  # rank 0 prints the tables
+        return 0
     print()
     print(result["report"].format())
     for split, metrics in result["metrics"].items():

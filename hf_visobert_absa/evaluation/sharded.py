@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..process_group import leave_process_group
 from .inference import score_texts
 
 logger = logging.getLogger(__name__)
@@ -79,9 +80,8 @@ def start_shard(device: str | None = None) -> Shard:
 
 def stop_shard(shard: Shard) -> None:
     """Wait for every rank, then leave the process group (nothing for a one-process shard)."""
-    if shard.world_size > 1 and torch.distributed.is_initialized():
-        torch.distributed.barrier()
-        torch.distributed.destroy_process_group()
+    if shard.world_size > 1:
+        leave_process_group()
 
 
 def score_texts_sharded(

@@ -38,6 +38,8 @@ from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
+from ..process_group import wait_for_every_rank
+
 logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "checkpoint_complete.json"
@@ -200,15 +202,6 @@ def write_manifest(folder: str | os.PathLike, fsync: bool = True) -> Path:
     return manifest
 
 
-def _barrier() -> None:
-    try:
-        import torch.distributed as dist
-    except ImportError:  # pragma: no cover - torch without distributed support
-        return
-    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-        dist.barrier()
-
-
 class CrashSafeCheckpointCallback(TrainerCallback):
     """Makes `Trainer` checkpoints crash-safe: an interrupted save is never resumed from (see the module doc).
 
@@ -230,7 +223,7 @@ class CrashSafeCheckpointCallback(TrainerCallback):
     def on_init_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
         if args.should_save:
             quarantine_incomplete_checkpoints(args.output_dir)
-        _barrier()  # no rank resolves `resume_from_checkpoint=True` before the renames
+        wait_for_every_rank()  # no rank resolves `resume_from_checkpoint=True` before the renames
         return control
 
     def _mark_in_progress(self, args: TrainingArguments, state: TrainerState, control: TrainerControl) -> None:
@@ -251,7 +244,7 @@ class CrashSafeCheckpointCallback(TrainerCallback):
         return control
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
-        _barrier()  # every rank has written its part (e.g. rng_state_<rank>.pth)
+        wait_for_every_rank()  # every rank has written its part (e.g. rng_state_<rank>.pth)
         if args.should_save:
             folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
             if folder.is_dir():

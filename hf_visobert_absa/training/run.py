@@ -21,6 +21,7 @@ from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBertAbsaConfig, scheme_class_names
 from ..io_safety import atomic_write, write_json_atomic
 from ..model_folder import validate_model_folder
+from ..process_group import is_main_process, wait_for_every_rank
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
 from .aspect_prompts import init_prompts_from_names
 from .class_balance import balanced_focal_alpha, init_bias_to_priors
@@ -205,23 +206,30 @@ def run_training(
         `dict` with `metrics` (split -> metrics), `output_dir`, `model_dir`, `train_seconds`, `report`.
     """
     created = not Path(training_args.output_dir or ".").exists()
+    wait_for_every_rank()  # under torchrun: no rank creates the folder before every rank has looked
+    main = is_main_process()
     try:
         output_dir, model, tokenizer, datasets, report, protocol = _prepare(model_args, data_args, training_args)
     except AbsaInputError:
-        if created and training_args.output_dir and Path(training_args.output_dir).is_dir():
+        if main and created and training_args.output_dir and Path(training_args.output_dir).is_dir():
             shutil.rmtree(training_args.output_dir)  # only what this run made: nothing half-made is left
         raise
     marker = output_dir / INCOMPLETE_MARKER
-    marker.write_text("This run has not finished (or it failed); its model and reports are missing or partial.\n")
+    if main:
+        marker.write_text("This run has not finished (or it failed); its model and reports are missing or partial.\n")
     try:
         result = _train_and_report(model, tokenizer, datasets, report, data_args, training_args, protocol)
     except BaseException as error:
-        marker.write_text(
-            f"This run failed: {type(error).__name__}: {error}\nIts model and reports are missing or partial. "
-            "Fix the cause and run the same command with `--resume` to continue from the last complete checkpoint.\n"
-        )
+        if main:
+            marker.write_text(
+                f"This run failed: {type(error).__name__}: {error}\nIts model and reports are missing or partial. "
+                "Fix the cause and run the same command with `--resume` to continue from the last complete "
+                "checkpoint.\n"
+            )
         raise
-    marker.unlink()
+    if main:
+        marker.unlink()
+    wait_for_every_rank()  # every rank returns once the folder is complete
     return result
 
 
@@ -249,7 +257,8 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
     model = build_model(model_args, list(report.aspects), labels, list(report.sentiments), tokenizer)
     check_max_length(data_args.max_length, model.config)
     tokenizer.model_max_length = data_args.max_length
-    report.to_json(output_dir / "dataset_report.json")
+    if is_main_process():
+        report.to_json(output_dir / "dataset_report.json")
     logger.info("Dataset report:\n%s", report.format())
     return output_dir, model, tokenizer, datasets, report, protocol
 
@@ -267,18 +276,16 @@ def _train_and_report(
     if training_args.calibrate_thresholds:
         calibrate_model_thresholds(trainer.model, tokenizer, datasets["validation"], data_args.max_length)
     model_dir = output_dir / "model"
-    _save_model(trainer, tokenizer, model_dir, training_args, data_args, report, datasets["train"])
+    trainer.save_model(str(model_dir))  # every rank calls it, the Trainer lets one write
+    result = {"metrics": {}, "output_dir": str(output_dir), "model_dir": str(model_dir), "train_seconds": train_seconds}
+    if not is_main_process():  # under torchrun, rank 0 writes the records and the reports
+        return {**result, "report": report}
+    _save_records(trainer, tokenizer, model_dir, training_args, data_args, report, datasets["train"])
     history = trainer.state.log_history
     write_json_atomic(output_dir / "log_history.json", history)
     metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history, protocol)
     write_json_atomic(model_dir / "metrics.json", metrics)
-    return {
-        "metrics": metrics,
-        "output_dir": str(output_dir),
-        "model_dir": str(model_dir),
-        "train_seconds": train_seconds,
-        "report": report,
-    }
+    return {**result, "metrics": metrics, "report": report}
 
 
 def _train(model: Any, tokenizer: Any, tokenized: Any, training_args: AbsaTrainingArguments) -> tuple[Any, float]:
@@ -310,16 +317,15 @@ def _train(model: Any, tokenizer: Any, tokenized: Any, training_args: AbsaTraini
     return trainer, time.perf_counter() - started
 
 
-def _save_model(
+def _save_records(
     trainer: Any, tokenizer: Any, model_dir: Path, training_args: Any, data_args: DataArguments, report: Any, train: Any
 ) -> None:
-    """The best model and its tokenizer (the one save path: a complete Hub folder), and JSON records of how it
-    was trained (no secret: every `*_token` is dropped; the model card reads these, `training_args.bin` is a
-    pickle): the arguments with the subset sizes, and the data's language, an example review and the subsets."""
+    """Beside the saved best model: its tokenizer (the one save path: a complete Hub folder), and JSON records of
+    how it was trained (no secret: every `*_token` is dropped; the model card reads these, `training_args.bin` is
+    a pickle): the arguments with the subset sizes, and the data's language, an example review and the subsets."""
     from ..publishing.card_facts import training_data_facts
     from .trainer import secret_fields
 
-    trainer.save_model(str(model_dir))
     tokenizer.save_pretrained(str(model_dir))
     recorded = json.loads(training_args.to_json_string())
     for name in secret_fields(training_args):

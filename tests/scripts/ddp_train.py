@@ -20,6 +20,7 @@ from safetensors.torch import save_file
 from transformers import DataCollatorWithPadding, TrainingArguments
 
 from hf_visobert_absa.hub import losses  # noqa: E402
+from hf_visobert_absa.process_group import leave_process_group  # noqa: E402
 from hf_visobert_absa.training.trainer import FocalContrastiveTrainer  # noqa: E402
 from tests.helpers import ASPECTS, tiny_examples, tiny_model, tiny_tokenizer  # noqa: E402  # noqa: E402
 from tests.scripts import ddp_gradients  # noqa: E402
@@ -83,6 +84,7 @@ def main(argv: list[str]) -> int:
             "log_history": trainer.state.log_history,
         }
         (out_dir / "rank0.json").write_text(json.dumps(summary, indent=2))
+    leave_process_group()  # a gloo group left to the interpreter's exit can abort the process (SIGABRT)
     return 0
 
 

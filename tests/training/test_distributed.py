@@ -231,3 +231,30 @@ def test_trainer_under_torchrun_ends_with_identical_weights_on_both_ranks(torchr
     for entry in steps:
         for key in ("loss", "focal_loss", "contrastive_loss"):
             assert torch.isfinite(torch.tensor(entry[key])), (key, entry)
+
+
+@pytest.mark.distributed
+def test_cli_train_under_torchrun_writes_one_complete_run_folder(tmp_path):
+    """The documented multi-process `train`: both ranks train, rank 0 alone writes the records, the reports and
+    the tables, no rank removes the other's files (it raised FileNotFoundError on the marker), and both leave
+    the process group before exiting."""
+    encoder = helpers.save_tiny_encoder(tmp_path / "encoder")
+    out = tmp_path / "run"
+    result = _run(
+        [
+            sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+            "-m", "hf_visobert_absa.cli.main", "train", "--encoder", str(encoder),
+            "--data_dir", str(helpers.FIXTURES / "wide_words"), "--output_dir", str(out), "--num_train_epochs", "1",
+            "--per_device_train_batch_size", "4", "--max_length", "32", "--use_cpu", "true",
+            "--contrastive_across_devices", "true",
+        ]
+    )
+    assert result.stdout.count("== validation ==") == 1 and result.stdout.count("trained in") == 1
+    assert not (out / "RUN_INCOMPLETE.txt").exists()
+    for name in ("dataset_report.json", "log_history.json", "metrics.json", "predictions_test.csv"):
+        assert (out / name).is_file(), name
+    for name in ("model.safetensors", "config.json", "tokenizer.json", "training_args.json", "metrics.json"):
+        assert (out / "model" / name).is_file(), name
+    assert {p.name for p in (out / "checkpoint-2").glob("rng_state_*.pth")} == {"rng_state_0.pth", "rng_state_1.pth"}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) == {"validation", "test"}
