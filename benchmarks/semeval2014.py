@@ -92,6 +92,16 @@ VARIANTS.update(
         },
     }
 )
+#: Third round: one aspect's query split into heads (multi-head attention pooling), so it can weigh its target
+#: and the opinion words apart; mixed-polarity sentences were still the largest error.
+VARIANTS.update(
+    {
+        f"aqh{heads}_e5": {
+            "model": {**_AQ["model"], "aspect_query_heads": heads}, "train": _AQ["train"], "budget": {"epochs": 5.0}
+        }
+        for heads in (4, 12)
+    }
+)
 #: Loss arms of the focal vs focal + contrastive question, applied over the final recipe.
 LOSS_ARMS = {"focal_con": {}, "focal": {"focal_weight": 1.0, "contrastive_weight": 0.0}}
 logger = logging.getLogger("semeval2014")

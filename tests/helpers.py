@@ -246,6 +246,24 @@ def error_of(*args: Any, **kwargs: Any) -> str:
 
 
 
+def assert_int8_close(model: torch.nn.Module, folder: Path, atol: float = 0.01) -> None:
+    """The int8 ONNX export of `model` gives probabilities within `atol` of fp32 on three short reviews."""
+    import numpy as np
+    import pytest
+
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from hf_visobert_absa.evaluation.inference import score_texts
+    from hf_visobert_absa.evaluation.int8 import quantize_int8
+
+    tokenizer = tiny_tokenizer()
+    texts = ["pin tốt", "màn hình đẹp nhưng giao hàng chậm quá", "ok"]
+    int8 = quantize_int8(model, save_dir=folder, threads=1)
+    p32, _ = score_texts(model, tokenizer, texts, 3, 64, "cpu")
+    p8, _ = score_texts(int8, tokenizer, texts, 3, 64, "cpu")
+    assert p8.shape == p32.shape and np.abs(p8 - p32).max() < atol
+
+
 # ------------------------------------------------------------------------------------------------------------
 # Comparing floats computed in different processes
 # ------------------------------------------------------------------------------------------------------------

@@ -111,7 +111,8 @@ def describe_architecture(model: ViSoBertAbsaModel, batch_size: int = 16, seq_le
         "cls": "first token (<s>) of the last layer",
         "mean": "masked mean over the tokens of the last layer",
         "pooler": f"first token → Linear {hidden}→{hidden} → Tanh ({parameter_count(model.pooler) if model.pooler is not None else 0:,} parameters)",
-        "aspect_query": f"one learned query per aspect attends over the tokens → [B, {config.num_aspects}, {hidden}]",
+        "aspect_query": f"one learned query per aspect ({config.aspect_query_heads} head"
+        f"{'s' if config.aspect_query_heads > 1 else ''}) attends over the tokens → [B, {config.num_aspects}, {hidden}]",
         "aspect_prompt": f"one learned input vector per aspect after <s>; the last layer there → [B, {config.num_aspects}, {hidden}]",
     }
     aspect_lines = textwrap.wrap(", ".join(config.aspects), 58)

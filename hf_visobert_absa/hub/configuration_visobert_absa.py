@@ -211,6 +211,9 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             per-aspect query as in attention-based ACSA, Wang et al., EMNLP 2016) or `"aspect_prompt"` (one
             learned input vector per aspect after the first token: every layer conditions on the aspects, each
             is read from its own position; one pass, A fewer tokens of text, see `encoder_max_tokens`).
+        aspect_query_heads (`int`, defaults to 1): with `pooling="aspect_query"`, the number of heads each
+            aspect's query is split into (a divisor of the encoder's hidden size; multi-head attention, Vaswani
+            et al., NeurIPS 2017): each head weighs the tokens on its own slice of the states.
         head_hidden_size (`int`, defaults to 512): hidden width of the classification head.
         classifier_dropout (`float`, defaults to 0.3): dropout between the two layers of that head.
         projection_dim (`int`, defaults to 256): size of the L2-normalised contrastive embedding.
@@ -268,6 +271,7 @@ class ViSoBertAbsaConfig(PretrainedConfig):
     sentiments: list[str] | None = None
     label_scheme: str = "absent_as_class"
     pooling: str = "cls"
+    aspect_query_heads: int = 1
     head_hidden_size: int = 512
     classifier_dropout: float = 0.3
     projection_dim: int = 256
@@ -302,6 +306,12 @@ class ViSoBertAbsaConfig(PretrainedConfig):
                 "an encoder configuration with a `hidden_size`",
                 "Pass the config of an encoder such as XLM-R or BERT.",
             )
+        if self.text_config.hidden_size % self.aspect_query_heads:
+            _fail(
+                "aspect_query_heads",
+                self.aspect_query_heads,
+                f"a divisor of the encoder's hidden size {self.text_config.hidden_size}",
+            )
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
@@ -319,7 +329,7 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             _fail("pooling", self.pooling, ", ".join(repr(p) for p in POOLINGS))
         if self.contrastive_mode not in CONTRASTIVE_MODES:
             _fail("contrastive_mode", self.contrastive_mode, ", ".join(repr(m) for m in CONTRASTIVE_MODES))
-        for name in ("head_hidden_size", "projection_dim"):
+        for name in ("head_hidden_size", "projection_dim", "aspect_query_heads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 _fail(name, value, "a positive integer")

@@ -207,7 +207,9 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         self.classifier = ViSoBertAbsaClassificationHead(config, hidden)
         self.projection = ViSoBertAbsaProjectionHead(hidden, config.projection_dim)
         self.aspect_pooling = (
-            AspectQueryPooling(config.num_aspects, hidden) if config.pooling == "aspect_query" else None
+            AspectQueryPooling(config.num_aspects, hidden, config.aspect_query_heads)
+            if config.pooling == "aspect_query"
+            else None
         )
         self.aspect_prompts = (
             AspectPromptPooling(config.num_aspects, hidden) if config.pooling == "aspect_prompt" else None

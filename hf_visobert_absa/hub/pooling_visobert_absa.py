@@ -22,30 +22,38 @@ from torch import nn
 
 
 class AspectQueryPooling(nn.Module):
-    """One learned query per aspect attends over the token states: `[B, L, H]` -> `[B, A, H]`.
+    """Learned queries per aspect attend over the token states: `[B, L, H]` -> `[B, A, H]`.
 
-    Scaled dot-product attention (Vaswani et al., NeurIPS 2017) with a single learned query per aspect, as in
+    Scaled dot-product attention (Vaswani et al., NeurIPS 2017) with a learned query per aspect, as in
     attention-based aspect-category sentiment models (Wang et al., "Attention-based LSTM for Aspect-level
-    Sentiment Classification", EMNLP 2016). Queries start near zero, so every aspect starts from the masked
-    mean of the tokens and learns where to look.
+    Sentiment Classification", EMNLP 2016). With `num_heads` K > 1 the width splits into K heads of H / K, as in
+    multi-head attention: each head of an aspect's query weighs the tokens on its own slice of the states, so one
+    aspect can read several places (its target and the opinion words) at no extra parameter. Queries start near
+    zero, so every aspect starts from the masked mean of the tokens and learns where to look.
 
     Args:
         num_aspects (`int`): A, one query each.
         hidden_size (`int`): H, the encoder's width.
+        num_heads (`int`, *optional*, defaults to 1): K, a divisor of H.
     """
 
-    def __init__(self, num_aspects: int, hidden_size: int) -> None:
+    def __init__(self, num_aspects: int, hidden_size: int, num_heads: int = 1) -> None:
         super().__init__()
+        if hidden_size % num_heads:
+            raise ValueError(f"`num_heads` got {num_heads}; allowed: a divisor of the hidden size {hidden_size}.")
+        self.num_heads = num_heads
         self.queries = nn.Parameter(torch.zeros(num_aspects, hidden_size))
 
     def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
-        scores = torch.einsum("blh,ah->bal", hidden_states, self.queries.to(hidden_states.dtype))
-        scores = scores / math.sqrt(hidden_states.shape[-1])  # [B, A, L]
+        batch, length, hidden = hidden_states.shape
+        heads = hidden_states.view(batch, length, self.num_heads, hidden // self.num_heads)  # [B, L, K, d]
+        queries = self.queries.to(hidden_states.dtype).view(-1, self.num_heads, hidden // self.num_heads)
+        scores = torch.einsum("blkd,akd->bakl", heads, queries) / math.sqrt(heads.shape[-1])  # [B, A, K, L]
         if attention_mask is not None:
-            keep = attention_mask[:, None, :].bool()
+            keep = attention_mask[:, None, None, :].bool()
             scores = scores.masked_fill(~keep, torch.finfo(scores.dtype).min)
         weights = torch.softmax(scores, dim=-1)
-        return torch.einsum("bal,blh->bah", weights, hidden_states)
+        return torch.einsum("bakl,blkd->bakd", weights, heads).reshape(batch, -1, hidden)
 
 
 class AspectPromptPooling(nn.Module):

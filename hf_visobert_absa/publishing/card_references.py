@@ -89,4 +89,15 @@ POOLING_NOTES = {
 }
 
 
-__all__ = ["CITATIONS", "CONTRASTIVE_NOTES", "KNOWN_DATASETS", "POOLING_NOTES", "VISOBERT_CITATION", "DatasetInfo"]
+def pooling_note(config) -> str:
+    """What the config's pooling does, in words; the number of heads of a multi-head aspect query."""
+    note = POOLING_NOTES.get(config.pooling, config.pooling)
+    heads = getattr(config, "aspect_query_heads", 1)
+    if config.pooling == "aspect_query" and heads > 1:
+        note = note.replace("one learned query per aspect", f"one learned query per aspect, split into {heads} heads,")
+    return note
+
+
+__all__ = [
+    "CITATIONS", "CONTRASTIVE_NOTES", "KNOWN_DATASETS", "POOLING_NOTES", "VISOBERT_CITATION", "DatasetInfo", "pooling_note"
+]

@@ -20,7 +20,7 @@ from huggingface_hub import ModelCard, ModelCardData
 from ..hub.configuration_visobert_absa import flat_label, scheme_class_names
 from .card_facts import describe_encoder, hub_id, is_visobert
 from .card_metrics import METRICS, eval_results, load_metrics, markdown_table, metrics_text
-from .card_references import CITATIONS, CONTRASTIVE_NOTES, KNOWN_DATASETS, POOLING_NOTES, VISOBERT_CITATION, DatasetInfo
+from .card_references import CITATIONS, CONTRASTIVE_NOTES, KNOWN_DATASETS, VISOBERT_CITATION, DatasetInfo, pooling_note
 from .hub_files import CODE_FILES
 
 TEMPLATE_PATH = Path(__file__).with_name("model_card_template.md.jinja")
@@ -182,7 +182,7 @@ def _label_fields(config: Any, example: str | None) -> dict[str, Any]:
 def _architecture_fields(config: Any, num_parameters: int | None) -> dict[str, Any]:
     return {
         "encoder": describe_encoder(config),
-        "pooling": f"`{config.pooling}` ({POOLING_NOTES.get(config.pooling, config.pooling)})",
+        "pooling": f"`{config.pooling}` ({pooling_note(config)})",
         "hidden_size": config.text_config.hidden_size,
         "head_hidden_size": config.head_hidden_size,
         "classifier_dropout": config.classifier_dropout,

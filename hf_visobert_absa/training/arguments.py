@@ -49,6 +49,10 @@ class ModelArguments:
         default=None, metadata={"help": "cls (default), mean, pooler, aspect_query (one learned query per aspect) or aspect_prompt (one learned "
                 "input vector per aspect after the first token)."}
     )
+    aspect_query_heads: int | None = field(
+        default=None,
+        metadata={"help": "With --pooling aspect_query: heads per aspect query (1; a divisor of the encoder's width)."},
+    )
     aspect_prompt_init: str = field(
         default="names",
         metadata={"help": "With --pooling aspect_prompt: names (default; each prompt starts as the mean embedding of "
@@ -80,8 +84,8 @@ class ModelArguments:
     def config_overrides(self) -> dict[str, Any]:
         """The `ViSoBertAbsaConfig` fields given explicitly (None = keep the default or the preset)."""
         names = (
-            "label_scheme", "pooling", "head_hidden_size", "classifier_dropout", "projection_dim", "focal_gamma",
-            "contrastive_temperature", "contrastive_mode", "focal_weight", "contrastive_weight",
+            "label_scheme", "pooling", "aspect_query_heads", "head_hidden_size", "classifier_dropout", "projection_dim",
+            "focal_gamma", "contrastive_temperature", "contrastive_mode", "focal_weight", "contrastive_weight",
         )
         overrides = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
         if self.contrastive_across_devices:

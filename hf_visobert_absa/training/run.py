@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import shutil
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ from ..process_group import is_main_process, wait_for_every_rank
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
 from .aspect_prompts import init_prompts_from_names
 from .class_balance import balanced_focal_alpha, init_bias_to_priors
-from .run_checks import check_model_choices, check_run_arguments, check_trainable
+from .run_checks import check_model_choices, check_run_arguments, check_trainable, check_validation_needs
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ def build_model(
             f"Could not load the encoder {model_args.encoder!r}: {error}. Pass `--encoder` a local folder of a "
             "pretrained encoder, or run with network access to the Hugging Face Hub."
         ) from None
+    except ValueError as error:  # a config value the encoder rules out, or a folder that is not an encoder
+        raise AbsaInputError(as_flag_message(str(error))) from None
     if model_args.classifier_bias_init == "priors":
         if train_labels is None:
             raise AbsaInputError("`--classifier_bias_init priors` needs a training split.")
@@ -102,6 +105,14 @@ def build_model(
 
 
 
+
+
+def as_flag_message(message: str) -> str:
+    """A config message that starts with a field `train` sets from a flag, named as that flag (`--pooling`)."""
+    field = re.match(r"`(\w+)` got", message)
+    if field and field.group(1) in {f.name for f in dataclasses.fields(ModelArguments)}:
+        return f"`--{field.group(1)}`" + message[len(field.group(1)) + 2 :]
+    return message
 
 
 def resolve_sentiments(data_args: DataArguments, checkpoint_config: ViSoBertAbsaConfig | None = None) -> list[str]:
@@ -175,9 +186,6 @@ def _load_data(model_args: ModelArguments, data_args: DataArguments, checkpoint_
 
 def _selection_updates(training_args: AbsaTrainingArguments, has_validation: bool, label_scheme: str) -> Any:
     """`training_args` with evaluation off when there is no validation split, and the scheme's default metric."""
-    if not has_validation and (training_args.calibrate_thresholds or training_args.early_stopping_patience):
-        flag = "--calibrate_thresholds" if training_args.calibrate_thresholds else "--early_stopping_patience"
-        raise AbsaInputError(f"`{flag}` needs a validation split: pass `--validation_file` (or a dev/validation file).")
     updates: dict[str, Any] = {}
     if not has_validation:
         updates.update(eval_strategy="no", load_best_model_at_end=False)
@@ -250,6 +258,7 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
         checkpoint_config = validate_model_folder(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
         _refuse_ignored_flags(model_args)
     datasets, report = _load_data(model_args, data_args, checkpoint_config)
+    check_validation_needs(training_args, "validation" in datasets)
     protocol = wants_protocol(data_args.protocol, report)
     tokenizer = load_tokenizer(model_args.tokenizer or model_args.model_name_or_path or model_args.encoder)
     set_seed(training_args.seed)  # before the heads are initialised: `--seed` governs the whole run

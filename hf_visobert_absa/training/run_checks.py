@@ -47,6 +47,13 @@ def check_model_choices(model_args: ModelArguments) -> None:
             raise AbsaInputError(f"`--{name}` got {value!r}; allowed: {' or '.join(map(repr, allowed))}.")
 
 
+def check_validation_needs(training_args: AbsaTrainingArguments, has_validation: bool) -> None:
+    """Options that work on the validation split, refused without one (after the data, before the model)."""
+    if not has_validation and (training_args.calibrate_thresholds or training_args.early_stopping_patience):
+        flag = "--calibrate_thresholds" if training_args.calibrate_thresholds else "--early_stopping_patience"
+        raise AbsaInputError(f"`{flag}` needs a validation split: pass `--validation_file` (or a dev/validation file).")
+
+
 def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
     """Values the optimizer or the seeding would refuse only after the data and the model are loaded (or, for
     `warmup_ratio`, accept and never finish warming up)."""

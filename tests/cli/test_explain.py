@@ -98,6 +98,11 @@ def test_architecture_of_the_aspect_poolings(pooling):
     assert f"Pooling: {pooling}" in text and f"[B, {model.config.num_aspects}, 32]" in text
 
 
+def test_architecture_names_the_heads_of_the_aspect_query():
+    model = bench_models.build_model(dict(bench_models.TINY_ENCODER_CONFIG), pooling="aspect_query", aspect_query_heads=4)
+    assert "one learned query per aspect (4 heads) attends" in all_text(describe_architecture(model, 8, 32))
+
+
 def test_explain_reads_a_model_config_file(tmp_path):
     config = ViSoBertAbsaConfig(text_config=dict(bench_models.TINY_ENCODER_CONFIG), aspects=["Gia", "Ship", "Pin"])
     config.to_json_file(tmp_path / "config.json")
@@ -113,6 +118,7 @@ def test_explain_reads_a_model_config_file(tmp_path):
         {"label_scheme": "mentioned_only", "pooling": "mean"},
         ViSoBertAbsaConfig.seed_preset().to_diff_dict(),
         {"pooling": "aspect_query"},
+        {"pooling": "aspect_query", "aspect_query_heads": 4},
         {"pooling": "aspect_prompt"},
     ],
 )

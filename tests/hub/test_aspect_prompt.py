@@ -7,7 +7,7 @@ import torch
 
 from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
 from hf_visobert_absa.hub.pooling_visobert_absa import AspectPromptPooling
-from tests.helpers import ASPECTS, full_batch, tiny_model, tiny_text_config
+from tests.helpers import ASPECTS, assert_int8_close, full_batch, tiny_model, tiny_text_config
 
 
 def _model(model_type: str = "xlm-roberta", **kwargs):
@@ -92,17 +92,4 @@ def test_position_ids_are_refused():
 
 
 def test_int8_export_reads_the_prompts(tmp_path):
-    pytest.importorskip("onnx")
-    pytest.importorskip("onnxruntime")
-    import numpy as np
-
-    from hf_visobert_absa.evaluation.inference import score_texts
-    from hf_visobert_absa.evaluation.int8 import quantize_int8
-    from tests.helpers import tiny_tokenizer
-
-    model, tokenizer = _model(), tiny_tokenizer()
-    texts = ["pin tốt", "màn hình đẹp nhưng giao hàng chậm quá", "ok"]
-    int8 = quantize_int8(model, save_dir=tmp_path, threads=1)
-    p32, _ = score_texts(model, tokenizer, texts, 3, 64, "cpu")
-    p8, _ = score_texts(int8, tokenizer, texts, 3, 64, "cpu")
-    assert p8.shape == p32.shape and np.abs(p8 - p32).max() < 0.01
+    assert_int8_close(_model(), tmp_path)

@@ -9,7 +9,7 @@ import torch
 
 from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
 from hf_visobert_absa.hub.modeling_visobert_absa import AspectQueryPooling
-from tests.helpers import ASPECTS, full_batch, tiny_model, tiny_text_config
+from tests.helpers import ASPECTS, assert_int8_close, full_batch, tiny_model, tiny_text_config
 
 
 def _model(**kwargs):
@@ -61,6 +61,50 @@ def test_zero_queries_are_mean_pooling():
     torch.testing.assert_close(out, mean[:, None].expand(3, 2, 4))
 
 
+def test_heads_pool_each_slice_by_its_own_weights():
+    """K heads = single-head attention on each H / K slice with that slice of the query, by hand."""
+    torch.manual_seed(3)
+    pooling = AspectQueryPooling(num_aspects=2, hidden_size=6, num_heads=3)
+    torch.nn.init.normal_(pooling.queries)
+    hidden = torch.randn(2, 4, 6)
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]])
+    slices = []
+    for k in range(3):
+        part = slice(2 * k, 2 * k + 2)
+        one_head = AspectQueryPooling(num_aspects=2, hidden_size=2)
+        one_head.queries.data = pooling.queries.data[:, part]
+        slices.append(one_head(hidden[..., part], mask))
+    torch.testing.assert_close(pooling(hidden, mask), torch.cat(slices, dim=-1))
+    # and the heads change the result: one head over the whole width weighs the tokens differently
+    single = AspectQueryPooling(num_aspects=2, hidden_size=6)
+    single.queries.data = pooling.queries.data
+    assert not torch.allclose(single(hidden, mask), pooling(hidden, mask))
+
+
+def test_heads_keep_padding_invariance_and_survive_save_load(tmp_path):
+    model = _model(aspect_query_heads=4)
+    assert model.aspect_pooling.num_heads == 4
+    ids = torch.tensor([[0, 7, 9, 11, 2]])
+    padded = torch.tensor([[0, 7, 9, 11, 2, 1, 1, 1]])
+    with torch.no_grad():
+        short = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
+        long = model(input_ids=padded, attention_mask=(padded != 1).long()).logits
+    torch.testing.assert_close(short, long, rtol=1e-5, atol=1e-5)
+    model.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["aspect_query_heads"] == 4
+    loaded = ViSoBertAbsaModel.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
+
+
+def test_a_config_saved_before_the_heads_field_loads_one_head(tmp_path):
+    _model().save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config.pop("aspect_query_heads")
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert ViSoBertAbsaModel.from_pretrained(tmp_path).aspect_pooling.num_heads == 1
+
+
 def test_save_load_round_trip(tmp_path):
     model = _model(detection_thresholds=[0.3, 0.5, 0.7])
     model.save_pretrained(tmp_path)
@@ -93,9 +137,15 @@ def test_old_config_without_new_fields_still_loads(tmp_path):
         ({"detection_thresholds": [0.5, 0.0, 0.5]}, "3 numbers in (0, 1]"),
         ({"detection_thresholds": [0.5, 0.5, 0.5], "label_scheme": "seed"}, "absent_as_class"),
         ({"pooling": "aspect"}, "'aspect_query'"),
+        ({"aspect_query_heads": 0}, "`aspect_query_heads` got 0; allowed: a positive integer."),
+        ({"aspect_query_heads": 5}, "`aspect_query_heads` got 5; allowed: a divisor of the encoder's hidden size 32."),
     ],
 )
 def test_bad_values_are_refused(kwargs, needle):
     with pytest.raises(ValueError, match="allowed") as error:
         ViSoBertAbsaConfig(text_config=tiny_text_config(), aspects=ASPECTS, **kwargs)
     assert needle in str(error.value)
+
+
+def test_int8_onnx_export_of_a_multi_head_aspect_query_stays_close(tmp_path):
+    assert_int8_close(_model(aspect_query_heads=4), tmp_path)

@@ -250,3 +250,14 @@ def test_template_ships_inside_the_package():
 
         package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
         assert "publishing/*.jinja" in package_data["hf_visobert_absa"]
+
+
+def test_the_card_names_the_heads_of_a_multi_head_aspect_query():
+    from hf_visobert_absa.publishing.card_references import pooling_note
+
+    one = ViSoBertAbsaConfig(text_config=tiny_text_config("bert"), aspects=["Food"], pooling="aspect_query")
+    four = ViSoBertAbsaConfig(
+        text_config=tiny_text_config("bert"), aspects=["Food"], pooling="aspect_query", aspect_query_heads=4
+    )
+    assert "heads" not in pooling_note(one) and pooling_note(one).startswith("one learned query per aspect attends")
+    assert pooling_note(four).startswith("one learned query per aspect, split into 4 heads, attends over the tokens")

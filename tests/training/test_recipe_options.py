@@ -140,11 +140,27 @@ def test_prompts_start_as_the_names_embeddings():
         (("--early_stopping_patience", "2"), "`--early_stopping_patience` needs a validation split"),
         (("--classifier_bias_init", "prior"), "allowed: 'zeros' or 'priors'"),
         (("--pooling", "aspect_prompt", "--aspect_prompt_init", "words"), "allowed: 'names' or 'random'"),
+        # config values that only the encoder's width rules out, or that the config refuses, are input errors too
+        (
+            ("--pooling", "aspect_query", "--aspect_query_heads", "5"),
+            "`--aspect_query_heads` got 5; allowed: a divisor of the encoder's hidden size 32.",
+        ),
+        (("--head_hidden_size", "0"), "`--head_hidden_size` got 0; allowed: a positive integer."),
     ],
 )
 def test_bad_recipe_options_exit_2(data, tmp_path, capsys, extra, needle):
-    assert _train(data, tmp_path, *extra) == 2
-    assert needle in capsys.readouterr().err
+    out = tmp_path / "run"
+    assert _train(data, out, *extra) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+    assert not out.exists()  # nothing half-made is left
+
+
+def test_train_with_aspect_query_heads(data, tmp_path):
+    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaModel
+
+    assert _train(data, tmp_path, "--pooling", "aspect_query", "--aspect_query_heads", "4") == 0
+    assert ViSoBertAbsaModel.from_pretrained(tmp_path / "model").aspect_pooling.num_heads == 4
 
 
 def test_predict_and_evaluate_apply_the_models_thresholds(tmp_path):
