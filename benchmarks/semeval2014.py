@@ -102,6 +102,21 @@ VARIANTS.update(
         for heads in (4, 12)
     }
 )
+VARIANTS.update(  # more, smaller steps; a longer schedule at half the learning rate
+    {
+        "aq_b16_e5": {**_AQ, "budget": {"epochs": 5.0, "batch_size": 16}},
+        "aq_e10_lr5e-5": {**_AQ, "budget": {"epochs": 10.0, "learning_rate": 5e-5}},
+        # layer-wise learning-rate decay (discriminative fine-tuning): the lower layers move less
+        "aq_lld0.8_e5": {
+            "model": _AQ["model"], "train": {**_AQ["train"], "layer_lr_decay": 0.8}, "budget": {"epochs": 5.0}
+        },
+        "aq_lld0.9_lr2e-4_e5": {
+            "model": _AQ["model"],
+            "train": {**_AQ["train"], "layer_lr_decay": 0.9},
+            "budget": {"epochs": 5.0, "learning_rate": 2e-4},
+        },
+    }
+)
 #: Loss arms of the focal vs focal + contrastive question, applied over the final recipe.
 LOSS_ARMS = {"focal_con": {}, "focal": {"focal_weight": 1.0, "contrastive_weight": 0.0}}
 logger = logging.getLogger("semeval2014")

@@ -250,6 +250,11 @@ class AbsaTrainingArguments(TrainingArguments):
         default=None,
         metadata={"help": "Peak learning rate of the randomly initialised heads (default: --learning_rate)."},
     )
+    layer_lr_decay: float | None = field(
+        default=None,
+        metadata={"help": "Layer-wise learning-rate decay in (0, 1]: each encoder layer gets this times the rate of "
+                  "the layer above (the top layer keeps --learning_rate; default: one rate for the whole encoder)."},
+    )
     early_stopping_patience: int | None = field(
         default=None, metadata={"help": "Stop after this many evaluations without improving the selection metric."}
     )

@@ -26,7 +26,13 @@ from ..process_group import is_main_process, wait_for_every_rank
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
 from .aspect_prompts import init_prompts_from_names
 from .class_balance import balanced_focal_alpha, init_bias_to_priors
-from .run_checks import check_model_choices, check_run_arguments, check_trainable, check_validation_needs
+from .run_checks import (
+    check_layer_decay_applies,
+    check_model_choices,
+    check_run_arguments,
+    check_trainable,
+    check_validation_needs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -265,6 +271,7 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
     labels = np.asarray(datasets["train"]["labels"])
     model = build_model(model_args, list(report.aspects), labels, list(report.sentiments), tokenizer)
     check_max_length(data_args.max_length, model.config)
+    check_layer_decay_applies(model, training_args)
     tokenizer.model_max_length = data_args.max_length
     if is_main_process():
         report.to_json(output_dir / "dataset_report.json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from ..errors import AbsaInputError
 from ..io_safety import check_output_dir
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
 from .aspect_prompts import PROMPT_INITS
+from .learning_rates import parameter_learning_rates
 
 
 def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArguments) -> Path:
@@ -54,6 +56,16 @@ def check_validation_needs(training_args: AbsaTrainingArguments, has_validation:
         raise AbsaInputError(f"`{flag}` needs a validation split: pass `--validation_file` (or a dev/validation file).")
 
 
+def check_layer_decay_applies(model: Any, training_args: AbsaTrainingArguments) -> None:
+    """`--layer_lr_decay` on an encoder without numbered layers, refused once the model is built (before training)."""
+    if getattr(training_args, "layer_lr_decay", None) is None:
+        return
+    try:
+        parameter_learning_rates([n for n, _ in model.named_parameters()], 1.0, None, training_args.layer_lr_decay)
+    except ValueError as error:
+        raise AbsaInputError(str(error)) from None
+
+
 def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
     """Values the optimizer or the seeding would refuse only after the data and the model are loaded (or, for
     `warmup_ratio`, accept and never finish warming up)."""
@@ -61,6 +73,8 @@ def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
     check_number(args.learning_rate, "--learning_rate", "a positive number such as 3e-5", low=0.0, low_open=True)
     if getattr(args, "head_learning_rate", None) is not None:
         check_number(args.head_learning_rate, "--head_learning_rate", "a positive number such as 1e-3", low=0.0, low_open=True)
+    if getattr(args, "layer_lr_decay", None) is not None:
+        check_number(args.layer_lr_decay, "--layer_lr_decay", "a factor in (0, 1] such as 0.8", low=0.0, high=1.0, low_open=True)
     check_number(args.warmup_ratio, "--warmup_ratio", "a share of the steps from 0 to 1 (e.g. 0.06)", low=0.0, high=1.0)
     check_number(args.weight_decay, "--weight_decay", "a number of at least 0 (e.g. 0.01)", low=0.0)
     check_number(args.max_grad_norm, "--max_grad_norm", "a number of at least 0 (0 turns clipping off)", low=0.0)

@@ -28,6 +28,8 @@ from typing import Any
 import torch
 from transformers import Trainer
 
+from .learning_rates import parameter_learning_rates
+
 logger = logging.getLogger(__name__)
 
 _COMPONENTS = ("focal_loss", "contrastive_loss")
@@ -72,25 +74,26 @@ class FocalContrastiveTrainer(Trainer):
 
     def create_optimizer(self, model: torch.nn.Module | None = None) -> torch.optim.Optimizer:
         """The Trainer's optimizer; with `args.head_learning_rate` set, the randomly initialised parts (heads,
-        pooler, aspect queries: every parameter outside `encoder.`) get that peak learning rate and the
-        pretrained encoder keeps `args.learning_rate` (the schedule scales both alike)."""
+        pooler, aspect queries: every parameter outside `encoder.`) get that peak learning rate, and with
+        `args.layer_lr_decay` each encoder layer gets that factor times the rate of the layer above
+        (`learning_rates.parameter_learning_rates`); the schedule scales every rate alike."""
         head_lr = getattr(self.args, "head_learning_rate", None)
-        if head_lr is None or self.optimizer is not None:
+        layer_decay = getattr(self.args, "layer_lr_decay", None)
+        if (head_lr is None and layer_decay is None) or self.optimizer is not None:
             return super().create_optimizer(model)
         opt_model = self.model if model is None else model
         decay = set(self.get_decay_parameter_names(opt_model))
-        groups = []
-        for is_head, lr in ((False, self.args.learning_rate), (True, head_lr)):
-            for decays in (True, False):
-                params = [
-                    p
-                    for n, p in opt_model.named_parameters()
-                    if p.requires_grad and (not n.startswith("encoder.")) == is_head and (n in decay) == decays
-                ]
-                if params:
-                    groups.append({"params": params, "lr": lr, "weight_decay": self.args.weight_decay if decays else 0.0})
+        named = [(n, p) for n, p in opt_model.named_parameters() if p.requires_grad]
+        rates = parameter_learning_rates([n for n, _ in named], self.args.learning_rate, head_lr, layer_decay)
+        groups: dict[tuple[float, bool], list[torch.nn.Parameter]] = {}
+        for name, parameter in named:
+            groups.setdefault((rates[name], name in decay), []).append(parameter)
+        param_groups = [
+            {"params": params, "lr": lr, "weight_decay": self.args.weight_decay if decays else 0.0}
+            for (lr, decays), params in groups.items()
+        ]
         optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
-        self.optimizer = optimizer_cls(groups, **optimizer_kwargs)
+        self.optimizer = optimizer_cls(param_groups, **optimizer_kwargs)
         return self.optimizer
 
     def compute_loss(

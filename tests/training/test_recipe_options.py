@@ -13,6 +13,7 @@ import torch
 from hf_visobert_absa.cli.main import main
 from hf_visobert_absa.training.arguments import AbsaTrainingArguments
 from hf_visobert_absa.training.class_balance import class_priors, init_bias_to_priors
+from hf_visobert_absa.training.learning_rates import parameter_learning_rates
 from hf_visobert_absa.training.trainer import FocalContrastiveTrainer
 from tests import helpers
 from tests.helpers import ASPECTS, tiny_model
@@ -52,6 +53,39 @@ def test_head_learning_rate_groups(tmp_path):
     assert sum(len(g["params"]) for g in optimizer.param_groups) == len(by_id) == len(list(model.parameters()))
     for name, parameter in model.named_parameters():
         assert by_id[id(parameter)] == (1e-4 if name.startswith("encoder.") else 1e-2), name
+
+
+def test_layer_decay_scales_each_encoder_layer_by_the_factor_below_the_top():
+    model = tiny_model(seed=0, aspects=ASPECTS, pooling="aspect_query")  # 2 layers
+    names = [n for n, _ in model.named_parameters()]
+    rates = parameter_learning_rates(names, 1e-4, 1e-2, 0.5)
+    for name in names:
+        if name.startswith("encoder.encoder.layer.1."):
+            assert rates[name] == 1e-4, name  # the top layer keeps the base rate
+        elif name.startswith("encoder.encoder.layer.0."):
+            assert rates[name] == 5e-5, name
+        elif name.startswith("encoder.embeddings."):
+            assert rates[name] == 2.5e-5, name
+        elif not name.startswith("encoder."):
+            assert rates[name] == 1e-2, name
+    assert parameter_learning_rates(names, 1e-4) == dict.fromkeys(names, 1e-4)
+    with pytest.raises(ValueError, match=r"`--layer_lr_decay` needs an encoder whose layers are named"):
+        parameter_learning_rates(["encoder.blocks.0.weight", "classifier.bias"], 1e-4, None, 0.8)
+
+
+def test_the_optimizer_takes_the_layer_rates(tmp_path):
+    model = tiny_model(seed=0, aspects=ASPECTS, pooling="mean")
+    args = AbsaTrainingArguments(
+        output_dir=str(tmp_path), learning_rate=1e-4, layer_lr_decay=0.5, use_cpu=True, report_to=[],
+        eval_strategy="no", load_best_model_at_end=False,
+    )  # fmt: skip
+    optimizer = FocalContrastiveTrainer(model=model, args=args).create_optimizer()
+    by_id = {id(p): group["lr"] for group in optimizer.param_groups for p in group["params"]}
+    assert len(by_id) == len(list(model.parameters()))
+    rates = parameter_learning_rates([n for n, _ in model.named_parameters()], 1e-4, None, 0.5)
+    for name, parameter in model.named_parameters():
+        assert by_id[id(parameter)] == rates[name], name
+    assert sorted(set(by_id.values())) == [2.5e-5, 5e-5, 1e-4]
 
 
 def test_without_head_learning_rate_the_trainer_default_is_kept(tmp_path):
@@ -98,7 +132,7 @@ def test_train_with_every_recipe_option(data, tmp_path):
     code = _train(
         data, tmp_path, "--validation_file", str(data / "validation.jsonl"), "--pooling", "aspect_query",
         "--classifier_bias_init", "priors", "--head_learning_rate", "1e-2", "--early_stopping_patience", "1",
-        "--calibrate_thresholds", "true",
+        "--calibrate_thresholds", "true", "--layer_lr_decay", "0.8",
     )  # fmt: skip
     assert code == 0
     config = json.loads((tmp_path / "model" / "config.json").read_text())
@@ -146,6 +180,8 @@ def test_prompts_start_as_the_names_embeddings():
             "`--aspect_query_heads` got 5; allowed: a divisor of the encoder's hidden size 32.",
         ),
         (("--head_hidden_size", "0"), "`--head_hidden_size` got 0; allowed: a positive integer."),
+        (("--layer_lr_decay", "0"), "`--layer_lr_decay` got 0.0; allowed: a factor in (0, 1] such as 0.8."),
+        (("--layer_lr_decay", "1.5"), "`--layer_lr_decay` got 1.5; allowed: a factor in (0, 1] such as 0.8."),
     ],
 )
 def test_bad_recipe_options_exit_2(data, tmp_path, capsys, extra, needle):
