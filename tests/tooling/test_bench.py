@@ -337,3 +337,15 @@ def test_compile_runs_the_step_through_torch_compile(monkeypatch):
     assert compiled == [trainer.model] and seen == [trainer.model]
     bench_models.training_step_fn(trainer, batches)(0)
     assert len(compiled) == 1  # without --compile nothing is compiled
+
+
+def test_peak_rss_is_never_below_the_start(monkeypatch):
+    """VmHWM lags the batched RSS counters: a section that frees memory may read a peak below its start."""
+    from hf_visobert_absa.explain import common
+
+    readings = {"VmRSS": 532.0, "VmHWM": 531.7}
+    monkeypatch.setattr(common, "_status_mib", lambda key: readings[key])
+    with PeakRSS() as peak:
+        pass
+    if peak.method.startswith("VmHWM"):
+        assert peak.result()["peak_rss_mib"] == 532.0
