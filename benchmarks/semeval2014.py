@@ -106,6 +106,7 @@ VARIANTS.update(  # more, smaller steps; a longer schedule at half the learning 
     {
         "aq_b16_e5": {**_AQ, "budget": {"epochs": 5.0, "batch_size": 16}},
         "aq_e10_lr5e-5": {**_AQ, "budget": {"epochs": 10.0, "learning_rate": 5e-5}},
+        "aq_e15_lr5e-5": {**_AQ, "budget": {"epochs": 15.0, "learning_rate": 5e-5}},
         # layer-wise learning-rate decay (discriminative fine-tuning): the lower layers move less
         "aq_lld0.8_e5": {
             "model": _AQ["model"], "train": {**_AQ["train"], "layer_lr_decay": 0.8}, "budget": {"epochs": 5.0}
