@@ -109,10 +109,6 @@ def build_model(
     return model
 
 
-
-
-
-
 def as_flag_message(message: str) -> str:
     """A config message that starts with a field `train` sets from a flag, named as that flag (`--pooling`)."""
     field = re.match(r"`(\w+)` got", message)
