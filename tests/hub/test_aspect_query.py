@@ -42,8 +42,10 @@ def test_each_aspect_reads_its_own_vector():
     torch.testing.assert_close(got, expected)
 
 
-def test_padding_does_not_change_the_output():
-    model = _model()
+@pytest.mark.parametrize("heads", [1, 4])
+def test_padding_does_not_change_the_output(heads):
+    model = _model(aspect_query_heads=heads)
+    assert model.aspect_pooling.num_heads == heads
     ids = torch.tensor([[0, 7, 9, 11, 2]])
     padded = torch.tensor([[0, 7, 9, 11, 2, 1, 1, 1]])
     with torch.no_grad():
@@ -81,15 +83,9 @@ def test_heads_pool_each_slice_by_its_own_weights():
     assert not torch.allclose(single(hidden, mask), pooling(hidden, mask))
 
 
-def test_heads_keep_padding_invariance_and_survive_save_load(tmp_path):
+def test_heads_survive_save_load(tmp_path):
     model = _model(aspect_query_heads=4)
-    assert model.aspect_pooling.num_heads == 4
     ids = torch.tensor([[0, 7, 9, 11, 2]])
-    padded = torch.tensor([[0, 7, 9, 11, 2, 1, 1, 1]])
-    with torch.no_grad():
-        short = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
-        long = model(input_ids=padded, attention_mask=(padded != 1).long()).logits
-    torch.testing.assert_close(short, long, rtol=1e-5, atol=1e-5)
     model.save_pretrained(tmp_path)
     assert json.loads((tmp_path / "config.json").read_text())["aspect_query_heads"] == 4
     loaded = ViSoBertAbsaModel.from_pretrained(tmp_path).eval()
