@@ -1,7 +1,8 @@
 """Configuration of the ViSoBERT aspect-sentiment model (two heads on one encoder).
 
-This file travels to the Hugging Face Hub next to the weights: it imports only the standard library and
-public `transformers` names.
+This file travels to the Hugging Face Hub next to the weights: it imports only the standard library, public
+`transformers` names and its siblings (the label space, the encoder, the pipeline tasks; their public names are
+importable from here too).
 
 The encoder default is the architecture of ViSoBERT (Nguyen et al., "ViSoBERT: A Pre-Trained Language Model
 for Vietnamese Social Media Text Processing", EMNLP 2023, arXiv:2310.11166): XLM-RoBERTa, 12 layers,
@@ -10,171 +11,29 @@ hidden size 768, vocabulary of 15,004 tokens.
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any, ClassVar
 
 from transformers import AutoConfig, PretrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
-#: The 11 aspects of the smartphone review data the original design was built on.
-DEFAULT_ASPECTS: tuple[str, ...] = (
-    "Battery",
-    "Camera",
-    "Performance",
-    "Display",
-    "Design",
-    "Packaging",
-    "Price",
-    "Shop_Service",
-    "Shipping",
-    "General",
-    "Others",
+from .encoder_visobert_absa import VISOBERT_ENCODER_CONFIG, encoder_max_tokens
+from .labels_visobert_absa import (
+    DEFAULT_ASPECTS,
+    FLAT_LABEL_SEPARATOR,
+    LABEL_SCHEMES,
+    NONE_CLASS,
+    SENTIMENTS,
+    flat_label,
+    reject_value,
+    scheme_class_names,
+    validate_aspects,
+    validate_sentiments,
 )
-
-#: The default sentiments (the config's `sentiments` when none are given), in class order.
-SENTIMENTS: tuple[str, ...] = ("positive", "negative", "neutral")
-
-#: The class of a not-mentioned aspect (`absent_as_class` only); no sentiment may take this name.
-NONE_CLASS = "none"
-
-#: Separator of the flat, text-classification-style labels `f"{aspect}{FLAT_LABEL_SEPARATOR}{sentiment}"`.
-#: Aspect names may contain it (or anything else); sentiment names may not, so `label.rpartition("=")` always
-#: splits a flat label correctly. The pipeline's flat output also carries `aspect` and `sentiment` keys, so
-#: nothing ever needs to parse a label.
-FLAT_LABEL_SEPARATOR = "="
-
-#: Class names per aspect for each label scheme with the default sentiments (see [`scheme_class_names`]).
-#: - ``absent_as_class``: "none" is a class, so the model says which aspects a review mentions.
-#: - ``seed``: the original design; a not-mentioned aspect is trained and scored as "neutral".
-#: - ``mentioned_only``: the sentiments only; not-mentioned aspects carry -100 and are ignored by the loss.
-LABEL_SCHEMES: dict[str, tuple[str, ...]] = {
-    "absent_as_class": (NONE_CLASS,) + SENTIMENTS,
-    "seed": SENTIMENTS,
-    "mentioned_only": SENTIMENTS,
-}
-
-
-def scheme_class_names(label_scheme: str, sentiments: tuple[str, ...] | list[str] | None = None) -> tuple[str, ...]:
-    """The classes of every aspect, in logit order, for `label_scheme` and the sentiment set `sentiments`
-    (default [`SENTIMENTS`]): `("none", *sentiments)` under `absent_as_class`, else `sentiments`.
-
-    Example:
-
-    ```python
-    >>> scheme_class_names("absent_as_class", ["positive", "negative", "neutral", "conflict"])
-    ('none', 'positive', 'negative', 'neutral', 'conflict')
-    ```
-    """
-    if label_scheme not in LABEL_SCHEMES:
-        raise ValueError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
-    names = tuple(sentiments) if sentiments is not None else SENTIMENTS
-    return ((NONE_CLASS,) + names) if label_scheme == "absent_as_class" else names
-
-
-def flat_label(aspect: str, sentiment: str) -> str:
-    """The flat, text-classification-style label of an (aspect, sentiment) pair: `"FOOD#QUALITY=positive"`."""
-    return f"{aspect}{FLAT_LABEL_SEPARATOR}{sentiment}"
+from .tasks_visobert_absa import ABSA_TASK, PIPELINE_TASKS, TaskPipelines
 
 POOLINGS: tuple[str, ...] = ("cls", "mean", "pooler", "aspect_query", "aspect_prompt")
 CONTRASTIVE_MODES: tuple[str, ...] = ("mulsupcon", "jaccard", "any", "exact", "seed")
-
-#: ViSoBERT's encoder architecture (`uitnlp/visobert`) without the keys of the fine-tune it was saved with.
-VISOBERT_ENCODER_CONFIG: dict[str, Any] = {
-    "model_type": "xlm-roberta",
-    "vocab_size": 15004,
-    "hidden_size": 768,
-    "num_hidden_layers": 12,
-    "num_attention_heads": 12,
-    "intermediate_size": 3072,
-    "hidden_act": "gelu",
-    "hidden_dropout_prob": 0.1,
-    "attention_probs_dropout_prob": 0.1,
-    "max_position_embeddings": 514,
-    "type_vocab_size": 2,
-    "initializer_range": 0.02,
-    "layer_norm_eps": 1e-12,
-    "pad_token_id": 1,
-    "bos_token_id": 0,
-    "eos_token_id": 2,
-}
-
-
-#: Encoder types whose position ids start after the padding index (`padding_idx + 1`).
-_POSITION_OFFSET_TYPES = ("roberta", "xlm-roberta", "camembert", "xlm-roberta-xl", "data2vec-text")
-
-def encoder_max_tokens(model_type: Any, max_position_embeddings: Any, pad_token_id: Any = 1) -> int | None:
-    """The most tokens (special tokens included) an encoder's position embeddings can read, from its config's
-    `model_type`, `max_position_embeddings` and `pad_token_id`; `None` when the positions are not an integer.
-    RoBERTa-family encoders number positions from the padding index + 1 (514 positions hold 512 tokens).
-
-    Example:
-
-    ```python
-    >>> encoder_max_tokens("xlm-roberta", 514, 1), encoder_max_tokens("bert", 512, 0)
-    (512, 512)
-    ```
-    """
-    if isinstance(max_position_embeddings, bool) or not isinstance(max_position_embeddings, int):
-        return None
-    if str(model_type or "") in _POSITION_OFFSET_TYPES:
-        return max_position_embeddings - (int(pad_token_id or 0) + 1)
-    return max_position_embeddings
-
-
-#: The task a saved folder serves with `pipeline(..., trust_remote_code=True)`.
-ABSA_TASK = "aspect-sentiment-analysis"
-
-#: `custom_pipelines` entries, by task: the folder's pipeline file serves its own task and text-classification.
-#: Only `ABSA_TASK` is written to config.json (so `pipeline(model=folder)` can infer it: transformers infers a
-#: task only when a folder declares one); the text-classification entry is resolved through [`TaskPipelines`].
-PIPELINE_TASKS: dict[str, dict[str, Any]] = {
-    ABSA_TASK: {
-        "impl": "pipeline_visobert_absa.AspectSentimentPipeline",
-        "pt": ["AutoModelForSequenceClassification"],
-        "tf": [],
-        "type": "text",
-    },
-    "text-classification": {
-        "impl": "pipeline_visobert_absa.AspectSentimentTextClassificationPipeline",
-        "pt": ["AutoModelForSequenceClassification"],
-        "tf": [],
-        "type": "text",
-    },
-}
-
-
-class TaskPipelines(dict):
-    """A loaded config's `custom_pipelines`: the saved entries, plus the text-classification view of the model.
-
-    `transformers.pipeline` looks a task up in `config.custom_pipelines` (`task in ...`, `...[task]`) and infers
-    the task of `pipeline(model=folder)` only when the mapping holds exactly one entry. This mapping holds (and
-    saves) the aspect-sentiment entry alone, and also answers for `"text-classification"`, so that
-    `pipeline("text-classification", model=folder, trust_remote_code=True)` runs this model's own
-    text-classification pipeline instead of the stock one, which cannot read `[B, A, C]` logits.
-    Lookups return copies: `transformers` rewrites the entry it gets.
-    """
-
-    def __contains__(self, task: object) -> bool:
-        return dict.__contains__(self, task) or (task in PIPELINE_TASKS and dict.__contains__(self, ABSA_TASK))
-
-    def __getitem__(self, task: str) -> dict[str, Any]:
-        if dict.__contains__(self, task):
-            return copy.deepcopy(dict.__getitem__(self, task))
-        if task in self:
-            return copy.deepcopy(PIPELINE_TASKS[task])
-        raise KeyError(task)
-
-    def get(self, task: str, default: Any = None) -> Any:
-        return self[task] if task in self else default
-
-
-def _fail(field: str, value: Any, allowed: str, fix: str = "") -> None:
-    message = f"`{field}` got {value!r}; allowed: {allowed}."
-    if fix:
-        message += f" {fix}"
-    raise ValueError(message)
-
 
 #: Fields a saved `config.json` must carry: they define the network and what its outputs mean, so loading a folder
 #: never fills them with defaults (the default aspects would silently relabel every prediction). `sentiments` is not
@@ -300,14 +159,14 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         if isinstance(pipelines, dict) and ABSA_TASK in pipelines and not isinstance(pipelines, TaskPipelines):
             self.custom_pipelines = TaskPipelines(pipelines)
         if not hasattr(self.text_config, "hidden_size"):
-            _fail(
+            reject_value(
                 "text_config",
                 type(self.text_config).__name__,
                 "an encoder configuration with a `hidden_size`",
                 "Pass the config of an encoder such as XLM-R or BERT.",
             )
         if self.text_config.hidden_size % self.aspect_query_heads:
-            _fail(
+            reject_value(
                 "aspect_query_heads",
                 self.aspect_query_heads,
                 f"a divisor of the encoder's hidden size {self.text_config.hidden_size}",
@@ -316,39 +175,39 @@ class ViSoBertAbsaConfig(PretrainedConfig):
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
         if self.text_config is not None and not isinstance(self.text_config, (dict, PretrainedConfig)):
-            _fail(
+            reject_value(
                 "text_config",
                 self.text_config,
                 "None (the ViSoBERT architecture), a dict with a `model_type`, or a `PretrainedConfig`",
             )
         validate_aspects(self.aspects)
         if self.label_scheme not in LABEL_SCHEMES:
-            _fail("label_scheme", self.label_scheme, ", ".join(repr(s) for s in LABEL_SCHEMES))
+            reject_value("label_scheme", self.label_scheme, ", ".join(repr(s) for s in LABEL_SCHEMES))
         validate_sentiments(self.sentiments, self.label_scheme)
         if self.pooling not in POOLINGS:
-            _fail("pooling", self.pooling, ", ".join(repr(p) for p in POOLINGS))
+            reject_value("pooling", self.pooling, ", ".join(repr(p) for p in POOLINGS))
         if self.contrastive_mode not in CONTRASTIVE_MODES:
-            _fail("contrastive_mode", self.contrastive_mode, ", ".join(repr(m) for m in CONTRASTIVE_MODES))
+            reject_value("contrastive_mode", self.contrastive_mode, ", ".join(repr(m) for m in CONTRASTIVE_MODES))
         for name in ("head_hidden_size", "projection_dim", "aspect_query_heads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                _fail(name, value, "a positive integer")
+                reject_value(name, value, "a positive integer")
         if not _is_number(self.classifier_dropout) or not 0.0 <= self.classifier_dropout < 1.0:
-            _fail("classifier_dropout", self.classifier_dropout, "a number in [0, 1)")
+            reject_value("classifier_dropout", self.classifier_dropout, "a number in [0, 1)")
         if not _is_number(self.focal_gamma) or self.focal_gamma < 0:
-            _fail("focal_gamma", self.focal_gamma, "a finite number >= 0 (0 gives cross-entropy)")
+            reject_value("focal_gamma", self.focal_gamma, "a finite number >= 0 (0 gives cross-entropy)")
         if not _is_number(self.contrastive_temperature) or self.contrastive_temperature <= 0:
-            _fail("contrastive_temperature", self.contrastive_temperature, "a finite number > 0")
+            reject_value("contrastive_temperature", self.contrastive_temperature, "a finite number > 0")
         for name in ("focal_weight", "contrastive_weight"):
             value = getattr(self, name)
             if not _is_number(value) or value < 0:
-                _fail(name, value, "a finite number >= 0")
+                reject_value(name, value, "a finite number >= 0")
         if self.focal_weight == 0 and self.contrastive_weight == 0:
-            _fail("focal_weight", 0, "a positive weight for at least one of focal_weight, contrastive_weight")
+            reject_value("focal_weight", 0, "a positive weight for at least one of focal_weight, contrastive_weight")
         if self.base_model_name_or_path is not None and not isinstance(self.base_model_name_or_path, str):
-            _fail("base_model_name_or_path", self.base_model_name_or_path, "None or a Hub id / folder path (str)")
+            reject_value("base_model_name_or_path", self.base_model_name_or_path, "None or a Hub id / folder path (str)")
         if not isinstance(self.contrastive_across_devices, bool):
-            _fail("contrastive_across_devices", self.contrastive_across_devices, "True or False")
+            reject_value("contrastive_across_devices", self.contrastive_across_devices, "True or False")
         self._validate_alpha()
         self._validate_thresholds()
 
@@ -358,11 +217,11 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             return
         allowed = f"None or a list of {len(self.aspects)} numbers in (0, 1], one per aspect"
         if not isinstance(thresholds, (list, tuple)) or len(thresholds) != len(self.aspects):
-            _fail("detection_thresholds", thresholds, allowed)
+            reject_value("detection_thresholds", thresholds, allowed)
         if not all(_is_number(t) and 0 < t <= 1 for t in thresholds):
-            _fail("detection_thresholds", thresholds, allowed)
+            reject_value("detection_thresholds", thresholds, allowed)
         if self.label_scheme != "absent_as_class":
-            _fail("detection_thresholds", thresholds, "None", "Thresholds need label_scheme='absent_as_class'.")
+            reject_value("detection_thresholds", thresholds, "None", "Thresholds need label_scheme='absent_as_class'.")
         self.detection_thresholds = [float(t) for t in thresholds]
 
     @property
@@ -380,24 +239,24 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             "all weights finite and >= 0"
         )
         if _is_number(alpha):
-            _fail(
+            reject_value(
                 "focal_alpha",
                 alpha,
                 shape_help,
                 "A scalar alpha only rescales a softmax focal loss; scale `focal_weight` instead.",
             )
         if not isinstance(alpha, list) or not alpha:
-            _fail("focal_alpha", alpha, shape_help)
+            reject_value("focal_alpha", alpha, shape_help)
         if all(_is_number(x) for x in alpha):
             rows = [alpha]
             if len(alpha) != num_classes:
-                _fail("focal_alpha", alpha, shape_help, f"Label scheme {self.label_scheme!r} has {num_classes} classes.")
+                reject_value("focal_alpha", alpha, shape_help, f"Label scheme {self.label_scheme!r} has {num_classes} classes.")
         else:
             rows = alpha
             if len(rows) != len(self.aspects) or not all(isinstance(r, list) and len(r) == num_classes for r in rows):
-                _fail("focal_alpha", alpha, shape_help)
+                reject_value("focal_alpha", alpha, shape_help)
         if not all(_is_number(x) and x >= 0 for r in rows for x in r):
-            _fail("focal_alpha", alpha, shape_help)
+            reject_value("focal_alpha", alpha, shape_help)
 
     # ------------------------------------------------------------------ derived values
     @property
@@ -490,47 +349,6 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         ```
         """
         return cls(**{**cls.seed_preset_kwargs(), **overrides})
-
-
-def validate_aspects(aspects: Any) -> None:
-    """Any names are allowed (`FOOD#QUALITY`, `anecdotes/miscellaneous`, `Pin & sạc`) except empty ones and
-    names equal after stripping surrounding spaces.
-
-    Raises:
-        ValueError: naming the list, what is allowed and the names at fault.
-    """
-    if not isinstance(aspects, list) or not aspects or not all(isinstance(a, str) and a.strip() for a in aspects):
-        empty = [i for i, a in enumerate(aspects) if not (isinstance(a, str) and a.strip())] if isinstance(aspects, list) else []
-        _fail("aspects", aspects, "a non-empty list of non-empty strings", f"Name or remove the aspect(s) at position(s) {empty}." if empty else "")
-    stripped = [a.strip() for a in aspects]
-    dupes = sorted({a for a in aspects if stripped.count(a.strip()) > 1})
-    if dupes:
-        _fail("aspects", aspects, "distinct names (compared after stripping spaces)", f"Rename or remove the duplicates {dupes}.")
-
-
-def validate_sentiments(sentiments: Any, label_scheme: str = "absent_as_class") -> None:
-    """Refuse a sentiment set no model can use (see the `sentiments` argument of [`ViSoBertAbsaConfig`]).
-
-    Raises:
-        ValueError: naming the value, what is allowed and the names at fault.
-    """
-    allowed = (
-        f"a non-empty list of distinct (case-insensitive), non-empty names other than {NONE_CLASS!r} and without "
-        f"{FLAT_LABEL_SEPARATOR!r}, e.g. {list(SENTIMENTS)} or {list(SENTIMENTS) + ['conflict']}"
-    )
-    if not isinstance(sentiments, list) or not sentiments or not all(isinstance(s, str) and s.strip() for s in sentiments):
-        _fail("sentiments", sentiments, allowed)
-    keys = [s.strip().lower() for s in sentiments]
-    bad = [s for s in sentiments if s.strip().lower() == NONE_CLASS or FLAT_LABEL_SEPARATOR in s or s != s.strip()]
-    if len(set(keys)) != len(keys) or bad:
-        _fail("sentiments", sentiments, allowed, f"Offending: {bad or sorted({s for s in sentiments if keys.count(s.strip().lower()) > 1})}.")
-    if label_scheme == "seed" and "neutral" not in keys:
-        _fail(
-            "sentiments",
-            sentiments,
-            "a set containing 'neutral' under label_scheme='seed' (it labels not-mentioned aspects neutral)",
-            "Add 'neutral', or use label_scheme='absent_as_class'.",
-        )
 
 
 def _is_number(value: Any) -> bool:

@@ -30,11 +30,17 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional as F
-from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
 from .configuration_visobert_absa import ABSA_TASK, PIPELINE_TASKS, ViSoBertAbsaConfig
+from .encoder_visobert_absa import (
+    check_encoder_weights,
+    encoder_from_config,
+    load_pretrained_encoder,
+    pretrained_encoder_config,
+)
+from .heads_visobert_absa import ViSoBertAbsaClassificationHead, ViSoBertAbsaPooler, ViSoBertAbsaProjectionHead
 from .losses import compute_absa_loss
 from .pooling_visobert_absa import AspectPromptPooling, AspectQueryPooling
 
@@ -42,9 +48,6 @@ logger = logging.getLogger(__name__)
 
 #: File endings of pickled weights, never loaded.
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
-
-#: Keys of a fine-tuned encoder's config that describe that fine-tune, not the encoder.
-_FINETUNE_KEYS = ("architectures", "id2label", "label2id", "problem_type", "finetuning_task", "num_labels")
 
 
 @dataclass
@@ -79,71 +82,6 @@ LEGACY_KEY_MAPPING: dict[str, str] = {
     r"^projection\.bias$": "projection.dense.bias",
     r"^pooler\.0\.": "pooler.dense.",
 }
-
-
-class ViSoBertAbsaPooler(nn.Module):
-    """Dense + tanh over the first token's state (BERT's pooler, Devlin et al. 2019), used by `pooling="pooler"`.
-
-    Args:
-        hidden_size (`int`): the encoder's width H.
-    """
-
-    def __init__(self, hidden_size: int) -> None:
-        super().__init__()
-        self.dense = nn.Linear(hidden_size, hidden_size)
-        self.activation = nn.Tanh()
-
-    def forward(self, first_token: torch.Tensor) -> torch.Tensor:
-        """`[B, H]` -> `[B, H]`."""
-        return self.activation(self.dense(first_token))
-
-
-class ViSoBertAbsaClassificationHead(nn.Module):
-    """Dense (`head_hidden_size`) -> ReLU -> Dropout -> one distribution per aspect.
-
-    Args:
-        config ([`ViSoBertAbsaConfig`]): gives `head_hidden_size`, `classifier_dropout`, `num_aspects`, `num_classes`.
-        hidden_size (`int`): the width H of the pooled vector.
-    """
-
-    def __init__(self, config: ViSoBertAbsaConfig, hidden_size: int) -> None:
-        super().__init__()
-        self.num_aspects, self.num_classes = config.num_aspects, config.num_classes
-        self.dense = nn.Linear(hidden_size, config.head_hidden_size)
-        self.activation = nn.ReLU()
-        self.dropout = nn.Dropout(config.classifier_dropout)
-        self.out_proj = nn.Linear(config.head_hidden_size, config.num_aspects * config.num_classes)
-
-    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
-        """`[B, H]` -> logits `[B, A, C]`."""
-        hidden = self.dropout(self.activation(self.dense(pooled)))  # [B, head_hidden_size]
-        return self.out_proj(hidden).view(-1, self.num_aspects, self.num_classes)  # [B, A, C]
-
-    def per_aspect(self, vectors: torch.Tensor) -> torch.Tensor:
-        """One vector per aspect `[B, A, H]` -> logits `[B, A, C]`, aspect a scored from its own vector only (the
-        output rows of aspect a applied to vector a; the other aspects' rows are never computed)."""
-        hidden = self.dropout(self.activation(self.dense(vectors)))  # [B, A, head_hidden_size]
-        weight = self.out_proj.weight.view(self.num_aspects, self.num_classes, -1)  # [A, C, head_hidden_size]
-        bias = self.out_proj.bias.view(self.num_aspects, self.num_classes)  # [A, C]
-        return torch.einsum("bah,ach->bac", hidden, weight) + bias
-
-
-class ViSoBertAbsaProjectionHead(nn.Module):
-    """Linear projection to `projection_dim`, L2-normalised: the embedding the contrastive loss compares
-    (Khosla et al. 2020, "Supervised Contrastive Learning", arXiv:2004.11362).
-
-    Args:
-        hidden_size (`int`): the width H of the pooled vector.
-        projection_dim (`int`): the embedding size D.
-    """
-
-    def __init__(self, hidden_size: int, projection_dim: int) -> None:
-        super().__init__()
-        self.dense = nn.Linear(hidden_size, projection_dim)
-
-    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
-        """`[B, H]` -> unit-length `[B, D]`."""
-        return F.normalize(self.dense(pooled), p=2, dim=-1)
 
 
 class ViSoBertAbsaPreTrainedModel(PreTrainedModel):
@@ -199,7 +137,7 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
 
     def __init__(self, config: ViSoBertAbsaConfig) -> None:
         super().__init__(config)
-        self.encoder = _encoder_from_config(config.text_config)
+        self.encoder = encoder_from_config(config.text_config)
         hidden = config.text_config.hidden_size
         # Dense + tanh over the first token, as BERT's pooler; owned by the head so MLM checkpoints (which have no
         # trained pooler) and DDP (no unused parameters) both work.
@@ -372,7 +310,7 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         """`PreTrainedModel.save_pretrained`, writing a complete Hub model folder whether or not anything was
         registered in this process: `config.json` with `auto_map` (AutoConfig, AutoModel,
         AutoModelForSequenceClassification) and `custom_pipelines`, safetensors weights, and the Hub code files
-        (this file and the siblings it imports: configuration, losses, pipeline), so that `AutoModel.from_pretrained(folder,
+        (this file and every sibling it imports: configuration, heads, losses, pipeline, ...), so that `AutoModel.from_pretrained(folder,
         trust_remote_code=True)` and `pipeline(model=folder, trust_remote_code=True)` work in a process without
         this package. Save the tokenizer into the same folder."""
         # A relative import: `transformers` copies a saved module's relative imports next to it, so the pipeline
@@ -439,33 +377,13 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             "local_files_only": local_files_only,
             "trust_remote_code": trust_remote_code,
         }
-        config_dict, _ = PretrainedConfig.get_config_dict(
-            name_or_path, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only
-        )
-        if config_dict.get("model_type") == ViSoBertAbsaConfig.model_type:
-            raise ValueError(
-                f"`{name_or_path}` is already a visobert_absa model, not an encoder. Load it with "
-                f"`ViSoBertAbsaModel.from_pretrained({name_or_path!r})`."
-            )
-        encoder_config = AutoConfig.from_pretrained(name_or_path, **hub_kwargs)
-        text_config = encoder_config.to_dict()
-        for key in _FINETUNE_KEYS:
-            text_config.pop(key, None)
+        text_config = pretrained_encoder_config(name_or_path, hub_kwargs, refuse_model_type=ViSoBertAbsaConfig.model_type)
         config = ViSoBertAbsaConfig(
             text_config=text_config, base_model_name_or_path=str(name_or_path), **config_kwargs
         )
         model = cls(config)
-        source, info = _load_encoder(name_or_path, hub_kwargs)
-        missing = sorted(info.get("missing_keys", []))
-        mismatched = info.get("mismatched_keys", [])
-        if missing or mismatched:
-            shown = ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else "")
-            raise ValueError(
-                f"`{name_or_path}` does not hold the weights of a {encoder_config.model_type} encoder: "
-                f"{len(missing)} encoder weights are missing ({shown})"
-                + (f" and {len(mismatched)} have the wrong shape" if mismatched else "")
-                + ". Pass a checkpoint saved by `AutoModel`/`...ForMaskedLM` of that architecture."
-            )
+        source, info = load_pretrained_encoder(name_or_path, hub_kwargs)
+        check_encoder_weights(name_or_path, text_config["model_type"], info)
         model.encoder.load_state_dict(source.state_dict(), strict=True)
         model.train()
         logger.info("Copied %d encoder tensors from %s", len(source.state_dict()), name_or_path)
@@ -476,39 +394,6 @@ def _module_name(cls: type) -> str:
     return cls.__module__.rsplit(".", 1)[-1]
 
 
-class _DropLoadReport(logging.Filter):
-    """Holds back `transformers`' weight-loading report (its missing/unexpected keys are checked by the caller)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "LOAD REPORT" not in str(record.msg)
-
-
-def _load_encoder(name_or_path: str, hub_kwargs: dict[str, Any]) -> tuple[PreTrainedModel, dict[str, Any]]:
-    """The pretrained encoder without its pooler, and its loading info. `transformers` prints a load report for
-    the checkpoint's pooler weights (`pooler.dense ... UNEXPECTED`), which the head deliberately does not use;
-    that report is held back here and only keys that matter are logged."""
-    report_logger = logging.getLogger("transformers.modeling_utils")
-    report_filter = _DropLoadReport()
-    report_logger.addFilter(report_filter)
-    try:
-        try:
-            source, info = AutoModel.from_pretrained(
-                name_or_path, output_loading_info=True, add_pooling_layer=False, **hub_kwargs
-            )
-        except TypeError:  # encoders without a pooler do not take `add_pooling_layer`
-            source, info = AutoModel.from_pretrained(name_or_path, output_loading_info=True, **hub_kwargs)
-    finally:
-        report_logger.removeFilter(report_filter)
-    unexpected = sorted(info.get("unexpected_keys", []))
-    unused_pooler = [key for key in unexpected if key.split(".")[0] == "pooler"]
-    if unused_pooler:
-        logger.info("Not used from %s: the encoder's pooler (%s); the head pools by itself.", name_or_path, ", ".join(unused_pooler))
-    others = [key for key in unexpected if key not in unused_pooler]
-    if others:
-        logger.warning("%s holds %d weights the encoder does not use: %s", name_or_path, len(others), ", ".join(others[:8]))
-    return source, info
-
-
 def _forget_legacy_renaming(model: PreTrainedModel) -> None:
     """`transformers` reverses the load-time renamings when saving; drop ours so that a model loaded from an old
     checkpoint is saved with the named-head keys."""
@@ -516,14 +401,6 @@ def _forget_legacy_renaming(model: PreTrainedModel) -> None:
     if conversions:
         legacy = set(LEGACY_KEY_MAPPING)
         model._weight_conversions = [c for c in conversions if not set(getattr(c, "source_patterns", ())) & legacy]
-
-
-def _encoder_from_config(text_config: Any) -> PreTrainedModel:
-    """Build the encoder from its config with random weights; never downloads."""
-    try:
-        return AutoModel.from_config(text_config, add_pooling_layer=False)
-    except TypeError:
-        return AutoModel.from_config(text_config)
 
 
 __all__ = [

@@ -27,6 +27,7 @@ from transformers.pipelines import PIPELINE_REGISTRY
 from transformers.pipelines.base import ChunkPipeline
 
 from .configuration_visobert_absa import ABSA_TASK, NONE_CLASS, flat_label, scheme_class_names
+from .windows_visobert_absa import TextWindowsMixin, check_text, checked_stream
 
 logger = logging.getLogger(__name__)
 
@@ -40,34 +41,7 @@ _UNSET = object()
 _BATCHED_CHUNK = 4096
 
 
-def _describe(value: Any) -> str:
-    if value is None:
-        return "None"
-    if isinstance(value, str):
-        return "an empty string" if not value.strip() else repr(value[:40])
-    return f"a value of type {type(value).__name__} ({value!r:.40})"
-
-
-def _check_text(value: Any, index: int) -> str:
-    if isinstance(value, str) and value.strip():
-        return value
-    hint = " Wrap a `datasets.Dataset` as `KeyDataset(dataset, \"text\")`." if isinstance(value, dict) else ""
-    raise ValueError(
-        f"Input {index} is {_describe(value)}; every input must be a non-empty review text (`str`). "
-        f"Remove input {index} or replace it with its text.{hint}"
-    )
-
-
-def _checked_stream(items: Iterable[Any]) -> Iterator[str]:
-    if isinstance(items, torch.utils.data.Dataset) and hasattr(items, "__len__"):
-        for index in range(len(items)):  # map-style datasets such as `KeyDataset`
-            yield _check_text(items[index], index)
-        return
-    for index, item in enumerate(items):
-        yield _check_text(item, index)
-
-
-class AspectSentimentPipeline(ChunkPipeline):
+class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
     r"""Aspect-based sentiment analysis: which aspects a review mentions, and the sentiment of each.
 
     Load it with `pipeline("aspect-sentiment-analysis", model=..., trust_remote_code=True)` (or just
@@ -165,17 +139,17 @@ class AspectSentimentPipeline(ChunkPipeline):
         if isinstance(inputs, (list, tuple)):
             if not inputs:
                 return []
-            inputs = [_check_text(item, index) for index, item in enumerate(inputs)]
+            inputs = [check_text(item, index) for index, item in enumerate(inputs)]
             if not args:
                 return list(self._batched(inputs, kwargs))
         elif isinstance(inputs, str) or inputs is None or isinstance(inputs, (bytes, int, float, dict)):
-            inputs = _check_text(inputs, 0)
+            inputs = check_text(inputs, 0)
         elif isinstance(inputs, torch.utils.data.Dataset) and hasattr(inputs, "__len__") and not args:
             return self._batched(inputs, kwargs)
         elif isinstance(inputs, (types.GeneratorType, torch.utils.data.Dataset, Iterable)):
-            inputs = _checked_stream(inputs)
+            inputs = checked_stream(inputs)
         else:
-            _check_text(inputs, 0)
+            check_text(inputs, 0)
         return super().__call__(inputs, *args, **kwargs)
 
     def _batched(self, texts: Any, kwargs: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
@@ -192,7 +166,7 @@ class AspectSentimentPipeline(ChunkPipeline):
 
         def stream() -> Iterator[list[dict[str, Any]]]:
             for start in range(0, len(texts), chunk):
-                part = [_check_text(texts[i], i) for i in range(start, min(start + chunk, len(texts)))]
+                part = [check_text(texts[i], i) for i in range(start, min(start + chunk, len(texts)))]
                 windows, counts = self._tokenize_many(part, **preprocess)
                 probabilities = self._forward_sorted(windows, batch_size)  # [W, A, C]
                 yield from self._entries(self._aggregate_many(probabilities, counts, how), **postprocess)
@@ -276,64 +250,6 @@ class AspectSentimentPipeline(ChunkPipeline):
         value = number(threshold, "every aspect")
         return {name: value for name in self.aspects}
 
-    # ------------------------------------------------------------------ tokenization into windows
-    def _window_length(self, max_length: int | None) -> int:
-        """Tokens per window: `max_length` when given, else the tokenizer's `model_max_length` (training stores
-        its `max_length` there), capped by what the encoder's position embeddings can read."""
-        limit = self.model.config.encoder_max_tokens
-        if max_length is not None:
-            if limit is not None and max_length > limit:
-                raise ValueError(
-                    f"`max_length` got {max_length}; this model's encoder reads at most {limit} tokens "
-                    f"(max_position_embeddings). Pass max_length <= {limit}."
-                )
-            return max_length
-        stored = getattr(self.tokenizer, "model_max_length", None)
-        stored = stored if isinstance(stored, int) and 0 < stored < 1_000_000 else None
-        if stored is None or (limit is not None and stored > limit):
-            return limit or 512
-        return stored
-
-    def _special_tokens(self, text: str) -> tuple[list[int], list[int], list[int]]:
-        """`text` -> (prefix, content ids, suffix): the tokenizer's single-sequence template around the text."""
-        full = self.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"]
-        ids = self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
-        for start in range(len(full) - len(ids) + 1):
-            if full[start : start + len(ids)] == ids:
-                return full[:start], ids, full[start + len(ids) :]
-        raise ValueError("The tokenizer puts special tokens inside the text; the pipeline cannot split it into windows.")
-
-    def _window_plan(
-        self, specials: int, long_text: str, max_length: int | None, stride: int | None
-    ) -> tuple[int, int]:
-        """(text tokens per window, tokens shared by consecutive windows), checked."""
-        window = self._window_length(max_length)
-        content = window - specials
-        if content < 1:
-            raise ValueError(f"`max_length` got {window}; it leaves no room for text after the special tokens.")
-        overlap = 0
-        if long_text == "chunk":
-            overlap = content // 4 if stride is None else stride
-            if overlap >= content:
-                raise ValueError(
-                    f"`stride` got {overlap}; allowed: fewer than {content} tokens (the window minus special tokens)."
-                )
-        return content, overlap
-
-    def _cut(
-        self, ids: list[int], prefix: list[int], suffix: list[int], content: int, overlap: int, long_text: str
-    ) -> list[list[int]]:
-        """A text's content ids -> the token ids of its windows, special tokens added to each."""
-        # Windows over the token ids (not the tokenizer's overflow support, which differs between versions):
-        # each holds `content` tokens, consecutive windows share `overlap`, the last one reaches the end.
-        starts = [0]
-        while starts[-1] + content < len(ids):
-            starts.append(starts[-1] + content - overlap)
-        if long_text == "truncate" and len(starts) > 1:
-            self._warn_truncation(len(ids) + len(prefix) + len(suffix), content + len(prefix) + len(suffix))
-            starts = starts[:1]
-        return [prefix + ids[start : start + content] + suffix for start in starts]
-
     def preprocess(
         self, text: str, long_text: str = "truncate", max_length: int | None = None, stride: int | None = None
     ) -> Iterator[dict[str, Any]]:
@@ -346,24 +262,6 @@ class AspectSentimentPipeline(ChunkPipeline):
                 "attention_mask": torch.ones(1, len(input_ids), dtype=torch.long),  # [1, L]
                 "is_last": position == len(windows) - 1,
             }
-
-    def _tokenize_many(
-        self, texts: list[str], long_text: str = "truncate", max_length: int | None = None, stride: int | None = None
-    ) -> tuple[list[list[int]], list[int]]:
-        """`texts` -> (the token ids of every window, text after text; the number of windows of each text), from
-        ONE call of the tokenizer (a fast tokenizer encodes the batch in Rust)."""
-        prefix, _, suffix = self._special_tokens(texts[0])  # the single-sequence template, the same for every text
-        content, overlap = self._window_plan(len(prefix) + len(suffix), long_text, max_length, stride)
-        windows: list[list[int]] = []
-        counts: list[int] = []
-        encoded = self.tokenizer(
-            texts, add_special_tokens=False, verbose=False, return_attention_mask=False, return_token_type_ids=False
-        )
-        for ids in encoded["input_ids"]:
-            cut = self._cut(ids, prefix, suffix, content, overlap, long_text)
-            windows.extend(cut)
-            counts.append(len(cut))
-        return windows, counts
 
     def _warn_truncation(self, num_tokens: int, window: int) -> None:
         level = logging.DEBUG if self._warned_truncation else logging.WARNING
@@ -406,27 +304,6 @@ class AspectSentimentPipeline(ChunkPipeline):
                 ).logits  # [B, A, C]
                 probabilities[torch.tensor(index)] = logits.float().softmax(dim=-1).cpu()
         return probabilities
-
-    # ------------------------------------------------------------------ outputs
-    def _aggregate(self, probabilities: torch.Tensor, how: str) -> torch.Tensor:
-        """`[W, A, C]` window distributions -> `[A, C]`."""
-        if probabilities.shape[0] == 1:
-            return probabilities[0]
-        if how == "mean":
-            return probabilities.mean(dim=0)
-        if self.can_detect:
-            strength = -probabilities[..., 0]  # [W, A]: high = clearly mentioned
-        else:
-            strength = probabilities.max(dim=-1).values  # [W, A]
-        best = strength.argmax(dim=0)  # [A]
-        return probabilities[best, torch.arange(probabilities.shape[1])]  # [A, C]
-
-    def _aggregate_many(self, probabilities: torch.Tensor, counts: list[int], how: str) -> torch.Tensor:
-        """`[W, A, C]` distributions of consecutive windows, `counts[n]` of them for text n -> `[N, A, C]`."""
-        if len(counts) == probabilities.shape[0]:
-            return probabilities  # one window per text: nothing to combine
-        parts = probabilities.split(counts)
-        return torch.stack([self._aggregate(part, how) for part in parts])
 
     def postprocess(
         self,

@@ -1,0 +1,254 @@
+"""The multi-label supervised contrastive loss over the projected review embeddings, and the original design's
+soft-weighted variant (`mode="seed"`, for reproduction).
+
+This file travels to the Hugging Face Hub next to the weights (a sibling of the losses): it imports only `torch`
+and its siblings. Vectorised (no Python loop over the batch), computed in float32 for float16/bfloat16 inputs,
+and exactly 0 with a finite zero gradient when no anchor has a positive.
+
+References:
+    - Khosla et al. "Supervised Contrastive Learning". NeurIPS 2020. arXiv:2004.11362.
+    - Zhang & Wu. "Multi-Label Supervised Contrastive Learning" (MulSupCon). AAAI 2024.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from .configuration_visobert_absa import CONTRASTIVE_MODES
+from .upcast import upcast_half
+
+#: The configurable modes plus `"supcon"` (single-label SupCon as published, for references and tests).
+SUPCON_MODES = (*CONTRASTIVE_MODES, "supcon")
+
+
+def multilabel_supcon_loss(
+    embeddings: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float = 0.1,
+    mode: str = "mulsupcon",
+    ignore_index: int = -100,
+    num_classes: int | None = None,
+    seed_neutral_index: int = 2,
+    seed_base_weight: float = 0.1,
+    *,
+    candidates: torch.Tensor | None = None,
+    candidate_labels: torch.Tensor | None = None,
+    anchor_offset: int = 0,
+) -> torch.Tensor:
+    r"""Supervised contrastive loss (L_out form) for reviews that carry a SET of (aspect, sentiment) pairs.
+
+    Each review i is represented by the set S_i of its mentioned (aspect, sentiment) pairs, a multi-hot row of
+    `Y [B, A*C]`; a cell equal to `ignore_index` is not mentioned and contributes nothing (it is never
+    "neutral"). With `s_ij = z_i . z_j / temperature` and the self-excluded
+    `log p_ij = s_ij - logsumexp_{a != i} s_ia`:
+
+    - `"mulsupcon"` (default): every (review i, pair k in S_i) is an anchor whose positives are the other
+      reviews that contain k; `loss = -sum W * log p / #anchors with a positive`, `W = (Y * 1[n>0] / n) @ Y^T`.
+      With one aspect it equals SupCon.
+    - `"jaccard"`: positives weighted by |S_i ∩ S_j| / |S_i ∪ S_j|, normalised per anchor review.
+    - `"any"`: positives are reviews that share at least one pair; `"exact"`: identical non-empty sets.
+    - `"supcon"`: `labels` is `[B]`, one class per review (SupCon as published).
+    - `"seed"`: the original design's soft-weighted loss, for reproduction only: every pair of reviews gets
+      weight `base + sum_a [y_ia = y_ja] (1 + [both non-neutral]) / (2A)`, absent cells count as neutral, and
+      `loss_i = -log(sum_j w_ij e^{s_ij} / sum_{j != i} e^{s_ij})`, averaged over all reviews.
+
+    Args:
+        embeddings (`torch.Tensor` of shape `[B, D]`): L2-normalised review embeddings.
+        labels (`torch.Tensor` of shape `[B, A]`, or `[B]` for `"supcon"`): class index per aspect,
+            `ignore_index` where the aspect is not mentioned.
+        temperature (`float`, defaults to 0.1): softmax temperature tau.
+        mode (`str`, defaults to `"mulsupcon"`): see above.
+        ignore_index (`int`, defaults to -100): the "not mentioned" label value.
+        num_classes (`int`, *optional*): number of sentiment classes C; inferred from the labels if omitted
+            (pass it to avoid a host synchronisation).
+        seed_neutral_index (`int`, defaults to 2): the neutral class index, `"seed"` mode only.
+        seed_base_weight (`float`, defaults to 0.1): the weight every pair gets, `"seed"` mode only.
+        candidates (`torch.Tensor` of shape `[N, D]`, *optional*): the whole batch the anchors are contrasted
+            against, when `embeddings` holds only a shard of it (rows `anchor_offset .. anchor_offset + B - 1`
+            of `candidates`), as under `torch.distributed` where each rank owns its local anchors and sees the
+            gathered global batch. Each anchor's own column `anchor_offset + i` is masked out.
+        candidate_labels (`torch.Tensor` of shape `[N, A]` or `[N]`): the labels of `candidates`; required with
+            them.
+        anchor_offset (`int`, defaults to 0): the row of `candidates` where this shard starts.
+
+    Returns:
+        `torch.Tensor`: a scalar; exactly 0 with a zero gradient when no anchor has a positive. With
+        `candidates`, this shard's share of the full-batch loss: its anchors' terms divided by the normaliser of
+        the whole candidate batch, so that the shares of all shards sum to the loss of the full batch.
+
+    Raises:
+        ValueError: unknown `mode`, non-positive `temperature`, shapes that do not match, or a shard that does
+            not lie inside `candidates`.
+
+    References:
+        Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020, arXiv:2004.11362.
+        Zhang & Wu, "Multi-Label Supervised Contrastive Learning", AAAI 2024.
+
+    Example:
+
+    ```python
+    >>> z = F.normalize(torch.randn(4, 8), dim=-1)
+    >>> y = torch.tensor([[0, -100], [0, 1], [-100, 1], [2, -100]])
+    >>> loss = multilabel_supcon_loss(z, y, num_classes=3)
+    ```
+    """
+    if mode not in SUPCON_MODES:
+        raise ValueError(f"`mode` got {mode!r}; allowed: {', '.join(map(repr, SUPCON_MODES))}.")
+    if not isinstance(temperature, (int, float)) or temperature <= 0:
+        raise ValueError(f"`temperature` got {temperature!r}; allowed: a number > 0.")
+    if embeddings.dim() != 2 or labels.shape[0] != embeddings.shape[0]:
+        raise ValueError(
+            f"`embeddings` must be [B, D] and `labels` [B, ...] with the same B; got {tuple(embeddings.shape)} "
+            f"and {tuple(labels.shape)}."
+        )
+    z = upcast_half(embeddings)  # anchors [B, D]
+    batch = z.shape[0]
+    if candidates is None:
+        if candidate_labels is not None:
+            raise ValueError("`candidate_labels` was given without `candidates`; pass both or neither.")
+        cands, all_labels, offset = z, labels, 0
+    else:
+        cands, all_labels, offset = _check_candidates(z, labels, candidates, candidate_labels, anchor_offset)
+    total = cands.shape[0]  # N; N == B without candidates
+    rows = slice(offset, offset + batch)  # this shard's rows among the N candidates
+    # self_mask[i, j]: column j is anchor i itself (global column offset + i).
+    columns = torch.arange(total, device=z.device)
+    self_mask = columns.unsqueeze(0) == (columns[rows]).unsqueeze(1)  # [B, N]
+    sim = (z @ cands.T) / temperature  # [B, N]
+    # Self-exclusion with the most negative finite value instead of -inf: identical for N >= 2 and keeps
+    # a batch of one finite (its row then has no positive and contributes 0).
+    sim_others = sim.masked_fill(self_mask, torch.finfo(sim.dtype).min)
+    log_prob = sim - torch.logsumexp(sim_others, dim=1, keepdim=True)  # [B, N]
+
+    if mode == "seed":
+        return _seed_soft_loss(
+            sim, sim_others, labels, all_labels, ignore_index, seed_neutral_index, seed_base_weight, self_mask
+        )
+
+    eye = torch.eye(total, dtype=torch.bool, device=z.device)  # [N, N], label-only matrices below
+    if mode == "supcon":
+        if labels.dim() != 1:
+            raise ValueError(f"mode 'supcon' takes `labels` of shape [B]; got {tuple(labels.shape)}.")
+        valid = all_labels != ignore_index
+        positives = (
+            (all_labels.unsqueeze(0) == all_labels.unsqueeze(1)) & valid.unsqueeze(0) & valid.unsqueeze(1) & ~eye
+        )
+        return _mean_over_positives(positives.to(z.dtype), log_prob, rows)
+
+    if labels.dim() != 2:
+        raise ValueError(f"mode {mode!r} takes `labels` of shape [B, A]; got {tuple(labels.shape)}.")
+    y = _multi_hot(all_labels, ignore_index, num_classes).to(z.dtype)  # [N, A*C]
+
+    if mode == "mulsupcon":
+        counts = y.sum(dim=0, keepdim=True)  # [1, K]
+        others = counts - 1.0  # reviews besides the anchor that hold pair k
+        anchor = y * (others > 0).to(y.dtype)  # label-anchors that have a positive, [N, K]
+        weights = (anchor[rows] / others.clamp_min(1.0)) @ y.T  # [B, N]
+        weights = weights.masked_fill(self_mask, 0.0)
+        total_loss = -(weights * log_prob).sum()
+        return total_loss / anchor.sum().clamp_min(1.0)
+
+    shared = y @ y.T  # |S_i ∩ S_j|, [N, N]
+    sizes = y.sum(dim=1)
+    if mode == "jaccard":
+        union = sizes.unsqueeze(0) + sizes.unsqueeze(1) - shared
+        weights = (shared / union.clamp_min(1.0)).masked_fill(eye, 0.0)
+        row_sum = weights.sum(dim=1, keepdim=True)
+        weights = weights / row_sum.clamp_min(torch.finfo(weights.dtype).tiny)
+        has_positive = (row_sum.squeeze(1) > 0).to(z.dtype)  # [N]
+        per_anchor = -(weights[rows] * log_prob).sum(dim=1)
+        return (per_anchor * has_positive[rows]).sum() / has_positive.sum().clamp_min(1.0)
+    if mode == "any":
+        positives = (shared > 0) & ~eye
+    else:  # exact
+        identical = (shared == sizes.unsqueeze(1)) & (shared == sizes.unsqueeze(0)) & (sizes > 0).unsqueeze(1)
+        positives = identical & ~eye
+    return _mean_over_positives(positives.to(z.dtype), log_prob, rows)
+
+
+def _check_candidates(
+    z: torch.Tensor,
+    labels: torch.Tensor,
+    candidates: torch.Tensor,
+    candidate_labels: torch.Tensor | None,
+    anchor_offset: int,
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Validate a shard of anchors against the candidate batch (shapes only: no host synchronisation)."""
+    if candidate_labels is None:
+        raise ValueError("`candidates` was given without `candidate_labels`; pass the labels of every candidate.")
+    if candidates.dim() != 2 or candidates.shape[1] != z.shape[1] or candidate_labels.shape[0] != candidates.shape[0]:
+        raise ValueError(
+            f"`candidates` must be [N, D] with D = {z.shape[1]} and `candidate_labels` [N, ...] with the same N; "
+            f"got {tuple(candidates.shape)} and {tuple(candidate_labels.shape)}."
+        )
+    if candidate_labels.shape[1:] != labels.shape[1:]:
+        raise ValueError(
+            f"`candidate_labels` has shape {tuple(candidate_labels.shape)} but `labels` has {tuple(labels.shape)}; "
+            "they must agree beyond the batch dimension."
+        )
+    if not isinstance(anchor_offset, int) or anchor_offset < 0 or anchor_offset + z.shape[0] > candidates.shape[0]:
+        raise ValueError(
+            f"`anchor_offset` got {anchor_offset!r}; allowed: an int in [0, {candidates.shape[0] - z.shape[0]}] so "
+            f"that the {z.shape[0]} anchors are rows of the {candidates.shape[0]} candidates."
+        )
+    return upcast_half(candidates), candidate_labels, anchor_offset
+
+
+def _multi_hot(labels: torch.Tensor, ignore_index: int, num_classes: int | None) -> torch.Tensor:
+    """`[B, A]` class indices -> `[B, A*C]` multi-hot rows of mentioned (aspect, sentiment) pairs."""
+    valid = labels != ignore_index
+    safe = labels.masked_fill(~valid, 0).long()
+    if num_classes is None:
+        num_classes = int(safe.max().item()) + 1 if safe.numel() else 1  # host sync; pass num_classes
+    one_hot = F.one_hot(safe, num_classes) * valid.unsqueeze(-1)  # [B, A, C]
+    return one_hot.reshape(labels.shape[0], -1)
+
+
+def _mean_over_positives(positives: torch.Tensor, log_prob: torch.Tensor, rows: slice) -> torch.Tensor:
+    """SupCon L_out: mean over each anchor's positives, then over the anchors that have one.
+
+    `positives` is `[N, N]` over the candidate batch, `log_prob` `[B, N]` for the anchors in `rows`; the mean
+    over anchors divides by the number of anchors with a positive in the whole candidate batch.
+    """
+    num_pos = positives.sum(dim=1)  # [N]
+    has_positive = (num_pos > 0).to(log_prob.dtype)
+    per_anchor = -(positives[rows] * log_prob).sum(dim=1) / num_pos[rows].clamp_min(1.0)  # [B]
+    return (per_anchor * has_positive[rows]).sum() / has_positive.sum().clamp_min(1.0)
+
+
+def _seed_soft_loss(
+    sim: torch.Tensor,
+    sim_others: torch.Tensor,
+    labels: torch.Tensor,
+    all_labels: torch.Tensor,
+    ignore_index: int,
+    neutral_index: int,
+    base_weight: float,
+    self_mask: torch.Tensor,
+) -> torch.Tensor:
+    """The original design's soft-weighted contrastive loss, vectorised (absent cells count as neutral).
+
+    `sim` is `[B, N]`: the anchors' rows against the `N` candidates whose labels are `all_labels`; the mean over
+    reviews divides by `N`, so the shares of all shards of a batch sum to its loss.
+    """
+    if labels.dim() != 2:
+        raise ValueError(f"mode 'seed' takes `labels` of shape [B, A]; got {tuple(labels.shape)}.")
+    batch, num_aspects = labels.shape
+    total = all_labels.shape[0]
+    y = labels.masked_fill(labels == ignore_index, neutral_index)  # [B, A]
+    y_all = all_labels.masked_fill(all_labels == ignore_index, neutral_index)  # [N, A]
+    match = (y.unsqueeze(1) == y_all.unsqueeze(0)).to(sim.dtype)  # [B, N, A]
+    both = (y != neutral_index).to(sim.dtype).unsqueeze(1) * (y_all != neutral_index).to(sim.dtype).unsqueeze(0)
+    weights = (match * (1.0 + both)).sum(dim=-1) / (2.0 * num_aspects) + base_weight  # [B, N]
+    log_weights = torch.log(weights).masked_fill(self_mask, torch.finfo(sim.dtype).min)
+    numerator = torch.logsumexp(sim + log_weights, dim=1)
+    denominator = torch.logsumexp(sim_others, dim=1)
+    per_review = numerator - denominator  # [B]
+    loss = -per_review.mean() if total == batch else -per_review.sum() / total
+    if total < 2:  # the original returns 0 for a batch of one; keep the graph for a finite zero gradient
+        return loss * 0.0
+    return loss
+
+
+__all__ = ["SUPCON_MODES", "multilabel_supcon_loss"]
