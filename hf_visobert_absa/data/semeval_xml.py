@@ -42,7 +42,7 @@ from pathlib import Path
 
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import SENTIMENTS
-from .formats import ParsedFile, canonical_codes, sentiments_text
+from .parsed_file import ParsedFile, canonical_codes, sentiments_text
 
 ROOTS = {"sentences": "SemEval-2014", "Reviews": "SemEval-2015/16"}
 CATEGORY_TAGS = ("aspectCategory", "Opinion")

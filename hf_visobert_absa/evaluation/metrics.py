@@ -37,6 +37,7 @@ import numpy as np
 
 from ..data.label_schemes import IGNORE_INDEX, NONE, decode_labels, neutral_code, predictions_from_logits
 from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, scheme_class_names
+from .metric_inputs import as_label_array, validate_metric_inputs
 from .table import format_metrics_table
 
 logger = logging.getLogger(__name__)
@@ -63,79 +64,6 @@ METRIC_KEYS: tuple[str, ...] = (
     "seed_style_accuracy",
     "seed_style_weighted_f1",
 )
-
-
-def _canonical_help(sentiments: Sequence[str]) -> str:
-    return "canonical codes 0=none, " + ", ".join(f"{k}={name}" for k, name in enumerate(sentiments, start=1))
-
-
-# ---------------------------------------------------------------------------------------------- validation
-def _as_label_array(values: Any, name: str, sentiments: Sequence[str] = SENTIMENTS) -> np.ndarray:
-    """`values` -> int64 `[N, A]` of canonical codes, or a `ValueError` saying what is wrong and where."""
-    try:
-        array = np.asarray(values)
-    except ValueError as err:  # ragged nested lists
-        raise ValueError(
-            f"`{name}` must be a rectangular [N, A] array; got rows of different lengths ({err})."
-        ) from err
-    if array.ndim == 3:
-        raise ValueError(
-            f"`{name}` has shape {array.shape}, which looks like logits [N, A, C]; expected labels [N, A]. "
-            "Decode logits first: `label_schemes.predictions_from_logits(logits, label_scheme)`."
-        )
-    if array.ndim != 2:
-        raise ValueError(f"`{name}` must be a 2-D [N, A] array (reviews x aspects); got shape {array.shape}.")
-    if array.shape[0] == 0:
-        raise ValueError(f"`{name}` holds no reviews (shape {array.shape}); there is nothing to score.")
-    if array.dtype.kind == "f":
-        bad = ~np.isfinite(array) | (array != np.round(array))
-        if bad.any():
-            row, col = np.argwhere(bad)[0]
-            raise ValueError(
-                f"`{name}` holds {array[row, col].item()!r} at row {row + 1} (1-based), column {col + 1}; "
-                f"allowed: whole numbers, {_canonical_help(sentiments)}."
-            )
-    elif array.dtype.kind not in "iu":
-        raise ValueError(f"`{name}` must hold integers ({_canonical_help(sentiments)}); got dtype {array.dtype}.")
-    return array.astype(np.int64)
-
-
-def _check_range(array: np.ndarray, name: str, aspects: Sequence[str], sentiments: Sequence[str]) -> None:
-    bad = (array < 0) | (array > len(sentiments))
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise ValueError(
-            f"`{name}` holds {int(array[row, col])} at row {row + 1} (1-based), aspect {aspects[col]!r}; "
-            f"allowed: {_canonical_help(sentiments)}. Scheme-coded labels (seed's 0..2, -100) must be decoded first with "
-            "`label_schemes.decode_labels(labels, label_scheme)`."
-        )
-
-
-def _validate(
-    predictions: Any, references: Any, aspects: Sequence[str], label_scheme: str, sentiments: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    if label_scheme not in LABEL_SCHEMES:
-        raise ValueError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
-    if isinstance(aspects, str) or not all(isinstance(a, str) for a in aspects):
-        raise ValueError(f"`aspects` must be a list of aspect names (strings); got {aspects!r}.")
-    if isinstance(sentiments, str) or not sentiments or not all(isinstance(s, str) for s in sentiments):
-        raise ValueError(f"`sentiments` must be a non-empty list of sentiment names; got {sentiments!r}.")
-    aspects = list(aspects)
-    preds = _as_label_array(predictions, "predictions", sentiments)
-    refs = _as_label_array(references, "references", sentiments)
-    if preds.shape != refs.shape:
-        raise ValueError(
-            f"`predictions` has shape {preds.shape} but `references` has shape {refs.shape}; both must be "
-            "[N, A] with the same reviews and aspects, in the same order."
-        )
-    if preds.shape[1] != len(aspects):
-        raise ValueError(
-            f"The arrays have {preds.shape[1]} aspect columns but `aspects` names {len(aspects)}: {aspects}. "
-            "Pass the aspect list the model and the data use (e.g. `model.config.aspects`)."
-        )
-    _check_range(preds, "predictions", aspects, sentiments)
-    _check_range(refs, "references", aspects, sentiments)
-    return preds, refs, aspects
 
 
 # ---------------------------------------------------------------------------------------------- arithmetic
@@ -185,9 +113,9 @@ def confusion_matrices(predictions: Any, references: Any, sentiments: Sequence[s
     ```
     """
     sentiments = list(SENTIMENTS if sentiments is None else sentiments)
-    refs = _as_label_array(references, "references", sentiments)
+    refs = as_label_array(references, "references", sentiments)
     columns = [f"column {i + 1}" for i in range(refs.shape[1])]
-    preds, refs, _ = _validate(predictions, refs, columns, "absent_as_class", sentiments)
+    preds, refs, _ = validate_metric_inputs(predictions, refs, columns, "absent_as_class", sentiments)
     num_aspects, size = refs.shape[1], len(sentiments) + 1
     flat = np.arange(num_aspects) * size * size + refs * size + preds  # [N, A] -> index into the A * C * C cells
     return np.bincount(flat.ravel(), minlength=size * size * num_aspects).reshape(num_aspects, size, size)
@@ -238,7 +166,7 @@ def compute_absa_metrics(
     ```
     """
     sentiments = list(SENTIMENTS if sentiments is None else sentiments)
-    preds, refs, aspects = _validate(predictions, references, aspects, label_scheme, sentiments)
+    preds, refs, aspects = validate_metric_inputs(predictions, references, aspects, label_scheme, sentiments)
     can_detect = label_scheme == "absent_as_class"
     gold_m = refs != NONE  # [N, A] the aspect is mentioned in the gold
     pred_m = preds != NONE  # [N, A] the model says it is mentioned

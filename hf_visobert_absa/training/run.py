@@ -8,9 +8,7 @@ model and its tokenizer), `metrics.json` (every evaluated split), `predictions_<
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import re
 import shutil
 import time
 from pathlib import Path
@@ -19,13 +17,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBertAbsaConfig, scheme_class_names
-from ..io_safety import atomic_write, write_json_atomic
+from ..io_safety import write_json_atomic
 from ..model_folder import validate_model_folder
 from ..process_group import is_main_process, wait_for_every_rank
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
-from .aspect_prompts import init_prompts_from_names
-from .class_balance import balanced_focal_alpha, init_bias_to_priors
+from .model_setup import build_model, refuse_ignored_flags, resolve_label_scheme, resolve_sentiments
+from .reports import save_records, write_reports
 from .run_checks import (
     check_layer_decay_applies,
     check_model_choices,
@@ -43,106 +40,6 @@ SELECTION_METRIC = {
     "mentioned_only": ("sentiment_macro_f1", True),
     "seed": ("loss", False),
 }
-
-
-
-
-def resolve_label_scheme(model_args: ModelArguments, checkpoint_config: ViSoBertAbsaConfig | None = None) -> str:
-    if checkpoint_config is not None:
-        return checkpoint_config.label_scheme
-    if model_args.label_scheme:
-        if model_args.label_scheme not in LABEL_SCHEMES:
-            raise AbsaInputError(
-                f"`--label_scheme` got {model_args.label_scheme!r}; allowed: {', '.join(LABEL_SCHEMES)}."
-            )
-        return model_args.label_scheme
-    return "seed" if model_args.seed_preset else "absent_as_class"
-
-
-def build_model(
-    model_args: ModelArguments,
-    aspects: list[str],
-    train_labels: np.ndarray | None,
-    sentiments: list[str] | None = None,
-    tokenizer: Any = None,
-):
-    """A fresh model around the pretrained encoder (its starting values as `model_args` choose; the aspect names'
-    prompts need the `tokenizer`), or a trained model to continue from."""
-    from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
-
-    if model_args.model_name_or_path:
-        model = ViSoBertAbsaModel.from_pretrained(model_args.model_name_or_path)
-        if list(model.config.aspects) != list(aspects):
-            raise AbsaInputError(
-                f"The model at {model_args.model_name_or_path} was trained on aspects {list(model.config.aspects)} "
-                f"but the data has {list(aspects)}. Pass `--aspects` in the model's order or start from an encoder."
-            )
-        model.train()
-        return model
-    kwargs: dict[str, Any] = ViSoBertAbsaConfig.seed_preset_kwargs() if model_args.seed_preset else {}
-    kwargs.update(model_args.config_overrides())
-    kwargs["aspects"] = list(aspects)
-    if sentiments is not None:
-        kwargs["sentiments"] = list(sentiments)
-    if model_args.focal_alpha == "balanced":
-        if train_labels is None:
-            raise AbsaInputError("`--focal_alpha balanced` needs a training split.")
-        scheme = kwargs.get("label_scheme", "absent_as_class")
-        kwargs["focal_alpha"] = balanced_focal_alpha(train_labels, len(scheme_class_names(scheme, sentiments)))
-    try:
-        model = ViSoBertAbsaModel.from_pretrained_encoder(
-            model_args.encoder, trust_remote_code=model_args.trust_remote_code, **kwargs
-        )
-    except OSError as error:
-        raise AbsaInputError(
-            f"Could not load the encoder {model_args.encoder!r}: {error}. Pass `--encoder` a local folder of a "
-            "pretrained encoder, or run with network access to the Hugging Face Hub."
-        ) from None
-    except ValueError as error:  # a config value the encoder rules out, or a folder that is not an encoder
-        raise AbsaInputError(as_flag_message(str(error))) from None
-    if model_args.classifier_bias_init == "priors":
-        if train_labels is None:
-            raise AbsaInputError("`--classifier_bias_init priors` needs a training split.")
-        init_bias_to_priors(model, train_labels)
-    if model.aspect_prompts is not None and model_args.aspect_prompt_init == "names" and tokenizer is not None:
-        init_prompts_from_names(model, tokenizer)
-    return model
-
-
-def as_flag_message(message: str) -> str:
-    """A config message that starts with a field `train` sets from a flag, named as that flag (`--pooling`)."""
-    field = re.match(r"`(\w+)` got", message)
-    if field and field.group(1) in {f.name for f in dataclasses.fields(ModelArguments)}:
-        return f"`--{field.group(1)}`" + message[len(field.group(1)) + 2 :]
-    return message
-
-
-def resolve_sentiments(data_args: DataArguments, checkpoint_config: ViSoBertAbsaConfig | None = None) -> list[str]:
-    """The sentiment set: a continued model's own (a different `--sentiments` is an error), else the flag's, else
-    the default positive, negative, neutral."""
-    given = data_args.sentiment_list()
-    if checkpoint_config is not None:
-        own = list(checkpoint_config.sentiments)
-        if given is not None and given != own:
-            raise AbsaInputError(
-                f"`--sentiments` {given} differs from the sentiments of the model being continued, {own}; its "
-                "classification head is fixed. Drop `--sentiments`, or start from an encoder with `--encoder`."
-            )
-        return own
-    return given if given is not None else list(SENTIMENTS)
-
-
-def _refuse_ignored_flags(model_args: ModelArguments) -> None:
-    """Continuing a trained model: its config fixes the architecture and loss, so such flags are an error."""
-    ignored = sorted(model_args.config_overrides()) + (["seed_preset"] if model_args.seed_preset else [])
-    if model_args.focal_alpha == "balanced":
-        ignored.append("focal_alpha")
-    if ignored:
-        raise AbsaInputError(
-            f"`--model_name_or_path` continues a trained model whose config fixes the architecture and loss; "
-            f"these flags would be ignored: {', '.join('--' + name for name in ignored)}. Drop them, or start "
-            "from an encoder with `--encoder` to change them."
-        )
 
 
 def _load_data(model_args: ModelArguments, data_args: DataArguments, checkpoint_config: Any) -> tuple[Any, Any]:
@@ -258,7 +155,7 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
     if model_args.model_name_or_path:
         # one read of the checkpoint's config: a clear error for anything that is not a saved visobert_absa model
         checkpoint_config = validate_model_folder(model_args.model_name_or_path, "--model_name_or_path", allow_hub=True)
-        _refuse_ignored_flags(model_args)
+        refuse_ignored_flags(model_args)
     datasets, report = _load_data(model_args, data_args, checkpoint_config)
     check_validation_needs(training_args, "validation" in datasets)
     protocol = wants_protocol(data_args.protocol, report)
@@ -292,7 +189,7 @@ def _train_and_report(
     result = {"metrics": {}, "output_dir": str(output_dir), "model_dir": str(model_dir), "train_seconds": train_seconds}
     if not is_main_process():  # under torchrun, rank 0 writes the records and the reports
         return {**result, "report": report}
-    _save_records(trainer, tokenizer, model_dir, training_args, data_args, report, datasets["train"])
+    save_records(trainer, tokenizer, model_dir, training_args, data_args, report, datasets["train"])
     history = trainer.state.log_history
     write_json_atomic(output_dir / "log_history.json", history)
     metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history, protocol)
@@ -329,31 +226,6 @@ def _train(model: Any, tokenizer: Any, tokenized: Any, training_args: AbsaTraini
     return trainer, time.perf_counter() - started
 
 
-def _save_records(
-    trainer: Any, tokenizer: Any, model_dir: Path, training_args: Any, data_args: DataArguments, report: Any, train: Any
-) -> None:
-    """Beside the saved best model: its tokenizer (the one save path: a complete Hub folder), and JSON records of
-    how it was trained (no secret: every `*_token` is dropped; the model card reads these, `training_args.bin` is
-    a pickle): the arguments with the subset sizes, and the data's language, an example review and the subsets."""
-    from ..publishing.card_facts import training_data_facts
-    from .trainer import secret_fields
-
-    tokenizer.save_pretrained(str(model_dir))
-    recorded = json.loads(training_args.to_json_string())
-    for name in secret_fields(training_args):
-        recorded.pop(name, None)
-    recorded.update(max_length=data_args.max_length, label_scheme=trainer.model.config.label_scheme)
-    for name in ("max_train_samples", "max_eval_samples", "max_test_samples"):
-        if getattr(data_args, name):
-            recorded[name] = getattr(data_args, name)
-    write_json_atomic(model_dir / "training_args.json", recorded)
-    facts = training_data_facts(list(train["text"]), np.asarray(train["gold"]), report.subsets)
-    write_json_atomic(
-        model_dir / "training_data.json",
-        {"data_files": _describe_files(data_args.data_files()), **facts, "report": report.to_dict()},
-    )
-
-
 def _callbacks(training_args: AbsaTrainingArguments, has_validation: bool) -> list:
     from transformers import EarlyStoppingCallback
 
@@ -381,67 +253,6 @@ def calibrate_model_thresholds(model, tokenizer, validation, max_length: int) ->
     model.config.detection_thresholds = thresholds
     logger.info("Per-aspect P(none) thresholds calibrated on validation: %s", dict(zip(model.config.aspects, thresholds, strict=True)))
     return thresholds
-
-
-def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
-    return {k: str(v) for k, v in files.items()} if isinstance(files, dict) else str(files)
-
-
-def write_reports(
-    model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict], protocol: bool = False
-) -> dict:
-    """Score the validation and test splits against the canonical `gold` labels and write metrics.json,
-    predictions_<split>.csv and the plots; with `protocol`, each split's metrics also hold the SemEval-2014
-    protocol numbers under `semeval2014_protocol` (see `evaluation.protocol`)."""
-    from ..data.label_schemes import predictions_from_probabilities
-    from ..evaluation.inference import predict_probabilities
-    from ..evaluation.metrics import compute_absa_metrics
-    from ..evaluation.plots import plot_confusion_matrices, plot_per_aspect_f1, plot_training_curves
-    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics
-    from ..evaluation.table import format_metrics_table
-
-    config = model.config
-    aspects = list(config.aspects)
-    plots = output_dir / "plots"
-    plots.mkdir(exist_ok=True)
-    all_metrics: dict[str, Any] = {}
-    for split in ("validation", "test"):
-        if split not in datasets:
-            continue
-        texts = list(datasets[split]["text"])
-        gold = np.asarray(datasets[split]["gold"], dtype=np.int64)
-        probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
-        thresholds = np.asarray(config.thresholds) if config.label_scheme == "absent_as_class" else 0.5
-        predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
-        metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
-        # how these numbers were computed: the settings the saved model's pipeline uses by default
-        used = np.atleast_1d(thresholds).tolist()
-        metrics.update(max_length=max_length, threshold=used[0] if len(set(used)) == 1 else used)
-        if protocol:
-            metrics[PROTOCOL_KEY] = semeval2014_metrics(
-                probabilities, gold, config.sentiments, config.label_scheme, thresholds
-            )
-        logger.info("%s metrics:\n%s", split, format_metrics_table(metrics))
-        if protocol:
-            logger.info("%s", format_protocol(metrics[PROTOCOL_KEY]))
-        all_metrics[split] = metrics
-        names = config.canonical_names
-        _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, names)
-        plot_confusion_matrices(predictions, gold, aspects, plots / f"confusion_{split}.png", sentiments=config.sentiments)
-        plot_per_aspect_f1(metrics, plots / f"per_aspect_f1_{split}.png")
-    plot_training_curves(history, plots / "training_curves.png")
-    write_json_atomic(output_dir / "metrics.json", all_metrics)
-    return all_metrics
-
-
-def _write_predictions_csv(path: Path, texts, gold, predictions, aspects, names) -> None:
-    import csv
-
-    with atomic_write(path, newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text"] + [f"gold_{a}" for a in aspects] + [f"pred_{a}" for a in aspects])
-        for text, gold_row, pred_row in zip(texts, gold, predictions, strict=True):
-            writer.writerow([text] + [names[g] for g in gold_row] + [names[p] for p in pred_row])
 
 
 __all__ = [

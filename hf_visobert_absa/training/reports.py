@@ -1,0 +1,107 @@
+"""What a finished training run writes beside its model: the records of how it was trained (`training_args.json`,
+`training_data.json`, no secrets) and the reports of how it scores (`metrics.json`, `predictions_<split>.csv`,
+plots).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..io_safety import atomic_write, write_json_atomic
+from .arguments import DataArguments
+
+logger = logging.getLogger(__name__)
+
+
+def save_records(
+    trainer: Any, tokenizer: Any, model_dir: Path, training_args: Any, data_args: DataArguments, report: Any, train: Any
+) -> None:
+    """Beside the saved best model: its tokenizer (the one save path: a complete Hub folder), and JSON records of
+    how it was trained (no secret: every `*_token` is dropped; the model card reads these, `training_args.bin` is
+    a pickle): the arguments with the subset sizes, and the data's language, an example review and the subsets."""
+    from ..publishing.card_facts import training_data_facts
+    from .trainer import secret_fields
+
+    tokenizer.save_pretrained(str(model_dir))
+    recorded = json.loads(training_args.to_json_string())
+    for name in secret_fields(training_args):
+        recorded.pop(name, None)
+    recorded.update(max_length=data_args.max_length, label_scheme=trainer.model.config.label_scheme)
+    for name in ("max_train_samples", "max_eval_samples", "max_test_samples"):
+        if getattr(data_args, name):
+            recorded[name] = getattr(data_args, name)
+    write_json_atomic(model_dir / "training_args.json", recorded)
+    facts = training_data_facts(list(train["text"]), np.asarray(train["gold"]), report.subsets)
+    write_json_atomic(
+        model_dir / "training_data.json",
+        {"data_files": _describe_files(data_args.data_files()), **facts, "report": report.to_dict()},
+    )
+
+
+def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
+    return {k: str(v) for k, v in files.items()} if isinstance(files, dict) else str(files)
+
+
+def write_reports(
+    model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict], protocol: bool = False
+) -> dict:
+    """Score the validation and test splits against the canonical `gold` labels and write metrics.json,
+    predictions_<split>.csv and the plots; with `protocol`, each split's metrics also hold the SemEval-2014
+    protocol numbers under `semeval2014_protocol` (see `evaluation.protocol`)."""
+    from ..data.label_schemes import predictions_from_probabilities
+    from ..evaluation.inference import predict_probabilities
+    from ..evaluation.metrics import compute_absa_metrics
+    from ..evaluation.plots import plot_confusion_matrices, plot_per_aspect_f1, plot_training_curves
+    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics
+    from ..evaluation.table import format_metrics_table
+
+    config = model.config
+    aspects = list(config.aspects)
+    plots = output_dir / "plots"
+    plots.mkdir(exist_ok=True)
+    all_metrics: dict[str, Any] = {}
+    for split in ("validation", "test"):
+        if split not in datasets:
+            continue
+        texts = list(datasets[split]["text"])
+        gold = np.asarray(datasets[split]["gold"], dtype=np.int64)
+        probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
+        thresholds = np.asarray(config.thresholds) if config.label_scheme == "absent_as_class" else 0.5
+        predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
+        metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
+        # how these numbers were computed: the settings the saved model's pipeline uses by default
+        used = np.atleast_1d(thresholds).tolist()
+        metrics.update(max_length=max_length, threshold=used[0] if len(set(used)) == 1 else used)
+        if protocol:
+            metrics[PROTOCOL_KEY] = semeval2014_metrics(
+                probabilities, gold, config.sentiments, config.label_scheme, thresholds
+            )
+        logger.info("%s metrics:\n%s", split, format_metrics_table(metrics))
+        if protocol:
+            logger.info("%s", format_protocol(metrics[PROTOCOL_KEY]))
+        all_metrics[split] = metrics
+        names = config.canonical_names
+        _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, names)
+        plot_confusion_matrices(predictions, gold, aspects, plots / f"confusion_{split}.png", sentiments=config.sentiments)
+        plot_per_aspect_f1(metrics, plots / f"per_aspect_f1_{split}.png")
+    plot_training_curves(history, plots / "training_curves.png")
+    write_json_atomic(output_dir / "metrics.json", all_metrics)
+    return all_metrics
+
+
+def _write_predictions_csv(path: Path, texts, gold, predictions, aspects, names) -> None:
+    import csv
+
+    with atomic_write(path, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text"] + [f"gold_{a}" for a in aspects] + [f"pred_{a}" for a in aspects])
+        for text, gold_row, pred_row in zip(texts, gold, predictions, strict=True):
+            writer.writerow([text] + [names[g] for g in gold_row] + [names[p] for p in pred_row])
+
+
+__all__ = ["save_records", "write_reports"]
