@@ -15,9 +15,10 @@ from typing import Any
 
 import torch
 
-from ..hub.losses import focal_loss, multilabel_supcon_loss
+from ..hub.configuration_visobert_absa import ASPECT_CONTRASTIVE_MODES
+from ..hub.losses import focal_loss
 from .common import autocast, summarize, synchronizer
-from .models import contrastive_labels
+from .models import contrastive_term
 
 #: Stage names, in execution order, with the label the timeline shows.
 STAGES: dict[str, str] = {
@@ -41,25 +42,23 @@ def staged_loss(model: Any, batch: dict[str, torch.Tensor], device: Any, dtype: 
         encoded, mask = model.encode(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
         pooled = model.pool(encoded.last_hidden_state, mask)  # [B, H]
         tick("encoder_forward")
+        per_aspect = None
         if model.scores_each_aspect:  # one vector per aspect: the model's own path
-            logits = model.pool_and_classify(encoded.last_hidden_state, mask)[1]
+            _, logits, per_aspect = model.pool_classify_per_aspect(encoded.last_hidden_state, mask)
         else:
             logits = model.classifier(pooled).view(-1, config.num_aspects, config.num_classes)  # [B, A, C]
         tick("classification_head")
         embeddings = model.projection(pooled)  # [B, D], L2-normalised by the head
+        aspect_embeddings = None
+        if per_aspect is not None and config.contrastive_mode in ASPECT_CONTRASTIVE_MODES:
+            aspect_embeddings = model.projection(per_aspect)  # [B, A, D]
         tick("projection_head")
         focal = focal_loss(logits, labels, gamma=config.focal_gamma, alpha=config.focal_alpha)
         tick("focal_loss")
         if config.contrastive_weight == 0:
             contrastive = embeddings.sum().float() * 0.0
         else:
-            contrastive = multilabel_supcon_loss(
-                embeddings,
-                contrastive_labels(labels, config),
-                temperature=config.contrastive_temperature,
-                mode=config.contrastive_mode,
-                num_classes=config.num_sentiments,
-            )
+            contrastive = contrastive_term(embeddings, aspect_embeddings, labels, config)
         tick("contrastive_loss")
         loss = config.focal_weight * focal + config.contrastive_weight * contrastive
         tick("combine")

@@ -33,7 +33,11 @@ from .labels_visobert_absa import (
 from .tasks_visobert_absa import ABSA_TASK, PIPELINE_TASKS, TaskPipelines
 
 POOLINGS: tuple[str, ...] = ("cls", "mean", "pooler", "aspect_query", "aspect_prompt")
-CONTRASTIVE_MODES: tuple[str, ...] = ("mulsupcon", "jaccard", "any", "exact", "seed")
+CONTRASTIVE_MODES: tuple[str, ...] = ("mulsupcon", "jaccard", "any", "exact", "seed", "aspect_sentiment")
+#: Contrastive modes over one embedding per (review, aspect) instead of one per review: they need a pooling that
+#: gives each aspect its own vector.
+ASPECT_CONTRASTIVE_MODES: tuple[str, ...] = ("aspect_sentiment",)
+ASPECT_POOLINGS: tuple[str, ...] = ("aspect_query", "aspect_prompt")
 
 #: Fields a saved `config.json` must carry: they define the network and what its outputs mean, so loading a folder
 #: never fills them with defaults (the default aspects would silently relabel every prediction). `sentiments` is not
@@ -79,8 +83,11 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         focal_gamma (`float`, defaults to 2.0): focusing parameter of the focal loss (Lin et al., 2017).
         focal_alpha (`list`, *optional*): class weights, `[C]` or `[A, C]`.
         contrastive_temperature (`float`, defaults to 0.1): temperature of the contrastive loss.
-        contrastive_mode (`str`, defaults to `"mulsupcon"`): `"mulsupcon"`, `"jaccard"`, `"any"`, `"exact"` or
-            `"seed"` (the original soft-weighted loss, for reproduction only).
+        contrastive_mode (`str`, defaults to `"mulsupcon"`): over the review embeddings, `"mulsupcon"`, `"jaccard"`,
+            `"any"`, `"exact"` or `"seed"` (the original soft-weighted loss, for reproduction only); or
+            `"aspect_sentiment"`: over one embedding per mentioned (review, aspect), the projection of that
+            aspect's own vector, whose positives are the other mentioned aspects of the batch with the same
+            sentiment (needs `pooling="aspect_query"` or `"aspect_prompt"`, not the `seed` scheme).
         focal_weight (`float`, defaults to 0.8) and contrastive_weight (`float`, defaults to 0.2): weights of
             the combined objective `focal_weight * focal + contrastive_weight * contrastive`.
         contrastive_across_devices (`bool`, defaults to `False`): under `torch.distributed`, contrast each
@@ -119,6 +126,7 @@ class ViSoBertAbsaConfig(PretrainedConfig):
     #: Outputs that never reach `compute_metrics` (it gets the logits array alone).
     keys_to_ignore_at_inference: ClassVar[list[str]] = [
         "embeddings",
+        "aspect_embeddings",
         "focal_loss",
         "contrastive_loss",
         "hidden_states",
@@ -188,6 +196,7 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             reject_value("pooling", self.pooling, ", ".join(repr(p) for p in POOLINGS))
         if self.contrastive_mode not in CONTRASTIVE_MODES:
             reject_value("contrastive_mode", self.contrastive_mode, ", ".join(repr(m) for m in CONTRASTIVE_MODES))
+        self._validate_aspect_contrast()
         for name in ("head_hidden_size", "projection_dim", "aspect_query_heads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -210,6 +219,27 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             reject_value("contrastive_across_devices", self.contrastive_across_devices, "True or False")
         self._validate_alpha()
         self._validate_thresholds()
+
+    def _validate_aspect_contrast(self) -> None:
+        """`contrastive_mode="aspect_sentiment"` needs a vector per aspect, sentiments that say "not mentioned"
+        apart from neutral, and runs within each device's batch."""
+        if self.contrastive_mode not in ASPECT_CONTRASTIVE_MODES:
+            return
+        if self.pooling not in ASPECT_POOLINGS:
+            reject_value(
+                "contrastive_mode", self.contrastive_mode, "a review-level mode with pooling=" + repr(self.pooling),
+                "Use pooling='aspect_query' or 'aspect_prompt' (one vector per aspect), or another contrastive_mode.",
+            )  # fmt: skip
+        if self.label_scheme == "seed":
+            reject_value(
+                "contrastive_mode", self.contrastive_mode, "a review-level mode with label_scheme='seed'",
+                "The seed scheme labels absent aspects neutral; use label_scheme='absent_as_class'.",
+            )  # fmt: skip
+        if self.contrastive_across_devices is True:
+            reject_value(
+                "contrastive_mode", self.contrastive_mode, "a review-level mode with contrastive_across_devices=True",
+                "Set contrastive_across_devices=False: the aspect-level loss contrasts within each device's batch.",
+            )  # fmt: skip
 
     def _validate_thresholds(self) -> None:
         thresholds = self.detection_thresholds
@@ -357,6 +387,8 @@ def _is_number(value: Any) -> bool:
 
 __all__ = [
     "ABSA_TASK",
+    "ASPECT_CONTRASTIVE_MODES",
+    "ASPECT_POOLINGS",
     "CONTRASTIVE_MODES",
     "DEFAULT_ASPECTS",
     "FLAT_LABEL_SEPARATOR",

@@ -15,11 +15,12 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from .configuration_visobert_absa import CONTRASTIVE_MODES
+from .configuration_visobert_absa import ASPECT_CONTRASTIVE_MODES, CONTRASTIVE_MODES
 from .upcast import upcast_half
 
-#: The configurable modes plus `"supcon"` (single-label SupCon as published, for references and tests).
-SUPCON_MODES = (*CONTRASTIVE_MODES, "supcon")
+#: The configurable review-level modes plus `"supcon"` (single-label SupCon as published, for references and
+#: tests); the aspect-level mode is [`aspect_sentiment_supcon_loss`].
+SUPCON_MODES = (*(m for m in CONTRASTIVE_MODES if m not in ASPECT_CONTRASTIVE_MODES), "supcon")
 
 
 def multilabel_supcon_loss(
@@ -94,7 +95,8 @@ def multilabel_supcon_loss(
     ```
     """
     if mode not in SUPCON_MODES:
-        raise ValueError(f"`mode` got {mode!r}; allowed: {', '.join(map(repr, SUPCON_MODES))}.")
+        hint = " It contrasts per-aspect embeddings: use `aspect_sentiment_supcon_loss`." if mode in ASPECT_CONTRASTIVE_MODES else ""
+        raise ValueError(f"`mode` got {mode!r}; allowed: {', '.join(map(repr, SUPCON_MODES))}.{hint}")
     if not isinstance(temperature, (int, float)) or temperature <= 0:
         raise ValueError(f"`temperature` got {temperature!r}; allowed: a number > 0.")
     if embeddings.dim() != 2 or labels.shape[0] != embeddings.shape[0]:
@@ -165,6 +167,56 @@ def multilabel_supcon_loss(
         identical = (shared == sizes.unsqueeze(1)) & (shared == sizes.unsqueeze(0)) & (sizes > 0).unsqueeze(1)
         positives = identical & ~eye
     return _mean_over_positives(positives.to(z.dtype), log_prob, rows)
+
+
+def aspect_sentiment_supcon_loss(
+    aspect_embeddings: torch.Tensor, sentiment_labels: torch.Tensor, temperature: float = 0.1, ignore_index: int = -100
+) -> torch.Tensor:
+    r"""Supervised contrastive loss over aspects, not reviews: every MENTIONED (review, aspect) cell of the batch is
+    an anchor, represented by the L2-normalised projection of that aspect's own vector, and its positives are the
+    other mentioned cells with the same sentiment, whatever their aspect or review (SupCon L_out over the M
+    mentioned cells; not-mentioned cells take no part, neither as anchors nor in any denominator).
+
+    One review that praises the food and blames the service gives two cells pulled towards opposite sentiment
+    clusters, which a single review embedding cannot express. Sentiment-level supervised contrast of aspect
+    representations as in Li et al., EMNLP 2021 (SCAPT).
+
+    Args:
+        aspect_embeddings (`torch.Tensor` of shape `[B, A, D]`): L2-normalised embeddings, one per (review, aspect).
+        sentiment_labels (`torch.Tensor` of shape `[B, A]`): sentiment index 0..K-1 per cell, `ignore_index` where
+            the aspect is not mentioned.
+        temperature (`float`, defaults to 0.1): softmax temperature tau.
+        ignore_index (`int`, defaults to -100): the "not mentioned" label value.
+
+    Returns:
+        `torch.Tensor`: a scalar; exactly 0 with a zero gradient when no mentioned cell has a positive.
+
+    Raises:
+        ValueError: shapes that do not match.
+
+    References:
+        Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020, arXiv:2004.11362.
+        Li et al., "Learning Implicit Sentiment in Aspect-based Sentiment Analysis with Supervised Contrastive
+        Pre-Training", EMNLP 2021, arXiv:2111.02194.
+
+    Example:
+
+    ```python
+    >>> z = F.normalize(torch.randn(2, 3, 8), dim=-1)
+    >>> y = torch.tensor([[0, -100, 1], [0, 1, -100]])  # cells (0,0) and (1,0) are positives, so are (0,2), (1,1)
+    >>> loss = aspect_sentiment_supcon_loss(z, y)
+    ```
+    """
+    if aspect_embeddings.dim() != 3 or tuple(sentiment_labels.shape) != tuple(aspect_embeddings.shape[:2]):
+        raise ValueError(
+            f"`aspect_embeddings` must be [B, A, D] and `sentiment_labels` [B, A]; got "
+            f"{tuple(aspect_embeddings.shape)} and {tuple(sentiment_labels.shape)}."
+        )
+    mentioned = sentiment_labels != ignore_index  # [B, A]
+    cells = aspect_embeddings[mentioned]  # [M, D]
+    if cells.shape[0] < 2:  # no pair to contrast; keep the graph for a finite zero gradient
+        return upcast_half(aspect_embeddings).sum() * 0.0
+    return multilabel_supcon_loss(cells, sentiment_labels[mentioned], temperature, mode="supcon", ignore_index=ignore_index)
 
 
 def _check_candidates(
@@ -251,4 +303,4 @@ def _seed_soft_loss(
     return loss
 
 
-__all__ = ["SUPCON_MODES", "multilabel_supcon_loss"]
+__all__ = ["SUPCON_MODES", "aspect_sentiment_supcon_loss", "multilabel_supcon_loss"]

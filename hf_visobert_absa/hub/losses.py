@@ -22,7 +22,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .contrastive import SUPCON_MODES, multilabel_supcon_loss
+from .configuration_visobert_absa import ASPECT_CONTRASTIVE_MODES
+from .contrastive import SUPCON_MODES, aspect_sentiment_supcon_loss, multilabel_supcon_loss
 from .cross_device import gather_across_devices
 from .upcast import upcast_half
 
@@ -112,7 +113,11 @@ def _alpha_per_cell(alpha: torch.Tensor | list, x: torch.Tensor, safe_labels: to
 
 
 def compute_absa_loss(
-    logits: torch.Tensor, embeddings: torch.Tensor, labels: torch.Tensor, config: Any
+    logits: torch.Tensor,
+    embeddings: torch.Tensor,
+    labels: torch.Tensor,
+    config: Any,
+    aspect_embeddings: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The combined objective `focal_weight * focal + contrastive_weight * contrastive` from ONE forward pass.
 
@@ -123,6 +128,9 @@ def compute_absa_loss(
         logits (`torch.Tensor` of shape `[B, A, C]`): classification head output.
         embeddings (`torch.Tensor` of shape `[B, D]`): projection head output, L2-normalised.
         labels (`torch.Tensor` of shape `[B, A]`): class indices in the config's label scheme, -100 = ignored.
+        aspect_embeddings (`torch.Tensor` of shape `[B, A, D]`, *optional*): the projection of each aspect's own
+            vector, L2-normalised; required by `contrastive_mode="aspect_sentiment"` (then the contrastive term is
+            [`aspect_sentiment_supcon_loss`] over them, and `embeddings` only keep the graph), unused otherwise.
         config: an object with the fields of `ViSoBertAbsaConfig` (label_scheme, focal_gamma, focal_alpha,
             contrastive_temperature, contrastive_mode, focal_weight, contrastive_weight, and optionally
             contrastive_across_devices).
@@ -131,7 +139,8 @@ def compute_absa_loss(
         `(loss, focal, contrastive)`, float32 scalars; `focal` and `contrastive` unweighted.
 
     Raises:
-        ValueError: `contrastive_across_devices=True` and the ranks hold batches of different sizes.
+        ValueError: `contrastive_across_devices=True` and the ranks hold batches of different sizes, or
+            `contrastive_mode="aspect_sentiment"` without `aspect_embeddings`.
 
     With `config.contrastive_across_devices=True`, gradients enabled and `torch.distributed` running more than
     one process, each rank contrasts its local anchors against the embeddings of every rank (gathered with
@@ -158,6 +167,15 @@ def compute_absa_loss(
         gathered = gather_across_devices(embeddings, sentiment_labels)
     if config.contrastive_weight == 0:
         contrastive = embeddings.sum().float() * 0.0  # keeps the graph: no unused parameters under DDP
+    elif config.contrastive_mode in ASPECT_CONTRASTIVE_MODES:
+        if aspect_embeddings is None:
+            raise ValueError(
+                f"contrastive_mode={config.contrastive_mode!r} needs `aspect_embeddings` [B, A, D] (the projection "
+                "of each aspect's own vector); `ViSoBertAbsaModel.forward` passes them."
+            )
+        contrastive = aspect_sentiment_supcon_loss(
+            aspect_embeddings, sentiment_labels, temperature=config.contrastive_temperature
+        )
     elif gathered is None:
         contrastive = multilabel_supcon_loss(
             embeddings,
@@ -260,6 +278,7 @@ __all__ = [
     "SUPCON_MODES",
     "FocalLoss",
     "MultiLabelSupConLoss",
+    "aspect_sentiment_supcon_loss",
     "compute_absa_loss",
     "focal_loss",
     "multilabel_supcon_loss",

@@ -33,7 +33,7 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
-from .configuration_visobert_absa import ABSA_TASK, PIPELINE_TASKS, ViSoBertAbsaConfig
+from .configuration_visobert_absa import ABSA_TASK, ASPECT_CONTRASTIVE_MODES, PIPELINE_TASKS, ViSoBertAbsaConfig
 from .encoder_visobert_absa import (
     check_encoder_weights,
     encoder_from_config,
@@ -58,6 +58,8 @@ class AspectSentimentOutput(ModelOutput):
         loss (`torch.FloatTensor`, *optional*): the combined objective, when `labels` are given.
         logits (`torch.FloatTensor` of shape `[B, A, C]`): per-aspect class scores.
         embeddings (`torch.FloatTensor` of shape `[B, projection_dim]`): L2-normalised review embeddings.
+        aspect_embeddings (`torch.FloatTensor` of shape `[B, A, projection_dim]`, *optional*): L2-normalised
+            projections of each aspect's own vector, with `contrastive_mode="aspect_sentiment"`.
         focal_loss (`torch.FloatTensor`, *optional*): the focal term (unweighted), when `labels` are given.
         contrastive_loss (`torch.FloatTensor`, *optional*): the contrastive term (unweighted).
         hidden_states (`tuple[torch.FloatTensor]`, *optional*): the encoder's hidden states, on request.
@@ -67,6 +69,7 @@ class AspectSentimentOutput(ModelOutput):
     loss: torch.FloatTensor | None = None
     logits: torch.FloatTensor | None = None
     embeddings: torch.FloatTensor | None = None
+    aspect_embeddings: torch.FloatTensor | None = None
     focal_loss: torch.FloatTensor | None = None
     contrastive_loss: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
@@ -184,11 +187,18 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Token states `[B, L, H]` (as `encode` returns them) -> (review vector `[B, H]`, logits `[B, A, C]`)."""
+        pooled, logits, _ = self.pool_classify_per_aspect(hidden_states, attention_mask)
+        return pooled, logits
+
+    def pool_classify_per_aspect(
+        self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """As [`pool_and_classify`], plus the aspects' own vectors `[B, A, H]` (`None` unless `scores_each_aspect`)."""
         if not self.scores_each_aspect:
             pooled = self.pool(hidden_states, attention_mask)  # [B, H]
-            return pooled, self.classifier(pooled)
+            return pooled, self.classifier(pooled), None
         per_aspect = self.aspect_vectors(hidden_states, attention_mask)  # [B, A, H]
-        return per_aspect.mean(dim=1), self.classifier.per_aspect(per_aspect)  # [B, H], [B, A, C]
+        return per_aspect.mean(dim=1), self.classifier.per_aspect(per_aspect), per_aspect  # [B, H], [B, A, C]
 
     def aspect_vectors(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
         """`[B, L, H]` -> one vector per aspect `[B, A, H]` (`aspect_query` or `aspect_prompt` only)."""
@@ -250,17 +260,21 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         encoded, attention_mask = self.encode(
             input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, **flags
         )
-        pooled, logits = self.pool_and_classify(encoded.last_hidden_state, attention_mask)
+        pooled, logits, per_aspect = self.pool_classify_per_aspect(encoded.last_hidden_state, attention_mask)
         embeddings = self.projection(pooled)  # [B, D], unit length
+        aspect_embeddings = None
+        if per_aspect is not None and self.config.contrastive_mode in ASPECT_CONTRASTIVE_MODES:
+            aspect_embeddings = self.projection(per_aspect)  # [B, A, D], unit length
 
         loss = focal = contrastive = None
         if labels is not None:
-            loss, focal, contrastive = compute_absa_loss(logits, embeddings, labels, self.config)
+            loss, focal, contrastive = compute_absa_loss(logits, embeddings, labels, self.config, aspect_embeddings)
 
         output = AspectSentimentOutput(
             loss=loss,
             logits=logits,
             embeddings=embeddings,
+            aspect_embeddings=aspect_embeddings,
             focal_loss=focal,
             contrastive_loss=contrastive,
             hidden_states=getattr(encoded, "hidden_states", None),

@@ -72,12 +72,22 @@ CITATIONS = (
     "Pingyue and Wu, Mengyue},\n  booktitle = {AAAI},\n  year = {2024}\n}",
 )
 
+#: Cited besides `CITATIONS` when the contrastive term runs over aspects (`contrastive_mode="aspect_sentiment"`).
+ASPECT_CONTRAST_CITATION = (
+    "@inproceedings{li2021scapt,\n  title = {Learning Implicit Sentiment in Aspect-based Sentiment Analysis with "
+    "Supervised Contrastive Pre-Training},\n  author = {Li, Zhengyan and Zou, Yicheng and Zhang, Chong and Zhang, Qi "
+    "and Wei, Zhongyu},\n  booktitle = {Proceedings of EMNLP 2021},\n  year = {2021},\n  eprint = {2111.02194},\n"
+    "  archivePrefix = {arXiv}\n}"
+)
+
 CONTRASTIVE_NOTES = {
     "mulsupcon": "MulSupCon: each (aspect, sentiment) pair of a review is an anchor whose positives share that pair",
     "jaccard": "reviews weighted by the Jaccard overlap of their (aspect, sentiment) sets",
     "any": "reviews sharing at least one (aspect, sentiment) pair are positives",
     "exact": "reviews with identical (aspect, sentiment) sets are positives",
     "seed": "the original design's soft-weighted loss, kept for reproduction",
+    "aspect_sentiment": "over aspects, not reviews: each mentioned aspect's own embedding is an anchor whose positives "
+    "are the other mentioned aspects of the batch with the same sentiment",
 }
 POOLING_NOTES = {
     "cls": "first token",

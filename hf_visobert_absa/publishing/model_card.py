@@ -20,7 +20,15 @@ from huggingface_hub import ModelCard, ModelCardData
 from ..hub.configuration_visobert_absa import flat_label, scheme_class_names
 from .card_facts import describe_encoder, hub_id, is_visobert
 from .card_metrics import METRICS, eval_results, load_metrics, markdown_table, metrics_text
-from .card_references import CITATIONS, CONTRASTIVE_NOTES, KNOWN_DATASETS, VISOBERT_CITATION, DatasetInfo, pooling_note
+from .card_references import (
+    ASPECT_CONTRAST_CITATION,
+    CITATIONS,
+    CONTRASTIVE_NOTES,
+    KNOWN_DATASETS,
+    VISOBERT_CITATION,
+    DatasetInfo,
+    pooling_note,
+)
 from .hub_files import CODE_FILES
 
 TEMPLATE_PATH = Path(__file__).with_name("model_card_template.md.jinja")
@@ -141,6 +149,7 @@ def _settings_text(metrics: dict[str, Any] | None, max_tokens: int) -> str:
 
 def _citations_text(config: Any, info: DatasetInfo | None, dataset: str | None) -> str:
     citations = ([VISOBERT_CITATION] if is_visobert(config) else []) + list(CITATIONS)
+    citations += [ASPECT_CONTRAST_CITATION] if config.contrastive_mode == "aspect_sentiment" else []
     citations += [info.bibtex] if info and info.bibtex else []
     text = "```bibtex\n" + "\n\n".join(citations) + "\n```"
     if dataset == "phone_reviews":

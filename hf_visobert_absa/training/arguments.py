@@ -72,7 +72,11 @@ class ModelArguments:
     )
     contrastive_temperature: float | None = field(default=None, metadata={"help": "Temperature (0.1)."})
     contrastive_mode: str | None = field(
-        default=None, metadata={"help": "mulsupcon (default), jaccard, any, exact or seed."}
+        default=None,
+        metadata={
+            "help": "mulsupcon (default), jaccard, any, exact or seed (over review embeddings); aspect_sentiment (over "
+            "each mentioned aspect's own embedding; needs --pooling aspect_query or aspect_prompt)."
+        },
     )
     focal_weight: float | None = field(default=None, metadata={"help": "Weight of the focal term (0.8)."})
     contrastive_weight: float | None = field(default=None, metadata={"help": "Weight of the contrastive term (0.2)."})

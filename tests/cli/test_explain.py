@@ -120,6 +120,8 @@ def test_explain_reads_a_model_config_file(tmp_path):
         {"pooling": "aspect_query"},
         {"pooling": "aspect_query", "aspect_query_heads": 4},
         {"pooling": "aspect_prompt"},
+        {"pooling": "aspect_query", "contrastive_mode": "aspect_sentiment"},
+        {"pooling": "aspect_prompt", "contrastive_mode": "aspect_sentiment"},
     ],
 )
 def test_staged_step_computes_the_models_loss(config_kwargs):

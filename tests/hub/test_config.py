@@ -58,7 +58,7 @@ def test_round_trip_any_encoder_type(tmp_path, model_type, text_config):
 INVALID = [
     ({"label_scheme": "neutral"}, "`label_scheme` got 'neutral'; allowed: 'absent_as_class', 'seed', 'mentioned_only'."),
     ({"pooling": "max"}, "`pooling` got 'max'; allowed: 'cls', 'mean', 'pooler', 'aspect_query', 'aspect_prompt'."),
-    ({"contrastive_mode": "soft"}, "`contrastive_mode` got 'soft'; allowed: 'mulsupcon', 'jaccard', 'any', 'exact', 'seed'."),
+    ({"contrastive_mode": "soft"}, "`contrastive_mode` got 'soft'; allowed: 'mulsupcon', 'jaccard', 'any', 'exact', 'seed', 'aspect_sentiment'."),
     ({"aspects": []}, "`aspects` got []; allowed: a non-empty list of non-empty strings."),
     ({"aspects": ["A", "A"]}, "`aspects` got ['A', 'A']; allowed: distinct names (compared after stripping spaces). Rename or remove the duplicates ['A']."),
     ({"aspects": ["Food ", "Food"]}, "allowed: distinct names (compared after stripping spaces). Rename or remove the duplicates ['Food', 'Food ']."),

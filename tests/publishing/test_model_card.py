@@ -133,6 +133,12 @@ def test_card_says_when_the_pipeline_default_differs_from_the_metrics(tmp_path):
     assert "the pipeline reads 256 tokens by default: pass `max_length=128` to reproduce them" in text
 
 
+def test_card_names_and_cites_the_aspect_level_contrast(tmp_path):
+    card = str(_card(tmp_path, config=_config(pooling="aspect_query", contrastive_mode="aspect_sentiment")))
+    assert "each mentioned aspect's own embedding is an anchor" in card
+    assert "li2021scapt" in card and "li2021scapt" not in str(_card(tmp_path))
+
+
 def test_base_model_is_only_ever_a_hub_id(tmp_path):
     for name, expected in (("uitnlp/visobert", "uitnlp/visobert"), ("xlm-roberta-base", "xlm-roberta-base"),
                            ("/abs/path/encoder", None), ("./rel/encoder", None), ("a/b/c", None), ("~/enc", None)):

@@ -180,7 +180,10 @@ def test_losses_benchmark_skips_without_the_naive_reference(tmp_path):
     assert json.loads((tmp_path / "losses_vs_loops.json").read_text())["skipped"] == document["skipped"]
 
 
-def test_two_pass_step_has_the_same_gradient_as_one_pass():
+@pytest.mark.parametrize(
+    "config_kwargs", [{}, {"pooling": "aspect_query", "contrastive_mode": "aspect_sentiment"}]
+)
+def test_two_pass_step_has_the_same_gradient_as_one_pass(config_kwargs):
     """The sequential baseline optimises the same objective: with dropout off, equal gradients."""
     text = dict(bench_models.TINY_ENCODER_CONFIG, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     batches = bench_models.synthetic_batches(
@@ -188,7 +191,7 @@ def test_two_pass_step_has_the_same_gradient_as_one_pass():
     )
     grads = []
     for trainer_class in (FocalContrastiveTrainer, bench_models.TwoPassTrainer):
-        model = bench_models.build_model(text, seed=0, classifier_dropout=0.0)
+        model = bench_models.build_model(text, seed=0, classifier_dropout=0.0, **config_kwargs)
         trainer = bench_models.make_trainer(model, trainer_class, device="cpu", dtype="fp32")
         loss = trainer.training_step(model, dict(batches[0]))
         grads.append((float(loss), [p.grad.clone() for p in model.parameters()]))

@@ -182,6 +182,10 @@ def test_prompts_start_as_the_names_embeddings():
         (("--head_hidden_size", "0"), "`--head_hidden_size` got 0; allowed: a positive integer."),
         (("--layer_lr_decay", "0"), "`--layer_lr_decay` got 0.0; allowed: a factor in (0, 1] such as 0.8."),
         (("--layer_lr_decay", "1.5"), "`--layer_lr_decay` got 1.5; allowed: a factor in (0, 1] such as 0.8."),
+        (
+            ("--contrastive_mode", "aspect_sentiment"),
+            "`--contrastive_mode` got 'aspect_sentiment'; allowed: a review-level mode with pooling='cls'.",
+        ),
     ],
 )
 def test_bad_recipe_options_exit_2(data, tmp_path, capsys, extra, needle):
@@ -197,6 +201,14 @@ def test_train_with_aspect_query_heads(data, tmp_path):
 
     assert _train(data, tmp_path, "--pooling", "aspect_query", "--aspect_query_heads", "4") == 0
     assert ViSoBertAbsaModel.from_pretrained(tmp_path / "model").aspect_pooling.num_heads == 4
+
+
+def test_train_with_aspect_sentiment_contrast(data, tmp_path):
+    args = ("--pooling", "aspect_query", "--contrastive_mode", "aspect_sentiment", "--logging_steps", "1")
+    assert _train(data, tmp_path, *args) == 0
+    assert json.loads((tmp_path / "model" / "config.json").read_text())["contrastive_mode"] == "aspect_sentiment"
+    history = json.loads((tmp_path / "log_history.json").read_text())
+    assert any(h.get("contrastive_loss", 0) > 0 for h in history)  # the aspect-level term was trained
 
 
 def test_predict_and_evaluate_apply_the_models_thresholds(tmp_path):
