@@ -297,3 +297,14 @@ def sigkill_when_flagged(command: list[str], flag: Path, env: dict[str, str], ti
         time.sleep(0.2)
     process.kill()  # SIGKILL
     assert process.wait(timeout=60) == -9
+
+
+def run_cli(capsys, *argv) -> tuple[int, str]:
+    """Exit code and the last line of stderr (the error or the summary; progress bars come before it) of one
+    `hf-visobert-absa` call."""
+    capsys.readouterr()
+    from hf_visobert_absa.cli.main import main
+
+    code = main([str(a) for a in argv])
+    lines = capsys.readouterr().err.strip().splitlines()
+    return code, lines[-1] if lines else ""
