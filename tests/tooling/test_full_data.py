@@ -38,3 +38,17 @@ def test_report_reads_results_and_writes_between_markers(tmp_path, monkeypatch):
     assert "| MiniLM, the study's recipe, 5 epochs, full training data, seed 0 (50 min training) | 50.0 |" in text
     assert "phone_reviews" not in text and "84.48" in text and ": 40.0;" in text and ": 45.0;" in text
     assert docs.read_text() == f"a\n<!-- full_data:begin -->\n{text}\n<!-- full_data:end -->\nb\n"
+
+
+def test_a_study_variant_gives_its_own_settings_once_each():
+    from benchmarks.semeval2014_variants import VARIANTS
+
+    command = full_data.train_command("uit_visfd", "ENC", Path("out"), 10, "aq_e10_con0.6")
+    flags = [part for part in command if part.startswith("--")]
+    assert len(flags) == len(set(flags))  # no flag given twice
+    values = {flag: command[command.index(flag) + 1] for flag in flags}
+    assert values["--learning_rate"] == "5e-05" and values["--num_train_epochs"] == "10"
+    assert values["--contrastive_weight"] == "0.6" and values["--focal_weight"] == "0.4"
+    assert values["--max_length"] == "128" and values["--pooling"] == VARIANTS["aq_e10_con0.6"]["model"]["pooling"]
+    assert full_data.variant_flags("aq_e10_con0.6")[1] == 10
+    assert full_data.result_path("uit_visfd", 10, "aq_e10_con0.6").parent.name == "aq_e10_con0.6"
