@@ -133,12 +133,47 @@ def loss_table(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+#: Fourth round: the final recipe against the recipe it replaced and against focal alone (the focal-only runs of
+#: `aq_e10_lr5e-5`: with the contrastive weight at 0 the contrastive mode changes nothing), same seeds.
+COMPARISONS = [
+    (("aq_e10_asc", "focal_con"), ("aq_e10_lr5e-5", "focal_con"), "aspect-level vs review-level contrast"),
+    (("aq_e10_asc", "focal_con"), ("aq_e10_lr5e-5", "focal"), "0.8·focal + 0.2·aspect-level contrast vs focal alone"),
+]
+
+
+def comparison_table(records: list[dict[str, Any]], a: tuple[str, str], b: tuple[str, str], title: str) -> list[str]:
+    """Two (variant, arm) groups of the 4-pol study: every shared split, difference of means and Welch's p."""
+    groups = _groups([r for r in records if r.get("setup") == "4-pol"])
+    first, second = groups.get(("4-pol", *a), []), groups.get(("4-pol", *b), [])
+    if not first or not second:
+        return []
+    lines = [
+        "",
+        f"{title.capitalize()}: {a[0]} / {a[1]} vs {b[0]} / {b[1]} (seeds {len(first)} vs {len(second)}; Welch's "
+        "t-test):",
+        "",
+        f"| split | metric | {a[0]} / {a[1]} | {b[0]} / {b[1]} | diff (points) | p |",
+        "|---|---|---|---|---|---|",
+    ]
+    for split, field in (("validation", "validation_scored"), ("test", "test")):
+        va_rows, vb_rows = [r for r in first if field in r], [r for r in second if field in r]
+        if not va_rows or not vb_rows:
+            continue
+        for key, label in [*OURS, ("semeval_detection_f1", "ST3 F1"), ("accuracy_4way", "ST4 4-way")]:
+            va, vb = [r[field][key] for r in va_rows], [r[field][key] for r in vb_rows]
+            diff, p = welch(va, vb)
+            lines.append(f"| {split} | {label} | {mean_std_cell(va)} | {mean_std_cell(vb)} | {diff:+.1f} | {p:.3f} |")
+    return lines
+
+
 def build(records: list[dict[str, Any]], quick: bool) -> str:
     lines = ["Validation (10% of train, fixed seed; every recipe decision is made here):", ""]
     lines += validation_table(records)
     lines += ["", "Test (scored once per run, after the recipe was fixed on validation):", ""]
     lines += test_table(records)
     lines += loss_table(records)
+    for a, b, title in COMPARISONS:
+        lines += comparison_table(records, a, b, title)
     if quick:
         lines.insert(0, "QUICK smoke run: numbers mean nothing.\n")
     return "\n".join(lines)

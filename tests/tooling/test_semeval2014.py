@@ -87,3 +87,20 @@ def test_variant_budget_overrides_the_command_line():
     assert semeval2014.budget_of("aq_e5", budget) == {**budget, "epochs": 5.0}
     assert semeval2014.budget_of("aspectq_prior_headlr", budget) == budget
     assert semeval2014.settings_of("aq_gamma1", "focal")["model"]["focal_gamma"] == 1.0
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss occurred")  # the metrics other than joint are equal
+def test_comparison_table_sets_two_recipes_side_by_side():
+    from benchmarks.semeval2014_report import comparison_table
+
+    records = [
+        {**_record(seed, joint, test=True), "variant": variant, "arm": arm, "setup": "4-pol"}
+        for variant, arm, joints in (("new", "focal_con", (0.70, 0.72)), ("old", "focal", (0.60, 0.62)))
+        for seed, joint in enumerate(joints)
+    ]
+    lines = comparison_table(records, ("new", "focal_con"), ("old", "focal"), "new vs old")
+    assert lines[1].startswith("New vs old: new / focal_con vs old / focal (seeds 2 vs 2;")
+    joint = next(line for line in lines if line.startswith("| validation | joint µF1 |"))
+    assert "| 71.0 ± 1.4 | 61.0 ± 1.4 | +10.0 |" in joint
+    assert any(line.startswith("| test | ST4 4-way |") for line in lines)
+    assert comparison_table(records, ("new", "focal_con"), ("missing", "focal"), "x") == []
