@@ -197,6 +197,11 @@ def _architecture_fields(config: Any, num_parameters: int | None) -> dict[str, A
         "classifier_dropout": config.classifier_dropout,
         "num_classes": config.num_classes,
         "projection_dim": config.projection_dim,
+        "projection_role": (
+            "one embedding per aspect, from the aspect's own vector, which the contrastive loss compares"
+            if config.contrastive_mode == "aspect_sentiment"
+            else "the review embedding the contrastive loss compares"
+        ),
         "focal_weight": config.focal_weight,
         "contrastive_weight": config.contrastive_weight,
         "focal_gamma": config.focal_gamma,

@@ -136,6 +136,7 @@ def test_card_says_when_the_pipeline_default_differs_from_the_metrics(tmp_path):
 def test_card_names_and_cites_the_aspect_level_contrast(tmp_path):
     card = str(_card(tmp_path, config=_config(pooling="aspect_query", contrastive_mode="aspect_sentiment")))
     assert "each mentioned aspect's own embedding is an anchor" in card
+    assert "L2 normalisation: one embedding per aspect, from the aspect's own vector, which the contrastive" in card
     assert "li2021scapt" in card and "li2021scapt" not in str(_card(tmp_path))
 
 
