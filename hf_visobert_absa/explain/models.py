@@ -24,8 +24,8 @@ from transformers import AutoModel, Trainer, TrainingArguments
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from ..data.label_schemes import encode_labels
-from ..hub.configuration_visobert_absa import ASPECT_CONTRASTIVE_MODES, VISOBERT_ENCODER_CONFIG, ViSoBertAbsaConfig
-from ..hub.losses import aspect_sentiment_supcon_loss, compute_absa_loss, focal_loss, multilabel_supcon_loss
+from ..hub.configuration_visobert_absa import VISOBERT_ENCODER_CONFIG, ViSoBertAbsaConfig
+from ..hub.losses import compute_absa_loss, contrastive_term, focal_loss
 from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
 from ..training.trainer import FocalContrastiveTrainer
 from .common import autocast
@@ -132,31 +132,6 @@ def bare_twin(model: ViSoBertAbsaModel) -> BareEncoderClassifier:
     return bare.train()
 
 
-def contrastive_labels(labels: torch.Tensor, config: Any) -> torch.Tensor:
-    """The labels the contrastive term sees (as in `losses.compute_absa_loss`): under `absent_as_class` the
-    "none" class becomes -100 and sentiments shift to 0..2; other schemes are used as they are."""
-    if config.label_scheme == "absent_as_class":
-        return torch.where(labels > 0, labels - 1, torch.full_like(labels, -100))
-    return labels
-
-
-def contrastive_term(
-    embeddings: torch.Tensor, aspect_embeddings: torch.Tensor | None, labels: torch.Tensor, config: Any
-) -> torch.Tensor:
-    """The unweighted contrastive term as `losses.compute_absa_loss` computes it on one device: over the review
-    embeddings, or over the aspects' own embeddings under `contrastive_mode="aspect_sentiment"`."""
-    sentiment_labels = contrastive_labels(labels, config)
-    if config.contrastive_mode in ASPECT_CONTRASTIVE_MODES:
-        return aspect_sentiment_supcon_loss(aspect_embeddings, sentiment_labels, config.contrastive_temperature)
-    return multilabel_supcon_loss(
-        embeddings,
-        sentiment_labels,
-        temperature=config.contrastive_temperature,
-        mode=config.contrastive_mode,
-        num_classes=config.num_sentiments,
-    )
-
-
 class TwoPassTrainer(FocalContrastiveTrainer):
     """The comparison of benchmark 2: the same model and objective trained "sequentially": forward -> focal ->
     backward, then forward again -> contrastive -> backward. The summed gradient equals the one-pass step's
@@ -177,7 +152,7 @@ class TwoPassTrainer(FocalContrastiveTrainer):
         self.accelerator.backward(config.focal_weight * focal * scale)
         with self.compute_loss_context_manager():
             outputs = model(**features)  # pass 2
-            contrastive = contrastive_term(outputs.embeddings, outputs.aspect_embeddings, labels, config)
+            contrastive = contrastive_term(outputs.embeddings, labels, config, outputs.aspect_embeddings)
         self.accelerator.backward(config.contrastive_weight * contrastive * scale)
         return (config.focal_weight * focal + config.contrastive_weight * contrastive).detach() * scale
 

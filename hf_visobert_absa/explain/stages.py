@@ -16,9 +16,8 @@ from typing import Any
 import torch
 
 from ..hub.configuration_visobert_absa import ASPECT_CONTRASTIVE_MODES
-from ..hub.losses import focal_loss
+from ..hub.losses import contrastive_term, focal_loss
 from .common import autocast, summarize, synchronizer
-from .models import contrastive_term
 
 #: Stage names, in execution order, with the label the timeline shows.
 STAGES: dict[str, str] = {
@@ -58,7 +57,7 @@ def staged_loss(model: Any, batch: dict[str, torch.Tensor], device: Any, dtype: 
         if config.contrastive_weight == 0:
             contrastive = embeddings.sum().float() * 0.0
         else:
-            contrastive = contrastive_term(embeddings, aspect_embeddings, labels, config)
+            contrastive = contrastive_term(embeddings, labels, config, aspect_embeddings)
         tick("contrastive_loss")
         loss = config.focal_weight * focal + config.contrastive_weight * contrastive
         tick("combine")

@@ -155,54 +155,56 @@ def compute_absa_loss(
     itself, as the original design did.
     """
     focal = focal_loss(logits, labels, gamma=config.focal_gamma, alpha=config.focal_alpha)
-    sentiments = [s.lower() for s in (getattr(config, "sentiments", None) or ("positive", "negative", "neutral"))]
-    num_sentiments = len(sentiments)
-    neutral_index = sentiments.index("neutral") if "neutral" in sentiments else 0  # `seed` mode only
-    if config.label_scheme == "absent_as_class":
-        sentiment_labels = torch.where(labels > 0, labels - 1, torch.full_like(labels, -100))
-    else:
-        sentiment_labels = labels
-    gathered = None
-    if getattr(config, "contrastive_across_devices", False) and torch.is_grad_enabled():
-        gathered = gather_across_devices(embeddings, sentiment_labels)
     if config.contrastive_weight == 0:
         contrastive = embeddings.sum().float() * 0.0  # keeps the graph: no unused parameters under DDP
-    elif config.contrastive_mode in ASPECT_CONTRASTIVE_MODES:
+    else:
+        contrastive = contrastive_term(embeddings, labels, config, aspect_embeddings)
+    loss = config.focal_weight * focal + config.contrastive_weight * contrastive
+    return loss, focal, contrastive
+
+
+def contrastive_labels(labels: torch.Tensor, label_scheme: str) -> torch.Tensor:
+    """The labels the contrastive term sees: under `absent_as_class` the "none" class (0) becomes -100 and the K
+    sentiments shift to 0..K-1; `mentioned_only` and `seed` labels are used as they are."""
+    if label_scheme == "absent_as_class":
+        return torch.where(labels > 0, labels - 1, torch.full_like(labels, -100))
+    return labels
+
+
+def contrastive_term(
+    embeddings: torch.Tensor, labels: torch.Tensor, config: Any, aspect_embeddings: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The unweighted contrastive term of [`compute_absa_loss`] from the scheme-coded `labels` `[B, A]`: over the
+    aspects' own embeddings under `contrastive_mode="aspect_sentiment"`, else over the review embeddings (across
+    devices when `config.contrastive_across_devices` is set and gradients are on; see `compute_absa_loss`)."""
+    sentiment_labels = contrastive_labels(labels, config.label_scheme)
+    if config.contrastive_mode in ASPECT_CONTRASTIVE_MODES:
         if aspect_embeddings is None:
             raise ValueError(
                 f"contrastive_mode={config.contrastive_mode!r} needs `aspect_embeddings` [B, A, D] (the projection "
                 "of each aspect's own vector); `ViSoBertAbsaModel.forward` passes them."
             )
-        contrastive = aspect_sentiment_supcon_loss(
-            aspect_embeddings, sentiment_labels, temperature=config.contrastive_temperature
-        )
-    elif gathered is None:
-        contrastive = multilabel_supcon_loss(
-            embeddings,
-            sentiment_labels,
-            temperature=config.contrastive_temperature,
-            mode=config.contrastive_mode,
-            num_classes=num_sentiments,
-            seed_neutral_index=neutral_index,
-        )
-    else:
-        candidates, candidate_labels, anchor_offset, world_size = gathered
-        share = multilabel_supcon_loss(
-            embeddings,
-            sentiment_labels,
-            temperature=config.contrastive_temperature,
-            mode=config.contrastive_mode,
-            num_classes=num_sentiments,
-            seed_neutral_index=neutral_index,
-            candidates=candidates,
-            candidate_labels=candidate_labels,
-            anchor_offset=anchor_offset,
-        )
-        # The shares of all ranks sum to the global-batch loss; DDP averages gradients over ranks, so each
-        # rank's share is scaled by the world size to make the averaged gradient that of the global loss.
-        contrastive = share * world_size
-    loss = config.focal_weight * focal + config.contrastive_weight * contrastive
-    return loss, focal, contrastive
+        return aspect_sentiment_supcon_loss(aspect_embeddings, sentiment_labels, config.contrastive_temperature)
+    sentiments = [s.lower() for s in (getattr(config, "sentiments", None) or ("positive", "negative", "neutral"))]
+    options = {
+        "temperature": config.contrastive_temperature,
+        "mode": config.contrastive_mode,
+        "num_classes": len(sentiments),
+        "seed_neutral_index": sentiments.index("neutral") if "neutral" in sentiments else 0,  # `seed` mode only
+    }
+    gathered = None
+    if getattr(config, "contrastive_across_devices", False) and torch.is_grad_enabled():
+        gathered = gather_across_devices(embeddings, sentiment_labels)  # None without torch.distributed
+    if gathered is None:
+        return multilabel_supcon_loss(embeddings, sentiment_labels, **options)
+    candidates, candidate_labels, anchor_offset, world_size = gathered
+    share = multilabel_supcon_loss(
+        embeddings, sentiment_labels, **options,
+        candidates=candidates, candidate_labels=candidate_labels, anchor_offset=anchor_offset,
+    )  # fmt: skip
+    # The shares of all ranks sum to the global-batch loss; DDP averages gradients over ranks, so each rank's
+    # share is scaled by the world size to make the averaged gradient that of the global loss.
+    return share * world_size
 
 
 class FocalLoss(nn.Module):
@@ -280,6 +282,8 @@ __all__ = [
     "MultiLabelSupConLoss",
     "aspect_sentiment_supcon_loss",
     "compute_absa_loss",
+    "contrastive_labels",
+    "contrastive_term",
     "focal_loss",
     "multilabel_supcon_loss",
 ]
