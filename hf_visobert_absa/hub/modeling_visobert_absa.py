@@ -76,17 +76,6 @@ class AspectSentimentOutput(ModelOutput):
     attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
-#: Checkpoints saved before the heads were named modules stored them as `nn.Sequential` indices; `from_pretrained`
-#: maps those keys onto the named modules (regex -> replacement, applied by `transformers`' `key_mapping`).
-LEGACY_KEY_MAPPING: dict[str, str] = {
-    r"^classifier\.0\.": "classifier.dense.",
-    r"^classifier\.3\.": "classifier.out_proj.",
-    r"^projection\.weight$": "projection.dense.weight",
-    r"^projection\.bias$": "projection.dense.bias",
-    r"^pooler\.0\.": "pooler.dense.",
-}
-
-
 class ViSoBertAbsaPreTrainedModel(PreTrainedModel):
     """Weight initialisation and loading plumbing shared by the aspect-sentiment models."""
 
@@ -299,9 +288,6 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
                 "because unpickling a checkpoint can run arbitrary code."
             )
         kwargs["use_safetensors"] = True
-        legacy_keys = "key_mapping" not in kwargs
-        if legacy_keys:
-            kwargs["key_mapping"] = LEGACY_KEY_MAPPING
         folder = Path(str(pretrained_model_name_or_path))
         if folder.is_dir():
             subfolder = folder / kwargs.get("subfolder", "")
@@ -315,10 +301,7 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
                     f"import save_file; save_file(torch.load('{subfolder / pickles[0]}', weights_only=True), "
                     f"'{subfolder / 'model.safetensors'}')\""
                 )
-        loaded = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
-        if legacy_keys:
-            _forget_legacy_renaming(loaded[0] if isinstance(loaded, tuple) else loaded)
-        return loaded
+        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
         """`PreTrainedModel.save_pretrained`, writing a complete Hub model folder whether or not anything was
@@ -408,17 +391,7 @@ def _module_name(cls: type) -> str:
     return cls.__module__.rsplit(".", 1)[-1]
 
 
-def _forget_legacy_renaming(model: PreTrainedModel) -> None:
-    """`transformers` reverses the load-time renamings when saving; drop ours so that a model loaded from an old
-    checkpoint is saved with the named-head keys."""
-    conversions = getattr(model, "_weight_conversions", None)
-    if conversions:
-        legacy = set(LEGACY_KEY_MAPPING)
-        model._weight_conversions = [c for c in conversions if not set(getattr(c, "source_patterns", ())) & legacy]
-
-
 __all__ = [
-    "LEGACY_KEY_MAPPING",
     "AspectPromptPooling",
     "AspectQueryPooling",
     "AspectSentimentOutput",

@@ -55,7 +55,9 @@ def test_forward_loss_is_the_one_combined_objective():
     labels = torch.randint(0, 4, (4, 11), generator=torch.Generator().manual_seed(2))
     out = model(input_ids=ids, attention_mask=mask, labels=labels)
     assert torch.allclose(out.loss, 0.8 * out.focal_loss + 0.2 * out.contrastive_loss)
-    loss, focal, contrastive = compute_absa_loss(out.logits, out.embeddings, labels, model.config)
+    loss, focal, contrastive = compute_absa_loss(
+        out.logits, out.embeddings, labels, model.config, aspect_embeddings=out.aspect_embeddings
+    )
     assert torch.equal(loss, out.loss) and torch.equal(focal, out.focal_loss)
     out.loss.backward()
     assert all(p.grad is not None for p in model.classifier.parameters())
@@ -68,7 +70,9 @@ def test_absent_aspects_are_absent_for_the_contrastive_term():
     ids, mask = _batch()
     out = model(input_ids=ids, attention_mask=mask)
     all_none = torch.zeros(4, 11, dtype=torch.long)
-    _, _, contrastive = compute_absa_loss(out.logits, out.embeddings, all_none, model.config)
+    _, _, contrastive = compute_absa_loss(
+        out.logits, out.embeddings, all_none, model.config, aspect_embeddings=out.aspect_embeddings
+    )
     assert contrastive.item() == 0.0
 
 
@@ -158,22 +162,8 @@ def test_from_pretrained_encoder_rejects_an_absa_model(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Named heads; checkpoints saved before the heads were named still load
+# Named heads (checkpoints with the older `nn.Sequential` head keys are not read: none was published)
 # --------------------------------------------------------------------------------------------------------------
-
-_NAMED_TO_LEGACY = {
-    "classifier.dense.": "classifier.0.",
-    "classifier.out_proj.": "classifier.3.",
-    "projection.dense.": "projection.",
-    "pooler.dense.": "pooler.0.",
-}
-
-
-def _legacy_name(key: str) -> str:
-    for new, old in _NAMED_TO_LEGACY.items():
-        if key.startswith(new):
-            return old + key[len(new) :]
-    return key
 
 
 def test_heads_are_named_modules_and_the_prefix_names_the_encoder():
@@ -190,23 +180,3 @@ def test_heads_are_named_modules_and_the_prefix_names_the_encoder():
     assert model.base_model_prefix == "encoder" and model.base_model is model.encoder
 
 
-@pytest.mark.parametrize("pooling", ["pooler", "mean"])
-def test_a_checkpoint_with_sequential_head_keys_loads_and_resaves_with_named_keys(tmp_path, pooling):
-    from safetensors.torch import load_file, save_file
-
-    from hf_visobert_absa import ViSoBertAbsaModel
-
-    model = tiny_model(3, pooling=pooling).eval()
-    model.save_pretrained(tmp_path / "old")
-    weights = load_file(str(tmp_path / "old" / "model.safetensors"))
-    legacy = {_legacy_name(k): v for k, v in weights.items()}
-    assert "classifier.0.weight" in legacy and "projection.weight" in legacy
-    save_file(legacy, str(tmp_path / "old" / "model.safetensors"), metadata={"format": "pt"})
-
-    loaded, info = ViSoBertAbsaModel.from_pretrained(tmp_path / "old", output_loading_info=True)
-    assert not any(info.values()), info
-    ids = torch.tensor([[0, 5, 6, 7, 2]])
-    with torch.no_grad():
-        assert torch.equal(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
-    loaded.save_pretrained(tmp_path / "new")
-    assert set(load_file(str(tmp_path / "new" / "model.safetensors"))) == set(weights)
