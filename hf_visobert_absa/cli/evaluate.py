@@ -95,8 +95,9 @@ def _load_labelled(args: argparse.Namespace, config: Any) -> tuple[Any, Any]:
 def main(argv: list[str]) -> int:
     import numpy as np
 
-    from ..data.label_schemes import predictions_from_probabilities
+    from ..data.label_schemes import describe_rule, predictions_from_probabilities
     from ..data.loading import resolve_data_files
+    from ..evaluation.collapse import collapse_warnings
     from ..evaluation.inference import predict_probabilities, resolve_max_length
     from ..evaluation.metrics import compute_absa_metrics
     from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics, wants_protocol
@@ -120,7 +121,7 @@ def main(argv: list[str]) -> int:
     probabilities = predict_probabilities(
         model, tokenizer, list(split["text"]), args.batch_size, max_length, progress=show_progress(args.disable_tqdm)
     )
-    threshold = np.asarray(config.thresholds) if args.threshold is None else args.threshold
+    threshold = config.thresholds if args.threshold is None else args.threshold
     predictions = predictions_from_probabilities(probabilities, config.label_scheme, threshold)
     gold = np.asarray(split["gold"])
     metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
@@ -128,6 +129,9 @@ def main(argv: list[str]) -> int:
         metrics[PROTOCOL_KEY] = semeval2014_metrics(
             probabilities, gold, config.sentiments, config.label_scheme, threshold
         )
+    if config.can_detect_aspects:
+        metrics["decision_rule"] = describe_rule(threshold, list(config.aspects))
+        metrics["warnings"] = collapse_warnings(predictions, gold, Path(args.file).name, list(config.aspects))
     print(report.format())
     print(format_metrics_table(metrics))
     if PROTOCOL_KEY in metrics:

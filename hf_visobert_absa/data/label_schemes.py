@@ -15,7 +15,9 @@ because those schemes cannot say otherwise (detection metrics are then not appli
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,8 +27,6 @@ from ..hub.configuration_visobert_absa import LABEL_SCHEMES, NONE_CLASS, SENTIME
 NONE, POSITIVE, NEGATIVE, NEUTRAL = 0, 1, 2, 3
 CANONICAL_NAMES: tuple[str, ...] = ("none", "positive", "negative", "neutral")
 IGNORE_INDEX = -100
-#: An aspect counts as mentioned when P(none) is below this (the pipeline's default too).
-DEFAULT_THRESHOLD = 0.5
 
 
 def canonical_names(sentiments: Sequence[str] | None = None) -> tuple[str, ...]:
@@ -73,26 +73,74 @@ def decode_labels(encoded: np.ndarray, label_scheme: str) -> np.ndarray:
 
 
 def predictions_from_probabilities(
-    probabilities: np.ndarray, label_scheme: str, threshold: float | np.ndarray = 0.5
+    probabilities: np.ndarray, label_scheme: str, threshold: float | Sequence[float | None] | None = None
 ) -> np.ndarray:
-    """`[N, A, C]` class probabilities -> canonical predictions `[N, A]`: the ONE decision rule.
+    """`[N, A, C]` class probabilities -> canonical predictions `[N, A]`, by the ONE decision rule
+    ([`hub.decision_visobert_absa.mentioned_mask`], which the pipeline applies too).
 
-    Under `absent_as_class` an aspect is mentioned when P(none) < `threshold` (a float, or one value per
-    aspect `[A]`), and its sentiment is the most probable of the K sentiments. Under `seed` and
+    Under `absent_as_class` an aspect is mentioned when some sentiment is more probable than "none" (`threshold`
+    None, the default), or when P(none) < `threshold` (a float, or one value per aspect `[A]` where None / NaN
+    keeps the default rule); its sentiment is the most probable of the K sentiments. Under `seed` and
     `mentioned_only` every aspect gets its most probable sentiment (those schemes cannot detect).
-    The pipeline applies the same rule.
     """
+    import torch
+
+    from ..hub.decision_visobert_absa import mentioned_mask
+
     _check_scheme(label_scheme)
     probabilities = np.asarray(probabilities)
     if label_scheme != "absent_as_class":
         return probabilities.argmax(axis=-1).astype(np.int64) + 1
-    mentioned = probabilities[..., 0] < np.asarray(threshold)
+    if isinstance(threshold, np.ndarray):  # [A] or [N, A] limits; NaN = the default rule
+        threshold = torch.from_numpy(np.where(np.equal(threshold, None), np.nan, threshold).astype(np.float64))
+    mentioned = mentioned_mask(torch.from_numpy(np.asarray(probabilities, dtype=np.float64)), threshold).numpy()
     sentiment = probabilities[..., 1:].argmax(axis=-1) + 1
     return np.where(mentioned, sentiment, NONE).astype(np.int64)
 
 
+def check_thresholds(
+    threshold: float | Sequence[float | None] | None, aspects: Sequence[str]
+) -> float | list[float | None] | None:
+    """A decision-rule setting, checked: None (argmax everywhere), a number in (0, 1], or one entry per aspect
+    (a number in (0, 1], or None / NaN for argmax).
+
+    Raises:
+        ValueError: any other value; the message names it and what is allowed.
+    """
+    allowed = f"None (argmax), a number in (0, 1], or {len(aspects)} such entries (None = argmax), one per aspect"
+    if threshold is None:
+        return None
+    if isinstance(threshold, np.ndarray):
+        threshold = threshold.tolist()
+
+    def entry(value: Any) -> float | None:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise ValueError(f"`threshold` got {threshold!r}; allowed: {allowed} of {list(aspects)}.")
+        return float(value)
+
+    if isinstance(threshold, (list, tuple)):
+        if len(threshold) != len(aspects):
+            raise ValueError(f"`threshold` got {threshold!r}; allowed: {allowed} of {list(aspects)}.")
+        return [entry(t) for t in threshold]
+    value = entry(threshold)
+    if value is None:
+        raise ValueError(f"`threshold` got {threshold!r}; allowed: {allowed} of {list(aspects)}.")
+    return value
+
+
+def describe_rule(threshold: float | Sequence[float | None] | None, aspects: Sequence[str]) -> str | dict[str, Any]:
+    """How detections were decided, for reports: `"argmax"`, `"P(none) < t"`, or per aspect."""
+    if threshold is None or (isinstance(threshold, (list, tuple)) and all(t is None for t in threshold)):
+        return "argmax"
+    if isinstance(threshold, (int, float)):
+        return f"P(none) < {float(threshold):g}"
+    return {a: "argmax" if t is None else f"P(none) < {float(t):g}" for a, t in zip(aspects, threshold, strict=True)}
+
+
 def predictions_from_logits(
-    logits: np.ndarray, label_scheme: str, threshold: float | np.ndarray = 0.5
+    logits: np.ndarray, label_scheme: str, threshold: float | Sequence[float | None] | None = None
 ) -> np.ndarray:
     """`[N, A, C]` logits -> canonical predictions `[N, A]` (softmax, then
     [`predictions_from_probabilities`])."""
@@ -103,9 +151,10 @@ def predictions_from_logits(
 
 __all__ = [
     "CANONICAL_NAMES",
-    "DEFAULT_THRESHOLD",
     "IGNORE_INDEX",
     "canonical_names",
+    "check_thresholds",
+    "describe_rule",
     "neutral_code",
     "NEGATIVE",
     "NEUTRAL",

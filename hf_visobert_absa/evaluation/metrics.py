@@ -35,7 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from ..data.label_schemes import IGNORE_INDEX, NONE, decode_labels, neutral_code, predictions_from_logits
+from ..data.label_schemes import (
+    IGNORE_INDEX,
+    NONE,
+    check_thresholds,
+    decode_labels,
+    neutral_code,
+    predictions_from_logits,
+)
 from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, scheme_class_names
 from .metric_inputs import as_label_array, validate_metric_inputs
 from .table import format_metrics_table
@@ -280,7 +287,7 @@ def _allowed_scheme_labels(label_scheme: str, sentiments: Sequence[str]) -> tupl
 
 
 def build_compute_metrics(
-    config: Any, *, per_aspect: bool = False, threshold: float | Sequence[float] = 0.5
+    config: Any, *, per_aspect: bool = False, threshold: float | Sequence[float | None] | None = None
 ) -> Callable[[Any], dict[str, float]]:
     r"""A `compute_metrics` callable for `Trainer`, scoring with `compute_absa_metrics`.
 
@@ -288,7 +295,7 @@ def build_compute_metrics(
     its first element is used and a warning is logged once — list the other outputs in the config's
     `keys_to_ignore_at_inference` instead) and whose `label_ids` are the scheme-coded `labels` `[N, A]`.
     Logits become canonical predictions with `label_schemes.predictions_from_logits` (the same decision rule
-    as the pipeline, with `threshold` on P(none) under `absent_as_class`).
+    as the pipeline: argmax, or `threshold` on P(none) under `absent_as_class`).
 
     Label schemes: `absent_as_class` labels are canonical, so every metric is computed. `mentioned_only` labels
     keep absence (-100 -> "none"): everything but detection (not applicable) is computed. `seed` labels code
@@ -305,8 +312,9 @@ def build_compute_metrics(
         config (`ViSoBertAbsaConfig` or any object with `aspects` and `label_scheme`, and optionally
             `sentiments`): the model's config.
         per_aspect (`bool`, defaults to `False`): also log the flattened per-aspect table.
-        threshold (`float` or `Sequence[float]`, defaults to 0.5): under `absent_as_class` an aspect counts as
-            mentioned when its P(none) is below this (one value, or one per aspect).
+        threshold (`float` or `Sequence[float | None]`, *optional*): under `absent_as_class` an aspect counts as
+            mentioned when its P(none) is below this (one value, or one per aspect, None = argmax); None (the
+            default) uses the config's `thresholds` (argmax unless calibrated).
 
     Returns:
         `Callable[[EvalPrediction], dict[str, float]]`.
@@ -330,12 +338,9 @@ def build_compute_metrics(
         raise ValueError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
     num_classes = len(scheme_class_names(label_scheme, sentiments))
     allowed = _allowed_scheme_labels(label_scheme, sentiments)
-    thresholds = np.asarray(threshold, dtype=np.float64)
-    if thresholds.shape not in ((), (len(aspects),)) or not np.all((thresholds > 0) & (thresholds <= 1)):
-        raise ValueError(
-            f"`threshold` got {threshold!r}; allowed: a number in (0, 1] or {len(aspects)} such numbers, one per "
-            f"aspect of {aspects}."
-        )
+    if threshold is None:
+        threshold = getattr(config, "thresholds", None) if label_scheme == "absent_as_class" else None
+    thresholds = check_thresholds(threshold, aspects)
     warned = False
 
     def compute_metrics(eval_prediction: Any) -> dict[str, float]:

@@ -7,7 +7,7 @@ counts a mentioned category the model missed.
 
 - **Subtask 3, aspect category detection** — precision, recall and F1, micro-averaged over (sentence, category)
   pairs: a predicted pair is correct iff the gold sentence has that category. The predicted categories are the
-  ones the model calls mentioned (P(none) < threshold, the rule of `label_schemes`), so the numbers equal
+  ones the model calls mentioned (the decision rule of `label_schemes`), so the numbers equal
   `detection_micro_*` of `compute_absa_metrics`. `None` for models that cannot say "not mentioned" (`seed`,
   `mentioned_only`).
 - **Subtask 4, aspect category polarity** — accuracy GIVEN the gold categories: for every gold (sentence,
@@ -82,7 +82,7 @@ def semeval2014_metrics(
     references: Any,
     sentiments: Sequence[str],
     label_scheme: str = "absent_as_class",
-    threshold: float | Sequence[float] = 0.5,
+    threshold: float | Sequence[float | None] | None = None,
 ) -> dict[str, Any]:
     r"""SemEval-2014 subtask 3 (category detection) and subtask 4 (polarity given the gold categories); the
     definitions are in the module docstring.
@@ -94,7 +94,8 @@ def semeval2014_metrics(
         sentiments (`Sequence[str]`): the K sentiments, in class order (`config.sentiments`).
         label_scheme (`str`, defaults to `"absent_as_class"`): the model's scheme; detection is `None` unless it
             is `absent_as_class`.
-        threshold (`float` or one per aspect, defaults to 0.5): P(none) below it = mentioned (detection only).
+        threshold (`float` or one per aspect, *optional*): P(none) below it = mentioned (detection only); None
+            (or a None entry) = the default rule, argmax.
 
     Returns:
         `dict[str, Any]`: `category_precision`, `category_recall`, `category_f1` (float or `None`),
@@ -118,7 +119,7 @@ def semeval2014_metrics(
         ("category_precision", "category_recall", "category_f1", "category_pairs_gold", "category_pairs_predicted")
     )
     if label_scheme == "absent_as_class":
-        predicted = predictions_from_probabilities(probabilities, label_scheme, np.asarray(threshold)) != 0
+        predicted = predictions_from_probabilities(probabilities, label_scheme, threshold) != 0
         gold = references != 0
         hits, n_pred, n_gold = int((predicted & gold).sum()), int(predicted.sum()), int(gold.sum())
         result.update(

@@ -27,6 +27,7 @@ from transformers.pipelines import PIPELINE_REGISTRY
 from transformers.pipelines.base import ChunkPipeline
 
 from .configuration_visobert_absa import ABSA_TASK, NONE_CLASS, flat_label, scheme_class_names
+from .decision_visobert_absa import mentioned_mask
 from .windows_visobert_absa import TextWindowsMixin, check_text, checked_stream
 
 logger = logging.getLogger(__name__)
@@ -48,9 +49,11 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
     `pipeline(model=..., trust_remote_code=True)`: the exported `config.json` names this pipeline).
 
     Call arguments (also accepted by the constructor as defaults):
-        threshold (`float` or `dict[str, float]`, defaults to the model's `detection_thresholds`, else 0.5):
-            an aspect counts as mentioned when its probability of "none" is below the threshold; a dict sets it
-            per aspect (unnamed aspects keep the default). Only for models trained with `label_scheme="absent_as_class"`.
+        threshold (`float`, `dict[str, float | None]` or `None`, defaults to the model's `detection_thresholds`):
+            by default an aspect counts as mentioned when some sentiment is more probable than "none" (argmax; the
+            model's calibrated thresholds where it has them); a number: when its probability of "none" is below it;
+            a dict sets it per aspect (unnamed aspects keep the model's rule, None = argmax); `None` = argmax for
+            every aspect. Only for models trained with `label_scheme="absent_as_class"`.
         top_k (`int` or `None`, defaults to 1):
             text-classification's meaning, per aspect: with 1 each aspect carries its decision only
             (`sentiment`, `score`); with `k > 1` each aspect also lists its `k` most probable classes under
@@ -217,13 +220,13 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
             postprocess["chunk_aggregation"] = chunk_aggregation
         return preprocess, {}, postprocess
 
-    def _config_thresholds(self) -> dict[str, float]:
+    def _config_thresholds(self) -> dict[str, float | None]:
         """The model's own per-aspect thresholds (`config.detection_thresholds`, e.g. calibrated on validation at
-        training time), else 0.5 for every aspect."""
-        stored = getattr(self.model.config, "detection_thresholds", None) or [0.5] * len(self.aspects)
-        return dict(zip(self.aspects, (float(t) for t in stored), strict=True))
+        training time); None = the default rule (argmax)."""
+        stored = getattr(self.model.config, "detection_thresholds", None) or [None] * len(self.aspects)
+        return dict(zip(self.aspects, (None if t is None else float(t) for t in stored), strict=True))
 
-    def _check_threshold(self, threshold: Any) -> dict[str, float]:
+    def _check_threshold(self, threshold: Any) -> dict[str, float | None]:
         """A number or a per-aspect dict -> one threshold per aspect name."""
         if not self.can_detect:
             raise ValueError(
@@ -231,9 +234,13 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
                 f"{self.model.config.label_scheme!r}, which cannot say whether an aspect is mentioned (every aspect "
                 "is returned). Drop `threshold`."
             )
-        allowed = "a number in [0, 1], or a dict {aspect: number in [0, 1]}"
+        allowed = "None (argmax), a number in [0, 1], or a dict {aspect: number in [0, 1] or None}"
+        if threshold is None:
+            return {name: None for name in self.aspects}
 
-        def number(value: Any, name: str) -> float:
+        def number(value: Any, name: str) -> float | None:
+            if value is None:
+                return None
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"`threshold` got {value!r} for {name}; allowed: {allowed}.")
             return float(value)
@@ -334,11 +341,11 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
         best_score = distributions.gather(-1, best[..., None])[..., 0]  # [N, A]
         mentioned: list | None = None
         if self.can_detect:
-            p_none = distributions[..., 0].double()  # [N, A]; thresholds compared in float64, as Python floats
-            limits = torch.tensor([(threshold or self._config_thresholds())[a] for a in aspects], dtype=torch.float64)
-            mentioned = (p_none < limits).tolist()
-            best = torch.where(p_none < limits, best, 0)  # not mentioned: report the "none" class
-            best_score = torch.where(p_none < limits, best_score, p_none.float())
+            limits = threshold or self._config_thresholds()
+            said = mentioned_mask(distributions, [limits[a] for a in aspects])  # [N, A]: the one decision rule
+            mentioned = said.tolist()
+            best = torch.where(said, best, 0)  # not mentioned: report the "none" class
+            best_score = torch.where(said, best_score, distributions[..., 0])
         ranked = torch.argsort(distributions, dim=-1, descending=True, stable=True)[..., : top_k or len(names)]
         full = distributions.tolist() if return_all_aspects or top_k != 1 else None
         columns = (best.tolist(), best_score.tolist(), ranked.tolist() if top_k != 1 else None)
