@@ -64,6 +64,17 @@ def mentioned_of(gold: Sequence[Sequence[str | None]]) -> np.ndarray:
     return np.array([[g is not None for g in row] for row in gold], dtype=bool)
 
 
+def calibrated_thresholds(probabilities: np.ndarray, gold: Sequence[Sequence[str | None]]) -> np.ndarray:
+    """The library's calibration (`evaluation.thresholds`, joint µF1 over all aspects) fitted on these rows: `[A]`
+    thresholds on P(none), NaN where the default rule stays."""
+    probabilities = np.asarray(probabilities)
+    sentiments = (*SENTIMENTS, "conflict") if probabilities.shape[-1] == len(SENTIMENTS) + 2 else SENTIMENTS
+    codes = {name: i + 1 for i, name in enumerate(sentiments)}
+    canonical = np.array([[codes.get(g, codes["neutral"]) if g else 0 for g in row] for row in gold])
+    chosen = calibrate_thresholds(probabilities, canonical, list(sentiments)).thresholds
+    return np.array([np.nan if t is None else t for t in chosen])
+
+
 def cross_fitted_thresholds(probabilities: np.ndarray, gold: Sequence[Sequence[str | None]]) -> np.ndarray:
     """Thresholds `[N, A]` for an honest estimate ON the calibration data: rows are split in two halves (even /
     odd index); each half gets the thresholds calibrated on the other half."""
@@ -72,11 +83,18 @@ def cross_fitted_thresholds(probabilities: np.ndarray, gold: Sequence[Sequence[s
     index = np.arange(len(probabilities))
     for part in (0, 1):
         fit, apply = index[index % 2 != part], index[index % 2 == part]
-        result[apply] = calibrate_thresholds(probabilities[fit], mentioned_of([gold[i] for i in fit]))
+        result[apply] = calibrated_thresholds(probabilities[fit], [gold[i] for i in fit])
     return result
 
 
-__all__ = ["SENTIMENTS", "cross_fitted_thresholds", "error_breakdown", "mentioned_of", "protocol_metrics"]
+__all__ = [
+    "SENTIMENTS",
+    "calibrated_thresholds",
+    "cross_fitted_thresholds",
+    "error_breakdown",
+    "mentioned_of",
+    "protocol_metrics",
+]
 
 
 def error_breakdown(

