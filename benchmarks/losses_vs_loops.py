@@ -75,7 +75,7 @@ def naive_absa_loss(
     logits: torch.Tensor, embeddings: torch.Tensor, labels: torch.Tensor, config: Any
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """`focal_weight * focal + contrastive_weight * contrastive` with the loop versions, for a config whose
-    `contrastive_mode` is "mulsupcon" (the default). Returns `(loss, focal, contrastive)`."""
+    `contrastive_mode` is "mulsupcon" (the review-level default). Returns `(loss, focal, contrastive)`."""
     if config.contrastive_mode != "mulsupcon":
         raise ValueError(
             f"the naive reference covers contrastive_mode 'mulsupcon' only; got {config.contrastive_mode!r}."

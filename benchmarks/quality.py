@@ -81,7 +81,10 @@ def run_transformer(arm: str, dataset: str, seed: int, run_dir: Path, budget: di
 
     settings = dict(ARMS[arm])
     seed_preset = settings.pop("seed_preset", False)
-    model_args = ModelArguments(encoder=minilm_path(), seed_preset=seed_preset, **settings)
+    # the arms predate the default recipe: its bias init and head learning rate are pinned to what they ran with
+    model_args = ModelArguments(
+        encoder=minilm_path(), seed_preset=seed_preset, **{"classifier_bias_init": "zeros", **settings}
+    )
     info = DATASETS[dataset]
     data_args = DataArguments(
         data_dir=str(SHARED_DATA / info["dir"]),
@@ -91,7 +94,7 @@ def run_transformer(arm: str, dataset: str, seed: int, run_dir: Path, budget: di
         max_eval_samples=budget["val_size"],
         max_test_samples=budget["test_size"],
     )
-    training_args = cpu_training_args(run_dir, seed, budget)
+    training_args = cpu_training_args(run_dir, seed, budget, head_learning_rate=None)
     started = time.perf_counter()
     result = run_training(model_args, data_args, training_args)
     record: dict[str, Any] = {"metrics": result["metrics"], "train_seconds": result["train_seconds"]}

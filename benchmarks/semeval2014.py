@@ -34,9 +34,13 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.semeval2014_metrics import cross_fitted_thresholds, error_breakdown, mentioned_of, protocol_metrics
-from benchmarks.semeval2014_variants import BUDGET, LOSS_ARMS, VARIANTS
-from hf_visobert_absa.evaluation.thresholds import calibrate_thresholds
+from benchmarks.semeval2014_metrics import (
+    calibrated_thresholds,
+    cross_fitted_thresholds,
+    error_breakdown,
+    protocol_metrics,
+)
+from benchmarks.semeval2014_variants import BUDGET, LIBRARY_DEFAULTS, LOSS_ARMS, STUDY_BASE, VARIANTS
 from hf_visobert_absa.io_safety import write_json_atomic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -153,7 +157,8 @@ def train_run(
     from hf_visobert_absa.training.run import run_training
 
     settings = settings_of(variant, arm)
-    model_args = ModelArguments(encoder=minilm_path(), **{"pooling": "mean", **settings["model"]})
+    pins = {} if variant == LIBRARY_DEFAULTS else STUDY_BASE
+    model_args = ModelArguments(encoder=minilm_path(), **{**pins.get("model", {}), **settings["model"]})
     data_args = DataArguments(
         train_file=str(files["train"]),
         aspects=json.dumps(ASPECTS),
@@ -168,7 +173,7 @@ def train_run(
     if "validation" not in files and not full_train:
         data_args.validation_split_percentage = 100 * VALIDATION_SHARE
         data_args.validation_split_seed = VALIDATION_SEED
-    training_args = cpu_training_args(model_dir, seed, budget, **settings["train"])
+    training_args = cpu_training_args(model_dir, seed, budget, **{**pins.get("train", {}), **settings["train"]})
     result = run_training(model_args, data_args, training_args)
     for leftover in Path(model_dir).glob("checkpoint-*"):
         shutil.rmtree(leftover, ignore_errors=True)
@@ -281,14 +286,14 @@ def score_test(variant: str, arm: str, seed: int, splits: dict, args: argparse.N
         logger.info("test already scored for %s %s seed %d: not scored again", variant, arm, seed)
         return
     val_probabilities = np.load(run_dir / "validation_probabilities.npz")["probabilities"]
-    thresholds = calibrate_thresholds(val_probabilities, mentioned_of(gold_polarities(splits["validation"])))
+    thresholds = calibrated_thresholds(val_probabilities, gold_polarities(splits["validation"]))
     test_probabilities = probabilities_of(
         record["model_dir"], [s["text"] for s in splits["test"]], args.budget["max_length"]
     )
     np.savez_compressed(run_dir / "test_probabilities.npz", probabilities=test_probabilities.astype(np.float32))
     record["test"] = scored(test_probabilities, splits["test"])
-    record["test_calibrated"] = scored(test_probabilities, splits["test"], np.asarray(thresholds))
-    record["calibrated_thresholds"] = thresholds
+    record["test_calibrated"] = scored(test_probabilities, splits["test"], thresholds)
+    record["calibrated_thresholds"] = [None if np.isnan(t) else float(t) for t in thresholds]
     write_json_atomic(run_dir / "result.json", record)  # a half-written result is never taken as finished
 
 

@@ -19,6 +19,10 @@ from .formats import ParsedFile
 DEFAULT_SEED = 42
 
 
+class TooFewRowsToHoldOut(AbsaInputError):
+    """The training file is too small for the requested hold-out (nothing would be left to train on)."""
+
+
 def _subset(parsed: ParsedFile, index: np.ndarray) -> ParsedFile:
     part = replace(
         parsed,
@@ -69,7 +73,7 @@ def hold_out_validation(
     total = len(train.texts)
     size = max(1, math.floor(total * percentage / 100 + 0.5))
     if size >= total:
-        raise AbsaInputError(
+        raise TooFewRowsToHoldOut(
             f"`validation_split_percentage` {percentage} of {total} training row(s) of {train.path} leaves none to "
             "train on; give more data or a smaller percentage."
         )
@@ -89,4 +93,4 @@ def hold_out_validation(
     return out, record
 
 
-__all__ = ["DEFAULT_SEED", "hold_out_validation"]
+__all__ = ["DEFAULT_SEED", "TooFewRowsToHoldOut", "hold_out_validation"]

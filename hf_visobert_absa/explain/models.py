@@ -86,9 +86,16 @@ def encoder_config(spec: str) -> tuple[dict[str, Any], str]:
     return config, f"{path} (random weights)"
 
 
+#: The pooling the timing harness builds unless told otherwise: the review-level model (first token) whose head and
+#: loss overhead docs/PERFORMANCE.md measured; the timed head path (`[B, H]` pooled states) assumes one vector per review.
+TIMING_POOLING = "cls"
+
+
 def build_model(text_config: dict[str, Any], seed: int = 0, **config_kwargs: Any) -> ViSoBertAbsaModel:
-    """Our two-head model with random weights, deterministic for `seed`, in train mode."""
+    """Our two-head model with random weights, deterministic for `seed`, in train mode (`TIMING_POOLING` unless
+    `config_kwargs` names a pooling)."""
     torch.manual_seed(seed)
+    config_kwargs = {"pooling": TIMING_POOLING, **config_kwargs}
     model = ViSoBertAbsaModel(ViSoBertAbsaConfig(text_config=text_config, **config_kwargs))
     return model.train()
 

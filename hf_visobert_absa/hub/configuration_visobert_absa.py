@@ -38,6 +38,8 @@ CONTRASTIVE_MODES: tuple[str, ...] = ("mulsupcon", "jaccard", "any", "exact", "s
 #: gives each aspect its own vector.
 ASPECT_CONTRASTIVE_MODES: tuple[str, ...] = ("aspect_sentiment",)
 ASPECT_POOLINGS: tuple[str, ...] = ("aspect_query", "aspect_prompt")
+#: The default pooling (the measured recipe, `hf_visobert_absa.training.recipe`): one learned query per aspect.
+DEFAULT_POOLING = "aspect_query"
 
 #: Fields a saved `config.json` must carry: they define the network and what its outputs mean, so loading a folder
 #: never fills them with defaults (the default aspects would silently relabel every prediction). `sentiments` is not
@@ -66,7 +68,7 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         label_scheme (`str`, defaults to `"absent_as_class"`):
             `"absent_as_class"` (classes `none` + the sentiments), `"seed"` (the original design: not
             mentioned = neutral) or `"mentioned_only"` (the sentiments, not mentioned = -100, ignored).
-        pooling (`str`, defaults to `"cls"`):
+        pooling (`str`, defaults to `"aspect_query"`):
             `"cls"` (first token), `"mean"` (masked mean) or `"pooler"` (dense + tanh over the first token, as
             the original design's BERT pooler; the head owns this layer) or `"aspect_query"` (one learned query
             per aspect attends over the token states, so each aspect reads its own weighted average of the
@@ -83,7 +85,9 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         focal_gamma (`float`, defaults to 2.0): focusing parameter of the focal loss (Lin et al., 2017).
         focal_alpha (`list`, *optional*): class weights, `[C]` or `[A, C]`.
         contrastive_temperature (`float`, defaults to 0.1): temperature of the contrastive loss.
-        contrastive_mode (`str`, defaults to `"mulsupcon"`): over the review embeddings, `"mulsupcon"`, `"jaccard"`,
+        contrastive_mode (`str`, *optional*): `None` picks `"aspect_sentiment"` where it applies (an aspect
+            pooling, not the `seed` scheme, not across devices) and `"mulsupcon"` otherwise. Over the review
+            embeddings, `"mulsupcon"`, `"jaccard"`,
             `"any"`, `"exact"` or `"seed"` (the original soft-weighted loss, for reproduction only); or
             `"aspect_sentiment"`: over one embedding per mentioned (review, aspect), the projection of that
             aspect's own vector, whose positives are the other mentioned aspects of the batch with the same
@@ -92,10 +96,10 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             the combined objective `focal_weight * focal + contrastive_weight * contrastive`.
         contrastive_across_devices (`bool`, defaults to `False`): under `torch.distributed`, contrast each
             rank's anchors against the embeddings of every rank.
-        detection_thresholds (`list[float]`, *optional*): one threshold per aspect on P(none) (an aspect is
-            mentioned when P(none) < its threshold), e.g. calibrated on validation data by
-            `hf-visobert-absa train --calibrate_thresholds`; None means 0.5 for every aspect. Only with
-            `label_scheme="absent_as_class"`.
+        detection_thresholds (`list`, *optional*): per aspect, a threshold on P(none) (mentioned when P(none) < it)
+            or None (the default rule: mentioned when a sentiment is more probable than "none"), e.g. calibrated on
+            validation data by `hf-visobert-absa train --calibrate_thresholds`; None means the default rule for
+            every aspect. Only with `label_scheme="absent_as_class"`.
         base_model_name_or_path (`str`, *optional*): the pretrained encoder the model started from (set by
             `from_pretrained_encoder`; used by the model card).
 
@@ -137,7 +141,7 @@ class ViSoBertAbsaConfig(PretrainedConfig):
     aspects: list[str] | None = None
     sentiments: list[str] | None = None
     label_scheme: str = "absent_as_class"
-    pooling: str = "cls"
+    pooling: str = DEFAULT_POOLING
     aspect_query_heads: int = 1
     head_hidden_size: int = 512
     classifier_dropout: float = 0.3
@@ -145,7 +149,7 @@ class ViSoBertAbsaConfig(PretrainedConfig):
     focal_gamma: float = 2.0
     focal_alpha: list | None = None
     contrastive_temperature: float = 0.1
-    contrastive_mode: str = "mulsupcon"
+    contrastive_mode: str | None = None
     focal_weight: float = 0.8
     contrastive_weight: float = 0.2
     contrastive_across_devices: bool = False
@@ -159,6 +163,8 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         if self.sentiments is None:
             self.sentiments = list(SENTIMENTS)
         self.sentiments = list(self.sentiments) if isinstance(self.sentiments, (list, tuple)) else self.sentiments
+        if self.contrastive_mode is None:
+            self.contrastive_mode = default_contrastive_mode(self.pooling, self.label_scheme, self.contrastive_across_devices)
         if self.focal_alpha is not None and isinstance(self.focal_alpha, tuple):
             self.focal_alpha = list(self.focal_alpha)
         self._validate()
@@ -245,19 +251,23 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         thresholds = self.detection_thresholds
         if thresholds is None:
             return
-        allowed = f"None or a list of {len(self.aspects)} numbers in (0, 1], one per aspect"
+        allowed = (
+            f"None or a list of {len(self.aspects)} entries, one per aspect: a number in (0, 1] or None (the default "
+            "rule, argmax)"
+        )
         if not isinstance(thresholds, (list, tuple)) or len(thresholds) != len(self.aspects):
             reject_value("detection_thresholds", thresholds, allowed)
-        if not all(_is_number(t) and 0 < t <= 1 for t in thresholds):
+        if not all(t is None or (_is_number(t) and 0 < t <= 1) for t in thresholds):
             reject_value("detection_thresholds", thresholds, allowed)
         if self.label_scheme != "absent_as_class":
             reject_value("detection_thresholds", thresholds, "None", "Thresholds need label_scheme='absent_as_class'.")
-        self.detection_thresholds = [float(t) for t in thresholds]
+        self.detection_thresholds = [None if t is None else float(t) for t in thresholds]
 
     @property
-    def thresholds(self) -> list[float]:
-        """The per-aspect thresholds on P(none): `detection_thresholds`, or 0.5 for every aspect."""
-        return list(self.detection_thresholds or [0.5] * len(self.aspects))
+    def thresholds(self) -> list[float | None]:
+        """Per aspect, the threshold on P(none) (`detection_thresholds`), or None: the default rule, argmax
+        (`decision_visobert_absa.mentioned_mask`)."""
+        return list(self.detection_thresholds or [None] * len(self.aspects))
 
     def _validate_alpha(self) -> None:
         alpha = self.focal_alpha
@@ -381,6 +391,14 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         return cls(**{**cls.seed_preset_kwargs(), **overrides})
 
 
+def default_contrastive_mode(pooling: str, label_scheme: str, across_devices: bool = False) -> str:
+    """The contrastive mode a config gets when none is given: aspect-level contrast where the pooling gives each aspect
+    its own vector (the measured recipe), the multi-label review-level loss (MulSupCon) otherwise."""
+    if pooling in ASPECT_POOLINGS and label_scheme != "seed" and across_devices is not True:
+        return "aspect_sentiment"
+    return "mulsupcon"
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -391,6 +409,7 @@ __all__ = [
     "ASPECT_POOLINGS",
     "CONTRASTIVE_MODES",
     "DEFAULT_ASPECTS",
+    "DEFAULT_POOLING",
     "FLAT_LABEL_SEPARATOR",
     "LABEL_SCHEMES",
     "MODEL_DEFINING_FIELDS",
@@ -401,6 +420,7 @@ __all__ = [
     "TaskPipelines",
     "VISOBERT_ENCODER_CONFIG",
     "ViSoBertAbsaConfig",
+    "default_contrastive_mode",
     "encoder_max_tokens",
     "flat_label",
     "scheme_class_names",

@@ -61,8 +61,11 @@ class ViSoBertAbsaClassificationHead(nn.Module):
         """One vector per aspect `[B, A, H]` -> logits `[B, A, C]`, aspect a scored from its own vector only (the
         output rows of aspect a applied to vector a; the other aspects' rows are never computed)."""
         hidden = self.dropout(self.activation(self.dense(vectors)))  # [B, A, head_hidden_size]
-        weight = self.out_proj.weight.view(self.num_aspects, self.num_classes, -1)  # [A, C, head_hidden_size]
-        bias = self.out_proj.bias.view(self.num_aspects, self.num_classes)  # [A, C]
+        weight, bias = self.out_proj.weight, self.out_proj.bias
+        if callable(weight):  # torch.ao dynamic quantization keeps packed int8 weights behind methods
+            weight, bias = weight().dequantize(), bias()
+        weight = weight.view(self.num_aspects, self.num_classes, -1)  # [A, C, head_hidden_size]
+        bias = bias.view(self.num_aspects, self.num_classes)  # [A, C]
         return torch.einsum("bah,ach->bac", hidden, weight) + bias
 
 

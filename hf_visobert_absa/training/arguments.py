@@ -16,6 +16,7 @@ import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
 from ..errors import AbsaInputError
+from .recipe import HOLDOUT_PERCENTAGE, MODEL_RECIPE, ORIGINAL_DESIGN, TRAINING_RECIPE
 
 DEFAULT_ENCODER = "uitnlp/visobert"
 
@@ -40,14 +41,15 @@ class ModelArguments:
     )
     seed_preset: bool = field(
         default=False,
-        metadata={"help": "Reproduce the original design (seed labels, pooler, seed contrastive); other fields override."},
+        metadata={"help": "Reproduce the original design (seed labels, pooler, seed contrastive, zero output bias); "
+                  "other fields override."},
     )
     label_scheme: str | None = field(
         default=None, metadata={"help": "absent_as_class (default), seed, or mentioned_only."}
     )
     pooling: str | None = field(
-        default=None, metadata={"help": "cls (default), mean, pooler, aspect_query (one learned query per aspect) or aspect_prompt (one learned "
-                "input vector per aspect after the first token)."}
+        default=None, metadata={"help": "aspect_query (default: one learned query per aspect), cls, mean, pooler or "
+                "aspect_prompt (one learned input vector per aspect after the first token)."}
     )
     aspect_query_heads: int | None = field(
         default=None,
@@ -58,9 +60,10 @@ class ModelArguments:
         metadata={"help": "With --pooling aspect_prompt: names (default; each prompt starts as the mean embedding of "
                   "its aspect name's words) or random."},
     )
-    classifier_bias_init: str = field(
-        default="zeros",
-        metadata={"help": "zeros (default) or priors: output bias = log of the training class frequencies per aspect."},
+    classifier_bias_init: str | None = field(
+        default=None,
+        metadata={"help": "priors (default; output bias = log of the training class frequencies per aspect) or zeros "
+                  "(the default with --seed_preset)."},
     )
     head_hidden_size: int | None = field(default=None, metadata={"help": "Classification head width (512)."})
     classifier_dropout: float | None = field(default=None, metadata={"help": "Head dropout (0.3)."})
@@ -74,8 +77,8 @@ class ModelArguments:
     contrastive_mode: str | None = field(
         default=None,
         metadata={
-            "help": "mulsupcon (default), jaccard, any, exact or seed (over review embeddings); aspect_sentiment (over "
-            "each mentioned aspect's own embedding; needs --pooling aspect_query or aspect_prompt)."
+            "help": "aspect_sentiment (default with an aspect pooling: over each mentioned aspect's own embedding) or, "
+            "over review embeddings, mulsupcon (the default with other poolings), jaccard, any, exact or seed."
         },
     )
     focal_weight: float | None = field(default=None, metadata={"help": "Weight of the focal term (0.8)."})
@@ -84,6 +87,13 @@ class ModelArguments:
         default=False, metadata={"help": "Under DDP, contrast against the embeddings of every rank."}
     )
     trust_remote_code: bool = field(default=False, metadata={"help": "Allow custom code of the encoder's repo."})
+
+    def bias_init(self) -> str:
+        """`classifier_bias_init` as given, else the recipe's (`priors`) or, with `--seed_preset`, `zeros`."""
+        if self.classifier_bias_init is not None:
+            return self.classifier_bias_init
+        source = ORIGINAL_DESIGN if self.seed_preset else MODEL_RECIPE
+        return source["classifier_bias_init"]
 
     def config_overrides(self) -> dict[str, Any]:
         """The `ViSoBertAbsaConfig` fields given explicitly (None = keep the default or the preset)."""
@@ -145,8 +155,9 @@ class DataArguments:
     validation_split_percentage: float | None = field(
         default=None,
         metadata={
-            "help": "Hold out this percentage of the training file as validation (seeded random sample), for data without a "
-            "validation file such as SemEval-2014; recorded in dataset_report.json."
+            "help": f"Hold out this percentage of the training file as validation (seeded random sample) for model "
+            f"selection; default {HOLDOUT_PERCENTAGE:g} when no validation file is given, 0 to train on every row without "
+            "selection; recorded in dataset_report.json."
         },
     )
     validation_split_seed: int = field(default=42, metadata={"help": "Seed of the held-out validation sample."})
@@ -236,23 +247,38 @@ class AbsaTrainingArguments(TrainingArguments):
     eval_strategy: str = field(default="epoch", metadata={"help": "When to evaluate: no, steps or epoch."})
     save_strategy: str = field(default="epoch", metadata={"help": "When to save a checkpoint: no, steps or epoch."})
     save_total_limit: int | None = field(default=2, metadata={"help": "Keep at most this many checkpoints."})
-    load_best_model_at_end: bool = field(default=True, metadata={"help": "Keep the best checkpoint as the model."})
+    load_best_model_at_end: bool = field(
+        default=TRAINING_RECIPE["load_best_model_at_end"], metadata={"help": "Keep the best checkpoint as the model."}
+    )
     metric_for_best_model: str | None = field(
-        default="joint_micro_f1", metadata={"help": "Metric that picks the best checkpoint."}
+        default=TRAINING_RECIPE["metric_for_best_model"], metadata={"help": "Metric that picks the best checkpoint."}
     )
     greater_is_better: bool | None = field(default=True, metadata={"help": "Whether a larger metric is better."})
-    learning_rate: float = field(default=3e-5, metadata={"help": "Peak learning rate of AdamW."})
-    num_train_epochs: float = field(default=3.0, metadata={"help": "Epochs."})
-    per_device_train_batch_size: int = field(default=32, metadata={"help": "Batch size (also the contrastive batch)."})
+    learning_rate: float = field(
+        default=TRAINING_RECIPE["learning_rate"], metadata={"help": "Peak learning rate of AdamW (the encoder's)."}
+    )
+    num_train_epochs: float = field(default=TRAINING_RECIPE["num_train_epochs"], metadata={"help": "Epochs."})
+    per_device_train_batch_size: int = field(
+        default=TRAINING_RECIPE["per_device_train_batch_size"],
+        metadata={"help": "Batch size (also the contrastive batch)."},
+    )
     per_device_eval_batch_size: int = field(default=64, metadata={"help": "Evaluation batch size."})
-    warmup_ratio: float = field(default=0.06, metadata={"help": "Share of steps with a linear warm-up."})
+    warmup_ratio: float = field(
+        default=TRAINING_RECIPE["warmup_ratio"], metadata={"help": "Share of steps with a linear warm-up."}
+    )
+    weight_decay: float = field(default=TRAINING_RECIPE["weight_decay"], metadata={"help": "AdamW weight decay."})
+    train_sampling_strategy: str = field(
+        default=TRAINING_RECIPE["train_sampling_strategy"],
+        metadata={"help": "group_by_length (default: batches of similar lengths, little padding), random or sequential."},
+    )
     logging_steps: float = field(default=10, metadata={"help": "Log every N steps."})
     resume: bool = field(
         default=False, metadata={"help": "Continue from the last complete checkpoint in --output_dir, if any."}
     )
     head_learning_rate: float | None = field(
-        default=None,
-        metadata={"help": "Peak learning rate of the randomly initialised heads (default: --learning_rate)."},
+        default=TRAINING_RECIPE["head_learning_rate"],
+        metadata={"help": "Peak learning rate of the randomly initialised heads (1e-3; pass the --learning_rate value "
+                  "for one rate everywhere)."},
     )
     layer_lr_decay: float | None = field(
         default=None,
@@ -264,7 +290,8 @@ class AbsaTrainingArguments(TrainingArguments):
     )
     calibrate_thresholds: bool = field(
         default=False,
-        metadata={"help": "Pick each aspect's P(none) threshold on validation (best detection F1); saved in the config."},
+        metadata={"help": "Tune per-aspect P(none) thresholds on validation for the selection metric (all aspects "
+                  "together; an aspect keeps the default rule unless it helps); saved in the config."},
     )
 
     def __post_init__(self) -> None:

@@ -70,7 +70,7 @@ def build_model(
         ) from None
     except ValueError as error:  # a config value the encoder rules out, or a folder that is not an encoder
         raise AbsaInputError(as_flag_message(str(error))) from None
-    if model_args.classifier_bias_init == "priors":
+    if model_args.bias_init() == "priors":
         if train_labels is None:
             raise AbsaInputError("`--classifier_bias_init priors` needs a training split.")
         init_bias_to_priors(model, train_labels)

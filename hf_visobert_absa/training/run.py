@@ -17,11 +17,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import AbsaInputError
+from ..evaluation.thresholds import DEFAULT_CALIBRATION_METRIC, Calibration, calibrate_thresholds, calibration_metric
 from ..io_safety import write_json_atomic
 from ..model_folder import validate_model_folder
 from ..process_group import is_main_process, wait_for_every_rank
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
 from .model_setup import build_model, refuse_ignored_flags, resolve_label_scheme, resolve_sentiments
+from .recipe import HOLDOUT_PERCENTAGE
 from .reports import save_records, write_reports
 from .run_checks import (
     check_layer_decay_applies,
@@ -44,6 +46,7 @@ SELECTION_METRIC = {
 
 def _load_data(model_args: ModelArguments, data_args: DataArguments, checkpoint_config: Any) -> tuple[Any, Any]:
     """The splits and the dataset report, with the model's aspects when it continues a trained model."""
+    from ..data.holdout import TooFewRowsToHoldOut
     from ..data.loading import load_absa_dataset, name_aspect_source
 
     label_scheme = resolve_label_scheme(model_args, checkpoint_config)
@@ -52,24 +55,31 @@ def _load_data(model_args: ModelArguments, data_args: DataArguments, checkpoint_
     aspects_from_model = checkpoint_config is not None and aspects is None
     if aspects_from_model:
         aspects = list(checkpoint_config.aspects)
+    files = data_args.data_files()
+    options = dict(
+        format=data_args.format, aspects=aspects, sentiments=sentiments, label_scheme=label_scheme,
+        text_column=data_args.text_column, label_aliases=data_args.alias_map(), others_policy=data_args.others_policy,
+        drop_problems=data_args.drop_problems, validation_split_seed=data_args.validation_split_seed,
+    )  # fmt: skip
+    percentage, automatic = holdout_percentage(data_args, files)
     try:
-        datasets, report = load_absa_dataset(
-            data_args.data_files(),
-            format=data_args.format,
-            aspects=aspects,
-            sentiments=sentiments,
-            label_scheme=label_scheme,
-            text_column=data_args.text_column,
-            label_aliases=data_args.alias_map(),
-            others_policy=data_args.others_policy,
-            drop_problems=data_args.drop_problems,
-            validation_split_percentage=data_args.validation_split_percentage,
-            validation_split_seed=data_args.validation_split_seed,
-        )
+        try:
+            datasets, report = load_absa_dataset(files, validation_split_percentage=percentage, **options)
+        except TooFewRowsToHoldOut as error:
+            if not automatic:
+                raise
+            logger.warning("%s Training on every row, without a validation split to pick the best epoch.", error)
+            datasets, report = load_absa_dataset(files, **options)
     except AbsaInputError as error:
         if aspects_from_model:
             raise name_aspect_source(error, f"those of the model {model_args.model_name_or_path}") from None
         raise
+    if automatic and report.validation_split:
+        logger.warning(
+            "No validation file: %d of the training rows (%g%%, seed %d) are held out to pick the best epoch; pass "
+            "`--validation_file FILE` to use your own, or `--validation_split_percentage 0` to train on every row.",
+            report.validation_split["rows"], percentage, data_args.validation_split_seed,
+        )  # fmt: skip
     if "train" not in datasets:
         raise AbsaInputError("No training split found: pass `--train_file` or a `--data_dir` with a train file.")
     limits = {"train": data_args.max_train_samples, "validation": data_args.max_eval_samples,
@@ -81,6 +91,17 @@ def _load_data(model_args: ModelArguments, data_args: DataArguments, checkpoint_
             report.subsets[split] = {"used": len(datasets[split]), "of": total}  # recorded for the model card
     check_trainable(np.asarray(datasets["train"]["labels"]), label_scheme, report.splits["train"].file)
     return datasets, report
+
+
+def holdout_percentage(data_args: DataArguments, files: dict[str, str]) -> tuple[float | None, bool]:
+    """The share of the training file to hold out for selection, and whether the recipe chose it: the flag's
+    (0 = none), else the recipe's `HOLDOUT_PERCENTAGE` when there is a training file and no validation file."""
+    given = data_args.validation_split_percentage
+    if given is not None:
+        return (None if given == 0 else given), False
+    if "validation" in files or "train" not in files:
+        return None, False
+    return HOLDOUT_PERCENTAGE, True
 
 
 def _selection_updates(training_args: AbsaTrainingArguments, has_validation: bool, label_scheme: str) -> Any:
@@ -182,8 +203,10 @@ def _train_and_report(
     tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
     training_args = _selection_updates(training_args, "validation" in tokenized, model.config.label_scheme)
     trainer, train_seconds = _train(model, tokenizer, tokenized, training_args)
+    calibration = None
     if training_args.calibrate_thresholds:
-        calibrate_model_thresholds(trainer.model, tokenizer, datasets["validation"], data_args.max_length)
+        metric = calibration_metric(training_args.metric_for_best_model)
+        calibration = calibrate_model_thresholds(trainer.model, tokenizer, datasets["validation"], data_args.max_length, metric)
     model_dir = output_dir / "model"
     trainer.save_model(str(model_dir))  # every rank calls it, the Trainer lets one write
     result = {"metrics": {}, "output_dir": str(output_dir), "model_dir": str(model_dir), "train_seconds": train_seconds}
@@ -192,7 +215,9 @@ def _train_and_report(
     save_records(trainer, tokenizer, model_dir, training_args, data_args, report, datasets["train"])
     history = trainer.state.log_history
     write_json_atomic(output_dir / "log_history.json", history)
-    metrics = write_reports(trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history, protocol)
+    metrics = write_reports(
+        trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history, protocol, calibration
+    )
     write_json_atomic(model_dir / "metrics.json", metrics)
     return {**result, "metrics": metrics, "report": report}
 
@@ -237,11 +262,13 @@ def _callbacks(training_args: AbsaTrainingArguments, has_validation: bool) -> li
     return callbacks
 
 
-def calibrate_model_thresholds(model, tokenizer, validation, max_length: int) -> list[float]:
-    """Pick each aspect's P(none) threshold on the validation split (best detection F1, see
-    [`~evaluation.thresholds.calibrate_thresholds`]) and store it in `model.config.detection_thresholds`."""
+def calibrate_model_thresholds(
+    model, tokenizer, validation, max_length: int, metric: str = DEFAULT_CALIBRATION_METRIC
+) -> Calibration:
+    """Tune the per-aspect decision rule on the validation split for `metric`, all aspects together (see
+    [`~evaluation.thresholds.calibrate_thresholds`]: never worse there than the default rule), and store it in
+    `model.config.detection_thresholds` (None when the default rule stays everywhere)."""
     from ..evaluation.inference import predict_probabilities
-    from ..evaluation.thresholds import calibrate_thresholds
 
     if model.config.label_scheme != "absent_as_class":
         raise AbsaInputError(
@@ -249,10 +276,15 @@ def calibrate_model_thresholds(model, tokenizer, validation, max_length: int) ->
             f"{model.config.label_scheme!r}, which cannot say that an aspect is absent)."
         )
     probabilities = predict_probabilities(model, tokenizer, list(validation["text"]), max_length=max_length)
-    thresholds = calibrate_thresholds(probabilities, np.asarray(validation["gold"]))
-    model.config.detection_thresholds = thresholds
-    logger.info("Per-aspect P(none) thresholds calibrated on validation: %s", dict(zip(model.config.aspects, thresholds, strict=True)))
-    return thresholds
+    calibration = calibrate_thresholds(probabilities, np.asarray(validation["gold"]), model.config.sentiments, metric)
+    calibration.aspects = list(model.config.aspects)
+    model.config.detection_thresholds = calibration.thresholds if calibration.changed else None
+    logger.info(
+        "Decision rule calibrated on validation for %s: %.4f -> %.4f; thresholds on P(none) per aspect (None = the "
+        "default rule): %s",
+        metric, calibration.before, calibration.after, dict(zip(model.config.aspects, calibration.thresholds, strict=True)),
+    )  # fmt: skip
+    return calibration
 
 
 __all__ = [

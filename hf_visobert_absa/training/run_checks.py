@@ -45,7 +45,7 @@ def check_model_choices(model_args: ModelArguments) -> None:
     choices = {"classifier_bias_init": ("zeros", "priors"), "aspect_prompt_init": PROMPT_INITS}
     for name, allowed in choices.items():
         value = getattr(model_args, name)
-        if value not in allowed:
+        if value is not None and value not in allowed:
             raise AbsaInputError(f"`--{name}` got {value!r}; allowed: {' or '.join(map(repr, allowed))}.")
 
 

@@ -74,7 +74,7 @@ def test_model_contrasts_the_projections_of_the_aspects_own_vectors():
 
 
 def test_other_modes_return_no_aspect_embeddings():
-    out = tiny_model(seed=0, aspects=ASPECTS, pooling="aspect_query")(**full_batch())
+    out = tiny_model(seed=0, aspects=ASPECTS, pooling="aspect_query", contrastive_mode="mulsupcon")(**full_batch())
     assert out.aspect_embeddings is None
     assert len(out.to_tuple()) == 5  # loss, logits, embeddings, focal, contrastive: the tuple is unchanged
 

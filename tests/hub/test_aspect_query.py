@@ -122,15 +122,15 @@ def test_old_config_without_new_fields_still_loads(tmp_path):
     config.pop("detection_thresholds", None)
     (tmp_path / "config.json").write_text(json.dumps(config))
     loaded = ViSoBertAbsaModel.from_pretrained(tmp_path)
-    assert loaded.config.detection_thresholds is None and loaded.config.thresholds == [0.5] * len(ASPECTS)
+    assert loaded.config.detection_thresholds is None and loaded.config.thresholds == [None] * len(ASPECTS)
     assert loaded.aspect_pooling is None
 
 
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [
-        ({"detection_thresholds": [0.5, 0.5]}, "3 numbers in (0, 1]"),
-        ({"detection_thresholds": [0.5, 0.0, 0.5]}, "3 numbers in (0, 1]"),
+        ({"detection_thresholds": [0.5, 0.5]}, "3 entries, one per aspect: a number in (0, 1] or None"),
+        ({"detection_thresholds": [0.5, 0.0, 0.5]}, "3 entries, one per aspect: a number in (0, 1] or None"),
         ({"detection_thresholds": [0.5, 0.5, 0.5], "label_scheme": "seed"}, "absent_as_class"),
         ({"pooling": "aspect"}, "'aspect_query'"),
         ({"aspect_query_heads": 0}, "`aspect_query_heads` got 0; allowed: a positive integer."),

@@ -19,7 +19,9 @@ def test_defaults_are_the_visobert_architecture_and_11_aspects():
         assert getattr(config.text_config, key) == VISOBERT_ENCODER_CONFIG[key]
     assert config.text_config.vocab_size == 15004
     assert config.aspects == list(DEFAULT_ASPECTS) and len(config.aspects) == 11
-    assert (config.label_scheme, config.pooling, config.contrastive_mode) == ("absent_as_class", "cls", "mulsupcon")
+    assert (config.label_scheme, config.pooling, config.contrastive_mode) == (
+        "absent_as_class", "aspect_query", "aspect_sentiment"
+    )  # fmt: skip
     assert (config.head_hidden_size, config.classifier_dropout, config.projection_dim) == (512, 0.3, 256)
     assert (config.focal_weight, config.contrastive_weight, config.focal_gamma) == (0.8, 0.2, 2.0)
     assert config.class_names == ("none", "positive", "negative", "neutral")

@@ -162,7 +162,7 @@ def test_targets_are_read_from_the_json_files(tmp_path):
 
 def test_naive_losses_agree_with_the_library():
     naive = load_naive_losses(find_naive_losses(REPO / "benchmarks" / "losses_vs_loops.py"))
-    config = ViSoBertAbsaConfig(text_config=dict(bench_models.TINY_ENCODER_CONFIG))
+    config = ViSoBertAbsaConfig(text_config=dict(bench_models.TINY_ENCODER_CONFIG), contrastive_mode="mulsupcon")
     sets = loss_inputs(3, 8, config, seed=1, device=torch.device("cpu"))
     assert check_agreement(naive, sets, config) < 1e-5
     nothing = (sets[0][0], sets[0][1], torch.zeros_like(sets[0][2]))  # no aspect mentioned: both losses empty

@@ -77,7 +77,7 @@ def test_the_optimizer_takes_the_layer_rates(tmp_path):
     model = tiny_model(seed=0, aspects=ASPECTS, pooling="mean")
     args = AbsaTrainingArguments(
         output_dir=str(tmp_path), learning_rate=1e-4, layer_lr_decay=0.5, use_cpu=True, report_to=[],
-        eval_strategy="no", load_best_model_at_end=False,
+        eval_strategy="no", load_best_model_at_end=False, head_learning_rate=None,
     )  # fmt: skip
     optimizer = FocalContrastiveTrainer(model=model, args=args).create_optimizer()
     by_id = {id(p): group["lr"] for group in optimizer.param_groups for p in group["params"]}
@@ -97,6 +97,7 @@ def test_without_head_learning_rate_the_trainer_default_is_kept(tmp_path):
         report_to=[],
         eval_strategy="no",
         load_best_model_at_end=False,
+        head_learning_rate=None,
     )
     optimizer = FocalContrastiveTrainer(model=model, args=args).create_optimizer()
     assert {group["lr"] for group in optimizer.param_groups} == {1e-4}
@@ -137,8 +138,10 @@ def test_train_with_every_recipe_option(data, tmp_path):
     assert code == 0
     config = json.loads((tmp_path / "model" / "config.json").read_text())
     assert config["pooling"] == "aspect_query"
-    thresholds = config["detection_thresholds"]
-    assert len(thresholds) == len(ASPECTS) and all(0 < t < 1 for t in thresholds)
+    thresholds = config["detection_thresholds"]  # None: no aspect's threshold beat the default rule on validation
+    assert thresholds is None or (len(thresholds) == len(ASPECTS) and all(t is None or 0 < t < 1 for t in thresholds))
+    calibration = json.loads((tmp_path / "metrics.json").read_text())["validation"]["calibration"]
+    assert calibration["after"] >= calibration["before"]
     assert json.loads((tmp_path / "metrics.json").read_text())["validation"]["num_examples"] == 4
 
 
@@ -170,8 +173,14 @@ def test_prompts_start_as_the_names_embeddings():
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
-        (("--calibrate_thresholds", "true"), "`--calibrate_thresholds` needs a validation split"),
-        (("--early_stopping_patience", "2"), "`--early_stopping_patience` needs a validation split"),
+        (
+            ("--calibrate_thresholds", "true", "--validation_split_percentage", "0"),
+            "`--calibrate_thresholds` needs a validation split",
+        ),
+        (
+            ("--early_stopping_patience", "2", "--validation_split_percentage", "0"),
+            "`--early_stopping_patience` needs a validation split",
+        ),
         (("--classifier_bias_init", "prior"), "allowed: 'zeros' or 'priors'"),
         (("--pooling", "aspect_prompt", "--aspect_prompt_init", "words"), "allowed: 'names' or 'random'"),
         # config values that only the encoder's width rules out, or that the config refuses, are input errors too
@@ -183,7 +192,7 @@ def test_prompts_start_as_the_names_embeddings():
         (("--layer_lr_decay", "0"), "`--layer_lr_decay` got 0.0; allowed: a factor in (0, 1] such as 0.8."),
         (("--layer_lr_decay", "1.5"), "`--layer_lr_decay` got 1.5; allowed: a factor in (0, 1] such as 0.8."),
         (
-            ("--contrastive_mode", "aspect_sentiment"),
+            ("--pooling", "cls", "--contrastive_mode", "aspect_sentiment"),
             "`--contrastive_mode` got 'aspect_sentiment'; allowed: a review-level mode with pooling='cls'.",
         ),
     ],
