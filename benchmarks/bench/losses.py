@@ -124,7 +124,8 @@ def run_losses_benchmark(settings: BenchSettings, out_dir: Path, naive_path: Pat
         `dict`: the JSON document written.
     """
     device = torch.device(settings.device)
-    config = ViSoBertAbsaConfig(text_config=dict(TINY_ENCODER_CONFIG))  # only the loss settings are used
+    # only the loss settings are used: the review-level loss the naive reference implements (mulsupcon)
+    config = ViSoBertAbsaConfig(text_config=dict(TINY_ENCODER_CONFIG), contrastive_mode="mulsupcon")
     settings_dict = settings.to_dict()
     if naive_path is None:
         document = result_document(
