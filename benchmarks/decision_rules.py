@@ -13,8 +13,12 @@ short budgets of 4-5 epochs and full ones of 10-15) and of the default-recipe ru
 which saves the same file for each data set and budget). Gold labels are the library's reading of the same
 held-out split. Test files are never read here.
 
+Calibration (`--calibrate_thresholds`) is measured here too, honestly: CROSS-FITTED on each run's validation rows
+(thresholds tuned on the even rows are applied to the odd ones and vice versa), against the default rule, by
+whether the default rule's mentions were inside 0.5-2x the gold ones (what `--calibrate_thresholds auto` checks).
+
 Usage:
-    python -m benchmarks.decision_rules            # writes benchmarks/results/decision_rules.json, prints a table
+    python -m benchmarks.decision_rules            # writes benchmarks/results/decision_rules.json, prints tables
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from hf_visobert_absa.data.label_schemes import NONE
+from hf_visobert_absa.data.label_schemes import NONE, predictions_from_probabilities
+from hf_visobert_absa.evaluation.collapse import MENTION_RATIO_RANGE
 from hf_visobert_absa.evaluation.metrics import compute_absa_metrics
+from hf_visobert_absa.evaluation.thresholds import calibrate_thresholds
 from hf_visobert_absa.io_safety import write_json_atomic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,14 +54,28 @@ def rule_argmax(probabilities: np.ndarray) -> np.ndarray:
 RULES = {"threshold": rule_threshold, "argmax": rule_argmax}
 
 
+def cross_fitted_calibration(probabilities: np.ndarray, gold: np.ndarray, sentiments: list[str]) -> np.ndarray:
+    """Predictions with thresholds calibrated on the other half of the rows (even / odd), default rule elsewhere."""
+    index = np.arange(len(gold))
+    predictions = np.zeros(gold.shape, dtype=np.int64)
+    for part in (0, 1):
+        fit, apply = index[index % 2 != part], index[index % 2 == part]
+        thresholds = calibrate_thresholds(probabilities[fit], gold[fit], sentiments).thresholds
+        predictions[apply] = predictions_from_probabilities(probabilities[apply], "absent_as_class", thresholds)
+    return predictions
+
+
 def score(probabilities: np.ndarray, gold: np.ndarray, aspects: list[str], sentiments: list[str]) -> dict[str, Any]:
-    """Each rule's headline metrics and its predicted / gold mention ratio."""
-    out = {}
+    """Each rule's headline metrics and its predicted / gold mention ratio, and cross-fitted calibration's."""
+    out: dict[str, Any] = {}
     for name, rule in RULES.items():
         predictions = rule(probabilities)
         metrics = compute_absa_metrics(predictions, gold, aspects, "absent_as_class", sentiments)
         out[name] = {key: metrics[key] for key in KEYS}
         out[name]["mention_ratio"] = float((predictions != NONE).sum() / max(1, (gold != NONE).sum()))
+    calibrated = cross_fitted_calibration(probabilities, gold, sentiments)
+    metrics = compute_absa_metrics(calibrated, gold, aspects, "absent_as_class", sentiments)
+    out["calibrated_crossfit"] = {key: metrics[key] for key in KEYS}
     return out
 
 
@@ -120,6 +140,29 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def calibration_table(runs: list[dict[str, Any]]) -> str:
+    """Cross-fitted calibration vs the default rule (argmax), by whether the default rule's mention ratio was in range."""
+    low, high = MENTION_RATIO_RANGE
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for run in runs:
+        inside = low <= run["argmax"]["mention_ratio"] <= high
+        groups[f"{run['data']}, {run['budget']}, mentions {'inside' if inside else 'OUTSIDE'} {low:g}-{high:g}x"].append(run)
+    lines = [
+        "| runs (default rule's validation mentions) | n | joint µF1 default rule | joint µF1 calibrated (cross-fitted) "
+        "| calibration better in |",
+        "|---|---|---|---|---|",
+    ]
+    for name, members in sorted(groups.items()):
+        default = [m["argmax"]["joint_micro_f1"] for m in members]
+        calibrated = [m["calibrated_crossfit"]["joint_micro_f1"] for m in members]
+        wins = sum(c > d for c, d in zip(calibrated, default, strict=True))
+        lines.append(
+            f"| {name} | {len(members)} | {100 * np.mean(default):.1f} | {100 * np.mean(calibrated):.1f} | "
+            f"{wins} of {len(members)} |"
+        )
+    return "\n".join(lines)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| data | budget | runs | joint µF1 threshold / argmax | detection µF1 threshold / argmax | "
@@ -145,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = summarise(runs)
     write_json_atomic(Path(args.output), {"runs": runs, "summary": rows})
     print(table(rows))
+    print()
+    print(calibration_table(runs))
     return 0
 
 

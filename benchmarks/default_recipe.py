@@ -9,6 +9,7 @@ the budget the setting names:
 - `phone_1500`: the first 1,500 phone_reviews training rows, 2 epochs (a user's short budget), selection on the
   validation file, test scored by the command; beside TF-IDF + LR on the same 1,500 rows (`benchmarks.quality`).
 - `uit_1500`: the same on UIT-ViSFD.
+- `phone_full`, `uit_full`: the whole training split, the library's budget (10 epochs), beside TF-IDF + LR on it.
 
 Runs keep their model folders OUTSIDE the repository (`--runs-dir`); `result.json` (the command, its metrics, the
 predicted / gold mention ratio, the warnings `train` recorded) and `validation_probabilities.npz` (for
@@ -59,6 +60,22 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "budget": ["--max_train_samples", "1500", "--num_train_epochs", "2"],
         "budget_name": "short (1,500 rows, 2 epochs)",
         "tfidf": "uit_visfd",
+    },
+    "phone_full": {
+        "dir": "phone_reviews",
+        "flags": ["--label_aliases", json.dumps({"Posititve": "positive"})],
+        "budget": [],
+        "budget_name": "full (library default, 10 epochs)",
+        "tfidf": "phone_reviews",
+        "tfidf_rows": None,
+    },
+    "uit_full": {
+        "dir": "uit_visfd",
+        "flags": [],
+        "budget": [],
+        "budget_name": "full (library default, 10 epochs)",
+        "tfidf": "uit_visfd",
+        "tfidf_rows": None,
     },
 }
 
@@ -126,7 +143,7 @@ def run(setting: str, seed: int, runs_dir: Path, extra: tuple[str, ...] = (), ta
         "warnings": metrics.get("warnings", []),
     }
     if "tfidf" in SETTINGS[setting]:
-        result["tfidf"] = tfidf_same_rows(SETTINGS[setting]["tfidf"])
+        result["tfidf"] = tfidf_same_rows(SETTINGS[setting]["tfidf"], SETTINGS[setting].get("tfidf_rows", 1500))
     write_json_atomic(target / "result.json", result)
     return result
 
@@ -142,10 +159,11 @@ def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def tfidf_same_rows(dataset: str) -> dict[str, Any]:
+def tfidf_same_rows(dataset: str, rows: int | None = 1500) -> dict[str, Any]:
+    """TF-IDF + LR (`benchmarks.quality.run_tfidf`) on the first `rows` training rows (None = all of them)."""
     from benchmarks.quality import run_tfidf
 
-    record = run_tfidf(dataset, Path(tempfile.mkdtemp()), {"train_size": 1500, "val_size": None, "test_size": None})
+    record = run_tfidf(dataset, Path(tempfile.mkdtemp()), {"train_size": rows, "val_size": None, "test_size": None})
     return {split: _headline(m) for split, m in record["metrics"].items()} | {"C": record["C"]}
 
 

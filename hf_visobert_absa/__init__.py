@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the names below, for type checkers; at run time they load on first use
     from .data.loading import load_absa_dataset
     from .data.tokenization import load_tokenizer, tokenize_dataset
+    from .evaluation.collapse import collapse_warnings
     from .evaluation.int8 import int8_pipeline, quantize_int8
     from .evaluation.metrics import build_compute_metrics, compute_absa_metrics
     from .evaluation.protocol import semeval2014_metrics
     from .evaluation.sharded import score_texts_sharded, start_shard
+    from .evaluation.thresholds import calibrate_thresholds
     from .hub.configuration_visobert_absa import (
         DEFAULT_ASPECTS,
         LABEL_SCHEMES,
@@ -30,6 +32,8 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
     from .hub.pipeline_visobert_absa import AspectSentimentPipeline, register_pipeline
     from .publishing.export import export_model
     from .registration import register_auto_classes
+    from .training.arguments import AbsaTrainingArguments
+    from .training.class_balance import init_bias_to_priors
     from .training.trainer import FocalContrastiveTrainer
 
 __version__ = "0.1.0"
@@ -51,6 +55,10 @@ _LAZY = {
     "ViSoBertAbsaModel": "hub.modeling_visobert_absa",
     "register_auto_classes": "registration",
     "FocalContrastiveTrainer": "training.trainer",
+    "AbsaTrainingArguments": "training.arguments",
+    "init_bias_to_priors": "training.class_balance",
+    "calibrate_thresholds": "evaluation.thresholds",
+    "collapse_warnings": "evaluation.collapse",
     "AspectSentimentPipeline": "hub.pipeline_visobert_absa",
     "AspectSentimentTextClassificationPipeline": "hub.pipeline_visobert_absa",
     "register_pipeline": "hub.pipeline_visobert_absa",
@@ -75,6 +83,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AbsaTrainingArguments",
     "DEFAULT_ASPECTS",
     "LABEL_SCHEMES",
     "SENTIMENTS",
@@ -87,11 +96,14 @@ __all__ = [
     "ViSoBertAbsaConfig",
     "ViSoBertAbsaModel",
     "build_compute_metrics",
+    "calibrate_thresholds",
+    "collapse_warnings",
     "compute_absa_loss",
     "compute_absa_metrics",
     "export_model",
     "flat_label",
     "focal_loss",
+    "init_bias_to_priors",
     "int8_pipeline",
     "load_absa_dataset",
     "load_tokenizer",

@@ -136,6 +136,8 @@ def main(argv: list[str]) -> int:
     print(format_metrics_table(metrics))
     if PROTOCOL_KEY in metrics:
         print(format_protocol(metrics[PROTOCOL_KEY]))
+    for warning in metrics.get("warnings", []):
+        print(f"WARNING: {warning}")
     if args.output:
         write_json_atomic(args.output, metrics)
         print(f"metrics written to {args.output}")

@@ -15,7 +15,7 @@ works, not what the architecture reaches on real data. It pools by masked mean (
 initialised encoder trained on so few reviews does not learn to gather a review into its first token (with
 `"cls"`, 30 epochs left it predicting "not mentioned" almost everywhere in our runs: validation detection F1
 0.00 and 0.12 for two seeds, against about 0.6 with `"mean"`). With `encoder="uitnlp/visobert"` (network needed)
-the real pretrained encoder is used with the default `"cls"` pooling.
+the real pretrained encoder is used with the default recipe's pooling (`"aspect_query"`, `training/recipe.py`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import DEFAULT_ASPECTS
 from ..io_safety import write_json_atomic
 from ..threads import torch_threads
+from ..training.recipe import MODEL_RECIPE, TRAINING_RECIPE
 from .reload import predict_in_clean_process
 from .sample_encoder import small_encoder_config, train_sample_tokenizer
 
@@ -52,7 +53,7 @@ NEW_REVIEWS: tuple[str, ...] = (
 #: The tiny encoder's matrices are too small to gain from a second thread, and on a shared 2-core machine two
 #: threads wait on each other: we measured 14-24 ms per step with one thread and 64-612 ms with two under load.
 _TINY_DEFAULTS = (30.0, 1e-3, "mean", 1)
-_PRETRAINED_DEFAULTS = (10.0, 5e-5, "cls", None)
+_PRETRAINED_DEFAULTS = (TRAINING_RECIPE["num_train_epochs"], TRAINING_RECIPE["learning_rate"], MODEL_RECIPE["pooling"], None)
 
 
 @dataclass

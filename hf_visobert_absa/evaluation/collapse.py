@@ -1,19 +1,16 @@
 """Warnings for a model that has collapsed: it marks far too many or far too few aspects, or gives most reviews
 the same label row. Such a model can still exit 0 and look fine in an averaged number; these say it in words.
 
-Checked after training (each evaluated split, recorded under `warnings` in `metrics.json` and listed in the model
-card's limitations) and by `evaluate`.
+Checked after training (each evaluated split, recorded under `warnings` in `metrics.json`, printed under the split's
+table and listed in the model card's limitations) and by `evaluate` (printed under its table, and in `--output`).
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-
-logger = logging.getLogger(__name__)
 
 #: Predicted / gold mention ratios outside this range are reported.
 MENTION_RATIO_RANGE: tuple[float, float] = (0.5, 2.0)
@@ -60,13 +57,10 @@ def same_row_warning(predictions: np.ndarray, gold: np.ndarray, split: str, aspe
 
 
 def collapse_warnings(predictions: np.ndarray, gold: np.ndarray, split: str, aspects: Sequence[str]) -> list[str]:
-    """Every collapse warning for canonical `[N, A]` predictions against gold, each logged once."""
+    """Every collapse warning for canonical `[N, A]` predictions against gold (the commands print them once)."""
     predictions, gold = np.asarray(predictions), np.asarray(gold)
     found = [mention_ratio_warning(predictions, gold, split), same_row_warning(predictions, gold, split, aspects)]
-    warnings = [w for w in found if w]
-    for warning in warnings:
-        logger.warning("%s", warning)
-    return warnings
+    return [w for w in found if w]
 
 
 __all__ = ["MENTION_RATIO_RANGE", "SAME_ROW_SHARE", "collapse_warnings", "mention_ratio_warning", "same_row_warning"]

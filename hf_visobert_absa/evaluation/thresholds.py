@@ -34,13 +34,17 @@ class Calibration:
     before: float
     after: float
     aspects: list[str] = field(default_factory=list)
+    mention_ratio_before: float | None = None
 
     @property
     def changed(self) -> bool:
         return any(t is not None for t in self.thresholds)
 
     def to_dict(self) -> dict:
-        return {"metric": self.metric, "before": self.before, "after": self.after, "thresholds": self.thresholds}
+        return {
+            "metric": self.metric, "before": self.before, "after": self.after, "thresholds": self.thresholds,
+            "mention_ratio_before": self.mention_ratio_before,
+        }  # fmt: skip
 
 
 def score_of(

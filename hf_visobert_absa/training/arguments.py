@@ -288,10 +288,13 @@ class AbsaTrainingArguments(TrainingArguments):
     early_stopping_patience: int | None = field(
         default=None, metadata={"help": "Stop after this many evaluations without improving the selection metric."}
     )
-    calibrate_thresholds: bool = field(
-        default=False,
+    calibrate_thresholds: str = field(
+        default="auto",
         metadata={"help": "Tune per-aspect P(none) thresholds on validation for the selection metric (all aspects "
-                  "together; an aspect keeps the default rule unless it helps); saved in the config."},
+                  "together; an aspect keeps the default rule unless it helps; saved in the config): auto (default: "
+                  "only when the default rule's validation mentions are outside 0.5-2x the gold ones, a collapsed "
+                  "model), true (always; the bare flag means true) or false (never).",
+                  "nargs": "?", "const": "true"},
     )
 
     def __post_init__(self) -> None:
@@ -301,9 +304,22 @@ class AbsaTrainingArguments(TrainingArguments):
                 "`--output_dir` is required: checkpoints, the model and the reports go there. Pass e.g. "
                 "`--output_dir runs/my_model`."
             )
+        self.calibrate_thresholds = _calibration_mode(self.calibrate_thresholds)
         super().__post_init__()
         if self.dataloader_pin_memory and not _has_accelerator():
             self.dataloader_pin_memory = False  # pinning needs an accelerator; torch warns on every CPU run
+
+
+#: `--calibrate_thresholds` values: auto, or what `HfArgumentParser` and YAML accept for true / false.
+CALIBRATION_MODES = {"auto": "auto", "true": "true", "yes": "true", "1": "true", "false": "false", "no": "false", "0": "false"}
+
+
+def _calibration_mode(value: Any) -> str:
+    """`auto`, `true` or `false` from a flag, a YAML value or a Python bool."""
+    key = str(value).strip().lower()
+    if key not in CALIBRATION_MODES:
+        raise AbsaInputError(f"`--calibrate_thresholds` got {value!r}; allowed: auto (default), true or false.")
+    return CALIBRATION_MODES[key]
 
 
 def _has_accelerator() -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.label_schemes import predictions_from_probabilities
 from ..errors import AbsaInputError
 from ..evaluation.thresholds import DEFAULT_CALIBRATION_METRIC, Calibration, calibrate_thresholds, calibration_metric
 from ..io_safety import write_json_atomic
@@ -204,9 +205,12 @@ def _train_and_report(
     training_args = _selection_updates(training_args, "validation" in tokenized, model.config.label_scheme)
     trainer, train_seconds = _train(model, tokenizer, tokenized, training_args)
     calibration = None
-    if training_args.calibrate_thresholds:
+    mode = training_args.calibrate_thresholds
+    if mode == "true" or (mode == "auto" and "validation" in datasets and model.config.can_detect_aspects):
         metric = calibration_metric(training_args.metric_for_best_model)
-        calibration = calibrate_model_thresholds(trainer.model, tokenizer, datasets["validation"], data_args.max_length, metric)
+        calibration = calibrate_model_thresholds(
+            trainer.model, tokenizer, datasets["validation"], data_args.max_length, metric, only_if_collapsed=mode == "auto"
+        )
     model_dir = output_dir / "model"
     trainer.save_model(str(model_dir))  # every rank calls it, the Trainer lets one write
     result = {"metrics": {}, "output_dir": str(output_dir), "model_dir": str(model_dir), "train_seconds": train_seconds}
@@ -263,11 +267,15 @@ def _callbacks(training_args: AbsaTrainingArguments, has_validation: bool) -> li
 
 
 def calibrate_model_thresholds(
-    model, tokenizer, validation, max_length: int, metric: str = DEFAULT_CALIBRATION_METRIC
-) -> Calibration:
+    model, tokenizer, validation, max_length: int, metric: str = DEFAULT_CALIBRATION_METRIC,
+    only_if_collapsed: bool = False,
+) -> Calibration | None:  # fmt: skip
     """Tune the per-aspect decision rule on the validation split for `metric`, all aspects together (see
     [`~evaluation.thresholds.calibrate_thresholds`]: never worse there than the default rule), and store it in
-    `model.config.detection_thresholds` (None when the default rule stays everywhere)."""
+    `model.config.detection_thresholds` (None when the default rule stays everywhere). With `only_if_collapsed`
+    (`--calibrate_thresholds auto`), only when the default rule's validation mentions are outside
+    `MENTION_RATIO_RANGE` times the gold ones; otherwise nothing changes and None is returned."""
+    from ..evaluation.collapse import MENTION_RATIO_RANGE
     from ..evaluation.inference import predict_probabilities
 
     if model.config.label_scheme != "absent_as_class":
@@ -276,14 +284,23 @@ def calibrate_model_thresholds(
             f"{model.config.label_scheme!r}, which cannot say that an aspect is absent)."
         )
     probabilities = predict_probabilities(model, tokenizer, list(validation["text"]), max_length=max_length)
-    calibration = calibrate_thresholds(probabilities, np.asarray(validation["gold"]), model.config.sentiments, metric)
+    gold = np.asarray(validation["gold"])
+    ratio = float((predictions_from_probabilities(probabilities, "absent_as_class") != 0).sum()) / max(1, (gold != 0).sum())
+    low, high = MENTION_RATIO_RANGE
+    if only_if_collapsed and low <= ratio <= high:
+        logger.info("Validation mentions are %.2fx the gold ones under the default rule: no calibration needed.", ratio)
+        return None
+    calibration = calibrate_thresholds(probabilities, gold, model.config.sentiments, metric)
     calibration.aspects = list(model.config.aspects)
     model.config.detection_thresholds = calibration.thresholds if calibration.changed else None
-    logger.info(
-        "Decision rule calibrated on validation for %s: %.4f -> %.4f; thresholds on P(none) per aspect (None = the "
-        "default rule): %s",
-        metric, calibration.before, calibration.after, dict(zip(model.config.aspects, calibration.thresholds, strict=True)),
+    log = logger.warning if only_if_collapsed else logger.info
+    log(
+        "Decision rule calibrated on validation for %s (default rule: %.2fx the gold mentions): %.4f -> %.4f; "
+        "thresholds on P(none) per aspect (None = the default rule): %s",
+        metric, ratio, calibration.before, calibration.after,
+        dict(zip(model.config.aspects, calibration.thresholds, strict=True)),
     )  # fmt: skip
+    calibration.mention_ratio_before = ratio
     return calibration
 
 

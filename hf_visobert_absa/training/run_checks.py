@@ -51,8 +51,9 @@ def check_model_choices(model_args: ModelArguments) -> None:
 
 def check_validation_needs(training_args: AbsaTrainingArguments, has_validation: bool) -> None:
     """Options that work on the validation split, refused without one (after the data, before the model)."""
-    if not has_validation and (training_args.calibrate_thresholds or training_args.early_stopping_patience):
-        flag = "--calibrate_thresholds" if training_args.calibrate_thresholds else "--early_stopping_patience"
+    calibrate = training_args.calibrate_thresholds == "true"
+    if not has_validation and (calibrate or training_args.early_stopping_patience):
+        flag = "--calibrate_thresholds" if calibrate else "--early_stopping_patience"
         raise AbsaInputError(f"`{flag}` needs a validation split: pass `--validation_file` (or a dev/validation file).")
 
 

@@ -193,7 +193,7 @@ def test_demo_with_a_local_pretrained_encoder(tmp_path, capsys):
     argv = ["demo", "--encoder", str(tmp_path / "encoder"), "--epochs", "1", "--threads", "1", "--output-dir", str(out)]
     assert cli.main(argv) == 0, capsys.readouterr().err
     results = json.loads((out / "demo_results.json").read_text(encoding="utf-8"))
-    assert results["encoder"] == str(tmp_path / "encoder") and results["pooling"] == "cls"
+    assert results["encoder"] == str(tmp_path / "encoder") and results["pooling"] == "aspect_query"  # the recipe's
     config = json.loads((out / "model" / "config.json").read_text(encoding="utf-8"))
     assert config["base_model_name_or_path"] == str(tmp_path / "encoder")
     assert config["text_config"]["hidden_size"] == 32

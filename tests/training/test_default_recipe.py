@@ -69,9 +69,9 @@ def encoder_dir(tmp_path_factory) -> Path:
     return path
 
 
-def _train(encoder_dir: Path, tmp_path: Path, *extra: str) -> Path:
+def _train(encoder_dir: Path, tmp_path: Path, *extra: str, reviews: list = REVIEWS) -> Path:
     data = tmp_path / "train.jsonl"
-    rows = [{"text": t, "aspects": a} for t, a in REVIEWS] * 4
+    rows = [{"text": t, "aspects": a} for t, a in reviews] * 4
     data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     out = tmp_path / "run"
     code = main([
@@ -144,3 +144,52 @@ def test_calibrated_model_never_scores_below_the_default_rule_on_its_validation_
 
     assert joint(model.config.thresholds) >= joint(None)
     assert joint(model.config.thresholds) == pytest.approx(calibration["after"])
+
+
+def _collapsed_model(none_bias: float):
+    """A tiny model whose "none" bias decides everything: high = it marks nothing, low = it marks everything."""
+    model = helpers.tiny_model(2, aspects=["Battery", "Camera"]).eval()
+    bias = model.classifier.out_proj.bias.data.view(2, model.config.num_classes)
+    bias[:, 0] = none_bias
+    return model
+
+
+def test_auto_calibration_rescues_a_collapsed_model_and_leaves_a_healthy_one(caplog):
+    from hf_visobert_absa.training.run import calibrate_model_thresholds
+
+    texts = [t for t, _ in REVIEWS] * 4
+    gold = [[{"positive": 1, "negative": 2, "neutral": 3}.get(a.get(n), 0) for n in ("Battery", "Camera")]
+            for _, a in REVIEWS] * 4  # fmt: skip
+    validation = {"text": texts, "gold": gold}  # 24 gold mentions in 40 cells
+    collapsed = _collapsed_model(2.0)  # P(none) about 0.7 everywhere: argmax marks nothing
+    with caplog.at_level(logging.WARNING):
+        calibration = calibrate_model_thresholds(collapsed, helpers.tiny_tokenizer(), validation, 16, only_if_collapsed=True)
+    assert calibration is not None and calibration.mention_ratio_before == 0.0
+    assert calibration.after > calibration.before == 0.0 and collapsed.config.detection_thresholds is not None
+    assert any("Decision rule calibrated on validation" in r.getMessage() for r in caplog.records)
+    marks_all = _collapsed_model(-8.0)  # 40 predicted for 24 gold: 1.67x, inside 0.5-2x, so auto leaves it
+    assert calibrate_model_thresholds(marks_all, helpers.tiny_tokenizer(), validation, 16, only_if_collapsed=True) is None
+    assert marks_all.config.detection_thresholds is None
+    forced = calibrate_model_thresholds(marks_all, helpers.tiny_tokenizer(), validation, 16)  # `true`: always
+    assert forced is not None and forced.after >= forced.before
+
+
+@pytest.mark.parametrize(("value", "mode"), [("auto", "auto"), ("True", "true"), ("no", "false"), (False, "false")])
+def test_calibration_modes(tmp_path, value, mode):
+    assert AbsaTrainingArguments(output_dir=str(tmp_path), calibrate_thresholds=value).calibrate_thresholds == mode
+
+
+def test_a_collapsed_run_says_so_in_the_summary_metrics_and_evaluate(encoder_dir, tmp_path, capsys):
+    # two tokens (the special ones) leave no text: every review looks the same and gets the same row
+    varied = [(f"câu {i}", {name: ("positive", "negative")[i % 2]}) for i, name in enumerate("ABCDEFGH")]
+    out = _train(
+        encoder_dir, tmp_path, "--calibrate_thresholds", "false", "--validation_split_percentage", "40",
+        "--max_length", "2", reviews=varied,
+    )  # fmt: skip
+    validation = json.loads((out / "metrics.json").read_text())["validation"]
+    assert any("100% of the reviews get the same prediction" in w for w in validation["warnings"])
+    printed = capsys.readouterr().out
+    assert printed.count("WARNING: validation: 100% of the reviews get the same prediction") == 1
+    assert main(["evaluate", "--model", str(out / "model"), "--file", str(tmp_path / "train.jsonl"),
+                 "--disable_tqdm"]) == 0  # fmt: skip
+    assert "WARNING: train.jsonl: 100% of the reviews get the same prediction" in capsys.readouterr().out
