@@ -7,6 +7,7 @@ model and its tokenizer), `metrics.json` (every evaluated split), `predictions_<
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import shutil
@@ -19,7 +20,7 @@ import numpy as np
 from ..data.label_schemes import predictions_from_probabilities
 from ..errors import AbsaInputError
 from ..evaluation.thresholds import DEFAULT_CALIBRATION_METRIC, Calibration, calibrate_thresholds, calibration_metric
-from ..io_safety import write_json_atomic
+from ..io_safety import check_output_dir, write_json_atomic
 from ..model_folder import validate_model_folder
 from ..process_group import is_main_process, wait_for_every_rank
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
@@ -32,7 +33,9 @@ from .run_checks import (
     check_run_arguments,
     check_trainable,
     check_validation_needs,
+    run_inputs,
 )
+from .run_folder import refuse_existing_run, refuse_inputs_inside, run_lock
 
 logger = logging.getLogger(__name__)
 
@@ -135,14 +138,25 @@ def run_training(
         `dict` with `metrics` (split -> metrics), `output_dir`, `model_dir`, `train_seconds`, `report`.
     """
     created = not Path(training_args.output_dir or ".").exists()
+    if training_args.output_dir:  # before the folder is created or locked: what the run reads, what it would replace
+        refuse_inputs_inside(training_args.output_dir, run_inputs(data_args, model_args))
+        refuse_existing_run(training_args.output_dir, training_args.resume)
     wait_for_every_rank()  # under torchrun: no rank creates the folder before every rank has looked
     main = is_main_process()
-    try:
-        output_dir, model, tokenizer, datasets, report, protocol = _prepare(model_args, data_args, training_args)
-    except AbsaInputError:
-        if main and created and training_args.output_dir and Path(training_args.output_dir).is_dir():
-            shutil.rmtree(training_args.output_dir)  # only what this run made: nothing half-made is left
-        raise
+    with contextlib.ExitStack() as stack:
+        if main and training_args.output_dir:  # one run at a time writes into the folder, until this one ends
+            stack.enter_context(run_lock(check_output_dir(training_args.output_dir)))
+        try:
+            output_dir, model, tokenizer, datasets, report, protocol = _prepare(model_args, data_args, training_args)
+        except AbsaInputError:
+            if main and created and training_args.output_dir and Path(training_args.output_dir).is_dir():
+                shutil.rmtree(training_args.output_dir)  # only what this run made: nothing half-made is left
+            raise
+        return _run_marked(model, tokenizer, datasets, report, data_args, training_args, protocol, output_dir, main)
+
+
+def _run_marked(model, tokenizer, datasets, report, data_args, training_args, protocol, output_dir, main) -> dict:
+    """Train and report with `RUN_INCOMPLETE.txt` in the folder until the run has finished (it names the error)."""
     marker = output_dir / INCOMPLETE_MARKER
     if main:
         marker.write_text("This run has not finished (or it failed); its model and reports are missing or partial.\n")

@@ -22,7 +22,8 @@ def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArg
 
     Raises:
         `AbsaInputError`: no or an unusable `--output_dir` (a file, not writable, one of the data files), a
-        number of epochs that trains nothing, a batch size below 1.
+        number of epochs that trains nothing, a batch size below 1. (Inputs inside the folder and a folder that
+        holds a run: `run_folder`, checked before the folder is created.)
     """
     if not training_args.output_dir:
         raise AbsaInputError("`--output_dir` is required: checkpoints, the model and the reports go there.")
@@ -38,6 +39,14 @@ def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArg
     files = data_args.data_files()
     inputs = list(files.values()) if isinstance(files, dict) else [files]
     return check_output_dir(training_args.output_dir, inputs)
+
+
+def run_inputs(data_args: DataArguments, model_args: ModelArguments) -> list[tuple[str, str | None]]:
+    """Every path a training run reads, with the flag that names it: the data files, the model it continues, the
+    tokenizer and the encoder (Hub ids among them are skipped by the checks that use this)."""
+    files = data_args.data_files()
+    named = [(f"--{split}_file", path) for split, path in files.items()] if isinstance(files, dict) else []
+    return named + [(f"--{n}", getattr(model_args, n)) for n in ("model_name_or_path", "tokenizer", "encoder")]
 
 
 def check_model_choices(model_args: ModelArguments) -> None:

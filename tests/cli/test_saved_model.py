@@ -134,13 +134,13 @@ def test_train_writes_a_folder_that_loads_everywhere_without_the_package(run, tm
 
 def test_evaluate_reproduces_training_test_metrics_with_no_flags(run, data_dir, tmp_path):
     trained = json.loads((run / "metrics.json").read_text())["test"]
-    assert trained["max_length"] == MAX_LENGTH and trained["decision_rule"] == "argmax"
+    assert trained["max_length"] == MAX_LENGTH and "decision_rule" in trained  # argmax, or calibrated (auto)
     out = tmp_path / "metrics.json"
     assert main(["evaluate", "--model", str(run / "model"), "--file", str(data_dir / "test.jsonl"),
                  "--output", str(out), "--disable_tqdm"]) == 0  # fmt: skip
     evaluated = json.loads(out.read_text())
     assert len(evaluated.pop("warnings")) == len(trained["warnings"])  # the same checks, named by file, not split
-    assert evaluated == {k: v for k, v in trained.items() if k not in ("max_length", "warnings")}
+    assert evaluated == {k: v for k, v in trained.items() if k not in ("max_length", "warnings", "calibration")}
 
 
 def test_the_run_records_its_length_subset_language_and_an_example(run):
@@ -164,10 +164,12 @@ def test_export_of_the_run_writes_a_card_that_tells_the_truth(run, tmp_path):
     assert f'absa("{example}")' in card and "language: vi" in card
     assert "ViSoBERT" not in card and flat_label("Battery", "positive") in card and "base_model:" not in card
     assert "the first 12 of 18 train rows" in card
-    assert (
-        f"Computed with `max_length={MAX_LENGTH}` tokens and the default decision rule (an aspect is mentioned when a "
-        "sentiment is more probable than `none`), the pipeline's defaults." in card
-    )
+    calibrated = json.loads((run / "model" / "config.json").read_text())["detection_thresholds"] is not None
+    rule = (
+        "the per-aspect decision rule saved with the model (thresholds on P(none), argmax elsewhere)" if calibrated
+        else "the default decision rule (an aspect is mentioned when a sentiment is more probable than `none`)"
+    )  # fmt: skip
+    assert f"Computed with `max_length={MAX_LENGTH}` tokens and {rule}, the pipeline's defaults." in card
 
 
 @pytest.mark.parametrize("command", ["evaluate", "predict"])

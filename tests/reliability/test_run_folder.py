@@ -1,0 +1,95 @@
+"""A training run's output folder: it never holds what the run reads (through links too), a folder that holds a
+run is never taken over without `--resume`, and two runs never write into one folder at once."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+from pathlib import Path
+
+import pytest
+
+from hf_visobert_absa.training.run_folder import LOCK_FILE
+from tests import helpers
+from tests.helpers import run_cli
+
+ROWS = [
+    {"text": "pin trâu", "aspects": {"Battery": "positive"}},
+    {"text": "camera xấu", "aspects": {"Camera": "negative"}},
+    {"text": "giá rẻ pin tốt", "aspects": {"Battery": "positive"}},
+]
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("encoder")
+    helpers.save_tiny_encoder(path)
+    return path
+
+
+def _write(path: Path, rows: list[dict] = ROWS) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows * 3) + "\n", encoding="utf-8")
+    return path
+
+
+def _train(capsys, encoder: Path, train: Path, out: Path, *extra) -> tuple[int, str]:
+    return run_cli(
+        capsys, "train", "--encoder", encoder, "--train_file", train, "--output_dir", out, "--num_train_epochs", "1",
+        "--use_cpu", "true", "--disable_tqdm", "true", "--max_length", "16", *extra,
+    )  # fmt: skip
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_data_file_inside_the_output_folder_is_refused_and_kept(capsys, encoder, tmp_path):
+    out = tmp_path / "run"
+    test_file = _write(out / "predictions_test.jsonl")
+    before = _snapshot(out)
+    code, message = _train(capsys, encoder, _write(tmp_path / "train.jsonl"), out, "--test_file", test_file)
+    assert code == 2 and "`--test_file`" in message and "lies inside `--output_dir`" in message
+    assert _snapshot(out) == before
+
+
+def test_a_model_to_continue_inside_the_output_folder_is_refused(capsys, encoder, tmp_path, model_dir):
+    out = tmp_path / "run"
+    inside = out / "model"
+    inside.mkdir(parents=True)
+    for f in model_dir.iterdir():
+        (inside / f.name).write_bytes(f.read_bytes())
+    before = _snapshot(out)
+    code, message = _train(capsys, encoder, _write(tmp_path / "train.jsonl"), out, "--model_name_or_path", inside)
+    assert code == 2 and "`--model_name_or_path`" in message and "lies inside" in message
+    assert _snapshot(out) == before
+
+
+def test_an_input_reached_through_a_link_into_the_output_folder_is_refused(capsys, encoder, tmp_path):
+    out = tmp_path / "run"
+    real = _write(out / "data" / "train.jsonl")
+    link = tmp_path / "train_link.jsonl"
+    link.symlink_to(real)
+    code, message = _train(capsys, encoder, link, out)
+    assert code == 2 and "lies inside `--output_dir`" in message and real.read_bytes().startswith(b'{"text"')
+
+
+def test_a_finished_run_is_not_replaced_without_resume(capsys, encoder, tmp_path):
+    out = tmp_path / "run"
+    train = _write(tmp_path / "train.jsonl")
+    assert _train(capsys, encoder, train, out)[0] == 0
+    before = _snapshot(out)
+    code, message = _train(capsys, encoder, train, out)
+    assert code == 2 and "already holds a run" in message and "--resume" in message
+    assert _snapshot(out) == before
+    assert _train(capsys, encoder, train, out, "--resume")[0] == 0  # continuing it is what --resume is for
+
+
+def test_a_second_run_into_a_folder_being_written_is_refused_at_once(capsys, encoder, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    with open(out / LOCK_FILE, "a+") as held:  # what a running `train` holds
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        code, message = _train(capsys, encoder, _write(tmp_path / "train.jsonl"), out)
+    assert code == 2 and "another `train` is writing into `--output_dir`" in message
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]  # nothing written beside the lock
