@@ -15,7 +15,8 @@ held-out split. Test files are never read here.
 
 Calibration (`--calibrate_thresholds`) is measured here too, honestly: CROSS-FITTED on each run's validation rows
 (thresholds tuned on the even rows are applied to the odd ones and vice versa), against the default rule, by
-whether the default rule's mentions were inside 0.5-2x the gold ones (what `--calibrate_thresholds auto` checks).
+whether the default rule's mentions were inside `AUTO_CALIBRATION_RANGE` times the gold ones (what
+`--calibrate_thresholds auto` checks).
 
 Usage:
     python -m benchmarks.decision_rules            # writes benchmarks/results/decision_rules.json, prints tables
@@ -32,9 +33,11 @@ from typing import Any
 import numpy as np
 
 from hf_visobert_absa.data.label_schemes import NONE, predictions_from_probabilities
-from hf_visobert_absa.evaluation.collapse import MENTION_RATIO_RANGE
 from hf_visobert_absa.evaluation.metrics import compute_absa_metrics
-from hf_visobert_absa.evaluation.thresholds import calibrate_thresholds
+from hf_visobert_absa.evaluation.thresholds import (
+    AUTO_CALIBRATION_RANGE,
+    calibrate_thresholds,
+)
 from hf_visobert_absa.io_safety import write_json_atomic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,7 +145,7 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def calibration_table(runs: list[dict[str, Any]]) -> str:
     """Cross-fitted calibration vs the default rule (argmax), by whether the default rule's mention ratio was in range."""
-    low, high = MENTION_RATIO_RANGE
+    low, high = AUTO_CALIBRATION_RANGE
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run in runs:
         inside = low <= run["argmax"]["mention_ratio"] <= high

@@ -292,8 +292,7 @@ class AbsaTrainingArguments(TrainingArguments):
         default="auto",
         metadata={"help": "Tune per-aspect P(none) thresholds on validation for the selection metric (all aspects "
                   "together; an aspect keeps the default rule unless it helps; saved in the config): auto (default: "
-                  "only when the default rule's validation mentions are outside 0.5-2x the gold ones, a collapsed "
-                  "model), true (always; the bare flag means true) or false (never).",
+                  "only when the default rule's validation mentions are outside 0.8-1.25x the gold ones), true (always; the bare flag means true) or false (never).",
                   "nargs": "?", "const": "true"},
     )
 

@@ -19,7 +19,13 @@ import numpy as np
 
 from ..data.label_schemes import predictions_from_probabilities
 from ..errors import AbsaInputError
-from ..evaluation.thresholds import DEFAULT_CALIBRATION_METRIC, Calibration, calibrate_thresholds, calibration_metric
+from ..evaluation.thresholds import (
+    AUTO_CALIBRATION_RANGE,
+    DEFAULT_CALIBRATION_METRIC,
+    Calibration,
+    calibrate_thresholds,
+    calibration_metric,
+)
 from ..io_safety import check_output_dir, write_json_atomic
 from ..model_folder import validate_model_folder
 from ..process_group import is_main_process, wait_for_every_rank
@@ -288,8 +294,7 @@ def calibrate_model_thresholds(
     [`~evaluation.thresholds.calibrate_thresholds`]: never worse there than the default rule), and store it in
     `model.config.detection_thresholds` (None when the default rule stays everywhere). With `only_if_collapsed`
     (`--calibrate_thresholds auto`), only when the default rule's validation mentions are outside
-    `MENTION_RATIO_RANGE` times the gold ones; otherwise nothing changes and None is returned."""
-    from ..evaluation.collapse import MENTION_RATIO_RANGE
+    `AUTO_CALIBRATION_RANGE` times the gold ones; otherwise nothing changes and None is returned."""
     from ..evaluation.inference import predict_probabilities
 
     if model.config.label_scheme != "absent_as_class":
@@ -300,7 +305,7 @@ def calibrate_model_thresholds(
     probabilities = predict_probabilities(model, tokenizer, list(validation["text"]), max_length=max_length)
     gold = np.asarray(validation["gold"])
     ratio = float((predictions_from_probabilities(probabilities, "absent_as_class") != 0).sum()) / max(1, (gold != 0).sum())
-    low, high = MENTION_RATIO_RANGE
+    low, high = AUTO_CALIBRATION_RANGE
     if only_if_collapsed and low <= ratio <= high:
         logger.info("Validation mentions are %.2fx the gold ones under the default rule: no calibration needed.", ratio)
         return None

@@ -167,10 +167,14 @@ def test_auto_calibration_rescues_a_collapsed_model_and_leaves_a_healthy_one(cap
     assert calibration is not None and calibration.mention_ratio_before == 0.0
     assert calibration.after > calibration.before == 0.0 and collapsed.config.detection_thresholds is not None
     assert any("Decision rule calibrated on validation" in r.getMessage() for r in caplog.records)
-    marks_all = _collapsed_model(-8.0)  # 40 predicted for 24 gold: 1.67x, inside 0.5-2x, so auto leaves it
-    assert calibrate_model_thresholds(marks_all, helpers.tiny_tokenizer(), validation, 16, only_if_collapsed=True) is None
-    assert marks_all.config.detection_thresholds is None
-    forced = calibrate_model_thresholds(marks_all, helpers.tiny_tokenizer(), validation, 16)  # `true`: always
+    marks_all = _collapsed_model(-8.0)  # marks all 40 cells: 1.67x the 24 gold mentions, outside 0.8-1.25x
+    calibrated = calibrate_model_thresholds(marks_all, helpers.tiny_tokenizer(), validation, 16, only_if_collapsed=True)
+    assert calibrated is not None and calibrated.mention_ratio_before == pytest.approx(40 / 24)
+    near = {"text": texts[:10], "gold": [[1, 1]] * 9 + [[1, 0]]}  # 19 gold mentions: marking all 20 is 1.05x
+    healthy = _collapsed_model(-8.0)
+    assert calibrate_model_thresholds(healthy, helpers.tiny_tokenizer(), near, 16, only_if_collapsed=True) is None
+    assert healthy.config.detection_thresholds is None
+    forced = calibrate_model_thresholds(healthy, helpers.tiny_tokenizer(), near, 16)  # `true`: always
     assert forced is not None and forced.after >= forced.before
 
 
