@@ -9,6 +9,7 @@ from typing import Any
 
 from ..checks import check_positive, check_threshold
 from ..errors import AbsaInputError
+from ..finiteness import check_finite
 from ..io_safety import check_output_file, write_json_atomic
 from ..model_folder import validate_model_folder
 from .options import add_scoring_arguments
@@ -69,6 +70,8 @@ def load_trained(model_dir: str, *, validated: bool = False):
     register_auto_classes()
     model = ViSoBertAbsaModel.from_pretrained(str(path))
     model.eval()
+    check_finite(model, f"the model {model_dir}", "It cannot score anything: train it again (e.g. with a lower "
+                 "--learning_rate, or --max_grad_norm 1.0).")  # fmt: skip
     return model, load_tokenizer(str(path))
 
 

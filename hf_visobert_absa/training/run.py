@@ -26,6 +26,7 @@ from ..evaluation.thresholds import (
     calibrate_thresholds,
     calibration_metric,
 )
+from ..finiteness import check_finite
 from ..io_safety import check_output_dir, write_json_atomic
 from ..model_folder import validate_model_folder
 from ..process_group import is_main_process, wait_for_every_rank
@@ -224,6 +225,10 @@ def _train_and_report(
     tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
     training_args = _selection_updates(training_args, "validation" in tokenized, model.config.label_scheme)
     trainer, train_seconds = _train(model, tokenizer, tokenized, training_args)
+    check_finite(
+        trainer.model, "training diverged", "Lower `--learning_rate` (and `--head_learning_rate`), keep gradient "
+        "clipping on (`--max_grad_norm 1.0`), and run again; no model was saved.",
+    )  # fmt: skip
     calibration = None
     mode = training_args.calibrate_thresholds
     if mode == "true" or (mode == "auto" and "validation" in datasets and model.config.can_detect_aspects):

@@ -93,3 +93,34 @@ def test_a_second_run_into_a_folder_being_written_is_refused_at_once(capsys, enc
         code, message = _train(capsys, encoder, _write(tmp_path / "train.jsonl"), out)
     assert code == 2 and "another `train` is writing into `--output_dir`" in message
     assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]  # nothing written beside the lock
+
+
+def test_a_run_that_diverges_never_reports_success(capsys, encoder, tmp_path):
+    out = tmp_path / "run"
+    code, message = _train(
+        capsys, encoder, _write(tmp_path / "train.jsonl"), out, "--learning_rate", "1e8", "--head_learning_rate",
+        "1e8", "--max_grad_norm", "0", "--validation_split_percentage", "0", "--warmup_ratio", "0",
+        "--num_train_epochs", "3", "--per_device_train_batch_size", "2",
+    )  # fmt: skip
+    assert code == 2 and "training diverged" in message and "hold NaN or infinity" in message
+    assert not (out / "model").exists() and "training diverged" in (out / "RUN_INCOMPLETE.txt").read_text()
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_a_model_with_non_finite_weights_is_refused_before_scoring(capsys, tmp_path, model_dir, data_file, command):
+    import torch
+
+    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaModel
+
+    broken = tmp_path / "broken"
+    model = ViSoBertAbsaModel.from_pretrained(model_dir)
+    with torch.no_grad():
+        model.classifier.out_proj.weight[0, 0] = float("nan")
+    model.save_pretrained(broken)
+    for f in model_dir.iterdir():
+        if f.name.startswith(("tokenizer", "special_tokens", "vocab", "sentencepiece")):
+            (broken / f.name).write_bytes(f.read_bytes())
+    io = ["--file", data_file] if command == "evaluate" else ["--input", data_file, "--output", tmp_path / "out.csv"]
+    code, message = run_cli(capsys, command, "--model", broken, *io)
+    assert code == 2 and "1 weight tensor(s) hold NaN or infinity (classifier.out_proj.weight)" in message
+    assert not (tmp_path / "out.csv").exists()
