@@ -139,6 +139,9 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
         of the (fast) tokenizer, their windows sorted by length so each batch pads only to its own longest,
         post-processed as tensors, and the results returned in input order. Generators stream one review at a
         time through the standard pipeline machinery (their length is unknown)."""
+        batch_size = kwargs.get("batch_size")
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+            raise ValueError(f"`batch_size` got {batch_size!r}; allowed: a positive integer.")
         if isinstance(inputs, (list, tuple)):
             if not inputs:
                 return []

@@ -36,6 +36,7 @@ def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArg
     for flag in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
         check_positive(getattr(training_args, flag), f"--{flag}")
     _check_optimizer_arguments(training_args)
+    check_sample_limits(data_args)
     files = data_args.data_files()
     inputs = list(files.values()) if isinstance(files, dict) else [files]
     return check_output_dir(training_args.output_dir, inputs)
@@ -89,6 +90,21 @@ def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
     check_number(args.weight_decay, "--weight_decay", "a number of at least 0 (e.g. 0.01)", low=0.0)
     check_number(args.max_grad_norm, "--max_grad_norm", "a number of at least 0 (0 turns clipping off)", low=0.0)
     check_number(args.seed, "--seed", "an integer from 0 to 2**32 - 1", low=0, high=2**32 - 1)
+    if args.early_stopping_patience is not None:
+        check_positive(args.early_stopping_patience, "--early_stopping_patience")
+    if args.label_smoothing_factor:
+        raise AbsaInputError(
+            f"`--label_smoothing_factor` got {args.label_smoothing_factor!r}, which this model's loss does not use "
+            "(the focal + contrastive objective ignores it); drop it (focal loss already softens confident targets: "
+            "`--focal_gamma`)."
+        )
+
+
+def check_sample_limits(data_args: DataArguments) -> None:
+    """`--max_train_samples` and friends: None (every row) or at least one row (0 used to mean every row)."""
+    for flag in ("max_train_samples", "max_eval_samples", "max_test_samples"):
+        if getattr(data_args, flag) is not None:
+            check_positive(getattr(data_args, flag), f"--{flag}")
 
 
 def check_trainable(labels: np.ndarray, label_scheme: str, file: str) -> None:

@@ -124,3 +124,28 @@ def test_a_model_with_non_finite_weights_is_refused_before_scoring(capsys, tmp_p
     code, message = run_cli(capsys, command, "--model", broken, *io)
     assert code == 2 and "1 weight tensor(s) hold NaN or infinity (classifier.out_proj.weight)" in message
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (("--early_stopping_patience", "0"), "`--early_stopping_patience` got 0; allowed: an integer of at least 1."),
+        (("--early_stopping_patience", "-1"), "`--early_stopping_patience` got -1; allowed: an integer of at least 1."),
+        (("--max_train_samples", "0"), "`--max_train_samples` got 0; allowed: an integer of at least 1."),
+        (("--max_eval_samples", "-3"), "`--max_eval_samples` got -3; allowed: an integer of at least 1."),
+        (("--label_smoothing_factor", "0.1"), "`--label_smoothing_factor` got 0.1, which this model's loss does not use"),
+    ],
+)
+def test_values_that_would_silently_mean_something_else_are_refused(capsys, encoder, tmp_path, extra, needle):
+    out = tmp_path / "run"
+    code, message = _train(capsys, encoder, _write(tmp_path / "train.jsonl"), out, *extra)
+    assert code == 2 and needle in message and not out.exists()
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
+def test_the_pipeline_refuses_a_batch_size_below_one(batch_size):
+    from hf_visobert_absa.hub.pipeline_visobert_absa import TASK, AspectSentimentPipeline
+
+    pipe = AspectSentimentPipeline(model=helpers.tiny_model(0).eval(), tokenizer=helpers.tiny_tokenizer(), task=TASK)
+    with pytest.raises(ValueError, match="`batch_size` got .*; allowed: a positive integer."):
+        pipe(["pin trâu", "camera xấu"], batch_size=batch_size)
