@@ -7,6 +7,7 @@ Exit codes: 0 success, 2 bad arguments or bad input (the message says what and h
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from importlib import import_module
@@ -54,6 +55,10 @@ def run_command(name: str, call: Callable[[], int | None], program: str = "hf-vi
     except KeyboardInterrupt:
         print(f"{program} {name}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of stdout stopped early (`... --output - | head -n 1`): not a failure
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's final flush of stdout must not raise again
+        return 141  # 128 + SIGPIPE, what a shell pipeline expects
     except Exception as error:  # noqa: BLE001 - the last line of defence: say what failed, exit 1
         logging.getLogger(__name__).exception("unexpected failure")
         print(f"{program} {name}: unexpected failure: {type(error).__name__}: {error}", file=sys.stderr)

@@ -149,3 +149,22 @@ def test_the_pipeline_refuses_a_batch_size_below_one(batch_size):
     pipe = AspectSentimentPipeline(model=helpers.tiny_model(0).eval(), tokenizer=helpers.tiny_tokenizer(), task=TASK)
     with pytest.raises(ValueError, match="`batch_size` got .*; allowed: a positive integer."):
         pipe(["pin trâu", "camera xấu"], batch_size=batch_size)
+
+
+@pytest.mark.subprocess
+def test_predict_into_a_pipe_closed_early_exits_quietly(model_dir, tmp_path):
+    """`predict --output - | head -n 1`: the reader stops after the header; no traceback, exit 141 (SIGPIPE)."""
+    import subprocess
+    import sys
+
+    reviews = tmp_path / "many.csv"
+    reviews.write_text("text\n" + "".join(f"pin trâu {i}\n" for i in range(3000)), encoding="utf-8")
+    command = [sys.executable, "-m", "hf_visobert_absa.cli.main", "predict", "--model", str(model_dir), "--input",
+               str(reviews), "--output", "-", "--disable_tqdm"]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=helpers.script_env(HF_HUB_OFFLINE="1")
+    )
+    assert process.stdout.readline().startswith(b"text,")
+    process.stdout.close()  # what `head -n 1` does
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141 and "Traceback" not in stderr and "BrokenPipeError" not in stderr
