@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBertAbsaConfig, scheme_class_names
-from .arguments import DataArguments, ModelArguments
+from .arguments import DEFAULT_ENCODER, DataArguments, ModelArguments
 from .aspect_prompts import init_prompts_from_names
 from .class_balance import balanced_focal_alpha, init_bias_to_priors
 
@@ -107,6 +107,10 @@ def refuse_ignored_flags(model_args: ModelArguments) -> None:
     ignored = sorted(model_args.config_overrides()) + (["seed_preset"] if model_args.seed_preset else [])
     if model_args.focal_alpha == "balanced":
         ignored.append("focal_alpha")
+    if model_args.classifier_bias_init is not None:
+        ignored.append("classifier_bias_init")
+    if model_args.encoder != DEFAULT_ENCODER:  # the continued model carries its own encoder
+        ignored.append("encoder")
     if ignored:
         raise AbsaInputError(
             f"`--model_name_or_path` continues a trained model whose config fixes the architecture and loss; "

@@ -92,11 +92,40 @@ def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
     check_number(args.seed, "--seed", "an integer from 0 to 2**32 - 1", low=0, high=2**32 - 1)
     if args.early_stopping_patience is not None:
         check_positive(args.early_stopping_patience, "--early_stopping_patience")
+        if str(getattr(args.eval_strategy, "value", args.eval_strategy)) == "no":
+            raise AbsaInputError(
+                "`--early_stopping_patience` needs evaluations to count, but `--eval_strategy` is 'no'; use "
+                "`--eval_strategy epoch` (the default) or drop `--early_stopping_patience`."
+            )
+    for flag in ("adam_beta1", "adam_beta2"):
+        value = getattr(args, flag)
+        check_number(value, f"--{flag}", "a number in [0, 1) such as 0.9", low=0.0, high=1.0)
+        if value == 1.0:
+            raise AbsaInputError(f"`--{flag}` got 1.0; allowed: a number in [0, 1) such as 0.9.")
+    check_number(args.adam_epsilon, "--adam_epsilon", "a positive number such as 1e-8", low=0.0, low_open=True)
+    if getattr(args, "neftune_noise_alpha", None) is not None:
+        check_number(args.neftune_noise_alpha, "--neftune_noise_alpha", "a positive number such as 5", low=0.0, low_open=True)
+    if not isinstance(args.dataloader_num_workers, int) or args.dataloader_num_workers < 0:
+        raise AbsaInputError(
+            f"`--dataloader_num_workers` got {args.dataloader_num_workers!r}; allowed: an integer of at least 0."
+        )
+    _check_selection_metric(args.metric_for_best_model)
     if args.label_smoothing_factor:
         raise AbsaInputError(
             f"`--label_smoothing_factor` got {args.label_smoothing_factor!r}, which this model's loss does not use "
             "(the focal + contrastive objective ignores it); drop it (focal loss already softens confident targets: "
             "`--focal_gamma`)."
+        )
+
+
+def _check_selection_metric(name: str | None) -> None:
+    """`--metric_for_best_model` must be a number the evaluation logs (else the Trainer fails after an epoch)."""
+    from ..evaluation.metrics import METRIC_KEYS
+
+    allowed = [*METRIC_KEYS, "loss", "focal_loss", "contrastive_loss"]
+    if name is not None and name.removeprefix("eval_") not in allowed:
+        raise AbsaInputError(
+            f"`--metric_for_best_model` got {name!r}; allowed: one of {', '.join(allowed)} (with or without `eval_`)."
         )
 
 

@@ -148,6 +148,9 @@ def test_exit_codes_and_messages(trained, encoder_dir, tmp_path, capsys):
     assert main(["train", "--model_name_or_path", str(trained / "model"), "--train_file", str(data),
                  "--label_scheme", "seed", "--pooling", "mean", "--output_dir", str(tmp_path / "y")]) == 2
     assert "these flags would be ignored: --label_scheme, --pooling" in capsys.readouterr().err
+    assert main(["train", "--model_name_or_path", str(trained / "model"), "--train_file", str(data),
+                 "--encoder", str(encoder_dir), "--classifier_bias_init", "zeros", "--output_dir", str(tmp_path / "z")]) == 2
+    assert "these flags would be ignored: --classifier_bias_init, --encoder" in capsys.readouterr().err
 
 
 def test_yaml_config_and_flag_override(encoder_dir, tmp_path):

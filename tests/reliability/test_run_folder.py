@@ -134,6 +134,15 @@ def test_a_model_with_non_finite_weights_is_refused_before_scoring(capsys, tmp_p
         (("--max_train_samples", "0"), "`--max_train_samples` got 0; allowed: an integer of at least 1."),
         (("--max_eval_samples", "-3"), "`--max_eval_samples` got -3; allowed: an integer of at least 1."),
         (("--label_smoothing_factor", "0.1"), "`--label_smoothing_factor` got 0.1, which this model's loss does not use"),
+        # TrainingArguments values the Trainer would refuse (or misuse) only after the data and the model are loaded
+        (("--adam_beta1", "1.5"), "`--adam_beta1` got 1.5; allowed: a number in [0, 1) such as 0.9."),
+        (("--adam_beta2", "1.0"), "`--adam_beta2` got 1.0; allowed: a number in [0, 1) such as 0.9."),
+        (("--adam_epsilon", "nan"), "`--adam_epsilon` got nan; allowed: a positive number such as 1e-8."),
+        (("--neftune_noise_alpha", "-1"), "`--neftune_noise_alpha` got -1.0; allowed: a positive number such as 5."),
+        (("--dataloader_num_workers", "-1"), "`--dataloader_num_workers` got -1; allowed: an integer of at least 0."),
+        (("--early_stopping_patience", "2", "--eval_strategy", "no", "--load_best_model_at_end", "false"),
+         "`--early_stopping_patience` needs evaluations to count, but `--eval_strategy` is 'no'"),
+        (("--metric_for_best_model", "accuracy"), "`--metric_for_best_model` got 'accuracy'; allowed: one of"),
     ],
 )
 def test_values_that_would_silently_mean_something_else_are_refused(capsys, encoder, tmp_path, extra, needle):
