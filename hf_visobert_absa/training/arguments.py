@@ -330,6 +330,21 @@ def _has_accelerator() -> bool:
     return torch.cuda.is_available()
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """`yaml.SafeLoader` that refuses a key given twice in one mapping (plain YAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice; keep one", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def build_parser(dataclasses: tuple, description: str, epilog: str) -> HfArgumentParser:
     import argparse
 
@@ -357,9 +372,16 @@ def parse_with_yaml(parser: HfArgumentParser, argv: list[str]) -> tuple:
             state = "is a folder" if path.is_dir() else "does not exist"
             raise AbsaInputError(f"`--config` file {config_path} {state}; pass a YAML file.")
         try:
-            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            values = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}  # noqa: S506 - safe
+        except UnicodeDecodeError as error:
+            raise AbsaInputError(
+                f"`--config` file {config_path} is not UTF-8 text (byte {error.start}); pass a YAML file."
+            ) from None
         except yaml.YAMLError as error:
-            raise AbsaInputError(f"`--config` file {config_path} is not valid YAML: {error}") from None
+            mark, problem = getattr(error, "problem_mark", None), getattr(error, "problem", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+            detail = " ".join(str(problem or error).split())  # one line
+            raise AbsaInputError(f"`--config` file {config_path} is not valid YAML: {where}{detail}.") from None
         if not isinstance(values, dict):
             raise AbsaInputError(f"`--config` file {config_path} must hold a mapping of argument names to values.")
         known = {action.dest for action in parser._actions}

@@ -177,3 +177,22 @@ def test_predict_into_a_pipe_closed_early_exits_quietly(model_dir, tmp_path):
     process.stdout.close()  # what `head -n 1` does
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 141 and "Traceback" not in stderr and "BrokenPipeError" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"learning_rate: 1e-4\nlearning_rate: 2e-4\n", "line 2, column 1: the key 'learning_rate' is given twice"),
+        (b"\xff\xfe\x00binary", "is not UTF-8 text (byte 0); pass a YAML file."),
+        (b"aspects: [a, b\n", "is not valid YAML: line 2, column 1: expected ',' or ']'"),
+    ],
+)
+def test_a_yaml_config_with_a_repeated_key_or_binary_bytes_is_refused_in_one_line(capsys, tmp_path, content, needle):
+    config = tmp_path / "run.yaml"
+    config.write_bytes(content)
+    from hf_visobert_absa.cli.main import main
+
+    capsys.readouterr()
+    code = main(["train", "--config", str(config), "--output_dir", str(tmp_path / "run")])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and needle in lines[0] and not (tmp_path / "run").exists()
