@@ -93,9 +93,19 @@ class _Reader:
             self.current = _Sentence(len(self.sentences) + 1, self.parser.CurrentLineNumber, attrs.get("id", "?"), scope)
             self.sentences.append(self.current)
         elif tag == "text" and self.current is not None:
+            if self.current.text is not None:
+                raise AbsaInputError(
+                    f"{self.where()}: a second <text> in one <sentence>; allowed: one. Split it into two "
+                    "sentences, or merge the texts into one <text>."
+                )
             self.in_text = True
             self.current.text = ""
-        elif tag in CATEGORY_TAGS and self.current is not None:
+        elif tag in CATEGORY_TAGS and self.current is None:
+            raise AbsaInputError(
+                f"{self.where()}: <{tag}> outside any <sentence>; it would belong to no text. Move it inside the "
+                "<sentence> it annotates, or remove it."
+            )
+        elif tag in CATEGORY_TAGS:
             for name in ("category", "polarity"):
                 if name not in attrs:
                     raise AbsaInputError(

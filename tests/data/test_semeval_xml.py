@@ -152,6 +152,10 @@ def test_unknown_polarity_names_place_allowed_values_and_the_flag(tmp_path):
         ("<sentences><sentence id='1'><text>a</text><aspectCategories><aspectCategory category=' ' polarity='positive'/></aspectCategories></sentence></sentences>",
          "<aspectCategory> attribute 'category' is empty; allowed: a category name such as 'food' or 'FOOD#QUALITY'."),
         ("<sentences></sentences>", "has no <sentence> element"),
+        ("<sentences><sentence id='1'><text>a</text></sentence>\n<aspectCategory category='food' polarity='positive'/></sentences>",
+         "line 2: <aspectCategory> outside any <sentence>; it would belong to no text."),
+        ("<sentences><sentence id='4'><text>a</text>\n<text>b</text></sentence></sentences>",
+         "line 2 (sentence id='4'): a second <text> in one <sentence>; allowed: one."),
     ],
 )  # fmt: skip
 def test_bad_xml(tmp_path, text, message):
