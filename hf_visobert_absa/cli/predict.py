@@ -31,6 +31,7 @@ from typing import Any, TextIO
 from ..checks import check_positive, check_threshold
 from ..data.csv_table import check_utf8_file, csv_error, csv_field_limit, field_count_error
 from ..data.formats import TEXT_COLUMN_CANDIDATES, find_text_column, jsonl_text_key
+from ..data.jsonl_file import read_json_line
 from ..errors import AbsaInputError
 from ..io_safety import atomic_write, check_output_file
 from .options import add_scoring_arguments
@@ -133,10 +134,7 @@ def _jsonl_rows(lines: Iterator[str], source: str) -> Iterator[tuple[int, dict]]
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise AbsaInputError(f"{source}, line {number}: not valid JSON ({error.msg}).") from None
+        row = read_json_line(line, f"{source}, line {number}")
         if not isinstance(row, dict):
             raise AbsaInputError(f"{source}, line {number}: expected a JSON object, got {type(row).__name__}.")
         yield number, row

@@ -5,10 +5,50 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import AbsaInputError
 from .csv_table import decode_utf8, where
 from .parsed_file import LabelReader, ParsedFile, canonical_codes, sentiments_text
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(f"the key {repeated[0]!r} is given twice in one object; keep one")
+    return dict(pairs)
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first lone UTF-16 surrogate (`"\\ud800"` escapes decode to one; no UTF-8 file can hold it) in `value`."""
+    if isinstance(value, str):
+        return next((c for c in value if "\ud800" <= c <= "\udfff"), None)
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list):
+        return next((found for item in value if (found := _lone_surrogate(item))), None)
+    return None
+
+
+def read_json_line(raw: str, place: str) -> Any:
+    """One JSON value of a JSONL line, or `AbsaInputError` naming `place`: invalid JSON, a key repeated in one object,
+    nesting too deep to read, or a lone surrogate escape (text no UTF-8 output can hold)."""
+    try:
+        value = json.loads(raw, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise AbsaInputError(f"{place} is not valid JSON ({exc.msg} at column {exc.colno}).") from None
+    except ValueError as exc:
+        raise AbsaInputError(f"{place}: {exc}.") from None
+    except RecursionError:
+        raise AbsaInputError(f"{place}: the JSON is nested too deeply to read; flatten it.") from None
+    surrogate = _lone_surrogate(value)
+    if surrogate is not None:
+        raise AbsaInputError(
+            f"{place} holds the escape \\u{ord(surrogate):04x}, half of a surrogate pair (not a character); write the "
+            "character itself, or its full pair of escapes."
+        )
+    return value
 
 
 def jsonl_text_key(text_column: str | None) -> str:
@@ -37,12 +77,7 @@ def parse_jsonl(
             parsed.blank_lines += 1
             continue
         row = len(parsed.rows) + 1
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise AbsaInputError(
-                f"{where(path, row, number)} is not valid JSON ({exc.msg} at column {exc.colno})."
-            ) from None
+        record = read_json_line(raw, where(path, row, number))
         if not isinstance(record, dict) or not isinstance(record.get("aspects", {}), dict | type(None)):
             raise AbsaInputError(
                 f"{where(path, row, number)} must be an object like "

@@ -54,8 +54,8 @@ def test_a_predict_that_fails_mid_file_leaves_the_output_as_it_was(model_dir, tm
     code, err = run_cli(capsys, "predict", "--model", model_dir, "--input", source, "--output", out, "--chunk_size", "1")
     assert (code, err.strip()) == (
         2,
-        f"hf-visobert-absa predict: error: {source}, line 6: not valid JSON (Expecting property name enclosed in "
-        f"double quotes). Nothing was written: {out} is unchanged.",
+        f"hf-visobert-absa predict: error: {source}, line 6 is not valid JSON (Expecting property name enclosed in "
+        f"double quotes at column 2). Nothing was written: {out} is unchanged.",
     )
     assert out.read_text(encoding="utf-8") == "yesterday's results\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]  # no temporary file left

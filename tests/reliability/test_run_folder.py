@@ -196,3 +196,24 @@ def test_a_yaml_config_with_a_repeated_key_or_binary_bytes_is_refused_in_one_lin
     code = main(["train", "--config", str(config), "--output_dir", str(tmp_path / "run")])
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and needle in lines[0] and not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ('{"text": "a", "aspects": {"Battery": "positive", "Battery": "negative"}}',
+         "the key 'Battery' is given twice in one object; keep one."),
+        ('{"text": "a", "aspects": ' + "[" * 100_000 + "]" * 100_000 + "}", "the JSON is nested too deeply to read"),
+        ('{"text": "pin \\ud83d", "aspects": {}}', "holds the escape \\ud83d, half of a surrogate pair"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_jsonl_with_repeated_keys_deep_nesting_or_a_lone_surrogate_is_refused(capsys, encoder, tmp_path, line, needle,
+                                                                             command, model_dir):  # fmt: skip
+    data = tmp_path / "reviews.jsonl"
+    data.write_text('{"text": "pin trâu", "aspects": {"Battery": "positive"}}\n' + line + "\n", encoding="utf-8")
+    if command == "train":
+        code, message = _train(capsys, encoder, data, tmp_path / "run")
+    else:
+        code, message = run_cli(capsys, "predict", "--model", model_dir, "--input", data, "--output", tmp_path / "o.jsonl")
+    assert code == 2 and needle in message and f"{data}, " in message and "line 2" in message
