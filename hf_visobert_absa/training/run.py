@@ -147,7 +147,7 @@ def run_training(
     created = not Path(training_args.output_dir or ".").exists()
     if training_args.output_dir:  # before the folder is created or locked: what the run reads, what it would replace
         refuse_inputs_inside(training_args.output_dir, run_inputs(data_args, model_args))
-        refuse_existing_run(training_args.output_dir, training_args.resume)
+        refuse_existing_run(training_args.output_dir, training_args.resume or bool(training_args.resume_from_checkpoint))
     wait_for_every_rank()  # under torchrun: no rank creates the folder before every rank has looked
     main = is_main_process()
     with contextlib.ExitStack() as stack:
@@ -208,6 +208,7 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
     model = build_model(model_args, list(report.aspects), labels, list(report.sentiments), tokenizer)
     check_max_length(data_args.max_length, model.config)
     check_layer_decay_applies(model, training_args)
+    resume_checkpoint(training_args, model.config)  # a checkpoint that cannot be resumed: refused before training
     tokenizer.model_max_length = data_args.max_length
     if is_main_process():
         report.to_json(output_dir / "dataset_report.json")
@@ -256,7 +257,6 @@ def _train(model: Any, tokenizer: Any, tokenized: Any, training_args: AbsaTraini
     from transformers import DataCollatorWithPadding
 
     from ..evaluation.metrics import build_compute_metrics
-    from .checkpointing import last_complete_checkpoint
     from .trainer import FocalContrastiveTrainer
 
     has_validation = "validation" in tokenized
@@ -270,14 +270,52 @@ def _train(model: Any, tokenizer: Any, tokenized: Any, training_args: AbsaTraini
         compute_metrics=build_compute_metrics(model.config),
         callbacks=_callbacks(training_args, has_validation),
     )
-    resume_from = None
-    if training_args.resume:
-        # only checkpoints whose save completed (a crash mid-save leaves one that is never picked)
-        resume_from = last_complete_checkpoint(str(training_args.output_dir))
+    resume_from = resume_checkpoint(training_args, model.config)
+    if training_args.resume or resume_from:
         logger.info("Resuming from %s", resume_from or "scratch (no checkpoint found)")
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume_from)
     return trainer, time.perf_counter() - started
+
+
+def resume_checkpoint(training_args: AbsaTrainingArguments, config: Any) -> str | None:
+    """The checkpoint to resume from: `--resume_from_checkpoint PATH` (which must be a complete checkpoint), else with
+    `--resume` the last complete one in `--output_dir`; either must have been trained on this run's aspects and
+    sentiments. None: train from scratch."""
+    from .checkpointing import checkpoint_status, last_complete_checkpoint
+
+    given = training_args.resume_from_checkpoint
+    if isinstance(given, str) and given:
+        complete, reason = checkpoint_status(given) if Path(given).is_dir() else (False, "it is not a folder")
+        if not complete:
+            raise AbsaInputError(
+                f"`--resume_from_checkpoint` {given} cannot be resumed from: {reason}. Pass a complete "
+                "`checkpoint-N` folder, or `--resume` to take the last complete one in `--output_dir`."
+            )
+        chosen = given
+    elif training_args.resume:
+        chosen = last_complete_checkpoint(str(training_args.output_dir))  # a checkpoint cut mid-save is never picked
+    else:
+        return None
+    if chosen:
+        _check_same_labels(Path(chosen), config)
+    return chosen
+
+
+def _check_same_labels(checkpoint: Path, config: Any) -> None:
+    """A checkpoint trained on other aspects or sentiments would write new names over its heads: refused."""
+    import json
+
+    saved = json.loads((checkpoint / "config.json").read_text(encoding="utf-8"))
+    for field in ("aspects", "sentiments", "label_scheme", "pooling"):
+        mine = getattr(config, field)
+        mine = list(mine) if isinstance(mine, (list, tuple)) else mine
+        if field in saved and saved[field] != mine:
+            raise AbsaInputError(
+                f"The checkpoint {checkpoint} was trained with {field} {saved[field]!r}, but this run has {mine!r}; "
+                "resuming would put new names on its heads. Resume with the same data and flags, or start a new "
+                "`--output_dir`."
+            )
 
 
 def _callbacks(training_args: AbsaTrainingArguments, has_validation: bool) -> list:

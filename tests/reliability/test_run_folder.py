@@ -217,3 +217,35 @@ def test_jsonl_with_repeated_keys_deep_nesting_or_a_lone_surrogate_is_refused(ca
     else:
         code, message = run_cli(capsys, "predict", "--model", model_dir, "--input", data, "--output", tmp_path / "o.jsonl")
     assert code == 2 and needle in message and f"{data}, " in message and "line 2" in message
+
+
+def test_resume_from_checkpoint_is_used_or_refused_never_ignored(capsys, encoder, tmp_path, caplog):
+    import logging
+
+    train = _write(tmp_path / "train.jsonl")
+    out = tmp_path / "run"
+    assert _train(capsys, encoder, train, out, "--save_total_limit", "3")[0] == 0
+    checkpoint = sorted(out.glob("checkpoint-*"))[0]
+    # a missing path and an incomplete checkpoint: refused before training, one line
+    code, message = _train(capsys, encoder, train, tmp_path / "b", "--resume_from_checkpoint", tmp_path / "nope")
+    assert code == 2 and "`--resume_from_checkpoint`" in message and "it is not a folder" in message
+    assert not (tmp_path / "b").exists()
+    (checkpoint / "trainer_state.json").unlink()
+    code, message = _train(capsys, encoder, train, tmp_path / "c", "--resume_from_checkpoint", checkpoint)
+    assert code == 2 and "cannot be resumed from" in message
+    # a complete one is resumed from (and said so), into a new folder
+    good = tmp_path / "good"
+    good.mkdir()
+    assert _train(capsys, encoder, train, good / "run", "--save_total_limit", "3")[0] == 0
+    source = sorted((good / "run").glob("checkpoint-*"))[-1]
+    with caplog.at_level(logging.INFO):
+        assert _train(capsys, encoder, train, tmp_path / "d", "--resume_from_checkpoint", source)[0] == 0
+    assert any(f"Resuming from {source}" in r.getMessage() for r in caplog.records)
+
+
+def test_resume_refuses_a_checkpoint_trained_on_other_aspects(capsys, encoder, tmp_path):
+    out = tmp_path / "run"
+    assert _train(capsys, encoder, _write(tmp_path / "train.jsonl"), out)[0] == 0
+    other = [{"text": "giao hàng nhanh", "aspects": {"Shipping": "positive"}}, *ROWS]
+    code, message = _train(capsys, encoder, _write(tmp_path / "other.jsonl", other), out, "--resume")
+    assert code == 2 and "was trained with aspects" in message and "new names on its heads" in message
