@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..checks import check_positive, check_threshold
-from ..data.csv_table import check_utf8_file, csv_error, csv_field_limit, field_count_error
+from ..data.csv_table import check_header, check_utf8_file, csv_error, csv_field_limit, field_count_error
 from ..data.formats import TEXT_COLUMN_CANDIDATES, find_text_column, jsonl_text_key
 from ..data.jsonl_file import read_json_line
 from ..errors import AbsaInputError
@@ -187,8 +187,11 @@ def _write_csv(out: TextIO, source: Path, text_column: str | None, label: _Label
     with open(source, encoding="utf-8-sig", newline="") as handle, csv_field_limit(source):
         reader = csv.DictReader(handle)
         fields = list(reader.fieldnames or [])
+        check_header(source, fields)
         column = find_text_column(source, fields, text_column)
-        writer = csv.DictWriter(out, fieldnames=fields + [f"pred_{a}" for a in label.aspects] + ["status"])
+        added = [f"pred_{a}" for a in label.aspects] + ["status"]
+        _refuse_taken(source, [f for f in added if f in fields], "column")
+        writer = csv.DictWriter(out, fieldnames=fields + added)
         writer.writeheader()
         for chunk in chunked(reader, chunk_size):
             for row, predicted in zip(chunk, label([row.get(column) or "" for row in chunk]), strict=True):
@@ -199,6 +202,15 @@ def _write_csv(out: TextIO, source: Path, text_column: str | None, label: _Label
                 writer.writerow(row)
                 label.written += 1
             out.flush()
+
+
+def _refuse_taken(source: Path | None, taken: list[str], what: str) -> None:
+    """An input that already has a field predict writes (e.g. predict's own output): writing would replace it."""
+    if taken:
+        raise AbsaInputError(
+            f"{source or 'stdin'}: {what}(s) {taken} already exist and predict writes them; its predictions would "
+            f"replace them. Rename or drop {', '.join(taken)} first (or label the original input instead)."
+        )
 
 
 def _write_jsonl(out: TextIO, source: Path | None, text_column: str | None, label: _Labeller, chunk_size: int) -> None:
@@ -220,6 +232,7 @@ def _write_jsonl(out: TextIO, source: Path | None, text_column: str | None, labe
                         f"{source}, line {number}: no {key!r} key; keys are {sorted(row)}. Pass `--text_column`."
                     )
                 texts.append(row.get(key) if isinstance(row.get(key), str) else "")
+                _refuse_taken(source, [k for k in ("predictions", "status") if k in row], f"line {number}: key")
             for (_, row), predicted, text in zip(chunk, label(texts), texts, strict=True):
                 wrong_type = row.get(key) is not None and not isinstance(row.get(key), str)
                 empty = not wrong_type and not text.strip()

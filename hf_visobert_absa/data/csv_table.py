@@ -105,7 +105,7 @@ def _read_records(path: Path, reader: Any) -> CsvTable:
                 continue
             if columns is None:
                 columns = [name.strip() for name in record]
-                _check_header(path, columns)
+                check_header(path, columns)
                 continue
             if len(record) != len(columns):
                 raise field_count_error(path, len(rows) + 1, start, end, record, len(columns))
@@ -153,7 +153,8 @@ def csv_error(path: Path, line: int, exc: csv.Error) -> AbsaInputError:
     return AbsaInputError(f"{path} is not a readable CSV near line {line}: {exc}.")
 
 
-def _check_header(path: Path, columns: list[str]) -> None:
+def check_header(path: Path, columns: list[str]) -> None:
+    """Every column of a CSV header named, and no name twice (train and predict read headers through this)."""
     if any(not name for name in columns):
         position = [i + 1 for i, name in enumerate(columns) if not name]
         raise AbsaInputError(
@@ -165,4 +166,4 @@ def _check_header(path: Path, columns: list[str]) -> None:
         raise AbsaInputError(f"{path}: the header repeats column name(s) {repeated}; every column needs its own name.")
 
 
-__all__ = ["ROW_NOTE", "CsvTable", "check_utf8_file", "csv_error", "csv_field_limit", "field_count_error", "decode_utf8", "read_csv_table", "where"]
+__all__ = ["ROW_NOTE", "CsvTable", "check_header", "check_utf8_file", "csv_error", "csv_field_limit", "field_count_error", "decode_utf8", "read_csv_table", "where"]

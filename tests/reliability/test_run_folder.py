@@ -249,3 +249,20 @@ def test_resume_refuses_a_checkpoint_trained_on_other_aspects(capsys, encoder, t
     other = [{"text": "giao hàng nhanh", "aspects": {"Shipping": "positive"}}, *ROWS]
     code, message = _train(capsys, encoder, _write(tmp_path / "other.jsonl", other), out, "--resume")
     assert code == 2 and "was trained with aspects" in message and "new names on its heads" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("twice.csv", "text,id,text\npin trâu,1,camera\n", "the header repeats column name(s) ['text']"),
+        ("own.csv", "text,pred_Battery,status\npin trâu,positive,ok\n", "column(s) ['pred_Battery', 'status'] already"),
+        ("own.jsonl", '{"text": "pin trâu", "predictions": {}, "status": "ok"}\n',
+         "line 1: key(s) ['predictions', 'status'] already exist"),
+    ],
+)  # fmt: skip
+def test_predict_refuses_an_input_whose_fields_it_would_overwrite(capsys, model_dir, tmp_path, name, content, needle):
+    source = tmp_path / name
+    source.write_text(content, encoding="utf-8")
+    output = tmp_path / f"out{source.suffix}"
+    code, message = run_cli(capsys, "predict", "--model", model_dir, "--input", source, "--output", output)
+    assert code == 2 and needle in message and not output.exists()
