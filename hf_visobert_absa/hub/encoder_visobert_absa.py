@@ -11,6 +11,9 @@ files): it imports only the standard library and public `transformers` names.
 from __future__ import annotations
 
 import logging
+import os
+import re
+from pathlib import Path
 from typing import Any
 
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
@@ -85,6 +88,24 @@ def pretrained_encoder_config(name_or_path: str, hub_kwargs: dict[str, Any], ref
     return text_config
 
 
+#: A Hub id named in a model folder's own README (its model card): `from_pretrained("org/name")`-style usage.
+_README_HUB_ID = re.compile(r"""(?:from_pretrained|SentenceTransformer)\(\s*['"]([A-Za-z0-9][\w.-]*/[\w.-]+)['"]""")
+
+
+def encoder_name(name_or_path: str | os.PathLike) -> str:
+    """What a saved config records as the encoder it started from, never a machine's path: a Hub id as given; for a
+    local folder, the Hub id its own README (model card) loads it by, else `./<folder name>`."""
+    path = Path(name_or_path)
+    if not path.is_dir():
+        return str(name_or_path)
+    readme = path / "README.md"
+    if readme.is_file():
+        found = _README_HUB_ID.search(readme.read_text(encoding="utf-8", errors="ignore")[:200_000])
+        if found:
+            return found.group(1)
+    return f"./{path.resolve().name}"
+
+
 def check_encoder_weights(name_or_path: str, model_type: str, info: dict[str, Any]) -> None:
     """Refuse a checkpoint that does not hold every weight of the encoder (`info` from `output_loading_info`).
 
@@ -145,6 +166,7 @@ def encoder_from_config(text_config: Any) -> PreTrainedModel:
 
 
 __all__ = [
+    "encoder_name",
     "VISOBERT_ENCODER_CONFIG",
     "check_encoder_weights",
     "encoder_from_config",

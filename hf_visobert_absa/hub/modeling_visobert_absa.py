@@ -37,6 +37,7 @@ from .configuration_visobert_absa import ABSA_TASK, ASPECT_CONTRASTIVE_MODES, PI
 from .encoder_visobert_absa import (
     check_encoder_weights,
     encoder_from_config,
+    encoder_name,
     load_pretrained_encoder,
     pretrained_encoder_config,
 )
@@ -375,9 +376,9 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             "trust_remote_code": trust_remote_code,
         }
         text_config = pretrained_encoder_config(name_or_path, hub_kwargs, refuse_model_type=ViSoBertAbsaConfig.model_type)
-        config = ViSoBertAbsaConfig(
-            text_config=text_config, base_model_name_or_path=str(name_or_path), **config_kwargs
-        )
+        source_name = encoder_name(name_or_path)  # no machine path goes into a saved config
+        text_config["_name_or_path"] = source_name
+        config = ViSoBertAbsaConfig(text_config=text_config, base_model_name_or_path=source_name, **config_kwargs)
         model = cls(config)
         source, info = load_pretrained_encoder(name_or_path, hub_kwargs)
         check_encoder_weights(name_or_path, text_config["model_type"], info)

@@ -139,7 +139,7 @@ def test_from_pretrained_encoder_copies_every_encoder_weight(tmp_path, kind):
             assert torch.equal(value, state[key]), key
             compared += 1
     assert compared == len(encoder_state)
-    assert model.config.aspects == ["Pin", "Camera"] and model.config.base_model_name_or_path == str(tmp_path)
+    assert model.config.aspects == ["Pin", "Camera"] and model.config.base_model_name_or_path == f"./{tmp_path.name}"
     assert "architectures" not in model.config.text_config.to_dict() or not model.config.text_config.architectures
     assert model.training
 
@@ -180,3 +180,13 @@ def test_heads_are_named_modules_and_the_prefix_names_the_encoder():
     assert model.base_model_prefix == "encoder" and model.base_model is model.encoder
 
 
+
+
+def test_a_local_encoder_is_recorded_by_the_hub_id_its_card_names_never_by_its_path(tmp_path):
+    from hf_visobert_absa.hub.encoder_visobert_absa import encoder_name
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    assert encoder_name(folder) == "./model" and encoder_name("uitnlp/visobert") == "uitnlp/visobert"
+    (folder / "README.md").write_text("# all-MiniLM-L6-v2\n```python\nm = AutoModel.from_pretrained('sentence-transformers/all-MiniLM-L6-v2')\n```\n")
+    assert encoder_name(folder) == "sentence-transformers/all-MiniLM-L6-v2"
