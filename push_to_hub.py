@@ -7,7 +7,7 @@
 Exports the run (allow-listed files only, model card included), verifies the folder in a clean process, then
 calls `HfApi.create_repo(exist_ok=True)` and `HfApi.upload_folder`. The token comes from HF_TOKEN or the stored
 login, never from the command line. `--help` lists every option with examples; the logic lives in
-`hf_visobert_absa/publish.py`.
+`hf_visobert_absa/publishing/push.py`.
 """
 
 from __future__ import annotations

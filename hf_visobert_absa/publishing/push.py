@@ -14,10 +14,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import AbsaInputError
 
@@ -43,8 +44,18 @@ class PublishError(AbsaInputError):
     """The environment or the arguments cannot publish (exit code 2)."""
 
 
+class _RedactingParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors never echo a token (`hf_...`) given on the command line."""
+
+    def error(self, message: str) -> NoReturn:
+        redacted = re.sub(r"hf_\w+", "hf_***", message)
+        if redacted != message or "--token" in message:
+            redacted += " (a token is never accepted on the command line: set HF_TOKEN or run `hf auth login`)"
+        super().error(redacted)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _RedactingParser(
         prog="push_to_hub.py",
         description="Export a hf-visobert-absa run, verify it in a clean process and upload it to the Hub.",
         epilog=EXAMPLES,

@@ -209,3 +209,12 @@ def test_help_lists_examples(capsys):
     assert done.value.code == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "--dry-run" in out and "HF_TOKEN" in out
+
+
+@pytest.mark.parametrize("argv", [["--token", "hf_FAKEsecret123"], ["hf_FAKEsecret123"]])
+def test_a_token_on_the_command_line_is_never_echoed(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--checkpoint", "run", "--repo-id", "a/b", *argv])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "hf_FAKEsecret123" not in err and "hf_***" in err
+    assert "never accepted on the command line" in err
