@@ -16,7 +16,7 @@ from ..errors import AbsaInputError
 
 COMMANDS: dict[str, str] = {
     "demo": "train on the built-in Vietnamese sample, evaluate, save, reload in a clean process, predict",
-    "train": "train on review files (CSV, UIT-ViSFD, integer-coded CSV, JSONL)",
+    "train": "train on review files (CSV, UIT-ViSFD, integer-coded CSV, JSONL, SemEval XML)",
     "evaluate": "score a trained model on a labelled file with honest metrics",
     "predict": "label a file or stdin lines with a trained model",
     "export": "stage a Hub-ready folder from a training run and verify it in a clean process",
