@@ -119,7 +119,9 @@ def default_recipe_runs() -> list[dict[str, Any]]:
             {
                 "data": meta["data"],
                 "run": str(path.parent.relative_to(RESULTS)),
-                "budget": meta["budget_name"],
+                "budget": f"arm `{meta['setting'].split('__')[1]}` (flags in its result.json)"
+                if "__" in meta["setting"]
+                else meta["budget_name"],
                 **score(saved["probabilities"], saved["gold"], meta["aspects"], meta["sentiments"]),
             }
         )

@@ -24,8 +24,8 @@ THRESHOLD_GRID: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(1, 2
 #: The score calibration maximises when the run selects on something it cannot compute from predictions (the loss).
 DEFAULT_CALIBRATION_METRIC = "joint_micro_f1"
 #: `--calibrate_thresholds auto` calibrates when the default rule's validation mentions are outside this range times
-#: the gold ones. Cross-fitted on 64 runs (docs/RESULTS.md, "Calibration"): every run inside it lost or gained under a
-#: point by calibrating (mean about -1), every run outside it but one gained (3 to 19 points).
+#: the gold ones. Cross-fitted on the saved validation runs (docs/RESULTS.md, "Calibration"): inside it calibrating
+#: cost about a point on average; outside it, it gained 3 to 19 points in all runs but one (-0.1).
 AUTO_CALIBRATION_RANGE: tuple[float, float] = (0.8, 1.25)
 
 
