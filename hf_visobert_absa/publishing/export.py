@@ -216,6 +216,23 @@ class CardOptions:
     exported_with: dict[str, str] | None = None
 
 
+#: A Hub dataset id: `name` or `org/name` (letters, digits, `-`, `_`, `.`).
+_DATASET_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
+
+
+def check_dataset_name(dataset: str | None) -> None:
+    """`--dataset`: a data set the card knows (described and cited) or a Hub dataset id; anything else is refused,
+    since the card's metadata links it."""
+    from .card_references import KNOWN_DATASETS
+
+    if dataset is None or dataset in KNOWN_DATASETS or _DATASET_ID.fullmatch(dataset):
+        return
+    raise AbsaInputError(
+        f"`--dataset` got {dataset!r}; allowed: {', '.join(sorted(KNOWN_DATASETS))} (described and cited in the card) "
+        "or a Hub dataset id such as 'org/name'."
+    )
+
+
 def export_model(
     checkpoint: str | Path,
     out_dir: str | Path,
@@ -262,6 +279,7 @@ def export_model(
     ```
     """
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
+    check_dataset_name(dataset)
     inspect_checkpoint(checkpoint)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise AbsaInputError(f"{out_dir} exists and is not an empty folder; the export never overwrites. Pass a new folder.")

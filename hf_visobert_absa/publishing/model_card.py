@@ -103,6 +103,9 @@ def _dataset_text(info: DatasetInfo | None, dataset: str | None, training_data: 
         text = info.description
     elif dataset:
         text = f"Dataset: `{dataset}`."
+    elif isinstance(training_data.get("data_files"), dict) and training_data["data_files"]:
+        files = ", ".join(f"{split} `{Path(str(path)).name}`" for split, path in training_data["data_files"].items())
+        text = f"Data files recorded by `train` (names only; pass `--dataset` to describe and cite the data): {files}."
     else:
         text = "The training data was not recorded with this export."
     subsets = training_data.get("subsets") or {}

@@ -26,15 +26,15 @@ logger = logging.getLogger(__name__)
 
 EXAMPLES = """examples:
   # stage, verify and show what would be uploaded (no token needed)
-  python push_to_hub.py --checkpoint runs/phone --repo-id my-org/visobert-absa-phone --dry-run
+  python push_to_hub.py --checkpoint runs/phone/model --repo-id my-org/visobert-absa-phone --dry-run
 
   # publish (token from HF_TOKEN or `hf auth login`)
-  python push_to_hub.py --checkpoint runs/phone --repo-id my-org/visobert-absa-phone --private \\
+  python push_to_hub.py --checkpoint runs/phone/model --repo-id my-org/visobert-absa-phone --private \\
       --dataset phone_reviews --commit-message "ViSoBERT ABSA, phone reviews, seed 42"
 
   # publish to a branch, or open a pull request instead of committing to main
-  python push_to_hub.py --checkpoint runs/phone --repo-id my-org/visobert-absa-phone --revision experiment-1
-  python push_to_hub.py --checkpoint runs/phone --repo-id my-org/visobert-absa-phone --create-pr
+  python push_to_hub.py --checkpoint runs/phone/model --repo-id my-org/visobert-absa-phone --revision experiment-1
+  python push_to_hub.py --checkpoint runs/phone/model --repo-id my-org/visobert-absa-phone --create-pr
 """
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--checkpoint", required=True, help="run folder (config.json, model.safetensors, tokenizer)")
+    parser.add_argument("--checkpoint", required=True, help="the model folder `train` writes (RUN_DIR/model: config.json, model.safetensors, tokenizer)")
     parser.add_argument("--repo-id", required=True, help="ORG/NAME of the model repository")
     parser.add_argument("--private", action="store_true", help="create the repository private (an existing one keeps its visibility)")
     target = parser.add_mutually_exclusive_group()
@@ -170,10 +170,11 @@ def _upload(args: argparse.Namespace, folder: Path, token: str) -> Any:
 
 def publish(args: argparse.Namespace) -> int:
     """Run the publication described by parsed `args`; returns the exit code."""
-    from .export import export_model, inspect_checkpoint
+    from .export import check_dataset_name, export_model, inspect_checkpoint
     from .model_card import card_summary
 
     check_repo_id(args.repo_id)
+    check_dataset_name(args.dataset)
     inspect_checkpoint(args.checkpoint)
     token = None
     if not args.dry_run:

@@ -281,3 +281,10 @@ def test_the_card_names_the_heads_of_a_multi_head_aspect_query():
     )
     assert "heads" not in pooling_note(one) and pooling_note(one).startswith("one learned query per aspect attends")
     assert pooling_note(four).startswith("one learned query per aspect, split into 4 heads, attends over the tokens")
+
+
+def test_without_dataset_the_card_names_the_recorded_data_files_never_their_paths(tmp_path):
+    training_data = {"data_files": {"train": "/home/someone/data/train.csv", "test": "/home/someone/data/test.csv"}}
+    text = str(_card(tmp_path, training_data=training_data, dataset=None))
+    assert "Data files recorded by `train`" in text and "train `train.csv`, test `test.csv`" in text
+    assert "/home/someone" not in text and "was not recorded" not in text

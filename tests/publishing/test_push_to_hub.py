@@ -218,3 +218,9 @@ def test_a_token_on_the_command_line_is_never_echoed(argv, capsys):
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "hf_FAKEsecret123" not in err and "hf_***" in err
     assert "never accepted on the command line" in err
+
+
+@pytest.mark.parametrize("dataset", ["my data set", "../data/train.csv", "a/b/c"])
+def test_a_dataset_that_is_no_known_name_and_no_hub_id_is_refused(dataset, checkpoint, capsys):
+    code = main(["--checkpoint", str(checkpoint), "--repo-id", "a/b", "--dataset", dataset, "--dry-run"])
+    assert code == 2 and f"`--dataset` got {dataset!r}; allowed: phone_reviews" in capsys.readouterr().err
