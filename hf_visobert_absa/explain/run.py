@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import ViSoBertAbsaConfig
 from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
 from ..io_safety import write_text_atomic
@@ -182,6 +183,11 @@ def run_explain(options: ExplainOptions) -> dict[str, Path]:
     written: dict[str, Path] = {}
     with torch_threads(options.threads):
         model, encoder_text = build_explained_model(options)
+        limit = model.config.encoder_max_tokens
+        if limit is not None and options.seq_len > limit:
+            raise AbsaInputError(
+                f"`--seq_len` got {options.seq_len}; allowed: 4 to {limit} (the tokens this encoder's positions hold)."
+            )
         spec = describe_architecture(model, options.batch_size, options.seq_len)
         written["model_architecture.json"] = write_json(out / "model_architecture.json", spec)
         written["model_architecture.png"] = draw_architecture(spec, out / "model_architecture.png")

@@ -141,3 +141,15 @@ def test_bad_config_path_exits_2(tmp_path, capsys):
     )
     assert code == 2
     assert "`--config`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--seq_len", "100000"], "`--seq_len` got 100000; allowed: 4 to "),
+        (["--threads", "-1"], "`--threads` got -1; allowed: an integer >= 1"),
+    ],
+)
+def test_explain_refuses_lengths_beyond_the_encoder_and_negative_threads(tmp_path, capsys, extra, needle):
+    assert cli_main(["explain", "--out", str(tmp_path / "out"), "--architecture_only", *extra]) == 2
+    assert needle in capsys.readouterr().err
