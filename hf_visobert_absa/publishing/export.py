@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -285,8 +286,7 @@ def export_model(
         raise AbsaInputError(f"{out_dir} exists and is not an empty folder; the export never overwrites. Pass a new folder.")
     options = CardOptions(repo_id, model_name, dataset, dataset_split, base_model, license, language, exported_with)
     pipe = _load_pipeline(checkpoint)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    staging = _new_staging_folder(out_dir)
     try:
         card, files = _stage(checkpoint, staging, pipe, options)
         verification = {}
@@ -299,8 +299,45 @@ def export_model(
     finally:
         if staging.exists():
             shutil.rmtree(staging)
+        _owner_file(staging).unlink(missing_ok=True)
     logger.info("Exported %s to %s (%d files)", checkpoint, out_dir, len(files))
     return ExportResult(out_dir=out_dir, files=files, card=card, verification=verification)
+
+
+def _owner_file(staging: Path) -> Path:
+    """The file beside a staging folder that names the process writing it (never inside: the folder is exported)."""
+    return staging.with_name(staging.name + ".pid")
+
+
+def _new_staging_folder(out_dir: Path) -> Path:
+    """A fresh staging folder beside `out_dir`, after removing the ones earlier exports to `out_dir` left when they
+    were killed (their process is gone); a folder that cannot be written is one line, exit 2."""
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        for stale in out_dir.parent.glob(f".{out_dir.name}.staging-*"):
+            if stale.is_dir() and not _process_alive(_owner_file(stale)):
+                shutil.rmtree(stale, ignore_errors=True)
+                _owner_file(stale).unlink(missing_ok=True)
+                logger.info("Removed %s, left by an export that did not finish", stale)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+        _owner_file(staging).write_text(str(os.getpid()), encoding="utf-8")
+    except OSError as error:
+        raise AbsaInputError(
+            f"cannot write the export beside {out_dir} ({error.strerror or error}); pass an output folder you can "
+            "write to."
+        ) from None
+    return staging
+
+
+def _process_alive(owner: Path) -> bool:
+    """Whether the process named in `owner` still runs (no file, or a pid that no longer exists: no)."""
+    try:
+        os.kill(int(owner.read_text(encoding="utf-8").strip()), 0)
+    except PermissionError:  # it exists, under another user
+        return True
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _load_pipeline(checkpoint: Path) -> Any:

@@ -280,3 +280,24 @@ def test_visobert_bpe_tokenizer_exports_and_loads_with_plain_auto_tokenizer(tmp_
     assert all(d <= VERIFY_TOLERANCE for d in diffs.values()), f"logits max abs diff {diffs} > {VERIFY_TOLERANCE}"
     assert result.verification["pipeline_outputs_equal"] is True
     assert "Texts longer than 512 tokens are truncated" in str(result.card)
+
+
+def test_staging_left_by_a_killed_export_is_cleaned_and_a_live_one_kept(tmp_path, checkpoint):
+    import os
+
+    from hf_visobert_absa.publishing.export import export_model
+
+    out = tmp_path / "exports" / "tiny"
+    out.parent.mkdir()
+    dead = out.parent / ".tiny.staging-dead"  # a killed export: its process is gone
+    dead.mkdir()
+    (dead / "config.json").write_text("{}")
+    (out.parent / ".tiny.staging-dead.pid").write_text("999999999")
+    orphan = out.parent / ".tiny.staging-orphan"  # no owner file at all
+    orphan.mkdir()
+    live = out.parent / ".tiny.staging-live"  # an export running now (this process)
+    live.mkdir()
+    (out.parent / ".tiny.staging-live.pid").write_text(str(os.getpid()))
+    export_model(checkpoint, out, verify=False)
+    left = sorted(p.name for p in out.parent.iterdir())
+    assert left == [".tiny.staging-live", ".tiny.staging-live.pid", "tiny"]
