@@ -80,7 +80,10 @@ def validate_model_folder(
     config = _build_config(name_or_path, where)
     if path.is_dir():
         shapes = _weight_shapes(path, where)
+        expected = _expected_shapes(config)
+        _check_no_tensor_missing(shapes, expected, where)  # damaged weights, before blaming the config
         _check_head_sizes(shapes, config, where)
+        _check_tensor_shapes(shapes, expected, where)
         if require_tokenizer:
             _check_tokenizer_files(path, where)
     return config
@@ -250,6 +253,40 @@ def _check_head_sizes(shapes: dict[str, list[int]], config: Any, where: str) -> 
             f"{where}: the weights do not match config.json: no projection layer of `projection_dim` "
             f"{config.projection_dim} outputs (head layer sizes: {sorted(outputs)}). Restore the config.json saved "
             "with these weights."
+        )
+
+
+def _expected_shapes(config: Any) -> dict[str, list[int]]:
+    """Tensor name -> shape of the model `config` describes, built on the meta device (no memory, no weights)."""
+    import torch
+
+    from .hub.modeling_visobert_absa import ViSoBertAbsaModel
+
+    with torch.device("meta"):
+        return {name: list(t.shape) for name, t in ViSoBertAbsaModel(config).state_dict().items()}
+
+
+def _check_no_tensor_missing(shapes: dict[str, list[int]], expected: dict[str, list[int]], where: str) -> None:
+    """Every tensor the model needs is in the weights; a missing one means an incomplete file (or more layers in an
+    edited config.json)."""
+    missing = [name for name in expected if name not in shapes]
+    if missing:
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        raise AbsaInputError(
+            f"{where}: the weights file lacks {len(missing)} tensor(s) the model needs ({shown}): it is incomplete, "
+            "from another model, or config.json was edited. Save the model again (`model.save_pretrained(folder)`)."
+        )
+
+
+def _check_tensor_shapes(shapes: dict[str, list[int]], expected: dict[str, list[int]], where: str) -> None:
+    """Every tensor has the shape config.json gives it (a size such as `text_config.hidden_size` edited: no)."""
+    wrong = [(name, shapes[name], shape) for name, shape in expected.items() if shapes[name] != shape]
+    if wrong:
+        name, found, wanted = wrong[0]
+        raise AbsaInputError(
+            f"{where}: the weights do not match config.json: {name} has shape {found} in the weights but {wanted} "
+            f"from config.json ({len(wrong)} tensor(s) differ; was a size such as `text_config.hidden_size` edited?). "
+            "Restore the config.json saved with these weights."
         )
 
 

@@ -266,3 +266,30 @@ def test_predict_refuses_an_input_whose_fields_it_would_overwrite(capsys, model_
     output = tmp_path / f"out{source.suffix}"
     code, message = run_cli(capsys, "predict", "--model", model_dir, "--input", source, "--output", output)
     assert code == 2 and needle in message and not output.exists()
+
+
+@pytest.mark.parametrize("damage", ["drop_classifier", "edit_hidden_size", "edit_layers"])
+def test_a_model_folder_whose_weights_and_config_disagree_is_named_exactly(capsys, tmp_path, model_dir, data_file,
+                                                                           damage):  # fmt: skip
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for f in model_dir.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    config = json.loads((folder / "config.json").read_text())
+    if damage == "drop_classifier":
+        weights = load_file(str(folder / "model.safetensors"))
+        save_file({k: v for k, v in weights.items() if not k.startswith("classifier.out_proj")},
+                  str(folder / "model.safetensors"), metadata={"format": "pt"})  # fmt: skip
+        needle = "the weights file lacks 2 tensor(s) the model needs (classifier.out_proj.weight"
+    elif damage == "edit_hidden_size":
+        config["text_config"]["hidden_size"] = 64
+        config["text_config"]["intermediate_size"] = 128
+        needle = "has shape [128, 32] in the weights but [128, 64] from config.json"
+    else:
+        config["text_config"]["num_hidden_layers"] += 1
+        needle = "the weights file lacks 16 tensor(s) the model needs (encoder.encoder.layer.2."
+    (folder / "config.json").write_text(json.dumps(config))
+    code, message = run_cli(capsys, "evaluate", "--model", folder, "--file", data_file)
+    assert code == 2 and needle in message, message
