@@ -72,7 +72,14 @@ def load_trained(model_dir: str, *, validated: bool = False):
     model.eval()
     check_finite(model, f"the model {model_dir}", "It cannot score anything: train it again (e.g. with a lower "
                  "--learning_rate, or --max_grad_norm 1.0).")  # fmt: skip
-    return model, load_tokenizer(str(path))
+    tokenizer = load_tokenizer(str(path))
+    vocabulary = model.config.text_config.vocab_size
+    if len(tokenizer) > vocabulary:
+        raise AbsaInputError(
+            f"`--model` {model_dir}: its tokenizer has {len(tokenizer)} tokens but the encoder's embeddings hold "
+            f"{vocabulary}; ids beyond them cannot be scored. Put back the tokenizer saved with this model."
+        )
+    return model, tokenizer
 
 
 def _load_labelled(args: argparse.Namespace, config: Any) -> tuple[Any, Any]:

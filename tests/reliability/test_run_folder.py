@@ -293,3 +293,13 @@ def test_a_model_folder_whose_weights_and_config_disagree_is_named_exactly(capsy
     (folder / "config.json").write_text(json.dumps(config))
     code, message = run_cli(capsys, "evaluate", "--model", folder, "--file", data_file)
     assert code == 2 and needle in message, message
+
+
+def test_a_tokenizer_larger_than_the_encoder_vocabulary_is_refused(capsys, tmp_path, data_file):
+    from tests.helpers import tiny_text_config, tiny_tokenizer
+
+    folder = tmp_path / "model"
+    helpers.tiny_model(0, aspects=helpers.ASPECTS, text_config=tiny_text_config(vocab_size=20)).save_pretrained(folder)
+    tiny_tokenizer().save_pretrained(folder)  # 48 tokens for 20 embeddings
+    code, message = run_cli(capsys, "evaluate", "--model", folder, "--file", data_file)
+    assert code == 2 and "its tokenizer has 48 tokens but the encoder's embeddings hold 20" in message
