@@ -110,12 +110,29 @@ def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
             f"`--dataloader_num_workers` got {args.dataloader_num_workers!r}; allowed: an integer of at least 0."
         )
     _check_selection_metric(args.metric_for_best_model)
+    if args.push_to_hub:
+        _check_can_push()
     if args.label_smoothing_factor:
         raise AbsaInputError(
             f"`--label_smoothing_factor` got {args.label_smoothing_factor!r}, which this model's loss does not use "
             "(the focal + contrastive objective ignores it); drop it (focal loss already softens confident targets: "
             "`--focal_gamma`)."
         )
+
+
+def _check_can_push() -> None:
+    """`--push_to_hub` uploads at the end of training: offline mode or no token is refused before it starts."""
+    from ..publishing.push import PublishError, _offline, _token
+
+    if _offline():
+        raise AbsaInputError(
+            "`--push_to_hub` needs the Hub, but offline mode is on (HF_HUB_OFFLINE=1): unset it, or train without "
+            "`--push_to_hub` and publish later with push_to_hub.py."
+        )
+    try:
+        _token()
+    except PublishError as error:
+        raise AbsaInputError(f"`--push_to_hub`: {error}") from None
 
 
 def _check_selection_metric(name: str | None) -> None:

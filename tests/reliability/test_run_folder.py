@@ -303,3 +303,14 @@ def test_a_tokenizer_larger_than_the_encoder_vocabulary_is_refused(capsys, tmp_p
     tiny_tokenizer().save_pretrained(folder)  # 48 tokens for 20 embeddings
     code, message = run_cli(capsys, "evaluate", "--model", folder, "--file", data_file)
     assert code == 2 and "its tokenizer has 48 tokens but the encoder's embeddings hold 20" in message
+
+
+def test_push_to_hub_offline_or_without_a_token_is_refused_before_training(capsys, encoder, tmp_path, monkeypatch):
+    train = _write(tmp_path / "train.jsonl")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code, message = _train(capsys, encoder, train, tmp_path / "a", "--push_to_hub", "true", "--hub_model_id", "me/x")
+    assert code == 2 and "offline mode is on" in message and not (tmp_path / "a").exists()
+    monkeypatch.setattr("hf_visobert_absa.publishing.push._offline", lambda: False)  # online, but no token anywhere
+    monkeypatch.setattr("huggingface_hub.get_token", lambda: None)
+    code, message = _train(capsys, encoder, train, tmp_path / "b", "--push_to_hub", "true", "--hub_model_id", "me/x")
+    assert code == 2 and "`--push_to_hub`: No Hugging Face token" in message and not (tmp_path / "b").exists()
