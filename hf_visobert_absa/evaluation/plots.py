@@ -208,6 +208,10 @@ def plot_training_curves(log_history: Sequence[Mapping[str, Any]], path: str | o
     return _save(figure, path)
 
 
+#: Above this many aspects the per-aspect F1 plot draws one row per aspect (horizontal bars) instead of a column.
+MAX_ASPECTS_ACROSS = 12
+
+
 def plot_per_aspect_f1(metrics: Mapping[str, Any], path: str | os.PathLike[str], *, title: str | None = None) -> Path:
     r"""Draws grouped bars per aspect: detection F1, sentiment macro F1 and joint F1.
 
@@ -242,19 +246,28 @@ def plot_per_aspect_f1(metrics: Mapping[str, Any], path: str | os.PathLike[str],
     aspects = list(table)
     series = [(key, label) for key, label in _F1_SERIES if any(table[a].get(key) is not None for a in aspects)]
     skipped = [label for key, label in _F1_SERIES if (key, label) not in series]
-    figure = _figure(max(6.0, 0.9 * len(aspects) + 2.0), 4.2)
+    tall = len(aspects) > MAX_ASPECTS_ACROSS  # many aspects: one row each, so the image grows down, not across
+    figure = _figure(8.0, 0.45 * len(aspects) + 1.5) if tall else _figure(max(6.0, 0.9 * len(aspects) + 2.0), 4.2)
     ax = figure.subplots()
     positions = np.arange(len(aspects))
     width = 0.8 / max(len(series), 1)
+    names = [_plain(f"{a} (n={table[a].get('support', '?')})" if tall else f"{a}\n(n={table[a].get('support', '?')})")
+             for a in aspects]  # fmt: skip
     for offset, (key, label) in enumerate(series):
         heights = [np.nan if table[a].get(key) is None else float(table[a][key]) for a in aspects]
-        ax.bar(positions + (offset - (len(series) - 1) / 2) * width, heights, width, label=label)
-    ax.set_xticks(
-        positions, [_plain(f"{a}\n(n={table[a].get('support', '?')})") for a in aspects], rotation=45, ha="right"
-    )
-    ax.set_ylim(0.0, 1.05)
-    ax.set_ylabel("F1")
-    ax.grid(axis="y", alpha=0.3)
+        place = positions + (offset - (len(series) - 1) / 2) * width
+        (ax.barh if tall else ax.bar)(place, heights, width, label=label)
+    if tall:
+        ax.set_yticks(positions, names)
+        ax.invert_yaxis()  # the first aspect on top
+        ax.set_xlim(0.0, 1.05)
+        ax.set_xlabel("F1")
+        ax.grid(axis="x", alpha=0.3)
+    else:
+        ax.set_xticks(positions, names, rotation=45, ha="right")
+        ax.set_ylim(0.0, 1.05)
+        ax.set_ylabel("F1")
+        ax.grid(axis="y", alpha=0.3)
     figure.legend(loc="outside upper center", ncols=max(len(series), 1), fontsize=8)
     notes = [title] if title else []
     notes += [f"{label}: not applicable to this label scheme" for label in skipped]

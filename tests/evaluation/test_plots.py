@@ -104,3 +104,15 @@ def test_plot_errors(tmp_path, arrays):
     with pytest.raises(ValueError, match=r"`metrics` has no `per_aspect` table"):
         plot_per_aspect_f1({"eval_joint_micro_f1": 0.5}, tmp_path / "f1.png")
     assert not list(tmp_path.glob("*.png"))
+
+
+def test_per_aspect_f1_with_34_aspects_grows_down_not_across(tmp_path):
+    from PIL import Image
+
+    aspects = [f"HOTEL#ASPECT_{i}" for i in range(34)]
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 4, size=(60, 34)) * (rng.random((60, 34)) < 0.3)
+    path = plot_per_aspect_f1(compute_absa_metrics(gold, gold, aspects), tmp_path / "f1.png")
+    with Image.open(path) as image:
+        width, height = image.size
+    assert width <= 1300 and height > width  # before: 3260 x 420 px
