@@ -55,8 +55,8 @@ class ModelArguments:
         default=None,
         metadata={"help": "With --pooling aspect_query: heads per aspect query (1; a divisor of the encoder's width)."},
     )
-    aspect_prompt_init: str = field(
-        default="names",
+    aspect_prompt_init: str | None = field(
+        default=None,
         metadata={"help": "With --pooling aspect_prompt: names (default; each prompt starts as the mean embedding of "
                   "its aspect name's words) or random."},
     )
@@ -87,6 +87,12 @@ class ModelArguments:
         default=False, metadata={"help": "Under DDP, contrast against the embeddings of every rank."}
     )
     trust_remote_code: bool = field(default=False, metadata={"help": "Allow custom code of the encoder's repo."})
+
+    def resolved_pooling(self) -> str:
+        """The pooling the model will use: the flag's, else the original design's (`--seed_preset`), else the recipe's."""
+        if self.pooling is not None:
+            return self.pooling
+        return "pooler" if self.seed_preset else MODEL_RECIPE["pooling"]
 
     def bias_init(self) -> str:
         """`classifier_bias_init` as given, else the recipe's (`priors`) or, with `--seed_preset`, `zeros`."""

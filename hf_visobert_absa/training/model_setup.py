@@ -74,7 +74,7 @@ def build_model(
         if train_labels is None:
             raise AbsaInputError("`--classifier_bias_init priors` needs a training split.")
         init_bias_to_priors(model, train_labels)
-    if model.aspect_prompts is not None and model_args.aspect_prompt_init == "names" and tokenizer is not None:
+    if model.aspect_prompts is not None and model_args.aspect_prompt_init in (None, "names") and tokenizer is not None:
         init_prompts_from_names(model, tokenizer)
     return model
 

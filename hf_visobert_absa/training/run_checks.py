@@ -3,6 +3,7 @@ split (before the model is built). Each raises `AbsaInputError`, one line and ex
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from ..io_safety import check_output_dir
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
 from .aspect_prompts import PROMPT_INITS
 from .learning_rates import parameter_learning_rates
+
+logger = logging.getLogger(__name__)
 
 
 def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArguments) -> Path:
@@ -57,6 +60,11 @@ def check_model_choices(model_args: ModelArguments) -> None:
         value = getattr(model_args, name)
         if value is not None and value not in allowed:
             raise AbsaInputError(f"`--{name}` got {value!r}; allowed: {' or '.join(map(repr, allowed))}.")
+    pooling = model_args.resolved_pooling()
+    for flag, needs in (("aspect_query_heads", "aspect_query"), ("aspect_prompt_init", "aspect_prompt")):
+        if getattr(model_args, flag) is not None and pooling != needs:
+            logger.warning("`--%s` has no effect with pooling %r (it applies to --pooling %s); it is ignored.",
+                           flag, pooling, needs)  # fmt: skip
 
 
 def check_validation_needs(training_args: AbsaTrainingArguments, has_validation: bool) -> None:

@@ -314,3 +314,18 @@ def test_push_to_hub_offline_or_without_a_token_is_refused_before_training(capsy
     monkeypatch.setattr("huggingface_hub.get_token", lambda: None)
     code, message = _train(capsys, encoder, train, tmp_path / "b", "--push_to_hub", "true", "--hub_model_id", "me/x")
     assert code == 2 and "`--push_to_hub`: No Hugging Face token" in message and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (("--aspect_query_heads", "2", "--pooling", "mean"), "`--aspect_query_heads` has no effect with pooling 'mean'"),
+        (("--aspect_prompt_init", "random"), "`--aspect_prompt_init` has no effect with pooling 'aspect_query'"),
+    ],
+)
+def test_an_option_of_a_pooling_not_chosen_is_said_to_have_no_effect(capsys, encoder, tmp_path, caplog, extra, needle):
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        code, _ = _train(capsys, encoder, _write(tmp_path / "train.jsonl"), tmp_path / "run", *extra)
+    assert code == 0 and any(needle in r.getMessage() for r in caplog.records)
