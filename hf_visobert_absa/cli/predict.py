@@ -24,7 +24,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch_size", type=int, default=64, help="Reviews per forward pass.")
     parser.add_argument("--chunk_size", type=int, default=512, help="Rows read, scored and written at a time.")
     add_scoring_arguments(parser)
+    parser.add_argument("--probabilities", action="store_true", help="Also write each aspect's class probabilities: "
+                        "a `probabilities` JSON column (CSV) or key (JSONL), {aspect: {class: probability}}.")
     parser.add_argument("--int8", action="store_true", help="Run the model in int8 on the CPU through ONNX Runtime "
                         "(about 2x the reviews/s at ViSoBERT size; needs pip install \"hf-visobert-absa[int8]\").")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cpu (default) or cuda; under "
@@ -152,6 +154,7 @@ class _Labeller:
     skipped: int = 0
     not_text: int = 0
     progress: Any = None  # a tqdm bar counting rows (the total is unknown while streaming)
+    distributions: list[dict[str, dict[str, float]]] = field(default_factory=list)  # of the last chunk (--probabilities)
 
     @property
     def aspects(self) -> list[str]:
@@ -163,6 +166,7 @@ class _Labeller:
 
         keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
         results: list[dict[str, str]] = [{} for _ in texts]
+        self.distributions = [{} for _ in texts]
         if keep:
             args = self.args
             kept = [texts[i] for i in keep]
@@ -176,6 +180,13 @@ class _Labeller:
                 results[row_index] = {
                     a: self.model.config.canonical_names[code] for a, code in zip(self.aspects, prediction, strict=True) if code
                 }
+            if getattr(args, "probabilities", False):
+                names = list(config.class_names)
+                for row_index, rows in zip(keep, probabilities.tolist(), strict=True):
+                    self.distributions[row_index] = {
+                        a: {n: round(p, 6) for n, p in zip(names, row, strict=True)}
+                        for a, row in zip(self.aspects, rows, strict=True)
+                    }
         if self.progress is not None:
             self.progress.update(len(texts))
         return results
@@ -189,16 +200,19 @@ def _write_csv(out: TextIO, source: Path, text_column: str | None, label: _Label
         fields = list(reader.fieldnames or [])
         check_header(source, fields)
         column = find_text_column(source, fields, text_column)
-        added = [f"pred_{a}" for a in label.aspects] + ["status"]
+        added = [f"pred_{a}" for a in label.aspects] + ["status"] + (["probabilities"] if label.args.probabilities else [])
         _refuse_taken(source, [f for f in added if f in fields], "column")
         writer = csv.DictWriter(out, fieldnames=fields + added)
         writer.writeheader()
         for chunk in chunked(reader, chunk_size):
-            for row, predicted in zip(chunk, label([row.get(column) or "" for row in chunk]), strict=True):
+            predictions = label([row.get(column) or "" for row in chunk])
+            for row, predicted, distribution in zip(chunk, predictions, label.distributions, strict=True):
                 empty = not (row.get(column) or "").strip()
                 label.skipped += empty
                 row.update({f"pred_{a}": predicted.get(a, "") for a in label.aspects})
                 row["status"] = "skipped: empty text" if empty else "ok"
+                if label.args.probabilities:
+                    row["probabilities"] = json.dumps(distribution, ensure_ascii=False) if distribution else ""
                 writer.writerow(row)
                 label.written += 1
             out.flush()
@@ -232,13 +246,17 @@ def _write_jsonl(out: TextIO, source: Path | None, text_column: str | None, labe
                         f"{source}, line {number}: no {key!r} key; keys are {sorted(row)}. Pass `--text_column`."
                     )
                 texts.append(row.get(key) if isinstance(row.get(key), str) else "")
-                _refuse_taken(source, [k for k in ("predictions", "status") if k in row], f"line {number}: key")
-            for (_, row), predicted, text in zip(chunk, label(texts), texts, strict=True):
+                written = ("predictions", "status", *(("probabilities",) if label.args.probabilities else ()))
+                _refuse_taken(source, [k for k in written if k in row], f"line {number}: key")
+            predictions = label(texts)
+            for (_, row), predicted, text, distribution in zip(chunk, predictions, texts, label.distributions, strict=True):
                 wrong_type = row.get(key) is not None and not isinstance(row.get(key), str)
                 empty = not wrong_type and not text.strip()
                 label.skipped += empty
                 label.not_text += wrong_type
                 row["predictions"] = predicted
+                if label.args.probabilities:
+                    row["probabilities"] = distribution
                 row["status"] = "skipped: text is not a string" if wrong_type else "skipped: empty text" if empty else "ok"
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 label.written += 1

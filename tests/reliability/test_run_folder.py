@@ -7,6 +7,7 @@ import fcntl
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hf_visobert_absa.training.run_folder import LOCK_FILE
@@ -329,3 +330,35 @@ def test_an_option_of_a_pooling_not_chosen_is_said_to_have_no_effect(capsys, enc
     with caplog.at_level(logging.WARNING):
         code, _ = _train(capsys, encoder, _write(tmp_path / "train.jsonl"), tmp_path / "run", *extra)
     assert code == 0 and any(needle in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_predict_writes_probabilities_that_agree_with_its_labels(capsys, model_dir, tmp_path, suffix):
+    import csv
+
+    from hf_visobert_absa.data.label_schemes import predictions_from_probabilities
+
+    source = tmp_path / f"in{suffix}"
+    texts = ["pin trâu", "camera xấu", ""]
+    if suffix == ".csv":
+        source.write_text("text\n" + "\n".join(f'"{t}"' for t in texts) + "\n", encoding="utf-8")
+    else:
+        source.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
+    out = tmp_path / f"out{suffix}"
+    assert run_cli(capsys, "predict", "--model", model_dir, "--input", source, "--output", out, "--probabilities")[0] == 0
+    if suffix == ".csv":
+        with open(out, encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        distributions = [json.loads(r["probabilities"]) if r["probabilities"] else {} for r in rows]
+        labels = [{k[5:]: v for k, v in r.items() if k.startswith("pred_") and v} for r in rows]
+    else:
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        distributions, labels = [r["probabilities"] for r in rows], [r["predictions"] for r in rows]
+    assert distributions[2] == {}  # the empty review is skipped, with no probabilities
+    for distribution, label in zip(distributions[:2], labels[:2], strict=True):
+        aspects = list(distribution)
+        assert all(abs(sum(p.values()) - 1) < 1e-4 for p in distribution.values())
+        probs = np.array([[list(distribution[a].values()) for a in aspects]])
+        codes = predictions_from_probabilities(probs, "absent_as_class")[0]
+        names = list(next(iter(distribution.values())))
+        assert {a: names[c] for a, c in zip(aspects, codes, strict=True) if c} == label
