@@ -303,6 +303,10 @@ def render_model_card(
         "metrics_text": _settings_text(metrics, max_tokens)
         + metrics_text(metrics, dataset_split, info.name if info else (dataset or "the evaluation data")),
         "requirements": _requirements_text(exported_with),
+        "license_text": f"`{license}`." if license else (
+            "not stated by the exporter (pass `--license`, e.g. `apache-2.0`); the encoder's and the training data's "
+            "own licences apply."
+        ),
         "citations": _citations_text(config, info, dataset),
     }
     return ModelCard.from_template(card_data, template_path=str(template_path or TEMPLATE_PATH), card=card)

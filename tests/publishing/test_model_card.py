@@ -197,7 +197,7 @@ def test_body_sections_come_from_the_config(tmp_path):
     text = str(_card(tmp_path, config=config, metrics={"detection_micro_f1": 0.5}))
     headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
     assert headings == ["Use it", "Aspects and labels", "Architecture", "Training data and hyper-parameters",
-                        "Evaluation", "Limitations", "Requirements", "Citations"]
+                        "Evaluation", "Intended use", "Limitations", "Requirements", "Citations"]
     assert "`0.7 × focal + 0.3 × contrastive`, with focal γ = 1.5" in text
     assert "τ = 0.07, mode `jaccard`" in text
     assert "Linear(512, 2 × 4)" in text and "| 0 | `Pin` |" in text
@@ -288,3 +288,11 @@ def test_without_dataset_the_card_names_the_recorded_data_files_never_their_path
     text = str(_card(tmp_path, training_data=training_data, dataset=None))
     assert "Data files recorded by `train`" in text and "train `train.csv`, test `test.csv`" in text
     assert "/home/someone" not in text and "was not recorded" not in text
+
+
+def test_the_card_always_states_intended_use_and_the_license_or_its_absence(tmp_path):
+    stated = str(_card(tmp_path))
+    assert "## Intended use" in stated and "Not intended for decisions about individual people" in stated
+    assert "License: `apache-2.0`." in stated
+    missing = str(_card(tmp_path, license=None))
+    assert "License: not stated by the exporter (pass `--license`" in missing
