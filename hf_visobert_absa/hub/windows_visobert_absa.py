@@ -25,7 +25,13 @@ def _describe(value: Any) -> str:
 def check_text(value: Any, index: int) -> str:
     """`value` when it is a non-empty string; else a `ValueError` naming input `index` and how to fix it."""
     if isinstance(value, str) and value.strip():
-        return value
+        surrogate = next((i for i, c in enumerate(value) if "\ud800" <= c <= "\udfff"), None)
+        if surrogate is None:
+            return value
+        raise ValueError(
+            f"Input {index} holds a lone surrogate (\\u{ord(value[surrogate]):04x} at character {surrogate}), half of a "
+            "UTF-16 pair that is not a character; decode the text properly or remove that character."
+        )
     hint = " Wrap a `datasets.Dataset` as `KeyDataset(dataset, \"text\")`." if isinstance(value, dict) else ""
     raise ValueError(
         f"Input {index} is {_describe(value)}; every input must be a non-empty review text (`str`). "

@@ -118,6 +118,7 @@ def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
             f"`--dataloader_num_workers` got {args.dataloader_num_workers!r}; allowed: an integer of at least 0."
         )
     _check_selection_metric(args.metric_for_best_model)
+    _check_scheduler(args)
     if args.push_to_hub:
         _check_can_push()
     if args.label_smoothing_factor:
@@ -126,6 +127,25 @@ def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
             "(the focal + contrastive objective ignores it); drop it (focal loss already softens confident targets: "
             "`--focal_gamma`)."
         )
+
+
+def _check_scheduler(args: AbsaTrainingArguments) -> None:
+    """Build the chosen learning-rate scheduler once on a dummy parameter: a scheduler that needs
+    `--lr_scheduler_kwargs` (e.g. `cosine_with_min_lr`) is refused now, not when training starts."""
+    import torch
+    from transformers import get_scheduler
+
+    name = str(getattr(args.lr_scheduler_type, "value", args.lr_scheduler_type))
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    try:
+        get_scheduler(name, optimizer=optimizer, num_warmup_steps=1, num_training_steps=10,
+                      scheduler_specific_kwargs=dict(args.lr_scheduler_kwargs or {}))  # fmt: skip
+    except (TypeError, ValueError, KeyError) as error:
+        raise AbsaInputError(
+            f"`--lr_scheduler_type {name}` cannot be built with `--lr_scheduler_kwargs` "
+            f"{args.lr_scheduler_kwargs or {}!r}: {error}. Pass the keyword arguments it needs as JSON, e.g. "
+            "`--lr_scheduler_kwargs '{\"min_lr\": 1e-6}'`."
+        ) from None
 
 
 def _check_can_push() -> None:

@@ -144,6 +144,8 @@ def test_a_model_with_non_finite_weights_is_refused_before_scoring(capsys, tmp_p
         (("--early_stopping_patience", "2", "--eval_strategy", "no", "--load_best_model_at_end", "false"),
          "`--early_stopping_patience` needs evaluations to count, but `--eval_strategy` is 'no'"),
         (("--metric_for_best_model", "accuracy"), "`--metric_for_best_model` got 'accuracy'; allowed: one of"),
+        (("--lr_scheduler_type", "cosine_with_min_lr"),
+         "`--lr_scheduler_type cosine_with_min_lr` cannot be built with `--lr_scheduler_kwargs` {}: One of min_lr"),
     ],
 )
 def test_values_that_would_silently_mean_something_else_are_refused(capsys, encoder, tmp_path, extra, needle):
@@ -362,3 +364,12 @@ def test_predict_writes_probabilities_that_agree_with_its_labels(capsys, model_d
         codes = predictions_from_probabilities(probs, "absent_as_class")[0]
         names = list(next(iter(distribution.values())))
         assert {a: names[c] for a, c in zip(aspects, codes, strict=True) if c} == label
+
+
+def test_the_pipeline_refuses_a_lone_surrogate_with_its_place():
+    from hf_visobert_absa.hub.pipeline_visobert_absa import TASK, AspectSentimentPipeline
+
+    pipe = AspectSentimentPipeline(model=helpers.tiny_model(0).eval(), tokenizer=helpers.tiny_tokenizer(), task=TASK)
+    with pytest.raises(ValueError, match=r"Input 1 holds a lone surrogate \(\\ud83d at character 4\)"):
+        pipe(["pin trâu", "pin \ud83d tốt"])
+    assert len(pipe(["pin 😀 tốt"])) == 1  # a whole emoji is a character
