@@ -6,6 +6,7 @@ Exit codes: 0 success, 2 bad arguments or bad input (the message says what and h
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
@@ -59,10 +60,26 @@ def run_command(name: str, call: Callable[[], int | None], program: str = "hf-vi
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # Python's final flush of stdout must not raise again
         return 141  # 128 + SIGPIPE, what a shell pipeline expects
-    except Exception as error:  # noqa: BLE001 - the last line of defence: say what failed, exit 1
-        logging.getLogger(__name__).exception("unexpected failure")
-        print(f"{program} {name}: unexpected failure: {type(error).__name__}: {error}", file=sys.stderr)
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return _unexpected(program, name, error)
+        where = f" writing {error.filename}" if error.filename else ""
+        again = " with --resume, which continues from the last complete checkpoint" if name == "train" else ""
+        print(
+            f"{program} {name}: error: no space left on the device{where}; free some space and run again{again}. "
+            "Outputs are written whole or not at all, so none is half-written.",
+            file=sys.stderr,
+        )
         return 1
+    except Exception as error:  # noqa: BLE001 - the last line of defence: say what failed, exit 1
+        return _unexpected(program, name, error)
+
+
+def _unexpected(program: str, name: str, error: BaseException) -> int:
+    """An unexpected failure: logged with its traceback, one line on stderr, exit 1."""
+    logging.getLogger(__name__).exception("unexpected failure", exc_info=error)
+    print(f"{program} {name}: unexpected failure: {type(error).__name__}: {error}", file=sys.stderr)
+    return 1
 
 if __name__ == "__main__":
     sys.exit(main())

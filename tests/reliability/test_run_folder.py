@@ -373,3 +373,21 @@ def test_the_pipeline_refuses_a_lone_surrogate_with_its_place():
     with pytest.raises(ValueError, match=r"Input 1 holds a lone surrogate \(\\ud83d at character 4\)"):
         pipe(["pin trâu", "pin \ud83d tốt"])
     assert len(pipe(["pin 😀 tốt"])) == 1  # a whole emoji is a character
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_a_full_disk_is_one_line_not_a_traceback(capsys, monkeypatch, command):
+    import errno
+    import importlib
+
+    from hf_visobert_absa.cli.main import main
+
+    def full(argv):
+        raise OSError(errno.ENOSPC, "No space left on device", "/runs/x/model/model.safetensors")
+
+    monkeypatch.setattr(importlib.import_module(f"hf_visobert_absa.cli.{command}"), "main", full)
+    capsys.readouterr()
+    assert main([command]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no space left on the device writing /runs/x/model/model.safetensors" in err[0]
+    assert ("--resume" in err[0]) == (command == "train") and "Traceback" not in err[0]
