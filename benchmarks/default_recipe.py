@@ -98,10 +98,11 @@ def validation_probabilities(output_dir: Path) -> tuple[np.ndarray, np.ndarray, 
 
     record = json.loads((output_dir / "model" / "training_data.json").read_text())["report"]
     model, tokenizer = load_trained(str(output_dir / "model"))
-    files = json.loads((output_dir / "model" / "training_data.json").read_text())["data_files"]
+    folder = SHARED_DATA / SETTINGS[output_dir.parent.name.split("__")[0]]["dir"]  # names only are recorded
+    files = {split: folder / name for split, name in record["files"].items()} if "files" in record else None
     held = record.get("validation_split")
     datasets, _ = load_absa_dataset(
-        {k: v for k, v in files.items() if k in ("train", "validation")},
+        {k: v for k, v in (files or _split_files(folder)).items() if k in ("train", "validation")},
         aspects=list(model.config.aspects),
         sentiments=list(model.config.sentiments),
         label_aliases=record.get("label_aliases") or None,
@@ -111,6 +112,12 @@ def validation_probabilities(output_dir: Path) -> tuple[np.ndarray, np.ndarray, 
     part = datasets["validation"]
     probabilities = predict_probabilities(model, tokenizer, list(part["text"]), max_length=tokenizer.model_max_length)
     return probabilities, np.asarray(part["gold"]), list(model.config.aspects), list(model.config.sentiments)
+
+
+def _split_files(folder: Path) -> dict[str, Path]:
+    from hf_visobert_absa.data.loading import resolve_data_files
+
+    return {split: Path(path) for split, path in resolve_data_files(folder)[0].items()}
 
 
 def run(setting: str, seed: int, runs_dir: Path, extra: tuple[str, ...] = (), tag: str = "") -> dict[str, Any]:

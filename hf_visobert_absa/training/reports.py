@@ -31,6 +31,7 @@ def save_records(
     recorded = json.loads(training_args.to_json_string())
     for name in secret_fields(training_args):
         recorded.pop(name, None)
+    recorded = {k: _no_machine_path(v) for k, v in recorded.items()}  # the folder may be published as it is
     recorded.update(max_length=data_args.max_length, label_scheme=trainer.model.config.label_scheme)
     for name in ("max_train_samples", "max_eval_samples", "max_test_samples"):
         if getattr(data_args, name):
@@ -39,12 +40,24 @@ def save_records(
     facts = training_data_facts(list(train["text"]), np.asarray(train["gold"]), report.subsets)
     write_json_atomic(
         model_dir / "training_data.json",
-        {"data_files": _describe_files(data_args.data_files()), **facts, "report": report.to_dict()},
+        {"data_files": _describe_files(data_args.data_files()), **facts, "report": _no_machine_path(report.to_dict())},
     )
 
 
 def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:
-    return {k: str(v) for k, v in files.items()} if isinstance(files, dict) else str(files)
+    """The data files by name only: a saved folder holds no path of the machine it was trained on."""
+    return {k: Path(str(v)).name for k, v in files.items()} if isinstance(files, dict) else Path(str(files)).name
+
+
+def _no_machine_path(value: Any) -> Any:
+    """Every absolute path in `value` (nested too; e.g. `output_dir`, a report's `file`) as `./<its last part>`."""
+    if isinstance(value, dict):
+        return {k: _no_machine_path(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_machine_path(v) for v in value]
+    if isinstance(value, str) and value.startswith("/") and len(value) > 1:
+        return f"./{Path(value).name}"
+    return value
 
 
 def write_reports(
