@@ -13,9 +13,11 @@ The returned tokenizer's `save_pretrained` writes files a plain `AutoTokenizer.f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,23 @@ def _hub_file(name_or_path: str, filename: str, kwargs: dict[str, Any]) -> Path 
     except Exception:  # noqa: BLE001 - a missing optional file is not an error here
         return None
     return Path(found) if found else None
+
+
+@contextlib.contextmanager
+def _quiet_config_lookup(folder: Path) -> Iterator[None]:
+    """`AutoTokenizer` reads a model folder's config.json to pick a class; a visobert_absa config (not a tokenizer
+    architecture) makes it warn that a `visobert_absa` model is used as a model of type ``, which is noise here:
+    the class comes from tokenizer_config.json. Raised to ERROR for that one call, for such folders only."""
+    config = folder / "config.json"
+    quiet = config.is_file() and '"visobert_absa"' in config.read_text(encoding="utf-8", errors="ignore")
+    config_logger = logging.getLogger("transformers.configuration_utils")
+    previous = config_logger.level
+    if quiet:
+        config_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        config_logger.setLevel(previous)
 
 
 def _saved_as_generic_fast(folder: Path) -> bool:
@@ -178,7 +197,8 @@ def load_tokenizer(name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
     kwargs.setdefault("trust_remote_code", False)
     tokenizer, auto_error = None, None
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
+        with _quiet_config_lookup(local):
+            tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
     except OSError as exc:
         if not local.is_dir():
             raise _not_found(name, exc) from exc

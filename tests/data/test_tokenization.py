@@ -195,3 +195,34 @@ def test_ordinary_tokenizer_minilm(tmp_path):
     assert ids(tokenizer) == ids(direct) and tokenizer.model_max_length == 512
     tokenizer.save_pretrained(tmp_path)
     assert ids(AutoTokenizer.from_pretrained(tmp_path)) == ids(direct)
+
+
+def test_a_model_folders_own_config_does_not_make_the_tokenizer_load_warn(tmp_path):
+    """`AutoTokenizer` on a visobert_absa model folder reads its config.json and warned that a `visobert_absa` model
+    is used as a model of type `` (noise: the tokenizer class comes from tokenizer_config.json)."""
+    import json
+    import logging
+
+    from transformers import BertTokenizerFast
+
+    from hf_visobert_absa.data.tokenization import load_tokenizer
+
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "pin", "good"]) + "\n", encoding="utf-8")
+    folder = tmp_path / "model"
+    BertTokenizerFast(vocab_file=str(vocab)).save_pretrained(folder)
+    (folder / "config.json").write_text(json.dumps({"model_type": "visobert_absa", "auto_map": {}}))
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    logging.getLogger("transformers.configuration_utils").addHandler(handler)
+    try:
+        tokenizer = load_tokenizer(str(folder))
+    finally:
+        logging.getLogger("transformers.configuration_utils").removeHandler(handler)
+    assert type(tokenizer).__name__.startswith("Bert")  # the class tokenizer_config.json names
+    assert not any("to instantiate a model of type" in message for message in seen)
