@@ -109,7 +109,7 @@ def _encodes_like_file(tokenizer: Any, tokenizer_json: Path) -> bool:
         return True
     raw.no_padding()
     raw.no_truncation()
-    return all(raw.encode(text).ids == tokenizer(text)["input_ids"] for text in PROBE_TEXTS)
+    return all(raw.encode(text).ids == tokenizer(text, verbose=False)["input_ids"] for text in PROBE_TEXTS)
 
 
 def _not_found(name: str, exc: Exception) -> AbsaInputError:
