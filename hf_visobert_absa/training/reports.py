@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io_safety import atomic_write, write_json_atomic
+from ..io_safety import atomic_path, atomic_write, write_json_atomic
 from .arguments import DataArguments
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ def save_records(
     for name in secret_fields(training_args):
         recorded.pop(name, None)
     recorded = {k: _no_machine_path(v) for k, v in recorded.items()}  # the folder may be published as it is
+    _resave_arguments_without_paths(training_args, model_dir / "training_args.bin")
     recorded.update(max_length=data_args.max_length, label_scheme=trainer.model.config.label_scheme)
     for name in ("max_train_samples", "max_eval_samples", "max_test_samples"):
         if getattr(data_args, name):
@@ -42,6 +43,29 @@ def save_records(
         model_dir / "training_data.json",
         {"data_files": _describe_files(data_args.data_files()), **facts, "report": _no_machine_path(report.to_dict())},
     )
+
+
+def _resave_arguments_without_paths(training_args: Any, path: Path) -> None:
+    """The Trainer pickles its arguments beside the model (`training_args.bin`, `output_dir` and all): saved again
+    from a copy whose absolute paths are `./<name>` and whose `*_token` fields are None."""
+    import copy
+    import dataclasses
+
+    import torch
+
+    from .trainer import secret_fields
+
+    if not path.is_file():
+        return
+    clean = copy.copy(training_args)
+    for field in dataclasses.fields(clean):
+        value = getattr(clean, field.name, None)
+        if field.name in secret_fields(clean):
+            setattr(clean, field.name, None)
+        elif isinstance(value, str):
+            setattr(clean, field.name, _no_machine_path(value))
+    with atomic_path(path) as tmp:
+        torch.save(clean, tmp)
 
 
 def _describe_files(files: dict[str, str] | str) -> dict[str, str] | str:

@@ -70,6 +70,7 @@ def test_train_writes_every_output(trained):
     assert json.loads((model_dir / "config.json").read_text())["auto_map"]["AutoModel"].endswith("ViSoBertAbsaModel")
     for record in ("config.json", "training_args.json", "training_data.json"):  # no machine path in what may travel
         assert "/tmp/" not in (model_dir / record).read_text(), record
+    assert b"/tmp/" not in (model_dir / "training_args.bin").read_bytes()  # the Trainer's pickle, saved again
     metrics = json.loads((trained / "metrics.json").read_text())
     assert "joint_micro_f1" in metrics["validation"] and "seed_style_weighted_f1" in metrics["validation"]
     assert list(json.loads((trained / "dataset_report.json").read_text())["splits"]) == ["train", "validation"]

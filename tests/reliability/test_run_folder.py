@@ -246,12 +246,14 @@ def test_resume_from_checkpoint_is_used_or_refused_never_ignored(capsys, encoder
     assert any(f"Resuming from {source}" in r.getMessage() for r in caplog.records)
 
 
-def test_resume_refuses_a_checkpoint_trained_on_other_aspects(capsys, encoder, tmp_path):
+def test_resume_refuses_a_checkpoint_trained_on_other_aspects_or_pooling(capsys, encoder, tmp_path):
     out = tmp_path / "run"
     assert _train(capsys, encoder, _write(tmp_path / "train.jsonl"), out)[0] == 0
     other = [{"text": "giao hàng nhanh", "aspects": {"Shipping": "positive"}}, *ROWS]
     code, message = _train(capsys, encoder, _write(tmp_path / "other.jsonl", other), out, "--resume")
     assert code == 2 and "was trained with aspects" in message and "new names on its heads" in message
+    code, message = _train(capsys, encoder, tmp_path / "train.jsonl", out, "--resume", "--pooling", "mean")
+    assert code == 2 and "was trained with pooling 'aspect_query', but this run has 'mean'" in message
 
 
 @pytest.mark.parametrize(
