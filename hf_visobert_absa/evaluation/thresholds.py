@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..data.label_schemes import predictions_from_probabilities
-from .metrics import compute_absa_metrics
+from .metrics import METRIC_KEYS, compute_absa_metrics
 
 #: Candidate thresholds: 0.05, 0.10, ..., 0.95.
 THRESHOLD_GRID: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(1, 20))
@@ -88,8 +88,7 @@ def calibration_metric(name: str | None) -> str:
     """The selection metric's name as `compute_absa_metrics` spells it, or the default when it is not one of its
     numbers (e.g. the loss)."""
     name = (name or "").removeprefix("eval_")
-    probe = compute_absa_metrics(np.zeros((1, 1), np.int64), np.ones((1, 1), np.int64), ["a"], "absent_as_class")
-    return name if isinstance(probe.get(name), float) else DEFAULT_CALIBRATION_METRIC
+    return name if name in METRIC_KEYS else DEFAULT_CALIBRATION_METRIC
 
 
 def calibrate_thresholds(

@@ -154,21 +154,23 @@ def run_training(
         if main and training_args.output_dir:  # one run at a time writes into the folder, until this one ends
             stack.enter_context(run_lock(check_output_dir(training_args.output_dir)))
         try:
-            output_dir, model, tokenizer, datasets, report, protocol = _prepare(model_args, data_args, training_args)
+            prepared = _prepare(model_args, data_args, training_args)
         except AbsaInputError:
             if main and created and training_args.output_dir and Path(training_args.output_dir).is_dir():
                 shutil.rmtree(training_args.output_dir)  # only what this run made: nothing half-made is left
             raise
-        return _run_marked(model, tokenizer, datasets, report, data_args, training_args, protocol, output_dir, main)
+        return _run_marked(prepared, data_args, training_args, main)
 
 
-def _run_marked(model, tokenizer, datasets, report, data_args, training_args, protocol, output_dir, main) -> dict:
-    """Train and report with `RUN_INCOMPLETE.txt` in the folder until the run has finished (it names the error)."""
+def _run_marked(prepared: tuple, data_args: DataArguments, training_args: AbsaTrainingArguments, main: bool) -> dict:
+    """Train and report (`prepared`: what `_prepare` returns) with `RUN_INCOMPLETE.txt` in the folder until the run
+    has finished (it names the error)."""
+    output_dir, model, tokenizer, datasets, report, protocol, resume_from = prepared
     marker = output_dir / INCOMPLETE_MARKER
     if main:
         marker.write_text("This run has not finished (or it failed); its model and reports are missing or partial.\n")
     try:
-        result = _train_and_report(model, tokenizer, datasets, report, data_args, training_args, protocol)
+        result = _train_and_report(model, tokenizer, datasets, report, data_args, training_args, protocol, resume_from)
     except BaseException as error:
         if main:
             marker.write_text(
@@ -185,7 +187,8 @@ def _run_marked(model, tokenizer, datasets, report, data_args, training_args, pr
 
 def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args: AbsaTrainingArguments) -> tuple:
     """Every check, then the data, the tokenizer and the model; `--max_length` checked against the encoder and
-    stored as the tokenizer's `model_max_length`, the default length of `evaluate`, `predict` and the pipeline."""
+    stored as the tokenizer's `model_max_length`, the default length of `evaluate`, `predict` and the pipeline; the
+    checkpoint to resume from (checked once, here) comes last."""
     from transformers import set_seed
 
     from ..data.tokenization import load_tokenizer
@@ -208,24 +211,26 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
     model = build_model(model_args, list(report.aspects), labels, list(report.sentiments), tokenizer)
     check_max_length(data_args.max_length, model.config)
     check_layer_decay_applies(model, training_args)
-    resume_checkpoint(training_args, model.config)  # a checkpoint that cannot be resumed: refused before training
+    resume_from = resume_checkpoint(training_args, model.config)  # one that cannot be resumed: refused before training
     tokenizer.model_max_length = data_args.max_length
     if is_main_process():
         report.to_json(output_dir / "dataset_report.json")
     logger.info("Dataset report:\n%s", report.format())
-    return output_dir, model, tokenizer, datasets, report, protocol
+    return output_dir, model, tokenizer, datasets, report, protocol, resume_from
 
 
 def _train_and_report(
-    model, tokenizer, datasets, report, data_args: DataArguments, training_args, protocol: bool
-) -> dict[str, Any]:
-    """Train, calibrate thresholds when asked, save `model/` (one save path: a complete Hub folder), score."""
+    model, tokenizer, datasets, report, data_args: DataArguments, training_args, protocol: bool,
+    resume_from: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Train (from `resume_from`, checked by `_prepare`), calibrate thresholds when asked, save `model/` (one save
+    path: a complete Hub folder), score."""
     from ..data.loading import tokenize_dataset
 
     output_dir = Path(training_args.output_dir)
     tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
     training_args = _selection_updates(training_args, "validation" in tokenized, model.config.label_scheme)
-    trainer, train_seconds = _train(model, tokenizer, tokenized, training_args)
+    trainer, train_seconds = _train(model, tokenizer, tokenized, training_args, resume_from)
     check_finite(
         trainer.model, "training diverged", "Lower `--learning_rate` (and `--head_learning_rate`), keep gradient "
         "clipping on (`--max_grad_norm 1.0`), and run again; no model was saved.",
@@ -252,7 +257,9 @@ def _train_and_report(
     return {**result, "metrics": metrics, "report": report}
 
 
-def _train(model: Any, tokenizer: Any, tokenized: Any, training_args: AbsaTrainingArguments) -> tuple[Any, float]:
+def _train(
+    model: Any, tokenizer: Any, tokenized: Any, training_args: AbsaTrainingArguments, resume_from: str | None = None
+) -> tuple[Any, float]:
     """Build the `FocalContrastiveTrainer` (crash-safe checkpoints) and train, resuming when asked."""
     from transformers import DataCollatorWithPadding
 
@@ -270,7 +277,6 @@ def _train(model: Any, tokenizer: Any, tokenized: Any, training_args: AbsaTraini
         compute_metrics=build_compute_metrics(model.config),
         callbacks=_callbacks(training_args, has_validation),
     )
-    resume_from = resume_checkpoint(training_args, model.config)
     if training_args.resume or resume_from:
         logger.info("Resuming from %s", resume_from or "scratch (no checkpoint found)")
     started = time.perf_counter()
