@@ -23,12 +23,18 @@ ADVICE = (
 )
 
 
+def mention_ratio(predictions: np.ndarray, gold: np.ndarray) -> float | None:
+    """Predicted mentions over gold mentions of canonical `[N, A]` arrays (None when the gold mentions nothing)."""
+    expected = int((np.asarray(gold) != 0).sum())
+    return int((np.asarray(predictions) != 0).sum()) / expected if expected else None
+
+
 def mention_ratio_warning(predictions: np.ndarray, gold: np.ndarray, split: str) -> str | None:
     """A warning when predicted mentions are outside `MENTION_RATIO_RANGE` times the gold mentions."""
-    predicted, expected = int((predictions != 0).sum()), int((gold != 0).sum())
-    if expected == 0:
+    ratio = mention_ratio(predictions, gold)
+    if ratio is None:
         return None
-    ratio = predicted / expected
+    predicted, expected = int((predictions != 0).sum()), int((gold != 0).sum())
     low, high = MENTION_RATIO_RANGE
     if low <= ratio <= high:
         return None
@@ -63,4 +69,11 @@ def collapse_warnings(predictions: np.ndarray, gold: np.ndarray, split: str, asp
     return [w for w in found if w]
 
 
-__all__ = ["MENTION_RATIO_RANGE", "SAME_ROW_SHARE", "collapse_warnings", "mention_ratio_warning", "same_row_warning"]
+__all__ = [
+    "MENTION_RATIO_RANGE",
+    "SAME_ROW_SHARE",
+    "collapse_warnings",
+    "mention_ratio",
+    "mention_ratio_warning",
+    "same_row_warning",
+]

@@ -344,6 +344,7 @@ def calibrate_model_thresholds(
     `model.config.detection_thresholds` (None when the default rule stays everywhere). With `only_if_collapsed`
     (`--calibrate_thresholds auto`), only when the default rule's validation mentions are outside
     `AUTO_CALIBRATION_RANGE` times the gold ones; otherwise nothing changes and None is returned."""
+    from ..evaluation.collapse import mention_ratio
     from ..evaluation.inference import predict_probabilities
 
     if model.config.label_scheme != "absent_as_class":
@@ -353,7 +354,7 @@ def calibrate_model_thresholds(
         )
     probabilities = predict_probabilities(model, tokenizer, list(validation["text"]), max_length=max_length)
     gold = np.asarray(validation["gold"])
-    ratio = float((predictions_from_probabilities(probabilities, "absent_as_class") != 0).sum()) / max(1, (gold != 0).sum())
+    ratio = mention_ratio(predictions_from_probabilities(probabilities, "absent_as_class"), gold) or 0.0
     low, high = AUTO_CALIBRATION_RANGE
     if only_if_collapsed and low <= ratio <= high:
         logger.info("Validation mentions are %.2fx the gold ones under the default rule: no calibration needed.", ratio)
