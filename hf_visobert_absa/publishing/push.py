@@ -97,13 +97,15 @@ def check_repo_id(repo_id: str) -> str:
     return repo_id
 
 
-def _offline() -> bool:
+def hub_offline() -> bool:
+    """Whether Hugging Face Hub offline mode is on (`HF_HUB_OFFLINE`)."""
     from huggingface_hub import constants
 
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE or bool(constants.HF_HUB_OFFLINE)
 
 
-def _token() -> str:
+def hub_token() -> str:
+    """The Hub token from `HF_TOKEN` or the stored login; `PublishError` (with how to set one) when there is none."""
     from huggingface_hub import get_token
 
     token = get_token()
@@ -178,9 +180,9 @@ def publish(args: argparse.Namespace) -> int:
     inspect_checkpoint(args.checkpoint)
     token = None
     if not args.dry_run:
-        if _offline():
+        if hub_offline():
             raise PublishError("Offline mode is on (HF_HUB_OFFLINE=1): unset it to publish, or use --dry-run.")
-        token = _token()
+        token = hub_token()
     with tempfile.TemporaryDirectory(prefix="visobert_absa_publish_") as tmp:
         folder = Path(args.out_dir) if args.out_dir else Path(tmp) / args.repo_id.split("/")[-1]
         result = export_model(
@@ -227,4 +229,4 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-__all__ = ["PublishError", "build_parser", "check_repo_id", "main", "publish"]
+__all__ = ["PublishError", "build_parser", "check_repo_id", "hub_offline", "hub_token", "main", "publish"]

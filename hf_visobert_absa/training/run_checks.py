@@ -150,15 +150,15 @@ def _check_scheduler(args: AbsaTrainingArguments) -> None:
 
 def _check_can_push() -> None:
     """`--push_to_hub` uploads at the end of training: offline mode or no token is refused before it starts."""
-    from ..publishing.push import PublishError, _offline, _token
+    from ..publishing.push import PublishError, hub_offline, hub_token
 
-    if _offline():
+    if hub_offline():
         raise AbsaInputError(
             "`--push_to_hub` needs the Hub, but offline mode is on (HF_HUB_OFFLINE=1): unset it, or train without "
             "`--push_to_hub` and publish later with push_to_hub.py."
         )
     try:
-        _token()
+        hub_token()
     except PublishError as error:
         raise AbsaInputError(f"`--push_to_hub`: {error}") from None
 

@@ -315,7 +315,7 @@ def test_push_to_hub_offline_or_without_a_token_is_refused_before_training(capsy
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     code, message = _train(capsys, encoder, train, tmp_path / "a", "--push_to_hub", "true", "--hub_model_id", "me/x")
     assert code == 2 and "offline mode is on" in message and not (tmp_path / "a").exists()
-    monkeypatch.setattr("hf_visobert_absa.publishing.push._offline", lambda: False)  # online, but no token anywhere
+    monkeypatch.setattr("hf_visobert_absa.publishing.push.hub_offline", lambda: False)  # online, but no token anywhere
     monkeypatch.setattr("huggingface_hub.get_token", lambda: None)
     code, message = _train(capsys, encoder, train, tmp_path / "b", "--push_to_hub", "true", "--hub_model_id", "me/x")
     assert code == 2 and "`--push_to_hub`: No Hugging Face token" in message and not (tmp_path / "b").exists()
