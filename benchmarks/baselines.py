@@ -41,7 +41,11 @@ def main() -> int:
     print("| dataset | split | predictor | " + " | ".join(KEYS) + " |")
     print("|---|---|---|" + "---|" * len(KEYS))
     for r in rows:
-        print(f"| {r['dataset']} | {r['split']} | {r['predictor']} | " + " | ".join(f"{100 * r[k]:.1f}" for k in KEYS) + " |")
+        print(
+            f"| {r['dataset']} | {r['split']} | {r['predictor']} | "
+            + " | ".join(f"{100 * r[k]:.1f}" for k in KEYS)
+            + " |"
+        )
     return 0
 
 

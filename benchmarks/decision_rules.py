@@ -151,7 +151,9 @@ def calibration_table(runs: list[dict[str, Any]]) -> str:
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run in runs:
         inside = low <= run["argmax"]["mention_ratio"] <= high
-        groups[f"{run['data']}, {run['budget']}, mentions {'inside' if inside else 'OUTSIDE'} {low:g}-{high:g}x"].append(run)
+        groups[
+            f"{run['data']}, {run['budget']}, mentions {'inside' if inside else 'OUTSIDE'} {low:g}-{high:g}x"
+        ].append(run)
     lines = [
         "| runs (default rule's validation mentions) | n | joint µF1 default rule | joint µF1 calibrated (cross-fitted) "
         "| calibration better in |",

@@ -135,7 +135,9 @@ def run(setting: str, seed: int, runs_dir: Path, extra: tuple[str, ...] = (), ta
     probabilities, gold, aspects, sentiments = validation_probabilities(output_dir)
     target = RESULTS / name / f"seed{seed}"
     target.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(target / "validation_probabilities.npz", probabilities=probabilities.astype(np.float32), gold=gold)
+    np.savez_compressed(
+        target / "validation_probabilities.npz", probabilities=probabilities.astype(np.float32), gold=gold
+    )
     result = {
         "data": SETTINGS[setting]["dir"],
         "setting": name,

@@ -101,7 +101,9 @@ def build_tables(
                     np.std(vb, ddof=1) if len(vb) > 1 else 0.0, np.std(vc, ddof=1) if len(vc) > 1 else 0.0
                 )
                 beyond = "yes" if len(vb) > 1 and len(vc) > 1 and abs(diff) > 2 * spread else "no"
-                lines.append(f"| {label} | {mean_std_cell(vb)} | {mean_std_cell(vc)} | {diff:+.1f} | {p:.3f} | {beyond} |")
+                lines.append(
+                    f"| {label} | {mean_std_cell(vb)} | {mean_std_cell(vc)} | {diff:+.1f} | {p:.3f} | {beyond} |"
+                )
         probes = [r for r in rows if r.get("representation")]
         if probes:
             lines += [

@@ -64,7 +64,9 @@ VARIANTS.update(
 VARIANTS.update(
     {
         f"aqh{heads}_e5": {
-            "model": {**_AQ["model"], "aspect_query_heads": heads}, "train": _AQ["train"], "budget": {"epochs": 5.0}
+            "model": {**_AQ["model"], "aspect_query_heads": heads},
+            "train": _AQ["train"],
+            "budget": {"epochs": 5.0},
         }
         for heads in (4, 12)
     }
@@ -76,7 +78,9 @@ VARIANTS.update(  # more, smaller steps; a longer schedule at half the learning 
         "aq_e15_lr5e-5": {**_AQ, "budget": {"epochs": 15.0, "learning_rate": 5e-5}},
         # layer-wise learning-rate decay (discriminative fine-tuning): the lower layers move less
         "aq_lld0.8_e5": {
-            "model": _AQ["model"], "train": {**_AQ["train"], "layer_lr_decay": 0.8}, "budget": {"epochs": 5.0}
+            "model": _AQ["model"],
+            "train": {**_AQ["train"], "layer_lr_decay": 0.8},
+            "budget": {"epochs": 5.0},
         },
         "aq_lld0.9_lr2e-4_e5": {
             "model": _AQ["model"],

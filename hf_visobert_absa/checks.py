@@ -26,7 +26,9 @@ def check_positive(value: Any, flag: str) -> int:
     return value
 
 
-def check_number(value: Any, flag: str, allowed: str, *, low: float, high: float = math.inf, low_open: bool = False) -> float:
+def check_number(
+    value: Any, flag: str, allowed: str, *, low: float, high: float = math.inf, low_open: bool = False
+) -> float:
     """A finite number in `[low, high]` (`(low, high]` with `low_open`); `allowed` says it in words."""
     number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if not number or value > high or value < low or (low_open and value == low):

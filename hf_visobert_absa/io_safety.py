@@ -131,7 +131,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     ```
     """
     target = Path(path)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else ".")
+    handle, name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else "."
+    )
     os.close(handle)
     temporary = Path(name)
     try:

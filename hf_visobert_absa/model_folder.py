@@ -113,7 +113,9 @@ def _read_config_json(path: Path, where: str) -> Any:
     config_path = path / "config.json"
     if not config_path.is_file():
         if (path / "model" / "config.json").is_file():  # train's --output_dir: the model is in model/
-            raise AbsaInputError(f"{where} is a training run folder, not a model folder: pass its model, {path / 'model'}.")
+            raise AbsaInputError(
+                f"{where} is a training run folder, not a model folder: pass its model, {path / 'model'}."
+            )
         raise AbsaInputError(f"{where} is not a model folder: it has no config.json. {WHAT_TO_PASS}")
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
@@ -143,7 +145,11 @@ def _check_fields(config_dict: Any, where: str, flag: str) -> None:
     if model_type != "visobert_absa":
         raise AbsaInputError(
             f"{where} holds a {model_type!r} model, not a visobert_absa model. {WHAT_TO_PASS}"
-            + (" To start from a pretrained encoder, pass it as `--encoder` instead." if flag == "--model_name_or_path" else "")
+            + (
+                " To start from a pretrained encoder, pass it as `--encoder` instead."
+                if flag == "--model_name_or_path"
+                else ""
+            )
         )
     missing = [name for name in REQUIRED_FIELDS if name not in config_dict]  # `sentiments`: see the module notes
     if missing:
@@ -241,8 +247,14 @@ def _check_head_sizes(shapes: dict[str, list[int]], config: Any, where: str) -> 
     outputs = {s[0] for s in heads.values()}
     classes, aspects = config.num_classes, list(config.aspects)
     if len(aspects) * classes not in outputs:
-        others = sorted(n for n in outputs if n % classes == 0 and n not in (config.head_hidden_size, config.projection_dim))
-        found = f"{others[0]} outputs ({others[0] // classes} aspects x {classes} classes)" if others else f"sizes {sorted(outputs)}"
+        others = sorted(
+            n for n in outputs if n % classes == 0 and n not in (config.head_hidden_size, config.projection_dim)
+        )
+        found = (
+            f"{others[0]} outputs ({others[0] // classes} aspects x {classes} classes)"
+            if others
+            else f"sizes {sorted(outputs)}"
+        )
         raise AbsaInputError(
             f"{where}: the weights do not match config.json: the classification layer has {found}, but config.json "
             f"lists {len(aspects)} aspects {aspects} x {classes} classes = {len(aspects) * classes}. Restore the "

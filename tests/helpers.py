@@ -245,7 +245,6 @@ def error_of(*args: Any, **kwargs: Any) -> str:
     return str(info.value)
 
 
-
 def assert_int8_close(model: torch.nn.Module, folder: Path, atol: float = 0.01) -> None:
     """The int8 ONNX export of `model` gives probabilities within `atol` of fp32 on three short reviews."""
     import numpy as np
@@ -279,7 +278,9 @@ def assert_states_close(got: dict, expected: dict, atol: float = CROSS_PROCESS_A
     assert got.keys() == expected.keys(), f"{what}: different tensors {sorted(set(got) ^ set(expected))}"
     worst, worst_name = 0.0, None
     for name, tensor in expected.items():
-        assert got[name].shape == tensor.shape, f"{what}: {name} has shape {tuple(got[name].shape)}, not {tuple(tensor.shape)}"
+        assert got[name].shape == tensor.shape, (
+            f"{what}: {name} has shape {tuple(got[name].shape)}, not {tuple(tensor.shape)}"
+        )
         diff = (got[name].double() - tensor.double()).abs().max().item() if tensor.numel() else 0.0
         if diff > worst:
             worst, worst_name = diff, name

@@ -82,7 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--int8_data", "--int8-data", default=None, help="int8: its labelled test file (default: --data).")
     add("--int8_reps", "--int8-reps", type=int, default=3, help="int8: interleaved rounds of the accuracy part.")
     add("--int8_no_speed", "--int8-no-speed", action="store_true", help="int8: the accuracy part only.")
-    add("--label_aliases", "--label-aliases", default=None, help='int8: JSON label aliases, e.g. \'{"Posititve": "positive"}\'.')
+    add(
+        "--label_aliases",
+        "--label-aliases",
+        default=None,
+        help='int8: JSON label aliases, e.g. \'{"Posititve": "positive"}\'.',
+    )
     add("--naive_losses", "--naive-losses", default=None, help="Path of benchmarks/losses_vs_loops.py.")
     add("--device", default="cpu", help="cpu (default) or cuda[:N].")
     add("--dtype", default="fp32", choices=["fp32", "bf16"], help="fp32, or bf16 autocast as Trainer(bf16=True).")
@@ -104,7 +109,11 @@ def settings_from_args(args: argparse.Namespace):
         raise AbsaInputError(
             f"`--loss_batch_sizes` got {sizes!r}; allowed: a comma list of integers, e.g. 16,32,64."
         ) from None
-    variants = [part.strip() for part in args.inference_variants.split(",") if part.strip()] if args.inference_variants else None
+    variants = (
+        [part.strip() for part in args.inference_variants.split(",") if part.strip()]
+        if args.inference_variants
+        else None
+    )
     unknown = [name for name in variants or [] if name not in INFERENCE_VARIANTS]
     if unknown:
         raise AbsaInputError(
@@ -215,9 +224,11 @@ def _aliases(text: str | None) -> dict | None:
     try:
         aliases = json.loads(text)
     except json.JSONDecodeError as error:
-        raise AbsaInputError(f"`--label_aliases` is not valid JSON ({error.msg}); e.g. '{{\"Posititve\": \"positive\"}}'.") from None
+        raise AbsaInputError(
+            f'`--label_aliases` is not valid JSON ({error.msg}); e.g. \'{{"Posititve": "positive"}}\'.'
+        ) from None
     if not isinstance(aliases, dict):
-        raise AbsaInputError("`--label_aliases` must be a JSON object, e.g. '{\"Posititve\": \"positive\"}'.")
+        raise AbsaInputError('`--label_aliases` must be a JSON object, e.g. \'{"Posititve": "positive"}\'.')
     return aliases
 
 
@@ -238,9 +249,13 @@ def _one_line(document: dict) -> str:
         return f"{name}: speed-up of ours over loops " + ", ".join(
             f"B={b}: {s:.1f}x" for b, s in derived["speedup_naive_over_ours"].items()
         )
-    return f"{name}: " + ", ".join(
-        f"{variant} {entry['median_reviews_per_second']:.1f} reviews/s" for variant, entry in results.items()
-    ) + "".join(f", {key} {value:.3f}" for key, value in derived.items())
+    return (
+        f"{name}: "
+        + ", ".join(
+            f"{variant} {entry['median_reviews_per_second']:.1f} reviews/s" for variant, entry in results.items()
+        )
+        + "".join(f", {key} {value:.3f}" for key, value in derived.items())
+    )
 
 
 def run(argv: list[str]) -> int:

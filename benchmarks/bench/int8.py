@@ -108,9 +108,13 @@ def _accuracy_part(settings: BenchSettings, model_dir: str, data: str, aliases: 
     def run(name: str) -> None:
         probabilities[name] = score_texts(models[name], tokenizer, texts, batch, length, "cpu")[0]
 
-    timings = measure_interleaved({name: (lambda i, n=name: run(n)) for name in models}, reps=settings.int8_reps, warmup=0)
+    timings = measure_interleaved(
+        {name: (lambda i, n=name: run(n)) for name in models}, reps=settings.int8_reps, warmup=0
+    )
     threshold = np.asarray(config.detection_thresholds) if getattr(config, "detection_thresholds", None) else 0.5
-    predictions = {name: predictions_from_probabilities(p, config.label_scheme, threshold) for name, p in probabilities.items()}
+    predictions = {
+        name: predictions_from_probabilities(p, config.label_scheme, threshold) for name, p in probabilities.items()
+    }
     metrics = {name: compute_absa_metrics(pred, gold, list(config.aspects), config.label_scheme, config.sentiments)
                for name, pred in predictions.items()}  # fmt: skip
     results = _rates(timings, len(texts))
@@ -147,7 +151,9 @@ def run_int8_benchmark(settings: BenchSettings, out_dir: Path) -> dict[str, Any]
         document["inputs"]["speed"] = {"data": str(data_path), "tokenizer": str(tokenizer_path)}
     if settings.int8_model:
         int8_data = settings.int8_data or str(data_path)
-        document["results"]["accuracy"] = _accuracy_part(settings, settings.int8_model, int8_data, settings.label_aliases)
+        document["results"]["accuracy"] = _accuracy_part(
+            settings, settings.int8_model, int8_data, settings.label_aliases
+        )
     else:
         document["results"]["accuracy"] = {"skipped": "needs a trained model (--int8_model) and a labelled test file"}
     speed, accuracy = document["results"]["speed"], document["results"]["accuracy"]

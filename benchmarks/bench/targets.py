@@ -58,7 +58,9 @@ def check_targets(out_dir: str | Path) -> list[dict[str, Any]]:
         try:
             value, ok, detail = measure()
         except _NotRun as reason:
-            report.append({"id": target_id, "target": target, "measured": None, "status": "skipped", "detail": str(reason)})
+            report.append(
+                {"id": target_id, "target": target, "measured": None, "status": "skipped", "detail": str(reason)}
+            )
             return
         quick = any(docs[name].get("settings", {}).get("quick") for name in needs)
         status = "n/a" if quick else ("pass" if ok else "miss")
@@ -122,17 +124,28 @@ def check_targets(out_dir: str | Path) -> list[dict[str, Any]]:
             return value, fraction >= 0.85, f"GPU: pipeline at {fraction:.1%} of the bare loop; target ≥ 85%"
         if hidden < SMALL_ENCODER_HIDDEN:  # the model costs little, as on a GPU: the pipeline's own cost shows
             fraction = document["derived"].get("pipeline_fraction_of_raw", 1.0 / (1.0 + value))
-            return value, fraction >= 0.70, (
-                f"small encoder (hidden {hidden}): pipeline at {fraction:.1%} of the bare loop; target ≥ 70%"
+            return (
+                value,
+                fraction >= 0.70,
+                (f"small encoder (hidden {hidden}): pipeline at {fraction:.1%} of the bare loop; target ≥ 70%"),
             )
-        return value, value <= 0.05, "pipeline (tokenize, sort, post-process) vs bare model(**batch) on the same batches"
+        return (
+            value,
+            value <= 0.05,
+            "pipeline (tokenize, sort, post-process) vs bare model(**batch) on the same batches",
+        )
 
     add("step_overhead", "ours / bare full training step ≤ 1.03", ("step_overhead",), step_overhead)
     add("two_pass_ratio", "two passes / one ≈ 2× (1.5–2.5)", ("one_vs_two_pass",), two_pass)
     add("loss_speedup_b32", "naive loops / vectorised ≥ 5× at B=32", ("losses_vs_loops",), loss_speedup)
     add("loss_share", "loss fwd+bwd / training step < 1%", ("losses_vs_loops", "step_overhead"), loss_share)
     add("inference_vs_fixed", "pipeline vs fixed 256 padding ≥ 3×", ("inference",), inference_fixed)
-    add("pipeline_overhead", "pipeline overhead over raw loop ≤ 5% (small encoder: ≥ 70% of it)", ("inference",), overhead)
+    add(
+        "pipeline_overhead",
+        "pipeline overhead over raw loop ≤ 5% (small encoder: ≥ 70% of it)",
+        ("inference",),
+        overhead,
+    )
     return report
 
 

@@ -49,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for the run (model/, demo_results.json); default: a fresh temporary folder, printed",
     )
     parser.add_argument(
-        "--overwrite", action="store_true", help="allow an --output-dir that is not empty (the run's files in it are written over)"
+        "--overwrite",
+        action="store_true",
+        help="allow an --output-dir that is not empty (the run's files in it are written over)",
     )
     parser.add_argument(
         "--encoder",

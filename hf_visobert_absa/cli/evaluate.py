@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--format", default="auto", help="auto, wide_words, wide_int, uit_visfd, jsonl or semeval_xml.")
     parser.add_argument("--text_column", default=None)
-    parser.add_argument("--label_aliases", default=None, help="JSON object, e.g. '{\"Posititve\": \"positive\"}'.")
+    parser.add_argument("--label_aliases", default=None, help='JSON object, e.g. \'{"Posititve": "positive"}\'.')
     parser.add_argument("--others_policy", default="neutral", help="UIT-ViSFD {OTHERS}: neutral, drop or error.")
     parser.add_argument("--batch_size", type=int, default=64)
     add_scoring_arguments(parser)

@@ -77,7 +77,9 @@ def main(argv: list[str]) -> int:
                 f"`--{name}` got {getattr(args, name)}; allowed: >= {2 if name == 'batch_size' else 4}."
             )
     if args.threads is not None and args.threads < 1:
-        raise AbsaInputError(f"`--threads` got {args.threads}; allowed: an integer >= 1 (or omit it for torch's default).")
+        raise AbsaInputError(
+            f"`--threads` got {args.threads}; allowed: an integer >= 1 (or omit it for torch's default)."
+        )
     if args.reps is not None and args.reps < 1:
         raise AbsaInputError(f"`--reps` got {args.reps}; allowed: an integer >= 1.")
     if args.device.startswith("cuda") and not torch.cuda.is_available():

@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "checkpoint", help="model folder (config.json, model.safetensors, tokenizer files), e.g. train's <output_dir>/model"
+        "checkpoint",
+        help="model folder (config.json, model.safetensors, tokenizer files), e.g. train's <output_dir>/model",
     )
     parser.add_argument("out_dir", help="new or empty folder to write")
     parser.add_argument("--repo-id", help="ORG/NAME the model will be published as (shown in the card's usage example)")
@@ -46,9 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--dataset-split", default="test", help="split the metrics were computed on (default: test)")
     parser.add_argument(
-        "--base-model", help="base model Hub id for the card (default: the config's base_model_name_or_path, if a Hub id)"
+        "--base-model",
+        help="base model Hub id for the card (default: the config's base_model_name_or_path, if a Hub id)",
     )
-    parser.add_argument("--language", help="ISO 639-1 code for the card (default: the one training detected in its data)")
+    parser.add_argument(
+        "--language", help="ISO 639-1 code for the card (default: the one training detected in its data)"
+    )
     parser.add_argument("--license", help="licence identifier for the card, e.g. apache-2.0 (default: none stated)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
@@ -71,12 +75,18 @@ def main(argv: list[str]) -> int:
         language=args.language,
     )
     if args.json:
-        print(json.dumps({"out_dir": str(result.out_dir), "files": result.files, "verification": result.verification}, indent=2))
+        print(
+            json.dumps(
+                {"out_dir": str(result.out_dir), "files": result.files, "verification": result.verification}, indent=2
+            )
+        )
         return 0
     print(f"exported to {result.out_dir}:")
     for name in result.files:
         print(f"  {name}")
     print(card_summary(result.card))
     diffs = ", ".join(f"{k} {v}" for k, v in result.verification["logits_max_abs_diff"].items())
-    print(f"verified in a clean process: logits max abs diff {diffs}; pipeline labels equal, scores within {result.verification['tolerance']:g}")
+    print(
+        f"verified in a clean process: logits max abs diff {diffs}; pipeline labels equal, scores within {result.verification['tolerance']:g}"
+    )
     return 0

@@ -24,9 +24,11 @@ COMMANDS: dict[str, str] = {
     "explain": "draw the architecture, a measured step timeline and one-pass-vs-two figures",
 }
 
-USAGE = "usage: hf-visobert-absa COMMAND [ARGS...]\n\ncommands:\n" + "\n".join(
-    f"  {name:<9} {text}" for name, text in COMMANDS.items()
-) + "\n\nRun `hf-visobert-absa COMMAND --help` for the arguments and examples of a command."
+USAGE = (
+    "usage: hf-visobert-absa COMMAND [ARGS...]\n\ncommands:\n"
+    + "\n".join(f"  {name:<9} {text}" for name, text in COMMANDS.items())
+    + "\n\nRun `hf-visobert-absa COMMAND --help` for the arguments and examples of a command."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
-        print(f"hf-visobert-absa: unknown command {command!r}; allowed: {', '.join(COMMANDS)}.\n\n{USAGE}", file=sys.stderr)
+        print(
+            f"hf-visobert-absa: unknown command {command!r}; allowed: {', '.join(COMMANDS)}.\n\n{USAGE}",
+            file=sys.stderr,
+        )
         return 2
     return run_command(command, lambda: import_module(f"hf_visobert_absa.cli.{command}").main(rest))
 
@@ -80,6 +85,7 @@ def _unexpected(program: str, name: str, error: BaseException) -> int:
     logging.getLogger(__name__).exception("unexpected failure", exc_info=error)
     print(f"{program} {name}: unexpected failure: {type(error).__name__}: {error}", file=sys.stderr)
     return 1
+
 
 if __name__ == "__main__":
     sys.exit(main())

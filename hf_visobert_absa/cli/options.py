@@ -12,10 +12,14 @@ def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
     (else 0.5); progress bars are off when stderr is not a terminal.
     """
     parser.add_argument(
-        "--max_length", type=int, default=None,
+        "--max_length",
+        type=int,
+        default=None,
         help="Truncate reviews to this many tokens (default: the length the model was trained with).",
     )
-    parser.add_argument("--disable_tqdm", action="store_true", help="No progress bar (also off when stderr is not a terminal).")
+    parser.add_argument(
+        "--disable_tqdm", action="store_true", help="No progress bar (also off when stderr is not a terminal)."
+    )
     parser.add_argument(
         "--threshold",
         type=float,

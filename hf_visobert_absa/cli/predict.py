@@ -58,16 +58,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", required=True, help="A trained model folder.")
     parser.add_argument("--input", default="-", help="CSV or JSONL file, or '-' for one review per stdin line.")
     parser.add_argument("--output", default="-", help="Output file, or '-' for stdout.")
-    parser.add_argument("--text_column", default=None, help=f"Text column/key (default: CSV, the first of {TEXT_COLUMN_CANDIDATES} present, in that order; JSONL, 'text').")
+    parser.add_argument(
+        "--text_column",
+        default=None,
+        help=f"Text column/key (default: CSV, the first of {TEXT_COLUMN_CANDIDATES} present, in that order; JSONL, 'text').",
+    )
     parser.add_argument("--batch_size", type=int, default=64, help="Reviews per forward pass.")
     parser.add_argument("--chunk_size", type=int, default=512, help="Rows read, scored and written at a time.")
     add_scoring_arguments(parser)
-    parser.add_argument("--probabilities", action="store_true", help="Also write each aspect's class probabilities: "
-                        "a `probabilities` JSON column (CSV) or key (JSONL), {aspect: {class: probability}}.")
-    parser.add_argument("--int8", action="store_true", help="Run the model in int8 on the CPU through ONNX Runtime "
-                        "(about 2x the reviews/s at ViSoBERT size; needs pip install \"hf-visobert-absa[int8]\").")
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cpu (default) or cuda; under "
-                        "torchrun each rank takes cuda:LOCAL_RANK.")
+    parser.add_argument(
+        "--probabilities",
+        action="store_true",
+        help="Also write each aspect's class probabilities: "
+        "a `probabilities` JSON column (CSV) or key (JSONL), {aspect: {class: probability}}.",
+    )
+    parser.add_argument(
+        "--int8",
+        action="store_true",
+        help="Run the model in int8 on the CPU through ONNX Runtime "
+        '(about 2x the reviews/s at ViSoBERT size; needs pip install "hf-visobert-absa[int8]").',
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        choices=["cpu", "cuda"],
+        help="cpu (default) or cuda; under torchrun each rank takes cuda:LOCAL_RANK.",
+    )
     return parser
 
 
@@ -154,7 +170,9 @@ class _Labeller:
     skipped: int = 0
     not_text: int = 0
     progress: Any = None  # a tqdm bar counting rows (the total is unknown while streaming)
-    distributions: list[dict[str, dict[str, float]]] = field(default_factory=list)  # of the last chunk (--probabilities)
+    distributions: list[dict[str, dict[str, float]]] = field(
+        default_factory=list
+    )  # of the last chunk (--probabilities)
 
     @property
     def aspects(self) -> list[str]:
@@ -170,7 +188,9 @@ class _Labeller:
         if keep:
             args = self.args
             kept = [texts[i] for i in keep]
-            probabilities = score_texts_sharded(self.model, self.tokenizer, kept, self.shard, args.batch_size, args.max_length)
+            probabilities = score_texts_sharded(
+                self.model, self.tokenizer, kept, self.shard, args.batch_size, args.max_length
+            )
             if probabilities is None:  # another rank assembles and writes
                 return results
             config = self.model.config
@@ -178,7 +198,9 @@ class _Labeller:
             predictions = predictions_from_probabilities(probabilities, config.label_scheme, threshold)
             for row_index, prediction in zip(keep, predictions, strict=True):
                 results[row_index] = {
-                    a: self.model.config.canonical_names[code] for a, code in zip(self.aspects, prediction, strict=True) if code
+                    a: self.model.config.canonical_names[code]
+                    for a, code in zip(self.aspects, prediction, strict=True)
+                    if code
                 }
             if getattr(args, "probabilities", False):
                 names = list(config.class_names)
@@ -200,7 +222,9 @@ def _write_csv(out: TextIO, source: Path, text_column: str | None, label: _Label
         fields = list(reader.fieldnames or [])
         check_header(source, fields)
         column = find_text_column(source, fields, text_column)
-        added = [f"pred_{a}" for a in label.aspects] + ["status"] + (["probabilities"] if label.args.probabilities else [])
+        added = (
+            [f"pred_{a}" for a in label.aspects] + ["status"] + (["probabilities"] if label.args.probabilities else [])
+        )
         _refuse_taken(source, [f for f in added if f in fields], "column")
         writer = csv.DictWriter(out, fieldnames=fields + added)
         writer.writeheader()
@@ -233,7 +257,9 @@ def _write_jsonl(out: TextIO, source: Path | None, text_column: str | None, labe
     with contextlib.ExitStack() as files:  # the input file is closed however labelling ends
         if source is None:
             lines = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="strict")
-            items: Iterator[tuple[int, dict]] = ((n, {"text": line.rstrip("\n")}) for n, line in enumerate(lines, start=1))
+            items: Iterator[tuple[int, dict]] = (
+                (n, {"text": line.rstrip("\n")}) for n, line in enumerate(lines, start=1)
+            )
             key = "text"
         else:
             key = jsonl_text_key(text_column)
@@ -249,7 +275,9 @@ def _write_jsonl(out: TextIO, source: Path | None, text_column: str | None, labe
                 written = ("predictions", "status", *(("probabilities",) if label.args.probabilities else ()))
                 _refuse_taken(source, [k for k in written if k in row], f"line {number}: key")
             predictions = label(texts)
-            for (_, row), predicted, text, distribution in zip(chunk, predictions, texts, label.distributions, strict=True):
+            for (_, row), predicted, text, distribution in zip(
+                chunk, predictions, texts, label.distributions, strict=True
+            ):
                 wrong_type = row.get(key) is not None and not isinstance(row.get(key), str)
                 empty = not wrong_type and not text.strip()
                 label.skipped += empty
@@ -257,7 +285,9 @@ def _write_jsonl(out: TextIO, source: Path | None, text_column: str | None, labe
                 row["predictions"] = predicted
                 if label.args.probabilities:
                     row["probabilities"] = distribution
-                row["status"] = "skipped: text is not a string" if wrong_type else "skipped: empty text" if empty else "ok"
+                row["status"] = (
+                    "skipped: text is not a string" if wrong_type else "skipped: empty text" if empty else "ok"
+                )
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 label.written += 1
             out.flush()
@@ -338,6 +368,9 @@ def main(argv: list[str]) -> int:
     stop_shard(label.shard)
     if label.shard.is_main:
         also = f", {label.not_text} skipped (text is not a string)" if label.not_text else ""
-        print(f"{label.written} rows written{f' to {args.output}' if args.output != '-' else ''}; "
-              f"{label.skipped} skipped (empty text){also}", file=sys.stderr)
+        print(
+            f"{label.written} rows written{f' to {args.output}' if args.output != '-' else ''}; "
+            f"{label.skipped} skipped (empty text){also}",
+            file=sys.stderr,
+        )
     return 0

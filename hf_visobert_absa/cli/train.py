@@ -61,5 +61,7 @@ def main(argv: list[str]) -> int:
             print(f"decision rule calibrated on validation for {c['metric']}: {c['before']:.4f} -> {c['after']:.4f}")
         for warning in metrics.get("warnings", []):
             print(f"WARNING: {warning}")
-    print(f"\ntrained in {result['train_seconds']:.0f} s; model: {result['model_dir']}; reports: {result['output_dir']}")
+    print(
+        f"\ntrained in {result['train_seconds']:.0f} s; model: {result['model_dir']}; reports: {result['output_dir']}"
+    )
     return 0

@@ -41,7 +41,9 @@ def decode_utf8(path: Path) -> str:
     """The file's text; an empty file or invalid UTF-8 (with byte offset and line) raises `AbsaInputError`."""
     data = path.read_bytes()
     if not data.strip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n"):
-        raise AbsaInputError(f"{path} is empty: no header and no rows. Expected a CSV with a header line or JSON lines.")
+        raise AbsaInputError(
+            f"{path} is empty: no header and no rows. Expected a CSV with a header line or JSON lines."
+        )
     skip = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # the byte-order mark
     try:
         return data[skip:].decode("utf-8")
@@ -81,7 +83,9 @@ def check_utf8_file(path: Path, block_size: int = 1 << 20) -> None:
             offset += len(block)
             newlines += block.count(b"\n")
     if not content:
-        raise AbsaInputError(f"{path} is empty: no header and no rows. Expected a CSV with a header line or JSON lines.")
+        raise AbsaInputError(
+            f"{path} is empty: no header and no rows. Expected a CSV with a header line or JSON lines."
+        )
 
 
 def read_csv_table(path: Path) -> CsvTable:
@@ -139,12 +143,12 @@ def field_count_error(path: Path, row: int, start: int, end: int, record: list[s
     spans = ""
     if end > start:
         spans = (
-            f" The row spans lines {start}-{end}: if it should not, a quote (\") opened on line {start} is never "
+            f' The row spans lines {start}-{end}: if it should not, a quote (") opened on line {start} is never '
             "closed, so the lines after it were read as one field."
         )
     return AbsaInputError(
         f"{where(path, row, start)} has {len(record)} fields but the header has {expected}.{spans} Quote text fields "
-        "that contain commas or newlines (\"...\") and check the header."
+        'that contain commas or newlines ("...") and check the header.'
     )
 
 
@@ -166,4 +170,15 @@ def check_header(path: Path, columns: list[str]) -> None:
         raise AbsaInputError(f"{path}: the header repeats column name(s) {repeated}; every column needs its own name.")
 
 
-__all__ = ["ROW_NOTE", "CsvTable", "check_header", "check_utf8_file", "csv_error", "csv_field_limit", "field_count_error", "decode_utf8", "read_csv_table", "where"]
+__all__ = [
+    "ROW_NOTE",
+    "CsvTable",
+    "check_header",
+    "check_utf8_file",
+    "csv_error",
+    "csv_field_limit",
+    "field_count_error",
+    "decode_utf8",
+    "read_csv_table",
+    "where",
+]

@@ -84,7 +84,7 @@ def parse_jsonl(
                 '{"text": "...", "aspects": {"Battery": "positive"}}; got ' + raw.strip()[:80]
             )
         if "aspects" not in record:
-            raise AbsaInputError(f"{where(path, row, number)} has no \"aspects\" object; keys: {sorted(record)}.")
+            raise AbsaInputError(f'{where(path, row, number)} has no "aspects" object; keys: {sorted(record)}.')
         text = record.get(text_key)
         text_seen |= text_key in record
         if text is not None and not isinstance(text, str):

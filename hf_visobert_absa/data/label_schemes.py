@@ -45,9 +45,7 @@ def _check_scheme(label_scheme: str) -> None:
         raise ValueError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
 
 
-def encode_labels(
-    canonical: np.ndarray, label_scheme: str, sentiments: Sequence[str] | None = None
-) -> np.ndarray:
+def encode_labels(canonical: np.ndarray, label_scheme: str, sentiments: Sequence[str] | None = None) -> np.ndarray:
     """Canonical `[..., A]` (0..K) -> the scheme's class indices (with -100 under `mentioned_only`).
     `sentiments` (default positive, negative, neutral) matters only under `seed`, which needs "neutral"."""
     _check_scheme(label_scheme)

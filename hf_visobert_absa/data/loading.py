@@ -68,7 +68,8 @@ def _mismatch(path: Path, found: list[str], expected: list[str], source: str) ->
     if sorted(a.lower() for a in found) == sorted(a.lower() for a in expected):
         hint = " The names differ only in upper/lower case; rename the columns or pass matching aspects."
     diff = "; ".join(
-        part for part in (missing and f"missing from the file: {missing}", extra and f"not in the aspect list: {extra}")
+        part
+        for part in (missing and f"missing from the file: {missing}", extra and f"not in the aspect list: {extra}")
         if part
     )
     return AbsaInputError(
@@ -98,8 +99,15 @@ def resolve_aspects(
             source = "the UIT-ViSFD aspect order"
         elif "train" in parsed and len(parsed) > 1:
             # the training split declares the aspects: one that only another split mentions is an error below
-            reference, source = list(parsed["train"].first_seen), f"those of the training split {parsed['train'].path.name}"
-            logger.warning("Aspect order taken from first appearance in %s: %s. Pass `aspects=` to fix it.", parsed["train"].path.name, reference)
+            reference, source = (
+                list(parsed["train"].first_seen),
+                f"those of the training split {parsed['train'].path.name}",
+            )
+            logger.warning(
+                "Aspect order taken from first appearance in %s: %s. Pass `aspects=` to fix it.",
+                parsed["train"].path.name,
+                reference,
+            )
         else:
             reference, source = seen, FIRST_APPEARANCE
             logger.warning("Aspect order taken from first appearance in the data: %s. Pass `aspects=` to fix it.", seen)
@@ -110,7 +118,9 @@ def resolve_aspects(
     try:
         validate_aspects(reference)
     except ValueError as error:
-        raise AbsaInputError(f"{error} The aspects come from {source}: rename them there, or pass `aspects=`.") from None
+        raise AbsaInputError(
+            f"{error} The aspects come from {source}: rename them there, or pass `aspects=`."
+        ) from None
     for p in parsed.values():
         if p.declared_aspects is not None:
             if set(p.declared_aspects) != set(reference):
@@ -121,7 +131,8 @@ def resolve_aspects(
                 close = difflib.get_close_matches(aspect, reference, n=1, cutoff=0.75)
                 raise AbsaInputError(
                     f"Aspect {aspect!r} at {where(p.path, row, line)} is not in the aspects in use ({source}): "
-                    f"{reference}." + (f" Did you mean {close[0]!r}?" if close else "")
+                    f"{reference}."
+                    + (f" Did you mean {close[0]!r}?" if close else "")
                     + f" All aspects of the file: {list(p.first_seen)}. Fix the data, or load with "
                     "`aspects=` listing every aspect the model knows."
                     + (" (For UIT-ViSFD's {OTHERS}, others_policy='drop' ignores it.)" if aspect == UIT_OTHERS else "")
@@ -348,9 +359,7 @@ def _split_dataset(
     }
     if not idx.size:
         logger.warning("Split %s has no rows left.", split)
-    return datasets.Dataset.from_dict(
-        columns, features=_features(gold.shape[1]), split=datasets.NamedSplit(split)
-    )
+    return datasets.Dataset.from_dict(columns, features=_features(gold.shape[1]), split=datasets.NamedSplit(split))
 
 
 def check_sentiments(sentiments: Iterable[str] | None, label_scheme: str = "absent_as_class") -> list[str]:

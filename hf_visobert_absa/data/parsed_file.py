@@ -20,6 +20,7 @@ from .csv_table import where
 #: Canonical codes of the DEFAULT sentiments; see [`canonical_codes`] for any set.
 CANONICAL_CODES: dict[str, int] = {"none": 0, "positive": 1, "negative": 2, "neutral": 3}
 
+
 def canonical_codes(sentiments: Sequence[str] | None = None) -> dict[str, int]:
     """Lower-cased name -> canonical code: `none` 0, then the sentiments 1..K (default positive, negative,
     neutral)."""
@@ -30,6 +31,8 @@ def canonical_codes(sentiments: Sequence[str] | None = None) -> dict[str, int]:
 def sentiments_text(sentiments: Sequence[str] | None = None) -> str:
     """`'positive', 'negative', 'neutral'` for messages."""
     return ", ".join(repr(s) for s in (SENTIMENTS if sentiments is None else sentiments))
+
+
 #: Spellings of a missing value: never suggested as a new sentiment.
 _MISSING_MARKERS = frozenset({"nan", "null", "none", "na", "n/a", "nil", "missing", "undefined"})
 
@@ -53,9 +56,7 @@ class ParsedFile:
     notes: dict[str, int] = field(default_factory=dict)
 
 
-def normalize_aliases(
-    label_aliases: dict[str, Any] | None, sentiments: Sequence[str] | None = None
-) -> dict[str, int]:
+def normalize_aliases(label_aliases: dict[str, Any] | None, sentiments: Sequence[str] | None = None) -> dict[str, int]:
     r"""Check `label_aliases` and key it the way cells are matched.
 
     Args:
@@ -92,7 +93,11 @@ class LabelReader:
     """Maps raw label values to canonical codes; collects unknown values with where they occur."""
 
     def __init__(
-        self, allowed: dict[str, int], allowed_text: str, aliases: dict[str, int], sentiments: Sequence[str] | None = None
+        self,
+        allowed: dict[str, int],
+        allowed_text: str,
+        aliases: dict[str, int],
+        sentiments: Sequence[str] | None = None,
     ) -> None:
         self.allowed, self.allowed_text, self.aliases = allowed, allowed_text, aliases
         self.sentiments = list(SENTIMENTS if sentiments is None else sentiments)

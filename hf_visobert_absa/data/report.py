@@ -183,7 +183,9 @@ class DatasetReport:
             for rule, count in s.format_notes.items():
                 notes.append(f"{s.split}: {rule}: {count}")
             if s.others_tags:
-                notes.append(f"{s.split}: {s.others_tags} {{OTHERS}} tag(s) handled as others_policy={self.others_policy!r}")
+                notes.append(
+                    f"{s.split}: {s.others_tags} {{OTHERS}} tag(s) handled as others_policy={self.others_policy!r}"
+                )
             if s.ignored_columns:
                 notes.append(f"{s.split}: columns not used: {', '.join(s.ignored_columns)}")
             if s.blank_lines:
@@ -206,8 +208,12 @@ class DatasetReport:
             notes.append(f"{split}: only the first {subset['used']} of {subset['of']} rows used (a subset, by request)")
         if self.ignored_files:
             notes.append(f"files not recognised as a split and not read: {', '.join(self.ignored_files)}")
-        notes.append("dropped: " + (", ".join(self.drop_problems) if self.drop_problems else "nothing (drop_problems off)"))
-        return "\n".join(lines + ["", "Notes (row = 1-based data row, header not counted):"] + [f"  - {n}" for n in notes])
+        notes.append(
+            "dropped: " + (", ".join(self.drop_problems) if self.drop_problems else "nothing (drop_problems off)")
+        )
+        return "\n".join(
+            lines + ["", "Notes (row = 1-based data row, header not counted):"] + [f"  - {n}" for n in notes]
+        )
 
 
 def _rows(problem: Problem) -> str:

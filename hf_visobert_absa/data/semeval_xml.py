@@ -90,7 +90,9 @@ class _Reader:
             self.root = tag
         elif tag == "sentence":
             scope = attrs.get("OutOfScope", "").strip().upper() == "TRUE"
-            self.current = _Sentence(len(self.sentences) + 1, self.parser.CurrentLineNumber, attrs.get("id", "?"), scope)
+            self.current = _Sentence(
+                len(self.sentences) + 1, self.parser.CurrentLineNumber, attrs.get("id", "?"), scope
+            )
             self.sentences.append(self.current)
         elif tag == "text" and self.current is not None:
             if self.current.text is not None:
@@ -110,7 +112,7 @@ class _Reader:
                 if name not in attrs:
                     raise AbsaInputError(
                         f"{self.where()}: <{tag}> has no {name!r} attribute; attributes: {sorted(attrs)}. Every "
-                        f"<{tag}> needs category=\"...\" and polarity=\"...\": add it, or remove the element."
+                        f'<{tag}> needs category="..." and polarity="...": add it, or remove the element.'
                     )
             if not attrs["category"].strip():
                 raise AbsaInputError(

@@ -137,7 +137,9 @@ def _set_model_max_length(tokenizer: Any, name_or_path: str, kwargs: dict[str, A
     except (OSError, ValueError):
         return
     config = config.get("text_config") or config
-    limit = encoder_max_tokens(config.get("model_type"), config.get("max_position_embeddings"), config.get("pad_token_id", 1))
+    limit = encoder_max_tokens(
+        config.get("model_type"), config.get("max_position_embeddings"), config.get("pad_token_id", 1)
+    )
     if limit is not None and limit > 0:
         tokenizer.model_max_length = limit
         logger.info("Tokenizer model_max_length set to %d from %s.", tokenizer.model_max_length, config_file)

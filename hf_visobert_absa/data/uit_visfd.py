@@ -24,10 +24,12 @@ UIT_TAG = re.compile(r"\{([^{}]*)\}")
 UIT_LABEL = re.compile(r"^\s*(\{[^{}]*\}\s*;?\s*)+$")
 
 
-
-
 def parse_uit(
-    table: CsvTable, text_column: str, aliases: dict[str, int], others_policy: str, sentiments: Sequence[str] | None = None
+    table: CsvTable,
+    text_column: str,
+    aliases: dict[str, int],
+    others_policy: str,
+    sentiments: Sequence[str] | None = None,
 ) -> ParsedFile:
     """UIT-ViSFD: `{ASPECT#Polarity};...` in the `label` column; `{OTHERS}` is handled by `others_policy`."""
     label = next((name for name in table.columns if name.lower() == "label"), None)

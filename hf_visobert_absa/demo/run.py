@@ -53,7 +53,12 @@ NEW_REVIEWS: tuple[str, ...] = (
 #: The tiny encoder's matrices are too small to gain from a second thread, and on a shared 2-core machine two
 #: threads wait on each other: we measured 14-24 ms per step with one thread and 64-612 ms with two under load.
 _TINY_DEFAULTS = (30.0, 1e-3, "mean", 1)
-_PRETRAINED_DEFAULTS = (TRAINING_RECIPE["num_train_epochs"], TRAINING_RECIPE["learning_rate"], MODEL_RECIPE["pooling"], None)
+_PRETRAINED_DEFAULTS = (
+    TRAINING_RECIPE["num_train_epochs"],
+    TRAINING_RECIPE["learning_rate"],
+    MODEL_RECIPE["pooling"],
+    None,
+)
 
 
 @dataclass

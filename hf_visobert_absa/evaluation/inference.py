@@ -39,7 +39,9 @@ def check_max_length(max_length: int, config: Any, flag: str = "--max_length") -
     """
     limit = config.encoder_max_tokens
     if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 2:
-        raise AbsaInputError(f"`{flag}` got {max_length!r}; allowed: an integer >= 2 (tokens, special tokens included).")
+        raise AbsaInputError(
+            f"`{flag}` got {max_length!r}; allowed: an integer >= 2 (tokens, special tokens included)."
+        )
     if limit is not None and max_length > limit:
         raise AbsaInputError(
             f"`{flag}` got {max_length}, but this model's encoder reads at most {limit} tokens "
@@ -113,7 +115,11 @@ def score_texts(
     """
     check_max_length(max_length, model.config, "max_length")
     model.eval()
-    device = torch.device(device) if device is not None else getattr(model, "device", None) or next(model.parameters()).device
+    device = (
+        torch.device(device)
+        if device is not None
+        else getattr(model, "device", None) or next(model.parameters()).device
+    )
     config = model.config
     rank, world_size = shard
     fill = np.empty if world_size == 1 else lambda shape, dtype: np.full(shape, np.nan, dtype=dtype)

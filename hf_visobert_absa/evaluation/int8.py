@@ -44,7 +44,9 @@ def _onnxruntime() -> Any:
         import onnx  # noqa: F401  (the exporter needs it)
         import onnxruntime
     except ImportError as error:
-        raise AbsaInputError(f"int8 inference needs onnxruntime and onnx ({error.name} is missing). {INSTALL_HINT}") from None
+        raise AbsaInputError(
+            f"int8 inference needs onnxruntime and onnx ({error.name} is missing). {INSTALL_HINT}"
+        ) from None
     return onnxruntime
 
 

@@ -29,6 +29,8 @@ def _tick_names(sentiments: Sequence[str] | None) -> list[str]:
     """Axis names of the canonical classes: none, then the sentiments (the usual ones abbreviated)."""
     names = ("positive", "negative", "neutral") if sentiments is None else sentiments
     return ["none"] + [_SHORT_NAMES.get(name.lower(), name if len(name) <= 6 else name[:5] + "…") for name in names]
+
+
 _CURVES = (("loss", "combined loss"), ("focal_loss", "focal loss"), ("contrastive_loss", "contrastive loss"))
 _F1_SERIES = (
     ("detection_f1", "aspect detection F1"),

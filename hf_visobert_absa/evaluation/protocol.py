@@ -131,7 +131,11 @@ def semeval2014_metrics(
         )
     sentiment_probabilities = probabilities[..., offset:]
     every = list(range(len(sentiments)))
-    for suffix, classes in (("", every), ("_3way", _indices(sentiments, THREE_WAY)), ("_binary", _indices(sentiments, BINARY))):
+    for suffix, classes in (
+        ("", every),
+        ("_3way", _indices(sentiments, THREE_WAY)),
+        ("_binary", _indices(sentiments, BINARY)),
+    ):
         accuracy, pairs = _polarity_accuracy(sentiment_probabilities, references, classes)
         result[f"polarity_accuracy{suffix}"] = accuracy
         result[f"polarity_pairs{suffix}"] = pairs

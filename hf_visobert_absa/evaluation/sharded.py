@@ -125,7 +125,9 @@ def score_texts_sharded(
         probabilities[rank_rows] = rank_probabilities
     missing = int(np.isnan(probabilities[:, 0, 0]).sum())
     if missing:
-        raise RuntimeError(f"{missing} of {len(texts)} reviews were scored by no rank; the ranks disagree on the input.")
+        raise RuntimeError(
+            f"{missing} of {len(texts)} reviews were scored by no rank; the ranks disagree on the input."
+        )
     return probabilities
 
 

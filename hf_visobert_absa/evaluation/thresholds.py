@@ -66,9 +66,7 @@ def score_of(
 MICRO_F1_KINDS = {"joint_micro_f1": "pair", "detection_micro_f1": "mention"}
 
 
-def _micro_count_table(
-    probabilities: np.ndarray, gold: np.ndarray, candidates: tuple, kind: str
-) -> np.ndarray:
+def _micro_count_table(probabilities: np.ndarray, gold: np.ndarray, candidates: tuple, kind: str) -> np.ndarray:
     """`[A, len(candidates), 3]`: per aspect and candidate setting, (true positives, predicted, gold) cells."""
     table = np.zeros((gold.shape[1], len(candidates), 3), dtype=np.int64)
     for a in range(gold.shape[1]):

@@ -350,4 +350,3 @@ def write_json(path: Path | str, document: dict[str, Any]) -> Path:
     write_json_atomic(path, document, ensure_ascii=False)
     logger.info("wrote %s", path)
     return path
-

@@ -145,7 +145,11 @@ _MODEL_CONFIG_KEYS = (
 
 
 def _inputs_block(
-    model: ViSoBertAbsaModel, trainers: dict[str, Trainer], batches: list, settings: BenchSettings, encoder_text: str | None
+    model: ViSoBertAbsaModel,
+    trainers: dict[str, Trainer],
+    batches: list,
+    settings: BenchSettings,
+    encoder_text: str | None,
 ) -> dict[str, Any]:
     """What was measured: encoder, sizes, batches, labels, head configuration, optimizer and step."""
     config = model.config

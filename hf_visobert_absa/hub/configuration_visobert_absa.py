@@ -164,7 +164,9 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             self.sentiments = list(SENTIMENTS)
         self.sentiments = list(self.sentiments) if isinstance(self.sentiments, (list, tuple)) else self.sentiments
         if self.contrastive_mode is None:
-            self.contrastive_mode = default_contrastive_mode(self.pooling, self.label_scheme, self.contrastive_across_devices)
+            self.contrastive_mode = default_contrastive_mode(
+                self.pooling, self.label_scheme, self.contrastive_across_devices
+            )
         if self.focal_alpha is not None and isinstance(self.focal_alpha, tuple):
             self.focal_alpha = list(self.focal_alpha)
         self._validate()
@@ -220,7 +222,9 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         if self.focal_weight == 0 and self.contrastive_weight == 0:
             reject_value("focal_weight", 0, "a positive weight for at least one of focal_weight, contrastive_weight")
         if self.base_model_name_or_path is not None and not isinstance(self.base_model_name_or_path, str):
-            reject_value("base_model_name_or_path", self.base_model_name_or_path, "None or a Hub id / folder path (str)")
+            reject_value(
+                "base_model_name_or_path", self.base_model_name_or_path, "None or a Hub id / folder path (str)"
+            )
         if not isinstance(self.contrastive_across_devices, bool):
             reject_value("contrastive_across_devices", self.contrastive_across_devices, "True or False")
         self._validate_alpha()
@@ -290,7 +294,9 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         if all(_is_number(x) for x in alpha):
             rows = [alpha]
             if len(alpha) != num_classes:
-                reject_value("focal_alpha", alpha, shape_help, f"Label scheme {self.label_scheme!r} has {num_classes} classes.")
+                reject_value(
+                    "focal_alpha", alpha, shape_help, f"Label scheme {self.label_scheme!r} has {num_classes} classes."
+                )
         else:
             rows = alpha
             if len(rows) != len(self.aspects) or not all(isinstance(r, list) and len(r) == num_classes for r in rows):

@@ -95,7 +95,11 @@ def multilabel_supcon_loss(
     ```
     """
     if mode not in SUPCON_MODES:
-        hint = " It contrasts per-aspect embeddings: use `aspect_sentiment_supcon_loss`." if mode in ASPECT_CONTRASTIVE_MODES else ""
+        hint = (
+            " It contrasts per-aspect embeddings: use `aspect_sentiment_supcon_loss`."
+            if mode in ASPECT_CONTRASTIVE_MODES
+            else ""
+        )
         raise ValueError(f"`mode` got {mode!r}; allowed: {', '.join(map(repr, SUPCON_MODES))}.{hint}")
     if not isinstance(temperature, (int, float)) or temperature <= 0:
         raise ValueError(f"`temperature` got {temperature!r}; allowed: a number > 0.")
@@ -216,7 +220,9 @@ def aspect_sentiment_supcon_loss(
     cells = aspect_embeddings[mentioned]  # [M, D]
     if cells.shape[0] < 2:  # no pair to contrast; keep the graph for a finite zero gradient
         return upcast_half(aspect_embeddings).sum() * 0.0
-    return multilabel_supcon_loss(cells, sentiment_labels[mentioned], temperature, mode="supcon", ignore_index=ignore_index)
+    return multilabel_supcon_loss(
+        cells, sentiment_labels[mentioned], temperature, mode="supcon", ignore_index=ignore_index
+    )
 
 
 def _check_candidates(

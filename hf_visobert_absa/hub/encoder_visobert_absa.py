@@ -150,10 +150,16 @@ def load_pretrained_encoder(name_or_path: str, hub_kwargs: dict[str, Any]) -> tu
     unexpected = sorted(info.get("unexpected_keys", []))
     unused_pooler = [key for key in unexpected if key.split(".")[0] == "pooler"]
     if unused_pooler:
-        logger.info("Not used from %s: the encoder's pooler (%s); the head pools by itself.", name_or_path, ", ".join(unused_pooler))
+        logger.info(
+            "Not used from %s: the encoder's pooler (%s); the head pools by itself.",
+            name_or_path,
+            ", ".join(unused_pooler),
+        )
     others = [key for key in unexpected if key not in unused_pooler]
     if others:
-        logger.warning("%s holds %d weights the encoder does not use: %s", name_or_path, len(others), ", ".join(others[:8]))
+        logger.warning(
+            "%s holds %d weights the encoder does not use: %s", name_or_path, len(others), ", ".join(others[:8])
+        )
     return source, info
 
 

@@ -84,12 +84,26 @@ def validate_aspects(aspects: Any) -> None:
         ValueError: naming the list, what is allowed and the names at fault.
     """
     if not isinstance(aspects, list) or not aspects or not all(isinstance(a, str) and a.strip() for a in aspects):
-        empty = [i for i, a in enumerate(aspects) if not (isinstance(a, str) and a.strip())] if isinstance(aspects, list) else []
-        reject_value("aspects", aspects, "a non-empty list of non-empty strings", f"Name or remove the aspect(s) at position(s) {empty}." if empty else "")
+        empty = (
+            [i for i, a in enumerate(aspects) if not (isinstance(a, str) and a.strip())]
+            if isinstance(aspects, list)
+            else []
+        )
+        reject_value(
+            "aspects",
+            aspects,
+            "a non-empty list of non-empty strings",
+            f"Name or remove the aspect(s) at position(s) {empty}." if empty else "",
+        )
     stripped = [a.strip() for a in aspects]
     dupes = sorted({a for a in aspects if stripped.count(a.strip()) > 1})
     if dupes:
-        reject_value("aspects", aspects, "distinct names (compared after stripping spaces)", f"Rename or remove the duplicates {dupes}.")
+        reject_value(
+            "aspects",
+            aspects,
+            "distinct names (compared after stripping spaces)",
+            f"Rename or remove the duplicates {dupes}.",
+        )
 
 
 def validate_sentiments(sentiments: Any, label_scheme: str = "absent_as_class") -> None:
@@ -102,12 +116,21 @@ def validate_sentiments(sentiments: Any, label_scheme: str = "absent_as_class") 
         f"a non-empty list of distinct (case-insensitive), non-empty names other than {NONE_CLASS!r} and without "
         f"{FLAT_LABEL_SEPARATOR!r}, e.g. {list(SENTIMENTS)} or {list(SENTIMENTS) + ['conflict']}"
     )
-    if not isinstance(sentiments, list) or not sentiments or not all(isinstance(s, str) and s.strip() for s in sentiments):
+    if (
+        not isinstance(sentiments, list)
+        or not sentiments
+        or not all(isinstance(s, str) and s.strip() for s in sentiments)
+    ):
         reject_value("sentiments", sentiments, allowed)
     keys = [s.strip().lower() for s in sentiments]
     bad = [s for s in sentiments if s.strip().lower() == NONE_CLASS or FLAT_LABEL_SEPARATOR in s or s != s.strip()]
     if len(set(keys)) != len(keys) or bad:
-        reject_value("sentiments", sentiments, allowed, f"Offending: {bad or sorted({s for s in sentiments if keys.count(s.strip().lower()) > 1})}.")
+        reject_value(
+            "sentiments",
+            sentiments,
+            allowed,
+            f"Offending: {bad or sorted({s for s in sentiments if keys.count(s.strip().lower()) > 1})}.",
+        )
     if label_scheme == "seed" and "neutral" not in keys:
         reject_value(
             "sentiments",

@@ -208,10 +208,16 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         """The ONE encoder pass: (the encoder's output, the attention mask its positions use). Under
         `aspect_prompt` the aspects' prompts are inserted after the first token first (see
         [`AspectPromptPooling`]), so both are A positions longer than the input."""
-        inputs: dict[str, Any] = {"input_ids": input_ids, "inputs_embeds": inputs_embeds, "token_type_ids": token_type_ids}
+        inputs: dict[str, Any] = {
+            "input_ids": input_ids,
+            "inputs_embeds": inputs_embeds,
+            "token_type_ids": token_type_ids,
+        }
         if self.aspect_prompts is not None:
             if position_ids is not None:
-                raise ValueError("`position_ids` cannot be given with pooling='aspect_prompt' (the prompts shift them).")
+                raise ValueError(
+                    "`position_ids` cannot be given with pooling='aspect_prompt' (the prompts shift them)."
+                )
             embeds = inputs_embeds if inputs_embeds is not None else self.get_input_embeddings()(input_ids)
             embeds, attention_mask, token_type_ids = self.aspect_prompts.insert(embeds, attention_mask, token_type_ids)
             inputs = {"inputs_embeds": embeds, "token_type_ids": token_type_ids}
@@ -298,7 +304,7 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
                 raise OSError(
                     f"{subfolder} holds only pickled weights ({', '.join(pickles)}) and no model.safetensors. "
                     "visobert_absa models load weights only from safetensors: unpickling a file can run arbitrary "
-                    "code. If you trust the file, convert it once: python -c \"import torch; from safetensors.torch "
+                    'code. If you trust the file, convert it once: python -c "import torch; from safetensors.torch '
                     f"import save_file; save_file(torch.load('{subfolder / pickles[0]}', weights_only=True), "
                     f"'{subfolder / 'model.safetensors'}')\""
                 )
@@ -324,7 +330,10 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             "AutoModel": model_ref,
             "AutoModelForSequenceClassification": model_ref,
         }
-        task = {**PIPELINE_TASKS[ABSA_TASK], "impl": f"{_module_name(AspectSentimentPipeline)}.{AspectSentimentPipeline.__name__}"}
+        task = {
+            **PIPELINE_TASKS[ABSA_TASK],
+            "impl": f"{_module_name(AspectSentimentPipeline)}.{AspectSentimentPipeline.__name__}",
+        }
         config.custom_pipelines = {ABSA_TASK: task}
         try:
             super().save_pretrained(save_directory, *args, **kwargs)
@@ -375,7 +384,9 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             "local_files_only": local_files_only,
             "trust_remote_code": trust_remote_code,
         }
-        text_config = pretrained_encoder_config(name_or_path, hub_kwargs, refuse_model_type=ViSoBertAbsaConfig.model_type)
+        text_config = pretrained_encoder_config(
+            name_or_path, hub_kwargs, refuse_model_type=ViSoBertAbsaConfig.model_type
+        )
         source_name = encoder_name(name_or_path)  # no machine path goes into a saved config
         text_config["_name_or_path"] = source_name
         config = ViSoBertAbsaConfig(text_config=text_config, base_model_name_or_path=source_name, **config_kwargs)

@@ -109,7 +109,9 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.tokenizer is None:
-            raise ValueError("`AspectSentimentPipeline` needs a tokenizer: pass `tokenizer=` or a model folder with one.")
+            raise ValueError(
+                "`AspectSentimentPipeline` needs a tokenizer: pass `tokenizer=` or a model folder with one."
+            )
         self.model.eval()
         self._warned_truncation = False
 
@@ -140,7 +142,9 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
         post-processed as tensors, and the results returned in input order. Generators stream one review at a
         time through the standard pipeline machinery (their length is unknown)."""
         batch_size = kwargs.get("batch_size")
-        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        ):
             raise ValueError(f"`batch_size` got {batch_size!r}; allowed: a positive integer.")
         if isinstance(inputs, (list, tuple)):
             if not inputs:
@@ -407,7 +411,9 @@ class AspectSentimentTextClassificationPipeline(AspectSentimentPipeline):
 
     default_output_format = "flat"
 
-    def postprocess(self, model_outputs: list[dict[str, Any]], output_format: str = "flat", **kwargs: Any) -> list[dict[str, Any]]:
+    def postprocess(
+        self, model_outputs: list[dict[str, Any]], output_format: str = "flat", **kwargs: Any
+    ) -> list[dict[str, Any]]:
         return super().postprocess(model_outputs, output_format=output_format, **kwargs)
 
 

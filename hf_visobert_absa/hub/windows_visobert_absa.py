@@ -32,7 +32,7 @@ def check_text(value: Any, index: int) -> str:
             f"Input {index} holds a lone surrogate (\\u{ord(value[surrogate]):04x} at character {surrogate}), half of a "
             "UTF-16 pair that is not a character; decode the text properly or remove that character."
         )
-    hint = " Wrap a `datasets.Dataset` as `KeyDataset(dataset, \"text\")`." if isinstance(value, dict) else ""
+    hint = ' Wrap a `datasets.Dataset` as `KeyDataset(dataset, "text")`.' if isinstance(value, dict) else ""
     raise ValueError(
         f"Input {index} is {_describe(value)}; every input must be a non-empty review text (`str`). "
         f"Remove input {index} or replace it with its text.{hint}"
@@ -78,7 +78,9 @@ class TextWindowsMixin:
         for start in range(len(full) - len(ids) + 1):
             if full[start : start + len(ids)] == ids:
                 return full[:start], ids, full[start + len(ids) :]
-        raise ValueError("The tokenizer puts special tokens inside the text; the pipeline cannot split it into windows.")
+        raise ValueError(
+            "The tokenizer puts special tokens inside the text; the pipeline cannot split it into windows."
+        )
 
     def _window_plan(
         self, specials: int, long_text: str, max_length: int | None, stride: int | None

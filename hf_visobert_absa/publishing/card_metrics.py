@@ -56,9 +56,7 @@ def load_metrics(path: str | Path, split: str = "test") -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise AbsaInputError(f"{path}: expected a JSON object of metric names to values, got {type(raw).__name__}.")
     splits = [key for key, value in raw.items() if isinstance(value, dict) and key != "per_aspect"]
-    if splits and not any(key in raw for key, *_ in METRICS) and not any(
-        key.startswith(_PREFIXES) for key in raw
-    ):
+    if splits and not any(key in raw for key, *_ in METRICS) and not any(key.startswith(_PREFIXES) for key in raw):
         if split not in raw:
             raise AbsaInputError(
                 f"{path}: holds metrics for the splits {splits}, not {split!r}. Pass the split the card should "
@@ -116,7 +114,9 @@ def _cell(values: dict[str, Any] | None, column: str) -> str:
 
 def metrics_text(metrics: dict[str, Any] | None, split: str, dataset_name: str) -> str:
     if not metrics or not any(key in metrics for key, *_ in METRICS):
-        return "No evaluation metrics were found with this model (no metrics JSON in the run folder): none are reported."
+        return (
+            "No evaluation metrics were found with this model (no metrics JSON in the run folder): none are reported."
+        )
     rows = []
     for key, group, name, _ in METRICS:
         if key not in metrics:

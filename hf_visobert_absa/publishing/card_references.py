@@ -109,5 +109,11 @@ def pooling_note(config) -> str:
 
 
 __all__ = [
-    "CITATIONS", "CONTRASTIVE_NOTES", "KNOWN_DATASETS", "POOLING_NOTES", "VISOBERT_CITATION", "DatasetInfo", "pooling_note"
+    "CITATIONS",
+    "CONTRASTIVE_NOTES",
+    "KNOWN_DATASETS",
+    "POOLING_NOTES",
+    "VISOBERT_CITATION",
+    "DatasetInfo",
+    "pooling_note",
 ]

@@ -35,7 +35,9 @@ logger = logging.getLogger(__name__)
 #: Files a run folder may carry besides the model; read for the card, never staged.
 METRICS_FILES = ("metrics.json", "test_results.json", "eval_results.json", "all_results.json")
 #: Every file name an exported folder may hold (plus weight shards and the code files, checked by pattern/name).
-ALLOWED_FILES = frozenset({"config.json", "model.safetensors", "model.safetensors.index.json", "README.md", *TOKENIZER_FILES, *METRICS_FILES})
+ALLOWED_FILES = frozenset(
+    {"config.json", "model.safetensors", "model.safetensors.index.json", "README.md", *TOKENIZER_FILES, *METRICS_FILES}
+)
 _SHARD = re.compile(r"model-\d{5}-of-\d{5}\.safetensors")
 
 #: Probe reviews for the clean-process check (the last one is long enough to need several small windows).
@@ -89,9 +91,25 @@ def read_training_info(checkpoint: str | Path) -> tuple[dict[str, Any], str | No
     """Hyper-parameters recorded in the run folder (JSON only; `training_args.bin` is never unpickled)."""
     folder = Path(checkpoint)
     keys = (
-        "learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps",
-        "warmup_ratio", "warmup_steps", "weight_decay", "lr_scheduler_type", "max_grad_norm", "optim", "seed",
-        "fp16", "bf16", "max_length", "label_scheme", "max_train_samples", "max_eval_samples", "max_test_samples",
+        "learning_rate",
+        "num_train_epochs",
+        "max_steps",
+        "per_device_train_batch_size",
+        "gradient_accumulation_steps",
+        "warmup_ratio",
+        "warmup_steps",
+        "weight_decay",
+        "lr_scheduler_type",
+        "max_grad_norm",
+        "optim",
+        "seed",
+        "fp16",
+        "bf16",
+        "max_length",
+        "label_scheme",
+        "max_train_samples",
+        "max_eval_samples",
+        "max_test_samples",
     )
     args_path = folder / "training_args.json"
     if args_path.is_file():
@@ -100,7 +118,9 @@ def read_training_info(checkpoint: str | Path) -> tuple[dict[str, Any], str | No
     state_path = folder / "trainer_state.json"
     if state_path.is_file():
         state = json.loads(state_path.read_text(encoding="utf-8"))
-        picked = {k: state[k] for k in ("num_train_epochs", "train_batch_size", "global_step", "max_steps") if k in state}
+        picked = {
+            k: state[k] for k in ("num_train_epochs", "train_batch_size", "global_step", "max_steps") if k in state
+        }
         return picked, state_path.name
     return {}, None
 
@@ -109,7 +129,8 @@ def check_allowed_files(folder: str | Path) -> list[str]:
     """Return the folder's file names, or raise [`ExportError`] naming every file that may not travel."""
     names = sorted(p.name for p in Path(folder).iterdir())
     stray = [
-        name for name in names
+        name
+        for name in names
         if not (Path(folder) / name).is_file()
         or not (name in ALLOWED_FILES or name in CODE_FILES or _SHARD.fullmatch(name))
     ]
@@ -195,7 +216,10 @@ def verify_folder(folder: Path, expected: dict[str, Any], *, timeout: float = 30
         "pipeline_inferred_task": report["pipeline_inferred_task"],
         "package_visible_on_path": report["package_visible_on_path"],
         "package_importable": report["package_importable"],
-        "classes": {k: (report[k]["class"] if isinstance(report[k], dict) else report[k]) for k in ("config_class", "AutoModel", "pipeline_class")},
+        "classes": {
+            k: (report[k]["class"] if isinstance(report[k], dict) else report[k])
+            for k in ("config_class", "AutoModel", "pipeline_class")
+        },
         "tokenizer_class": report["tokenizer_class"],
         "transformers_version": report["transformers_version"],
         "probe_texts": len(PROBE_TEXTS),
@@ -283,7 +307,9 @@ def export_model(
     check_dataset_name(dataset)
     inspect_checkpoint(checkpoint)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise AbsaInputError(f"{out_dir} exists and is not an empty folder; the export never overwrites. Pass a new folder.")
+        raise AbsaInputError(
+            f"{out_dir} exists and is not an empty folder; the export never overwrites. Pass a new folder."
+        )
     options = CardOptions(repo_id, model_name, dataset, dataset_split, base_model, license, language, exported_with)
     pipe = _load_pipeline(checkpoint)
     staging = _new_staging_folder(out_dir)
@@ -366,13 +392,18 @@ def _stage(checkpoint: Path, staging: Path, pipe: Any, options: CardOptions) -> 
     return card, files
 
 
-def _render_card(checkpoint: Path, pipe: Any, options: CardOptions, metrics_name: str | None, code_files: list[str]) -> Any:
+def _render_card(
+    checkpoint: Path, pipe: Any, options: CardOptions, metrics_name: str | None, code_files: list[str]
+) -> Any:
     """The model card from the checkpoint's records (metrics, training arguments, training data facts)."""
     import transformers
 
     metrics = load_metrics(checkpoint / metrics_name, split=options.dataset_split) if metrics_name else None
     training, training_source = read_training_info(checkpoint)
-    versions = options.exported_with or {"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0]}
+    versions = options.exported_with or {
+        "transformers": transformers.__version__,
+        "torch": torch.__version__.split("+")[0],
+    }
     return render_model_card(
         pipe.model.config,
         metrics=metrics,

@@ -36,6 +36,7 @@ TEMPLATE_PATH = Path(__file__).with_name("model_card_template.md.jinja")
 #: Minimum versions to load an exported model (the floors of pyproject's dependencies; a test keeps them equal).
 MIN_VERSIONS: dict[str, str] = {"torch": "2.4", "transformers": "5.20", "tokenizers": "0.21", "safetensors": "0.4"}
 
+
 def _or_list(names: list[str]) -> str:
     """`positive, negative or neutral`."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
@@ -52,8 +53,10 @@ def _scheme_note(label_scheme: str) -> str:
     if label_scheme == "absent_as_class":
         return "`none` means the review does not mention the aspect; the pipeline reports the aspects where a sentiment is more probable than `none` (or whose P(none) is below a threshold, when one is set)."
     if label_scheme == "seed":
-        return ("Trained as the original design: a not-mentioned aspect counts as `neutral`, so `neutral` mixes "
-                "\"not mentioned\" and \"neutral opinion\"; every aspect is returned.")
+        return (
+            "Trained as the original design: a not-mentioned aspect counts as `neutral`, so `neutral` mixes "
+            '"not mentioned" and "neutral opinion"; every aspect is returned.'
+        )
     return "Trained on mentioned aspects only (absent aspects ignored by the loss): every aspect gets a sentiment."
 
 
@@ -123,7 +126,9 @@ def _data_fields(
     collapse warnings and the calibration the run recorded)."""
     notes = list(info.notes) if info else []
     if config.label_scheme != "absent_as_class":
-        notes.append(f"Trained with the `{config.label_scheme}` label scheme: it cannot tell a not-mentioned aspect from a mentioned one.")
+        notes.append(
+            f"Trained with the `{config.label_scheme}` label scheme: it cannot tell a not-mentioned aspect from a mentioned one."
+        )
     notes += [f"Warning recorded at training time: {w}" for w in (metrics or {}).get("warnings") or []]
     calibration = (metrics or {}).get("calibration")
     if calibration:
@@ -164,7 +169,10 @@ def _settings_text(metrics: dict[str, Any] | None, max_tokens: int) -> str:
     text = f"Computed with `max_length={max_length}` tokens and {shown}"
     if max_length == max_tokens:
         return text + ", the pipeline's defaults.\n\n"
-    return text + f"; the pipeline reads {max_tokens} tokens by default: pass `max_length={max_length}` to reproduce them.\n\n"
+    return (
+        text
+        + f"; the pipeline reads {max_tokens} tokens by default: pass `max_length={max_length}` to reproduce them.\n\n"
+    )
 
 
 def _citations_text(config: Any, info: DatasetInfo | None, dataset: str | None) -> str:
@@ -286,8 +294,14 @@ def render_model_card(
     training_data = training_data or {}
     language = language or training_data.get("language")
     card_data = build_card_data(
-        config, metrics, model_name=model_name, dataset=dataset, dataset_split=dataset_split,
-        base_model=base_model, license=license, language=language,
+        config,
+        metrics,
+        model_name=model_name,
+        dataset=dataset,
+        dataset_split=dataset_split,
+        base_model=base_model,
+        license=license,
+        language=language,
     )
     card = {
         "model_name": model_name,
@@ -303,7 +317,9 @@ def render_model_card(
         "metrics_text": _settings_text(metrics, max_tokens)
         + metrics_text(metrics, dataset_split, info.name if info else (dataset or "the evaluation data")),
         "requirements": _requirements_text(exported_with),
-        "license_text": f"`{license}`." if license else (
+        "license_text": f"`{license}`."
+        if license
+        else (
             "not stated by the exporter (pass `--license`, e.g. `apache-2.0`); the encoder's and the training data's "
             "own licences apply."
         ),

@@ -61,14 +61,24 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--checkpoint", required=True, help="the model folder `train` writes (RUN_DIR/model: config.json, model.safetensors, tokenizer)")
+    parser.add_argument(
+        "--checkpoint",
+        required=True,
+        help="the model folder `train` writes (RUN_DIR/model: config.json, model.safetensors, tokenizer)",
+    )
     parser.add_argument("--repo-id", required=True, help="ORG/NAME of the model repository")
-    parser.add_argument("--private", action="store_true", help="create the repository private (an existing one keeps its visibility)")
+    parser.add_argument(
+        "--private", action="store_true", help="create the repository private (an existing one keeps its visibility)"
+    )
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--revision", metavar="BRANCH", help="commit to this branch (created if needed) instead of main")
+    target.add_argument(
+        "--revision", metavar="BRANCH", help="commit to this branch (created if needed) instead of main"
+    )
     target.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
     parser.add_argument("--commit-message", default=None, help="commit message (default names the package version)")
-    parser.add_argument("--dry-run", action="store_true", help="stage and verify only; print the files and the card summary")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="stage and verify only; print the files and the card summary"
+    )
     parser.add_argument("--out-dir", help="keep the staged folder here (a new or empty folder); default: a temp folder")
     parser.add_argument("--dataset", help="training data for the card: phone_reviews, uit_visfd or a Hub dataset id")
     parser.add_argument("--dataset-split", default="test", help="split the metrics were computed on (default: test)")

@@ -21,7 +21,9 @@ from .recipe import HOLDOUT_PERCENTAGE, MODEL_RECIPE, ORIGINAL_DESIGN, TRAINING_
 DEFAULT_ENCODER = "uitnlp/visobert"
 
 #: How a CLI user names the files of each split when a folder does not say it unambiguously.
-CLI_FILES_HINT = "pass the files one by one with `--train_file`, `--validation_file` and `--test_file` instead of `--data_dir`"
+CLI_FILES_HINT = (
+    "pass the files one by one with `--train_file`, `--validation_file` and `--test_file` instead of `--data_dir`"
+)
 
 
 @dataclass
@@ -41,15 +43,20 @@ class ModelArguments:
     )
     seed_preset: bool = field(
         default=False,
-        metadata={"help": "Reproduce the original design (seed labels, pooler, seed contrastive, zero output bias); "
-                  "other fields override."},
+        metadata={
+            "help": "Reproduce the original design (seed labels, pooler, seed contrastive, zero output bias); "
+            "other fields override."
+        },
     )
     label_scheme: str | None = field(
         default=None, metadata={"help": "absent_as_class (default), seed, or mentioned_only."}
     )
     pooling: str | None = field(
-        default=None, metadata={"help": "aspect_query (default: one learned query per aspect), cls, mean, pooler or "
-                "aspect_prompt (one learned input vector per aspect after the first token)."}
+        default=None,
+        metadata={
+            "help": "aspect_query (default: one learned query per aspect), cls, mean, pooler or "
+            "aspect_prompt (one learned input vector per aspect after the first token)."
+        },
     )
     aspect_query_heads: int | None = field(
         default=None,
@@ -57,13 +64,17 @@ class ModelArguments:
     )
     aspect_prompt_init: str | None = field(
         default=None,
-        metadata={"help": "With --pooling aspect_prompt: names (default; each prompt starts as the mean embedding of "
-                  "its aspect name's words) or random."},
+        metadata={
+            "help": "With --pooling aspect_prompt: names (default; each prompt starts as the mean embedding of "
+            "its aspect name's words) or random."
+        },
     )
     classifier_bias_init: str | None = field(
         default=None,
-        metadata={"help": "priors (default; output bias = log of the training class frequencies per aspect) or zeros "
-                  "(the default with --seed_preset)."},
+        metadata={
+            "help": "priors (default; output bias = log of the training class frequencies per aspect) or zeros "
+            "(the default with --seed_preset)."
+        },
     )
     head_hidden_size: int | None = field(default=None, metadata={"help": "Classification head width (512)."})
     classifier_dropout: float | None = field(default=None, metadata={"help": "Head dropout (0.3)."})
@@ -104,8 +115,17 @@ class ModelArguments:
     def config_overrides(self) -> dict[str, Any]:
         """The `ViSoBertAbsaConfig` fields given explicitly (None = keep the default or the preset)."""
         names = (
-            "label_scheme", "pooling", "aspect_query_heads", "head_hidden_size", "classifier_dropout", "projection_dim",
-            "focal_gamma", "contrastive_temperature", "contrastive_mode", "focal_weight", "contrastive_weight",
+            "label_scheme",
+            "pooling",
+            "aspect_query_heads",
+            "head_hidden_size",
+            "classifier_dropout",
+            "projection_dim",
+            "focal_gamma",
+            "contrastive_temperature",
+            "contrastive_mode",
+            "focal_weight",
+            "contrastive_weight",
         )
         overrides = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
         if self.contrastive_across_devices:
@@ -149,7 +169,7 @@ class DataArguments:
         },
     )
     label_aliases: str | None = field(
-        default=None, metadata={"help": "JSON object mapping misspelt labels, e.g. '{\"Posititve\": \"positive\"}'."}
+        default=None, metadata={"help": 'JSON object mapping misspelt labels, e.g. \'{"Posititve": "positive"}\'.'}
     )
     others_policy: str = field(
         default="neutral", metadata={"help": "UIT-ViSFD {OTHERS} tag without polarity: neutral, drop or error."}
@@ -176,8 +196,10 @@ class DataArguments:
     )
     max_length: int = field(
         default=256,
-        metadata={"help": "Truncate reviews to this many tokens (2 up to what the encoder's positions allow); "
-                  "stored with the model as the default of evaluate, predict and the pipeline."},
+        metadata={
+            "help": "Truncate reviews to this many tokens (2 up to what the encoder's positions allow); "
+            "stored with the model as the default of evaluate, predict and the pipeline."
+        },
     )
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Use only the first N validation rows."})
@@ -192,7 +214,11 @@ class DataArguments:
     def data_files(self) -> dict[str, str] | str:
         files = {
             split: path
-            for split, path in (("train", self.train_file), ("validation", self.validation_file), ("test", self.test_file))
+            for split, path in (
+                ("train", self.train_file),
+                ("validation", self.validation_file),
+                ("test", self.test_file),
+            )
             if path
         }
         if self.data_dir and files:
@@ -225,7 +251,7 @@ class DataArguments:
         if not isinstance(aliases, dict):
             raise AbsaInputError(
                 f"`--label_aliases` got {self.label_aliases!r}; allowed: a JSON object such as "
-                "'{\"Posititve\": \"positive\"}'."
+                '\'{"Posititve": "positive"}\'.'
             )
         return aliases
 
@@ -275,7 +301,9 @@ class AbsaTrainingArguments(TrainingArguments):
     weight_decay: float = field(default=TRAINING_RECIPE["weight_decay"], metadata={"help": "AdamW weight decay."})
     train_sampling_strategy: str = field(
         default=TRAINING_RECIPE["train_sampling_strategy"],
-        metadata={"help": "group_by_length (default: batches of similar lengths, little padding), random or sequential."},
+        metadata={
+            "help": "group_by_length (default: batches of similar lengths, little padding), random or sequential."
+        },
     )
     logging_steps: float = field(default=10, metadata={"help": "Log every N steps."})
     resume: bool = field(
@@ -283,23 +311,30 @@ class AbsaTrainingArguments(TrainingArguments):
     )
     head_learning_rate: float | None = field(
         default=TRAINING_RECIPE["head_learning_rate"],
-        metadata={"help": "Peak learning rate of the randomly initialised heads (1e-3; pass the --learning_rate value "
-                  "for one rate everywhere)."},
+        metadata={
+            "help": "Peak learning rate of the randomly initialised heads (1e-3; pass the --learning_rate value "
+            "for one rate everywhere)."
+        },
     )
     layer_lr_decay: float | None = field(
         default=None,
-        metadata={"help": "Layer-wise learning-rate decay in (0, 1]: each encoder layer gets this times the rate of "
-                  "the layer above (the top layer keeps --learning_rate; default: one rate for the whole encoder)."},
+        metadata={
+            "help": "Layer-wise learning-rate decay in (0, 1]: each encoder layer gets this times the rate of "
+            "the layer above (the top layer keeps --learning_rate; default: one rate for the whole encoder)."
+        },
     )
     early_stopping_patience: int | None = field(
         default=None, metadata={"help": "Stop after this many evaluations without improving the selection metric."}
     )
     calibrate_thresholds: str = field(
         default="auto",
-        metadata={"help": "Tune per-aspect P(none) thresholds on validation for the selection metric (all aspects "
-                  "together; an aspect keeps the default rule unless it helps; saved in the config): auto (default: "
-                  "only when the default rule's validation mentions are outside 0.8-1.25x the gold ones), true (always; the bare flag means true) or false (never).",
-                  "nargs": "?", "const": "true"},
+        metadata={
+            "help": "Tune per-aspect P(none) thresholds on validation for the selection metric (all aspects "
+            "together; an aspect keeps the default rule unless it helps; saved in the config): auto (default: "
+            "only when the default rule's validation mentions are outside 0.8-1.25x the gold ones), true (always; the bare flag means true) or false (never).",
+            "nargs": "?",
+            "const": "true",
+        },
     )
 
     def __post_init__(self) -> None:
@@ -316,7 +351,15 @@ class AbsaTrainingArguments(TrainingArguments):
 
 
 #: `--calibrate_thresholds` values: auto, or what `HfArgumentParser` and YAML accept for true / false.
-CALIBRATION_MODES = {"auto": "auto", "true": "true", "yes": "true", "1": "true", "false": "false", "no": "false", "0": "false"}
+CALIBRATION_MODES = {
+    "auto": "auto",
+    "true": "true",
+    "yes": "true",
+    "1": "true",
+    "false": "false",
+    "no": "false",
+    "0": "false",
+}
 
 
 def _calibration_mode(value: Any) -> str:

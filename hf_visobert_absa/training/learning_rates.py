@@ -24,7 +24,9 @@ def encoder_depths(names: Iterable[str]) -> dict[str, int]:
     if not layers:
         return {}
     top = max(layers.values())
-    return {name: top - layers[name] if name in layers else (top + 1 if ".embeddings." in name else 0) for name in encoder}
+    return {
+        name: top - layers[name] if name in layers else (top + 1 if ".embeddings." in name else 0) for name in encoder
+    }
 
 
 def parameter_learning_rates(

@@ -132,7 +132,9 @@ def write_reports(
         all_metrics[split] = metrics
         names = config.canonical_names
         _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, names)
-        plot_confusion_matrices(predictions, gold, aspects, plots / f"confusion_{split}.png", sentiments=config.sentiments)
+        plot_confusion_matrices(
+            predictions, gold, aspects, plots / f"confusion_{split}.png", sentiments=config.sentiments
+        )
         plot_per_aspect_f1(metrics, plots / f"per_aspect_f1_{split}.png")
     plot_training_curves(history, plots / "training_curves.png")
     write_json_atomic(output_dir / "metrics.json", all_metrics)

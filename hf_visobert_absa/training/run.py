@@ -147,7 +147,9 @@ def run_training(
     created = not Path(training_args.output_dir or ".").exists()
     if training_args.output_dir:  # before the folder is created or locked: what the run reads, what it would replace
         refuse_inputs_inside(training_args.output_dir, run_inputs(data_args, model_args))
-        refuse_existing_run(training_args.output_dir, training_args.resume or bool(training_args.resume_from_checkpoint))
+        refuse_existing_run(
+            training_args.output_dir, training_args.resume or bool(training_args.resume_from_checkpoint)
+        )
     wait_for_every_rank()  # under torchrun: no rank creates the folder before every rank has looked
     main = is_main_process()
     with contextlib.ExitStack() as stack:
@@ -240,7 +242,12 @@ def _train_and_report(
     if mode == "true" or (mode == "auto" and "validation" in datasets and model.config.can_detect_aspects):
         metric = calibration_metric(training_args.metric_for_best_model)
         calibration = calibrate_model_thresholds(
-            trainer.model, tokenizer, datasets["validation"], data_args.max_length, metric, only_if_collapsed=mode == "auto"
+            trainer.model,
+            tokenizer,
+            datasets["validation"],
+            data_args.max_length,
+            metric,
+            only_if_collapsed=mode == "auto",
         )
     model_dir = output_dir / "model"
     trainer.save_model(str(model_dir))  # every rank calls it, the Trainer lets one write

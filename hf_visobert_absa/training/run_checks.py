@@ -91,9 +91,13 @@ def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
     args = training_args
     check_number(args.learning_rate, "--learning_rate", "a positive number such as 3e-5", low=0.0, low_open=True)
     if getattr(args, "head_learning_rate", None) is not None:
-        check_number(args.head_learning_rate, "--head_learning_rate", "a positive number such as 1e-3", low=0.0, low_open=True)
+        check_number(
+            args.head_learning_rate, "--head_learning_rate", "a positive number such as 1e-3", low=0.0, low_open=True
+        )
     if getattr(args, "layer_lr_decay", None) is not None:
-        check_number(args.layer_lr_decay, "--layer_lr_decay", "a factor in (0, 1] such as 0.8", low=0.0, high=1.0, low_open=True)
+        check_number(
+            args.layer_lr_decay, "--layer_lr_decay", "a factor in (0, 1] such as 0.8", low=0.0, high=1.0, low_open=True
+        )
     check_number(args.warmup_ratio, "--warmup_ratio", "a share of the steps from 0 to 1 (e.g. 0.06)", low=0.0, high=1.0)
     check_number(args.weight_decay, "--weight_decay", "a number of at least 0 (e.g. 0.01)", low=0.0)
     check_number(args.max_grad_norm, "--max_grad_norm", "a number of at least 0 (0 turns clipping off)", low=0.0)
@@ -112,7 +116,9 @@ def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
             raise AbsaInputError(f"`--{flag}` got 1.0; allowed: a number in [0, 1) such as 0.9.")
     check_number(args.adam_epsilon, "--adam_epsilon", "a positive number such as 1e-8", low=0.0, low_open=True)
     if getattr(args, "neftune_noise_alpha", None) is not None:
-        check_number(args.neftune_noise_alpha, "--neftune_noise_alpha", "a positive number such as 5", low=0.0, low_open=True)
+        check_number(
+            args.neftune_noise_alpha, "--neftune_noise_alpha", "a positive number such as 5", low=0.0, low_open=True
+        )
     if not isinstance(args.dataloader_num_workers, int) or args.dataloader_num_workers < 0:
         raise AbsaInputError(
             f"`--dataloader_num_workers` got {args.dataloader_num_workers!r}; allowed: an integer of at least 0."
@@ -188,8 +194,11 @@ def check_trainable(labels: np.ndarray, label_scheme: str, file: str) -> None:
     if labels.size == 0 or (labels == -100).all():
         raise AbsaInputError(
             f"Nothing to learn from {file} under `--label_scheme {label_scheme}`: "
-            + ("it has no rows." if labels.size == 0 else "no aspect is mentioned in any row, and this scheme "
-               "trains only on mentioned aspects.")
+            + (
+                "it has no rows."
+                if labels.size == 0
+                else "no aspect is mentioned in any row, and this scheme trains only on mentioned aspects."
+            )
             + " Check the labels (and `--label_aliases`), or use `--label_scheme absent_as_class`."
         )
 

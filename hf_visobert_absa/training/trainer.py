@@ -141,7 +141,9 @@ class FocalContrastiveTrainer(Trainer):
             (
                 k[: -len("loss")]
                 for k in logs
-                if k.endswith("_loss") and "_" not in k[: -len("_loss")] and k[: -len("_loss")] not in ("focal", "contrastive")
+                if k.endswith("_loss")
+                and "_" not in k[: -len("_loss")]
+                and k[: -len("_loss")] not in ("focal", "contrastive")
             ),
             None,
         )
@@ -157,8 +159,6 @@ class FocalContrastiveTrainer(Trainer):
         if self.args.world_size > 1:
             value = self.accelerator.gather(value.reshape(1)).mean()
         return float(value.item())
-
-
 
 
 def secret_fields(args: Any) -> list[str]:

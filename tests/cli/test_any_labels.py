@@ -39,7 +39,9 @@ def run(tmp_path_factory) -> Path:
     _jsonl(data / "train.jsonl", rows * 3)
     _jsonl(data / "validation.jsonl", rows)
     (data / "run.yaml").write_text(
-        "sentiments: [positive, negative, neutral, conflict]\naspects: " + json.dumps(ASPECTS, ensure_ascii=False) + "\n",
+        "sentiments: [positive, negative, neutral, conflict]\naspects: "
+        + json.dumps(ASPECTS, ensure_ascii=False)
+        + "\n",
         encoding="utf-8",
     )
     out = tmp_path_factory.mktemp("run")
@@ -72,7 +74,10 @@ def test_training_outputs_keep_names_and_sentiments(run):
 
 def test_evaluate_and_predict_use_the_model_sentiments(run, tmp_path, capsys):
     out = tmp_path / "metrics.json"
-    assert main(["evaluate", "--model", str(run / "model"), "--file", str(run / "validation.jsonl"), "--output", str(out)]) == 0
+    assert (
+        main(["evaluate", "--model", str(run / "model"), "--file", str(run / "validation.jsonl"), "--output", str(out)])
+        == 0
+    )
     assert list(json.loads(out.read_text())["per_aspect"]) == ASPECTS
     assert "anecdotes/miscellaneous" in capsys.readouterr().out
     source = tmp_path / "in.csv"
@@ -106,4 +111,7 @@ def test_unusable_aspect_names_exit_2(run, tmp_path, capsys):
         "--aspects", '["Food", "Food "]', "--output_dir", str(tmp_path / "x"), "--use_cpu", "true",
     ])  # fmt: skip
     assert code == 2
-    assert "`aspects` got ['Food', 'Food ']; allowed: distinct names (compared after stripping spaces)" in capsys.readouterr().err
+    assert (
+        "`aspects` got ['Food', 'Food ']; allowed: distinct names (compared after stripping spaces)"
+        in capsys.readouterr().err
+    )

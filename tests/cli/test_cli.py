@@ -47,14 +47,35 @@ def trained(encoder_dir, tmp_path_factory) -> Path:
     _write_jsonl(data / "train.jsonl", rows * 3)
     _write_jsonl(data / "validation.jsonl", rows)
     out = tmp_path_factory.mktemp("run")
-    code = main([
-        "train", "--encoder", str(encoder_dir), "--train_file", str(data / "train.jsonl"),
-        "--validation_file", str(data / "validation.jsonl"), "--aspects",
-        "Battery,Camera,Performance,Display,Design,Packaging,Price,Shop_Service,Shipping,General,Others",
-        "--output_dir", str(out), "--num_train_epochs", "2", "--per_device_train_batch_size", "6",
-        "--learning_rate", "1e-3", "--use_cpu", "true", "--disable_tqdm", "true", "--max_length", "32",
-        "--logging_steps", "1",
-    ])
+    code = main(
+        [
+            "train",
+            "--encoder",
+            str(encoder_dir),
+            "--train_file",
+            str(data / "train.jsonl"),
+            "--validation_file",
+            str(data / "validation.jsonl"),
+            "--aspects",
+            "Battery,Camera,Performance,Display,Design,Packaging,Price,Shop_Service,Shipping,General,Others",
+            "--output_dir",
+            str(out),
+            "--num_train_epochs",
+            "2",
+            "--per_device_train_batch_size",
+            "6",
+            "--learning_rate",
+            "1e-3",
+            "--use_cpu",
+            "true",
+            "--disable_tqdm",
+            "true",
+            "--max_length",
+            "32",
+            "--logging_steps",
+            "1",
+        ]
+    )
     assert code == 0
     return out
 
@@ -66,7 +87,9 @@ def test_train_writes_every_output(trained):
         with Image.open(trained / "plots" / name) as image:
             assert image.size[0] > 100
     model_dir = trained / "model"
-    assert {"config.json", "model.safetensors", "modeling_visobert_absa.py", "tokenizer.json"} <= {p.name for p in model_dir.iterdir()}
+    assert {"config.json", "model.safetensors", "modeling_visobert_absa.py", "tokenizer.json"} <= {
+        p.name for p in model_dir.iterdir()
+    }
     assert json.loads((model_dir / "config.json").read_text())["auto_map"]["AutoModel"].endswith("ViSoBertAbsaModel")
     for record in ("config.json", "training_args.json", "training_data.json"):  # no machine path in what may travel
         assert "/tmp/" not in (model_dir / record).read_text(), record
@@ -100,8 +123,24 @@ def test_predict_streams_every_row_once_in_order(trained, tmp_path):
         for i in range(1000):
             writer.writerow([i, "" if i == 500 else f"{REVIEWS[i % len(REVIEWS)][0]} {i}"])
     out = tmp_path / "out.csv"
-    assert main(["predict", "--model", str(trained / "model"), "--input", str(source), "--output", str(out),
-                 "--chunk_size", "128", "--batch_size", "32"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(trained / "model"),
+                "--input",
+                str(source),
+                "--output",
+                str(out),
+                "--chunk_size",
+                "128",
+                "--batch_size",
+                "32",
+            ]
+        )
+        == 0
+    )
     with open(out, encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [int(r["id"]) for r in rows] == list(range(1000))
@@ -134,8 +173,20 @@ def test_exit_codes_and_messages(trained, encoder_dir, tmp_path, capsys):
     assert "examples:" in capsys.readouterr().out
     assert main(["train", "--no_such_flag", "1"]) == 2
     # bad input: an unknown label -> exit 2 with the loader's message
-    assert main(["train", "--encoder", str(encoder_dir), "--train_file", str(FIXTURES / "typo.csv"),
-                 "--output_dir", str(tmp_path / "x")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--encoder",
+                str(encoder_dir),
+                "--train_file",
+                str(FIXTURES / "typo.csv"),
+                "--output_dir",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "label_aliases" in err and "typo.csv" in err
     assert main(["evaluate", "--model", str(encoder_dir), "--file", str(FIXTURES / "reviews.jsonl")]) == 2
@@ -148,11 +199,43 @@ def test_exit_codes_and_messages(trained, encoder_dir, tmp_path, capsys):
     assert "unsupported file type '.tsv'; allowed: .csv" in capsys.readouterr().err
     # continuing a trained model with flags that its config fixes is refused, not silently ignored
     data = _write_jsonl(tmp_path / "t.jsonl", [{"text": t, "aspects": a} for t, a in REVIEWS])
-    assert main(["train", "--model_name_or_path", str(trained / "model"), "--train_file", str(data),
-                 "--label_scheme", "seed", "--pooling", "mean", "--output_dir", str(tmp_path / "y")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--model_name_or_path",
+                str(trained / "model"),
+                "--train_file",
+                str(data),
+                "--label_scheme",
+                "seed",
+                "--pooling",
+                "mean",
+                "--output_dir",
+                str(tmp_path / "y"),
+            ]
+        )
+        == 2
+    )
     assert "these flags would be ignored: --label_scheme, --pooling" in capsys.readouterr().err
-    assert main(["train", "--model_name_or_path", str(trained / "model"), "--train_file", str(data),
-                 "--encoder", str(encoder_dir), "--classifier_bias_init", "zeros", "--output_dir", str(tmp_path / "z")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--model_name_or_path",
+                str(trained / "model"),
+                "--train_file",
+                str(data),
+                "--encoder",
+                str(encoder_dir),
+                "--classifier_bias_init",
+                "zeros",
+                "--output_dir",
+                str(tmp_path / "z"),
+            ]
+        )
+        == 2
+    )
     assert "these flags would be ignored: --classifier_bias_init, --encoder" in capsys.readouterr().err
 
 
@@ -179,18 +262,42 @@ def test_yaml_config_and_flag_override(encoder_dir, tmp_path):
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize("dataset,extra", [
-    ("phone_reviews", ["--label_aliases", '{"Posititve": "positive"}']),
-    ("uit_visfd", []),
-])
+@pytest.mark.parametrize(
+    "dataset,extra",
+    [
+        ("phone_reviews", ["--label_aliases", '{"Posititve": "positive"}']),
+        ("uit_visfd", []),
+    ],
+)
 def test_train_on_200_real_rows(dataset, extra, encoder_dir, shared, tmp_path):
     data_dir = shared("data", dataset)
     out = tmp_path / "run"
-    code = main([
-        "train", "--encoder", str(encoder_dir), "--data_dir", str(data_dir), "--output_dir", str(out),
-        "--max_train_samples", "200", "--max_eval_samples", "200", "--max_test_samples", "200",
-        "--num_train_epochs", "1", "--use_cpu", "true", "--disable_tqdm", "true", "--max_length", "64", *extra,
-    ])
+    code = main(
+        [
+            "train",
+            "--encoder",
+            str(encoder_dir),
+            "--data_dir",
+            str(data_dir),
+            "--output_dir",
+            str(out),
+            "--max_train_samples",
+            "200",
+            "--max_eval_samples",
+            "200",
+            "--max_test_samples",
+            "200",
+            "--num_train_epochs",
+            "1",
+            "--use_cpu",
+            "true",
+            "--disable_tqdm",
+            "true",
+            "--max_length",
+            "64",
+            *extra,
+        ]
+    )
     assert code == 0
     for name in OUTPUTS + ["predictions_test.csv"]:
         assert (out / name).is_file(), name

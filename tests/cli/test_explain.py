@@ -99,7 +99,9 @@ def test_architecture_of_the_aspect_poolings(pooling):
 
 
 def test_architecture_names_the_heads_of_the_aspect_query():
-    model = bench_models.build_model(dict(bench_models.TINY_ENCODER_CONFIG), pooling="aspect_query", aspect_query_heads=4)
+    model = bench_models.build_model(
+        dict(bench_models.TINY_ENCODER_CONFIG), pooling="aspect_query", aspect_query_heads=4
+    )
     assert "one learned query per aspect (4 heads) attends" in all_text(describe_architecture(model, 8, 32))
 
 

@@ -32,7 +32,9 @@ LIMIT = 130
 
 
 def _jsonl(path: Path, rows: list[tuple[str, dict]]) -> Path:
-    path.write_text("".join(json.dumps({"text": t, "aspects": a}, ensure_ascii=False) + "\n" for t, a in rows), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps({"text": t, "aspects": a}, ensure_ascii=False) + "\n" for t, a in rows), encoding="utf-8"
+    )
     return path
 
 
@@ -68,7 +70,10 @@ def _train_args(encoder: Path, data_dir: Path, out: Path, *extra: str) -> list[s
 @pytest.fixture(scope="module")
 def run(bert_encoder, data_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    assert main(_train_args(bert_encoder, data_dir, out, "--max_length", str(MAX_LENGTH), "--max_train_samples", "12")) == 0
+    assert (
+        main(_train_args(bert_encoder, data_dir, out, "--max_length", str(MAX_LENGTH), "--max_train_samples", "12"))
+        == 0
+    )
     return out
 
 
@@ -174,7 +179,9 @@ def test_export_of_the_run_writes_a_card_that_tells_the_truth(run, tmp_path):
 
 @pytest.mark.parametrize("command", ["evaluate", "predict"])
 def test_max_length_beyond_the_encoder_or_below_2_is_refused(run, data_dir, command, capsys):
-    file_flag = ["--file", str(data_dir / "test.jsonl")] if command == "evaluate" else ["--input", str(data_dir / "test.jsonl")]
+    file_flag = (
+        ["--file", str(data_dir / "test.jsonl")] if command == "evaluate" else ["--input", str(data_dir / "test.jsonl")]
+    )
     base = [command, "--model", str(run / "model"), *file_flag]
     assert main([*base, "--max_length", str(LIMIT + 1)]) == 2
     err = capsys.readouterr().err

@@ -21,7 +21,6 @@ from tests.helpers import ROW, at, error_of
 FIXTURES = helpers.FIXTURES
 
 
-
 # ----------------------------------------------------------------------------------------------- wide, words
 
 
@@ -344,8 +343,14 @@ def test_data_files_resolution(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"format": "xlsx"}, "`format` got 'xlsx'; allowed: 'auto', 'wide_words', 'wide_int', 'uit_visfd', 'jsonl', 'semeval_xml'."),
-        ({"label_scheme": "binary"}, "`label_scheme` got 'binary'; allowed: 'absent_as_class', 'seed', 'mentioned_only'."),
+        (
+            {"format": "xlsx"},
+            "`format` got 'xlsx'; allowed: 'auto', 'wide_words', 'wide_int', 'uit_visfd', 'jsonl', 'semeval_xml'.",
+        ),
+        (
+            {"label_scheme": "binary"},
+            "`label_scheme` got 'binary'; allowed: 'absent_as_class', 'seed', 'mentioned_only'.",
+        ),
         ({"others_policy": "positive"}, "`others_policy` got 'positive'; allowed: 'neutral', 'drop', 'error'."),
         (
             {"drop_problems": ["duplicates"]},

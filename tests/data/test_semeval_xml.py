@@ -170,7 +170,10 @@ def test_format_name_and_a_test_only_category(tmp_path):
     test = _write(tmp_path, XML_2014.replace('category="food"', 'category="price"'), "b.data")
     dsd, _ = load_absa_dataset({"train": train}, format="semeval_xml", sentiments=FOUR)
     assert dsd["train"].num_rows == 3
-    with pytest.raises(AbsaInputError, match=r"Aspect 'price' at .*b\.data.* is not in the aspects in use \(the categories of a\.data, sorted\)"):
+    with pytest.raises(
+        AbsaInputError,
+        match=r"Aspect 'price' at .*b\.data.* is not in the aspects in use \(the categories of a\.data, sorted\)",
+    ):
         load_absa_dataset({"train": test.with_name("a.data"), "test": test}, format="semeval_xml", sentiments=FOUR)
 
 
@@ -206,4 +209,7 @@ def test_semeval2014_restaurants_train():
     assert report.aspects == ["ambience", "anecdotes/miscellaneous", "food", "price", "service"]
     counts = report.splits["train"].label_counts
     assert sum(c["conflict"] for c in counts.values()) == 196  # the data README's count
-    assert report.splits["train"].format_notes.get("repeated category with different polarities (labelled conflict)", 0) == 0
+    assert (
+        report.splits["train"].format_notes.get("repeated category with different polarities (labelled conflict)", 0)
+        == 0
+    )

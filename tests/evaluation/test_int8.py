@@ -68,5 +68,7 @@ def test_int8_refuses_cuda(tmp_path, capsys):
 
 def test_a_missing_onnxruntime_is_explained(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
-    with pytest.raises(AbsaInputError, match=r'int8 inference needs onnxruntime.*pip install "hf-visobert-absa\[int8\]"'):
+    with pytest.raises(
+        AbsaInputError, match=r'int8 inference needs onnxruntime.*pip install "hf-visobert-absa\[int8\]"'
+    ):
         quantize_int8(tiny_model(0))

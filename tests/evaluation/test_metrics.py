@@ -323,14 +323,19 @@ def test_compute_metrics_adapter_threshold_on_p_none():
     by_default = build_compute_metrics(_Config("absent_as_class"))(FakeEvalPrediction(logits, labels))
     assert by_default["detection_micro_recall"] == 1.0  # 0.5 (positive) > 0.4 (none): argmax says mentioned
     split = np.log(np.array([[[0.4, 0.2, 0.2, 0.2]]] * 2)).repeat(3, axis=1)  # P(none) 0.4, sentiments split
-    assert build_compute_metrics(_Config("absent_as_class"))(FakeEvalPrediction(split, labels))["detection_micro_recall"] == 0
+    assert (
+        build_compute_metrics(_Config("absent_as_class"))(FakeEvalPrediction(split, labels))["detection_micro_recall"]
+        == 0
+    )
     at_half = build_compute_metrics(_Config("absent_as_class"), threshold=0.5)(FakeEvalPrediction(logits, labels))
     assert at_half["detection_micro_recall"] == 1.0 and at_half["joint_micro_f1"] == 1.0  # 0.4 < 0.5: mentioned
     strict = build_compute_metrics(_Config("absent_as_class"), threshold=0.3)(FakeEvalPrediction(logits, labels))
     assert strict["detection_micro_recall"] == 0.0  # 0.4 >= 0.3: not mentioned
     per_aspect = build_compute_metrics(_Config("absent_as_class"), threshold=[0.5, 0.3, 0.3])
     assert per_aspect(FakeEvalPrediction(logits, labels))["detection_micro_recall"] == approx(F(1, 3))
-    with pytest.raises(ValueError, match=r"`threshold` got \[0.5, 0.5\]; allowed: None \(argmax\), a number in \(0, 1\], or 3"):
+    with pytest.raises(
+        ValueError, match=r"`threshold` got \[0.5, 0.5\]; allowed: None \(argmax\), a number in \(0, 1\], or 3"
+    ):
         build_compute_metrics(_Config("absent_as_class"), threshold=[0.5, 0.5])
 
 

@@ -47,7 +47,9 @@ def test_detection_equals_our_detection_micro():
     rng = np.random.default_rng(0)
     probabilities = rng.dirichlet(np.ones(5), size=(50, 3))
     gold = rng.integers(0, 5, size=(50, 3))
-    ours = compute_absa_metrics(predictions_from_probabilities(probabilities, "absent_as_class"), gold, list("abc"), sentiments=FOUR)
+    ours = compute_absa_metrics(
+        predictions_from_probabilities(probabilities, "absent_as_class"), gold, list("abc"), sentiments=FOUR
+    )
     m = semeval2014_metrics(probabilities, gold, FOUR)
     assert m["category_f1"] == pytest.approx(ours["detection_micro_f1"])
     assert m["category_precision"] == pytest.approx(ours["detection_micro_precision"])
@@ -64,7 +66,9 @@ def test_schemes_without_none_and_sets_without_the_variant_classes():
 
 
 def test_shape_mismatch_is_refused():
-    with pytest.raises(ValueError, match=r"have shape \(2, 3, 4\); expected \(2, 3, 5\) for references of shape \(2, 3\), 4 sentiments"):
+    with pytest.raises(
+        ValueError, match=r"have shape \(2, 3, 4\); expected \(2, 3, 5\) for references of shape \(2, 3\), 4 sentiments"
+    ):
         semeval2014_metrics(PROBABILITIES[..., :4], GOLD, FOUR)
 
 

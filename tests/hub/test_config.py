@@ -46,8 +46,12 @@ def test_seed_preset_reproduces_the_original_design():
 def test_round_trip_any_encoder_type(tmp_path, model_type, text_config):
     text_config = dict(text_config, model_type=model_type)
     config = ViSoBertAbsaConfig(
-        text_config=text_config, aspects=["Pin", "Camera"], label_scheme="mentioned_only", pooling="mean",
-        focal_alpha=[[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]], contrastive_mode="jaccard",
+        text_config=text_config,
+        aspects=["Pin", "Camera"],
+        label_scheme="mentioned_only",
+        pooling="mean",
+        focal_alpha=[[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]],
+        contrastive_mode="jaccard",
     )
     config.save_pretrained(tmp_path)
     saved = json.loads((tmp_path / "config.json").read_text())
@@ -58,18 +62,39 @@ def test_round_trip_any_encoder_type(tmp_path, model_type, text_config):
 
 
 INVALID = [
-    ({"label_scheme": "neutral"}, "`label_scheme` got 'neutral'; allowed: 'absent_as_class', 'seed', 'mentioned_only'."),
+    (
+        {"label_scheme": "neutral"},
+        "`label_scheme` got 'neutral'; allowed: 'absent_as_class', 'seed', 'mentioned_only'.",
+    ),
     ({"pooling": "max"}, "`pooling` got 'max'; allowed: 'cls', 'mean', 'pooler', 'aspect_query', 'aspect_prompt'."),
-    ({"contrastive_mode": "soft"}, "`contrastive_mode` got 'soft'; allowed: 'mulsupcon', 'jaccard', 'any', 'exact', 'seed', 'aspect_sentiment'."),
+    (
+        {"contrastive_mode": "soft"},
+        "`contrastive_mode` got 'soft'; allowed: 'mulsupcon', 'jaccard', 'any', 'exact', 'seed', 'aspect_sentiment'.",
+    ),
     ({"aspects": []}, "`aspects` got []; allowed: a non-empty list of non-empty strings."),
-    ({"aspects": ["A", "A"]}, "`aspects` got ['A', 'A']; allowed: distinct names (compared after stripping spaces). Rename or remove the duplicates ['A']."),
-    ({"aspects": ["Food ", "Food"]}, "allowed: distinct names (compared after stripping spaces). Rename or remove the duplicates ['Food', 'Food ']."),
-    ({"aspects": ["Food", "  "]}, "`aspects` got ['Food', '  ']; allowed: a non-empty list of non-empty strings. Name or remove the aspect(s) at position(s) [1]."),
-    ({"sentiments": []}, "`sentiments` got []; allowed: a non-empty list of distinct (case-insensitive), non-empty names"),
+    (
+        {"aspects": ["A", "A"]},
+        "`aspects` got ['A', 'A']; allowed: distinct names (compared after stripping spaces). Rename or remove the duplicates ['A'].",
+    ),
+    (
+        {"aspects": ["Food ", "Food"]},
+        "allowed: distinct names (compared after stripping spaces). Rename or remove the duplicates ['Food', 'Food '].",
+    ),
+    (
+        {"aspects": ["Food", "  "]},
+        "`aspects` got ['Food', '  ']; allowed: a non-empty list of non-empty strings. Name or remove the aspect(s) at position(s) [1].",
+    ),
+    (
+        {"sentiments": []},
+        "`sentiments` got []; allowed: a non-empty list of distinct (case-insensitive), non-empty names",
+    ),
     ({"sentiments": ["positive", "Positive"]}, "Offending: ['Positive', 'positive']."),
     ({"sentiments": ["positive", "none"]}, "Offending: ['none']."),
     ({"sentiments": ["pos=1", "neg"]}, "Offending: ['pos=1']."),
-    ({"sentiments": ["positive", "negative"], "label_scheme": "seed"}, "allowed: a set containing 'neutral' under label_scheme='seed'"),
+    (
+        {"sentiments": ["positive", "negative"], "label_scheme": "seed"},
+        "allowed: a set containing 'neutral' under label_scheme='seed'",
+    ),
     ({"head_hidden_size": 0}, "`head_hidden_size` got 0; allowed: a positive integer."),
     ({"projection_dim": 2.5}, "`projection_dim` got 2.5; allowed: a positive integer."),
     ({"classifier_dropout": 1.0}, "`classifier_dropout` got 1.0; allowed: a number in [0, 1)."),
@@ -93,7 +118,9 @@ def test_invalid_values_name_field_value_and_what_is_allowed(kwargs, message):
     assert message in str(info.value)
 
 
-@pytest.mark.parametrize("field", ["aspects", "label_scheme", "pooling", "head_hidden_size", "projection_dim", "text_config"])
+@pytest.mark.parametrize(
+    "field", ["aspects", "label_scheme", "pooling", "head_hidden_size", "projection_dim", "text_config"]
+)
 def test_loading_a_config_without_a_model_defining_field_is_refused(tmp_path, field):
     import json
 

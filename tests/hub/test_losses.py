@@ -201,11 +201,14 @@ def test_jaccard_any_exact_semantics_on_a_hand_made_batch():
     any_ = -((log_p[0, 1] + log_p[0, 2]) / 2 + (log_p[1, 0] + log_p[1, 2]) / 2 + (log_p[2, 0] + log_p[2, 1]) / 2) / 3
     assert abs(multilabel_supcon_loss(z, labels, mode="any", num_classes=3) - any_) < 1e-12
     # jaccard: w01 = 1, w02 = 1/2 -> normalised (2/3, 1/3); w12 likewise; w20 = w21 = 1/2 -> (1/2, 1/2)
-    jac = -(
-        (2 / 3 * log_p[0, 1] + 1 / 3 * log_p[0, 2])
-        + (2 / 3 * log_p[1, 0] + 1 / 3 * log_p[1, 2])
-        + (0.5 * log_p[2, 0] + 0.5 * log_p[2, 1])
-    ) / 3
+    jac = (
+        -(
+            (2 / 3 * log_p[0, 1] + 1 / 3 * log_p[0, 2])
+            + (2 / 3 * log_p[1, 0] + 1 / 3 * log_p[1, 2])
+            + (0.5 * log_p[2, 0] + 0.5 * log_p[2, 1])
+        )
+        / 3
+    )
     assert abs(multilabel_supcon_loss(z, labels, mode="jaccard", num_classes=3) - jac) < 1e-12
 
 

@@ -114,7 +114,9 @@ def _save_encoder(kind: str, path):
 
     torch.manual_seed(11)
     if kind == "mlm":
-        model = XLMRobertaForMaskedLM(XLMRobertaConfig(**{k: v for k, v in tiny_text_config().items() if k != "model_type"}))
+        model = XLMRobertaForMaskedLM(
+            XLMRobertaConfig(**{k: v for k, v in tiny_text_config().items() if k != "model_type"})
+        )
     elif kind == "bare":
         model = XLMRobertaModel(XLMRobertaConfig(**{k: v for k, v in tiny_text_config().items() if k != "model_type"}))
     else:
@@ -151,7 +153,9 @@ def test_from_pretrained_encoder_fails_loudly_on_an_incompatible_checkpoint(tmp_
         ViSoBertAbsaConfig(text_config=tiny_text_config()).text_config.to_json_string()
     )
     save_file({"classifier.weight": torch.zeros(2, 32)}, str(tmp_path / "model.safetensors"))
-    with pytest.raises(ValueError, match=r"does not hold the weights of a xlm-roberta encoder: \d+ encoder weights are missing"):
+    with pytest.raises(
+        ValueError, match=r"does not hold the weights of a xlm-roberta encoder: \d+ encoder weights are missing"
+    ):
         ViSoBertAbsaModel.from_pretrained_encoder(str(tmp_path))
 
 
@@ -180,13 +184,13 @@ def test_heads_are_named_modules_and_the_prefix_names_the_encoder():
     assert model.base_model_prefix == "encoder" and model.base_model is model.encoder
 
 
-
-
 def test_a_local_encoder_is_recorded_by_the_hub_id_its_card_names_never_by_its_path(tmp_path):
     from hf_visobert_absa.hub.encoder_visobert_absa import encoder_name
 
     folder = tmp_path / "model"
     folder.mkdir()
     assert encoder_name(folder) == "./model" and encoder_name("uitnlp/visobert") == "uitnlp/visobert"
-    (folder / "README.md").write_text("# all-MiniLM-L6-v2\n```python\nm = AutoModel.from_pretrained('sentence-transformers/all-MiniLM-L6-v2')\n```\n")
+    (folder / "README.md").write_text(
+        "# all-MiniLM-L6-v2\n```python\nm = AutoModel.from_pretrained('sentence-transformers/all-MiniLM-L6-v2')\n```\n"
+    )
     assert encoder_name(folder) == "sentence-transformers/all-MiniLM-L6-v2"

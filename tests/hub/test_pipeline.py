@@ -81,7 +81,11 @@ def test_mentioned_aspects_follow_p_none_and_threshold(absa):
         row = probs[absa.aspects.index(entry["aspect"])]
         assert row[0] < 0.5
         best = int(row[1:].argmax()) + 1
-        assert entry == {"aspect": entry["aspect"], "sentiment": names[best], "score": pytest.approx(float(row[best]), abs=1e-6)}
+        assert entry == {
+            "aspect": entry["aspect"],
+            "sentiment": names[best],
+            "score": pytest.approx(float(row[best]), abs=1e-6),
+        }
     assert absa(TEXTS[0], threshold=0.0) == []
     assert len(absa(TEXTS[0], threshold=1.0)) == 11
     per_aspect = absa(TEXTS[0], threshold={"Battery": 1.0, "Camera": 0.0})
@@ -117,7 +121,12 @@ def test_flat_output_is_text_classification_shaped(absa):
     entries = absa(TEXTS[3])
     assert sorted(flat, key=lambda x: x["label"]) == sorted(
         (
-            {"label": f"{e['aspect']}={e['sentiment']}", "aspect": e["aspect"], "sentiment": e["sentiment"], "score": e["score"]}
+            {
+                "label": f"{e['aspect']}={e['sentiment']}",
+                "aspect": e["aspect"],
+                "sentiment": e["sentiment"],
+                "score": e["score"],
+            }
             for e in entries
         ),
         key=lambda x: x["label"],
@@ -292,7 +301,9 @@ def test_importing_registers_nothing():
     source = helpers.ROOT / "hf_visobert_absa" / "hub" / "pipeline_visobert_absa.py"
     allowed_calls = {"object", "logging.getLogger"}
     for node in ast.parse(source.read_text()).body:
-        assert isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign, ast.Expr)), ast.dump(node)
+        assert isinstance(
+            node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign, ast.Expr)
+        ), ast.dump(node)
         if isinstance(node, ast.Expr):
             assert isinstance(node.value, ast.Constant), ast.dump(node)  # the docstring only
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):

@@ -110,7 +110,9 @@ def test_constructor_batch_size_is_used(monkeypatch):
     pipe = AspectSentimentPipeline(model=_biased_model(), tokenizer=tiny_tokenizer(), device="cpu", batch_size=5)
     sizes = []
     forward = pipe._forward_sorted
-    monkeypatch.setattr(pipe, "_forward_sorted", lambda windows, batch_size: sizes.append(batch_size) or forward(windows, batch_size))
+    monkeypatch.setattr(
+        pipe, "_forward_sorted", lambda windows, batch_size: sizes.append(batch_size) or forward(windows, batch_size)
+    )
     with torch.no_grad():
         pipe(_texts())
     assert sizes == [5]

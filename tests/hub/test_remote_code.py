@@ -39,7 +39,9 @@ def check_hub_imports(path: Path) -> list[str]:
     for line, level, module in _imports(path):
         if level:
             if level != 1 or not module or "." in module or not (path.parent / f"{module}.py").exists():
-                problems.append(f"{path.name}:{line}: relative import must be `from .sibling import X` (got level {level}, {module!r})")
+                problems.append(
+                    f"{path.name}:{line}: relative import must be `from .sibling import X` (got level {level}, {module!r})"
+                )
             continue
         root = module.split(".")[0]
         if root == "hf_visobert_absa":
@@ -76,7 +78,9 @@ def test_clean_process_loads_with_all_three_auto_classes(tmp_path, config_kwargs
         from tests.helpers import tiny_text_config
 
         torch.manual_seed(0)
-        model = ViSoBertAbsaModel(ViSoBertAbsaConfig.seed_preset(text_config=tiny_text_config(), aspects=["Pin", "Camera"]))
+        model = ViSoBertAbsaModel(
+            ViSoBertAbsaConfig.seed_preset(text_config=tiny_text_config(), aspects=["Pin", "Camera"])
+        )
     else:
         model = tiny_model(seed=2)
     # "trained": take one optimiser step so the weights differ from any initialisation
@@ -92,7 +96,9 @@ def test_clean_process_loads_with_all_three_auto_classes(tmp_path, config_kwargs
     model.save_pretrained(model_dir)
     saved = json.loads((model_dir / "config.json").read_text())
     assert set(saved["auto_map"]) == {"AutoConfig", "AutoModel", "AutoModelForSequenceClassification"}
-    assert {"configuration_visobert_absa.py", "modeling_visobert_absa.py", "losses.py"} <= {p.name for p in model_dir.iterdir()}
+    assert {"configuration_visobert_absa.py", "modeling_visobert_absa.py", "losses.py"} <= {
+        p.name for p in model_dir.iterdir()
+    }
     with torch.no_grad():
         expected = model(input_ids=ids, attention_mask=mask).logits
     torch.save({"ids": ids, "mask": mask}, tmp_path / "inputs.pt")

@@ -72,7 +72,9 @@ def test_pipeline_window_follows_the_trained_length_and_refuses_more_than_the_en
     tokenizer = tiny_tokenizer(model_max_length=64)  # what training stores
     pipe = AspectSentimentPipeline(model=model, tokenizer=tokenizer, device="cpu")
     assert pipe._window_length(None) == 64
-    assert AspectSentimentPipeline(model=model, tokenizer=tiny_tokenizer(model_max_length=512))._window_length(None) == 128
+    assert (
+        AspectSentimentPipeline(model=model, tokenizer=tiny_tokenizer(model_max_length=512))._window_length(None) == 128
+    )
     with pytest.raises(ValueError, match=r"`max_length` got 200; this model's encoder reads at most 128 tokens"):
         pipe("pin trâu", max_length=200)
     assert model.config.encoder_max_tokens == 128

@@ -51,7 +51,16 @@ def exported(tmp_path_factory, checkpoint):
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         _isolated_env(mp, tmp_path_factory.mktemp("hf_home"))
         code = cli.main(
-            ["export", str(checkpoint), str(out), "--repo-id", "my-org/tiny-absa", "--dataset", "phone_reviews", "--json"]
+            [
+                "export",
+                str(checkpoint),
+                str(out),
+                "--repo-id",
+                "my-org/tiny-absa",
+                "--dataset",
+                "phone_reviews",
+                "--json",
+            ]
         )
     assert code == 0, f"export failed with exit code {code}:\n{stderr.getvalue()[-3000:]}"
     return code, out, json.loads(stdout.getvalue())
@@ -171,7 +180,10 @@ def test_export_help_has_examples(capsys):
 def test_a_run_folder_is_answered_with_its_model_folder(tmp_path, checkpoint, capsys):
     run = checkpoint.parent  # train's --output_dir; the model is in run/model
     assert cli.main(["export", str(run), str(tmp_path / "out")]) == 2
-    assert f"{run} is a training run folder, not a model folder: pass its model, {run / 'model'}." in capsys.readouterr().err
+    assert (
+        f"{run} is a training run folder, not a model folder: pass its model, {run / 'model'}."
+        in capsys.readouterr().err
+    )
 
 
 def test_staging_without_verification_uses_the_asked_split(tmp_path, checkpoint):
@@ -193,10 +205,16 @@ def _fake_report(expected):
         "config_class": module + "configuration_visobert_absa.ViSoBertAbsaConfig",
         "pipeline_class": module + "pipeline_visobert_absa.AspectSentimentPipeline",
         "input_ids": copy.deepcopy(expected["input_ids"]),
-        "AutoModel": {"class": module + "modeling_visobert_absa.ViSoBertAbsaModel", "training": False,
-                      "logits": copy.deepcopy(expected["logits"])},
-        "AutoModelForSequenceClassification": {"class": module + "modeling_visobert_absa.ViSoBertAbsaModel",
-                                               "training": False, "logits": copy.deepcopy(expected["logits"])},
+        "AutoModel": {
+            "class": module + "modeling_visobert_absa.ViSoBertAbsaModel",
+            "training": False,
+            "logits": copy.deepcopy(expected["logits"]),
+        },
+        "AutoModelForSequenceClassification": {
+            "class": module + "modeling_visobert_absa.ViSoBertAbsaModel",
+            "training": False,
+            "logits": copy.deepcopy(expected["logits"]),
+        },
         "pipeline": {"by_task": copy.deepcopy(expected["pipeline"]), "inferred": copy.deepcopy(expected["pipeline"])},
         "text_classification": copy.deepcopy(expected["text_classification"]),
     }
@@ -209,7 +227,10 @@ def test_comparison_catches_every_kind_of_difference():
         "pipeline": [[{"aspect": "Battery", "sentiment": "negative", "score": 0.4}]],
         "text_classification": [[{"label": "Battery#negative", "score": 0.4}]],
     }
-    assert compare_reports(_fake_report(expected), expected) == ([], {"AutoModel": 0.0, "AutoModelForSequenceClassification": 0.0})
+    assert compare_reports(_fake_report(expected), expected) == (
+        [],
+        {"AutoModel": 0.0, "AutoModelForSequenceClassification": 0.0},
+    )
 
     report = _fake_report(expected)
     report["AutoModel"]["logits"][0][0][1] += 2**-30  # another thread count moves the last bits: within tolerance
@@ -225,7 +246,9 @@ def test_comparison_catches_every_kind_of_difference():
 
     report = _fake_report(expected)
     report["package_importable"] = True
-    report["AutoModelForSequenceClassification"]["class"] = "hf_visobert_absa.hub.modeling_visobert_absa.ViSoBertAbsaModel"
+    report["AutoModelForSequenceClassification"]["class"] = (
+        "hf_visobert_absa.hub.modeling_visobert_absa.ViSoBertAbsaModel"
+    )
     report["input_ids"][0][1] = 6
     report["pipeline"]["inferred"][0][0]["score"] = 0.41
     report["pipeline"]["by_task"][0][0]["sentiment"] = "positive"

@@ -42,7 +42,10 @@ METRICS = {
     "eval_seed_style_accuracy": 0.9544,
     "eval_seed_style_weighted_f1": 0.9501,
     "eval_loss": 0.4321,
-    "per_aspect": {"Battery": {"detection_f1": 0.91, "sentiment_f1": 0.88}, "Others": {"detection_f1": 0.42, "sentiment_f1": None}},
+    "per_aspect": {
+        "Battery": {"detection_f1": 0.91, "sentiment_f1": 0.88},
+        "Others": {"detection_f1": 0.42, "sentiment_f1": None},
+    },
 }
 
 
@@ -80,7 +83,9 @@ def test_card_matches_the_golden_file(tmp_path):
 def _bert_card(tmp_path) -> ModelCard:
     """A card for a small BERT-style encoder from a local folder, trained on an English restaurant subset."""
     config = ViSoBertAbsaConfig(
-        text_config=tiny_text_config("bert"), aspects=["Food", "Service", "Ambience"], pooling="mean",
+        text_config=tiny_text_config("bert"),
+        aspects=["Food", "Service", "Ambience"],
+        pooling="mean",
         base_model_name_or_path="/home/someone/models/all-MiniLM-L6-v2",
     )
     metrics = {"validation": {"joint_micro_f1": 0.5}, "test": {
@@ -95,8 +100,15 @@ def _bert_card(tmp_path) -> ModelCard:
         "subsets": {"train": {"used": 1000, "of": 3041}},
     }
     return _card(
-        tmp_path, config=config, metrics=metrics, model_name="minilm-absa-restaurants", repo_id="me/minilm-absa",
-        dataset="semeval2014_restaurants", training_data=training_data, max_tokens=64, num_parameters=22_713_216,
+        tmp_path,
+        config=config,
+        metrics=metrics,
+        model_name="minilm-absa-restaurants",
+        repo_id="me/minilm-absa",
+        dataset="semeval2014_restaurants",
+        training_data=training_data,
+        max_tokens=64,
+        num_parameters=22_713_216,
         training={"learning_rate": 1e-4, "max_length": 64, "max_train_samples": 1000},
     )
 
@@ -106,7 +118,9 @@ def test_card_of_a_bert_style_encoder_matches_its_golden_file(tmp_path):
     text = str(card)
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN_BERT.write_text(text, encoding="utf-8")
-    assert text == GOLDEN_BERT.read_text(encoding="utf-8"), "rendering changed: review it, then UPDATE_GOLDEN=1 to rewrite"
+    assert text == GOLDEN_BERT.read_text(encoding="utf-8"), (
+        "rendering changed: review it, then UPDATE_GOLDEN=1 to rewrite"
+    )
 
 
 def test_card_tells_the_truth_about_a_non_visobert_model(tmp_path):
@@ -123,7 +137,9 @@ def test_card_tells_the_truth_about_a_non_visobert_model(tmp_path):
     assert '`{"aspect": "Food", "sentiment": "positive", "score": <probability>}`' in text
     assert '"label": "Food=positive"' in text and "| 0 | `Food` | `Food=none`" in text
     assert "the first 1000 of 3041 train rows" in text and "`max_train_samples` | `1000`" in text
-    assert "Computed with `max_length=64` tokens and `threshold=0.5` (pass it to the pipeline to reproduce them)" in text
+    assert (
+        "Computed with `max_length=64` tokens and `threshold=0.5` (pass it to the pipeline to reproduce them)" in text
+    )
     assert "| Food | 255 | 0.9000 |" in text and "| Ambience | 40 | 0.6000 |" in text  # support as integers
 
 
@@ -134,7 +150,9 @@ def test_card_names_the_decision_rule_and_the_recorded_warnings_and_calibration(
         "calibration": {"metric": "joint_micro_f1", "before": 0.5, "after": 0.55, "thresholds": [0.3, None]},
     }}  # fmt: skip
     text = str(_card(tmp_path, metrics=metrics, max_tokens=512))
-    assert "and the default decision rule (an aspect is mentioned when a sentiment is more probable than `none`)" in text
+    assert (
+        "and the default decision rule (an aspect is mentioned when a sentiment is more probable than `none`)" in text
+    )
     limitations = text.split("## Limitations")[1].split("##")[0]
     assert "Warning recorded at training time: test: the model marks far more aspects mentioned" in limitations
     assert "calibrated on the validation split for joint_micro_f1: 0.5000 -> 0.5500" in limitations
@@ -154,8 +172,14 @@ def test_card_names_and_cites_the_aspect_level_contrast(tmp_path):
 
 
 def test_base_model_is_only_ever_a_hub_id(tmp_path):
-    for name, expected in (("uitnlp/visobert", "uitnlp/visobert"), ("xlm-roberta-base", "xlm-roberta-base"),
-                           ("/abs/path/encoder", None), ("./rel/encoder", None), ("a/b/c", None), ("~/enc", None)):
+    for name, expected in (
+        ("uitnlp/visobert", "uitnlp/visobert"),
+        ("xlm-roberta-base", "xlm-roberta-base"),
+        ("/abs/path/encoder", None),
+        ("./rel/encoder", None),
+        ("a/b/c", None),
+        ("~/enc", None),
+    ):
         card = render_model_card(_config(base_model_name_or_path=name), model_name="m")
         assert card.data.base_model == expected, name
 
@@ -192,18 +216,38 @@ def test_yaml_block_round_trips_with_the_run_numbers(tmp_path):
 
 
 def test_body_sections_come_from_the_config(tmp_path):
-    config = _config(focal_gamma=1.5, contrastive_temperature=0.07, contrastive_mode="jaccard", focal_weight=0.7,
-                     contrastive_weight=0.3, aspects=["Pin", "Camera"])
+    config = _config(
+        focal_gamma=1.5,
+        contrastive_temperature=0.07,
+        contrastive_mode="jaccard",
+        focal_weight=0.7,
+        contrastive_weight=0.3,
+        aspects=["Pin", "Camera"],
+    )
     text = str(_card(tmp_path, config=config, metrics={"detection_micro_f1": 0.5}))
     headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
-    assert headings == ["Use it", "Aspects and labels", "Architecture", "Training data and hyper-parameters",
-                        "Evaluation", "Intended use", "Limitations", "Requirements", "Citations"]
+    assert headings == [
+        "Use it",
+        "Aspects and labels",
+        "Architecture",
+        "Training data and hyper-parameters",
+        "Evaluation",
+        "Intended use",
+        "Limitations",
+        "Requirements",
+        "Citations",
+    ]
     assert "`0.7 × focal + 0.3 × contrastive`, with focal γ = 1.5" in text
     assert "τ = 0.07, mode `jaccard`" in text
     assert "Linear(512, 2 × 4)" in text and "| 0 | `Pin` |" in text
     assert 'revision="COMMIT_SHA", trust_remote_code=True' in text
-    for cited in ("2310.11166", "1708.02002", "2004.11362", "Multi-Label Supervised Contrastive Learning",
-                  "github.com/hjsad1994/BERT"):
+    for cited in (
+        "2310.11166",
+        "1708.02002",
+        "2004.11362",
+        "Multi-Label Supervised Contrastive Learning",
+        "github.com/hjsad1994/BERT",
+    ):
         assert cited in text
 
 
@@ -220,7 +264,10 @@ def test_seed_scheme_card_says_it_cannot_detect(tmp_path):
     text = str(card)
     assert "| Aspect detection | micro F1 | n/a (this label scheme cannot detect aspects) |" in text
     assert "it cannot say whether an aspect is mentioned at all" in text and "`threshold=0.5`" not in text
-    assert [r.metric_name for r in card.data.eval_results] == ["Sentiment macro F1", "Seed-style (absent as neutral) weighted F1"]
+    assert [r.metric_name for r in card.data.eval_results] == [
+        "Sentiment macro F1",
+        "Seed-style (absent as neutral) weighted F1",
+    ]
 
 
 def test_card_without_metrics_or_dataset_says_so(tmp_path):

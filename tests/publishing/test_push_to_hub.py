@@ -56,7 +56,9 @@ class FakeHfApi:
         files = {p.name: p.read_bytes() for p in folder.iterdir()}
         FakeHfApi.calls.append(("upload_folder", {**kwargs, "files": sorted(files), "contents": files}))
         url = f"https://huggingface.co/{kwargs['repo_id']}"
-        return SimpleNamespace(commit_url=f"{url}/commit/abc123", pr_url=f"{url}/discussions/1" if kwargs.get("create_pr") else None)
+        return SimpleNamespace(
+            commit_url=f"{url}/commit/abc123", pr_url=f"{url}/discussions/1" if kwargs.get("create_pr") else None
+        )
 
 
 @pytest.fixture
@@ -85,8 +87,18 @@ def test_dry_run_end_to_end(checkpoint, tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(huggingface_hub, "HfApi", no_hub)
     out = tmp_path / "staged"
-    argv = ["push_to_hub.py", "--checkpoint", str(checkpoint), "--repo-id", REPO, "--dry-run", "--out-dir", str(out),
-            "--dataset", "phone_reviews"]
+    argv = [
+        "push_to_hub.py",
+        "--checkpoint",
+        str(checkpoint),
+        "--repo-id",
+        REPO,
+        "--dry-run",
+        "--out-dir",
+        str(out),
+        "--dataset",
+        "phone_reviews",
+    ]
     monkeypatch.setattr(sys, "argv", argv)
     with pytest.raises(SystemExit) as done:
         runpy.run_path(str(SCRIPT), run_name="__main__")
@@ -133,7 +145,9 @@ def test_stored_login_is_used_when_hf_token_is_unset(hub, checkpoint, tmp_path, 
 def test_branch_and_pull_request_targets(hub, checkpoint, monkeypatch, capsys):
     monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
     assert main(["--checkpoint", str(checkpoint), "--repo-id", REPO, "--revision", "experiment-1"]) == 0
-    assert _calls("create_branch") == [{"repo_id": REPO, "branch": "experiment-1", "repo_type": "model", "exist_ok": True}]
+    assert _calls("create_branch") == [
+        {"repo_id": REPO, "branch": "experiment-1", "repo_type": "model", "exist_ok": True}
+    ]
     assert _calls("upload_folder")[0]["revision"] == "experiment-1"
 
     FakeHfApi.calls = []

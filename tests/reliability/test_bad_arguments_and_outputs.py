@@ -51,7 +51,9 @@ def test_a_predict_that_fails_mid_file_leaves_the_output_as_it_was(model_dir, tm
     source.write_text('{"text": "pin trâu"}\n' * 5 + "{broken\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     out.write_text("yesterday's results\n", encoding="utf-8")
-    code, err = run_cli(capsys, "predict", "--model", model_dir, "--input", source, "--output", out, "--chunk_size", "1")
+    code, err = run_cli(
+        capsys, "predict", "--model", model_dir, "--input", source, "--output", out, "--chunk_size", "1"
+    )
     assert (code, err.strip()) == (
         2,
         f"hf-visobert-absa predict: error: {source}, line 6 is not valid JSON (Expecting property name enclosed in "
@@ -83,7 +85,6 @@ def test_an_output_path_that_cannot_be_a_file(command, where_to, model_dir, data
 
 
 def test_atomic_write_keeps_the_old_file_on_failure_and_gives_ordinary_permissions(tmp_path):
-
 
     target = tmp_path / "metrics.json"
     write_json_atomic(target, {"f1": 0.5})
@@ -168,7 +169,7 @@ def test_evaluate_refuses_label_aliases_that_are_not_a_json_object(model_dir, da
         assert (code, err.strip()) == (
             2,
             f"hf-visobert-absa evaluate: error: `--label_aliases` got {value!r}; allowed: a JSON object such as "
-            "'{\"Posititve\": \"positive\"}'.",
+            '\'{"Posititve": "positive"}\'.',
         )
 
 
@@ -283,7 +284,9 @@ def test_evaluate_finds_bad_data_before_loading_the_weights(model_dir, tmp_path,
     path = tmp_path / "test.csv"
     path.write_text("text,Battery,Camera,Price\npin trâu,Posititve,,\n", encoding="utf-8")
     code, err = run_cli(capsys, "evaluate", "--model", model_dir, "--file", path)
-    assert code == 2 and err.startswith(f"hf-visobert-absa evaluate: error: Unknown label 'Posititve' in {at(path, 1, 2)}")
+    assert code == 2 and err.startswith(
+        f"hf-visobert-absa evaluate: error: Unknown label 'Posititve' in {at(path, 1, 2)}"
+    )
 
 
 @pytest.mark.parametrize("kind", ["missing", "folder"])
@@ -291,4 +294,7 @@ def test_a_config_yaml_that_is_missing_or_a_folder(kind, data_file, tmp_path, ca
     path = tmp_path / "run.yaml" if kind == "missing" else tmp_path
     code, err = run_cli(capsys, "train", "--config", path, "--train_file", data_file, "--output_dir", tmp_path / "run")
     state = "does not exist" if kind == "missing" else "is a folder"
-    assert (code, err.strip()) == (2, f"hf-visobert-absa train: error: `--config` file {path} {state}; pass a YAML file.")
+    assert (code, err.strip()) == (
+        2,
+        f"hf-visobert-absa train: error: `--config` file {path} {state}; pass a YAML file.",
+    )

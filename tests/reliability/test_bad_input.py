@@ -39,7 +39,6 @@ FIXTURES = helpers.FIXTURES / "bad_input"
 UTF8_FIX = "Save the file as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet, or `iconv -f <encoding> -t utf-8`)."
 
 
-
 def long_review(chars: int = 10_000) -> str:
     """A review of exactly `chars` characters: known words, unknown words and emoji."""
     pieces = [WORDS[(i * 7) % len(WORDS)] if i % 5 else "siêu-phẩm😍" for i in range(chars)]

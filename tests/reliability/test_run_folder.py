@@ -134,18 +134,25 @@ def test_a_model_with_non_finite_weights_is_refused_before_scoring(capsys, tmp_p
         (("--early_stopping_patience", "-1"), "`--early_stopping_patience` got -1; allowed: an integer of at least 1."),
         (("--max_train_samples", "0"), "`--max_train_samples` got 0; allowed: an integer of at least 1."),
         (("--max_eval_samples", "-3"), "`--max_eval_samples` got -3; allowed: an integer of at least 1."),
-        (("--label_smoothing_factor", "0.1"), "`--label_smoothing_factor` got 0.1, which this model's loss does not use"),
+        (
+            ("--label_smoothing_factor", "0.1"),
+            "`--label_smoothing_factor` got 0.1, which this model's loss does not use",
+        ),
         # TrainingArguments values the Trainer would refuse (or misuse) only after the data and the model are loaded
         (("--adam_beta1", "1.5"), "`--adam_beta1` got 1.5; allowed: a number in [0, 1) such as 0.9."),
         (("--adam_beta2", "1.0"), "`--adam_beta2` got 1.0; allowed: a number in [0, 1) such as 0.9."),
         (("--adam_epsilon", "nan"), "`--adam_epsilon` got nan; allowed: a positive number such as 1e-8."),
         (("--neftune_noise_alpha", "-1"), "`--neftune_noise_alpha` got -1.0; allowed: a positive number such as 5."),
         (("--dataloader_num_workers", "-1"), "`--dataloader_num_workers` got -1; allowed: an integer of at least 0."),
-        (("--early_stopping_patience", "2", "--eval_strategy", "no", "--load_best_model_at_end", "false"),
-         "`--early_stopping_patience` needs evaluations to count, but `--eval_strategy` is 'no'"),
+        (
+            ("--early_stopping_patience", "2", "--eval_strategy", "no", "--load_best_model_at_end", "false"),
+            "`--early_stopping_patience` needs evaluations to count, but `--eval_strategy` is 'no'",
+        ),
         (("--metric_for_best_model", "accuracy"), "`--metric_for_best_model` got 'accuracy'; allowed: one of"),
-        (("--lr_scheduler_type", "cosine_with_min_lr"),
-         "`--lr_scheduler_type cosine_with_min_lr` cannot be built with `--lr_scheduler_kwargs` {}: One of min_lr"),
+        (
+            ("--lr_scheduler_type", "cosine_with_min_lr"),
+            "`--lr_scheduler_type cosine_with_min_lr` cannot be built with `--lr_scheduler_kwargs` {}: One of min_lr",
+        ),
     ],
 )
 def test_values_that_would_silently_mean_something_else_are_refused(capsys, encoder, tmp_path, extra, needle):
@@ -218,7 +225,9 @@ def test_jsonl_with_repeated_keys_deep_nesting_or_a_lone_surrogate_is_refused(ca
     if command == "train":
         code, message = _train(capsys, encoder, data, tmp_path / "run")
     else:
-        code, message = run_cli(capsys, "predict", "--model", model_dir, "--input", data, "--output", tmp_path / "o.jsonl")
+        code, message = run_cli(
+            capsys, "predict", "--model", model_dir, "--input", data, "--output", tmp_path / "o.jsonl"
+        )
     assert code == 2 and needle in message and f"{data}, " in message and "line 2" in message
 
 
@@ -324,7 +333,10 @@ def test_push_to_hub_offline_or_without_a_token_is_refused_before_training(capsy
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
-        (("--aspect_query_heads", "2", "--pooling", "mean"), "`--aspect_query_heads` has no effect with pooling 'mean'"),
+        (
+            ("--aspect_query_heads", "2", "--pooling", "mean"),
+            "`--aspect_query_heads` has no effect with pooling 'mean'",
+        ),
         (("--aspect_prompt_init", "random"), "`--aspect_prompt_init` has no effect with pooling 'aspect_query'"),
     ],
 )
@@ -349,7 +361,9 @@ def test_predict_writes_probabilities_that_agree_with_its_labels(capsys, model_d
     else:
         source.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
     out = tmp_path / f"out{suffix}"
-    assert run_cli(capsys, "predict", "--model", model_dir, "--input", source, "--output", out, "--probabilities")[0] == 0
+    assert (
+        run_cli(capsys, "predict", "--model", model_dir, "--input", source, "--output", out, "--probabilities")[0] == 0
+    )
     if suffix == ".csv":
         with open(out, encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))

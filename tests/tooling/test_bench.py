@@ -180,9 +180,7 @@ def test_losses_benchmark_skips_without_the_naive_reference(tmp_path):
     assert json.loads((tmp_path / "losses_vs_loops.json").read_text())["skipped"] == document["skipped"]
 
 
-@pytest.mark.parametrize(
-    "config_kwargs", [{}, {"pooling": "aspect_query", "contrastive_mode": "aspect_sentiment"}]
-)
+@pytest.mark.parametrize("config_kwargs", [{}, {"pooling": "aspect_query", "contrastive_mode": "aspect_sentiment"}])
 def test_two_pass_step_has_the_same_gradient_as_one_pass(config_kwargs):
     """The sequential baseline optimises the same objective: with dropout off, equal gradients."""
     text = dict(bench_models.TINY_ENCODER_CONFIG, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
@@ -316,7 +314,11 @@ def test_int8_benchmark_writes_speed_and_accuracy_side_by_side(tmp_path, shared)
     speed, accuracy = document["results"]["speed"], document["results"]["accuracy"]
     assert set(speed["results"]) == {"fp32", "int8_onnxruntime", "int8_torch_dynamic"}
     assert all(0 < d < 0.05 for d in speed["max_abs_probability_difference_vs_fp32"].values())
-    assert accuracy["reviews"] > 1000 and set(accuracy["results"]) == {"fp32", "int8_onnxruntime", "int8_onnxruntime_per_tensor"}
+    assert accuracy["reviews"] > 1000 and set(accuracy["results"]) == {
+        "fp32",
+        "int8_onnxruntime",
+        "int8_onnxruntime_per_tensor",
+    }
     fp32, int8 = (accuracy["results"][name]["metrics"]["joint_micro_f1"] for name in ("fp32", "int8_onnxruntime"))
     assert accuracy["joint_micro_f1_points_lost"] == pytest.approx(100 * (fp32 - int8))
     assert 0.5 < accuracy["decisions_agreeing"] <= 1.0
@@ -332,8 +334,9 @@ def test_compile_runs_the_step_through_torch_compile(monkeypatch):
     monkeypatch.setattr(torch, "compile", fake_compile)
     model = bench_models.build_model(dict(bench_models.TINY_ENCODER_CONFIG), seed=0)
     trainer = bench_models.make_trainer(model, FocalContrastiveTrainer, device="cpu", dtype="fp32")
-    batches = bench_models.synthetic_batches(1, 2, 8, vocab_size=100, num_aspects=model.config.num_aspects,
-                                             label_scheme=model.config.label_scheme)
+    batches = bench_models.synthetic_batches(
+        1, 2, 8, vocab_size=100, num_aspects=model.config.num_aspects, label_scheme=model.config.label_scheme
+    )
     seen = []
     monkeypatch.setattr(trainer, "training_step", lambda module, batch: seen.append(module) or torch.zeros(()))
     bench_models.training_step_fn(trainer, batches, compile=True)(0)

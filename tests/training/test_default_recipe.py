@@ -86,7 +86,8 @@ def test_train_without_a_validation_file_holds_out_ten_percent_and_says_so(encod
     with caplog.at_level(logging.WARNING):
         out = _train(encoder_dir, tmp_path)
     assert any(
-        "No validation file: 2 of the training rows (10%, seed 42) are held out" in r.getMessage() for r in caplog.records
+        "No validation file: 2 of the training rows (10%, seed 42) are held out" in r.getMessage()
+        for r in caplog.records
     )
     report = json.loads((out / "dataset_report.json").read_text())
     assert report["validation_split"]["percentage"] == 10.0 and report["validation_split"]["rows"] == 2
@@ -163,7 +164,9 @@ def test_auto_calibration_rescues_a_collapsed_model_and_leaves_a_healthy_one(cap
     validation = {"text": texts, "gold": gold}  # 24 gold mentions in 40 cells
     collapsed = _collapsed_model(2.0)  # P(none) about 0.7 everywhere: argmax marks nothing
     with caplog.at_level(logging.WARNING):
-        calibration = calibrate_model_thresholds(collapsed, helpers.tiny_tokenizer(), validation, 16, only_if_collapsed=True)
+        calibration = calibrate_model_thresholds(
+            collapsed, helpers.tiny_tokenizer(), validation, 16, only_if_collapsed=True
+        )
     assert calibration is not None and calibration.mention_ratio_before == 0.0
     assert calibration.after > calibration.before == 0.0 and collapsed.config.detection_thresholds is not None
     assert any("Decision rule calibrated on validation" in r.getMessage() for r in caplog.records)

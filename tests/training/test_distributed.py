@@ -30,8 +30,6 @@ SCRIPTS = helpers.SCRIPTS
 MODES = ("mulsupcon", "jaccard", "any", "exact", "seed")
 
 
-
-
 def _child_env() -> dict[str, str]:
     return helpers.script_env(OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
 
@@ -261,11 +259,31 @@ def test_cli_train_under_torchrun_writes_one_complete_run_folder(tmp_path):
     out = tmp_path / "run"
     result = _run(
         [
-            sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-            "-m", "hf_visobert_absa.cli.main", "train", "--encoder", str(encoder),
-            "--data_dir", str(helpers.FIXTURES / "wide_words"), "--output_dir", str(out), "--num_train_epochs", "1",
-            "--per_device_train_batch_size", "4", "--max_length", "32", "--use_cpu", "true",
-            "--contrastive_across_devices", "true",
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "hf_visobert_absa.cli.main",
+            "train",
+            "--encoder",
+            str(encoder),
+            "--data_dir",
+            str(helpers.FIXTURES / "wide_words"),
+            "--output_dir",
+            str(out),
+            "--num_train_epochs",
+            "1",
+            "--per_device_train_batch_size",
+            "4",
+            "--max_length",
+            "32",
+            "--use_cpu",
+            "true",
+            "--contrastive_across_devices",
+            "true",
         ]
     )
     assert result.stdout.count("== validation ==") == 1 and result.stdout.count("trained in") == 1

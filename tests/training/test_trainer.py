@@ -59,7 +59,9 @@ def test_one_forward_one_backward_and_logged_terms(tmp_path):
     model.encoder.register_forward_hook(lambda *a: forwards.append(1))
     model.encoder.embeddings.word_embeddings.weight.register_hook(lambda g: backwards.append(1))
     trainer = FocalContrastiveTrainer(
-        model=model, args=_args(tmp_path, max_steps=2), train_dataset=dataset,
+        model=model,
+        args=_args(tmp_path, max_steps=2),
+        train_dataset=dataset,
         data_collator=DataCollatorWithPadding(tokenizer),
     )
     trainer.train()
@@ -77,7 +79,9 @@ def test_logged_terms_equal_a_forward_of_the_same_step(tmp_path):
     reference = tiny_model(classifier_dropout=0.0)
     dataset, tokenizer = _dataset()
     trainer = FocalContrastiveTrainer(
-        model=model, args=_args(tmp_path, max_steps=1), train_dataset=dataset,
+        model=model,
+        args=_args(tmp_path, max_steps=1),
+        train_dataset=dataset,
         data_collator=DataCollatorWithPadding(tokenizer),
     )
     batch = next(iter(trainer.get_train_dataloader()))
@@ -108,8 +112,11 @@ def test_gradient_accumulation_matches_one_big_batch_for_the_focal_term(tmp_path
         trainer = FocalContrastiveTrainer(
             model=model,
             args=_args(
-                tmp_path / name, per_device_train_batch_size=batch_size, gradient_accumulation_steps=accumulation,
-                max_steps=1, max_grad_norm=0.0,
+                tmp_path / name,
+                per_device_train_batch_size=batch_size,
+                gradient_accumulation_steps=accumulation,
+                max_steps=1,
+                max_grad_norm=0.0,
             ),
             train_dataset=dataset,
             data_collator=DataCollatorWithPadding(tokenizer),
@@ -133,14 +140,20 @@ def test_evaluation_logs_terms_and_compute_metrics_gets_the_logits_array(tmp_pat
         return {"cells": float(np.asarray(prediction.predictions).shape[1])}
 
     trainer = FocalContrastiveTrainer(
-        model=model, args=_args(tmp_path), train_dataset=dataset, eval_dataset=dataset,
-        data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=compute_metrics,
+        model=model,
+        args=_args(tmp_path),
+        train_dataset=dataset,
+        eval_dataset=dataset,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=compute_metrics,
     )
     metrics = trainer.evaluate()
     assert isinstance(seen["predictions"], np.ndarray) and seen["predictions"].shape == (8, 11, 4)
     assert seen["labels"].shape == (8, 11)
     assert metrics["eval_cells"] == 11.0
-    assert abs(metrics["eval_loss"] - (0.8 * metrics["eval_focal_loss"] + 0.2 * metrics["eval_contrastive_loss"])) < 1e-5
+    assert (
+        abs(metrics["eval_loss"] - (0.8 * metrics["eval_focal_loss"] + 0.2 * metrics["eval_contrastive_loss"])) < 1e-5
+    )
 
 
 def test_missing_labels_is_a_clear_error(tmp_path):
@@ -160,8 +173,15 @@ def test_a_tiny_model_overfits_a_handful_of_examples(tmp_path):
     model = tiny_model(seed=3, classifier_dropout=0.0)
     trainer = FocalContrastiveTrainer(
         model=model,
-        args=_args(tmp_path, per_device_train_batch_size=8, max_steps=100, learning_rate=3e-3, logging_steps=5,
-                   warmup_steps=0, lr_scheduler_type="constant"),
+        args=_args(
+            tmp_path,
+            per_device_train_batch_size=8,
+            max_steps=100,
+            learning_rate=3e-3,
+            logging_steps=5,
+            warmup_steps=0,
+            lr_scheduler_type="constant",
+        ),
         train_dataset=dataset,
         data_collator=DataCollatorWithPadding(tokenizer),
     )
