@@ -12,11 +12,13 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import torch
 from torch.nn import functional as F
 
 from .configuration_visobert_absa import ASPECT_CONTRASTIVE_MODES, CONTRASTIVE_MODES
-from .upcast import upcast_half
 
 #: The configurable review-level modes plus `"supcon"` (single-label SupCon as published, for references and
 #: tests); the aspect-level mode is [`aspect_sentiment_supcon_loss`].
@@ -94,83 +96,19 @@ def multilabel_supcon_loss(
     >>> loss = multilabel_supcon_loss(z, y, num_classes=3)
     ```
     """
-    if mode not in SUPCON_MODES:
-        hint = (
-            " It contrasts per-aspect embeddings: use `aspect_sentiment_supcon_loss`."
-            if mode in ASPECT_CONTRASTIVE_MODES
-            else ""
-        )
-        raise ValueError(f"`mode` got {mode!r}; allowed: {', '.join(map(repr, SUPCON_MODES))}.{hint}")
-    if not isinstance(temperature, (int, float)) or temperature <= 0:
-        raise ValueError(f"`temperature` got {temperature!r}; allowed: a number > 0.")
-    if embeddings.dim() != 2 or labels.shape[0] != embeddings.shape[0]:
-        raise ValueError(
-            f"`embeddings` must be [B, D] and `labels` [B, ...] with the same B; got {tuple(embeddings.shape)} "
-            f"and {tuple(labels.shape)}."
-        )
+    loss_of_mode = _loss_of_mode(mode)
+    _check_inputs(embeddings, labels, temperature)
     z = upcast_half(embeddings)  # anchors [B, D]
-    batch = z.shape[0]
     if candidates is None:
         if candidate_labels is not None:
             raise ValueError("`candidate_labels` was given without `candidates`; pass both or neither.")
-        cands, all_labels, offset = z, labels, 0
+        candidates, candidate_labels, anchor_offset = z, labels, 0
     else:
-        cands, all_labels, offset = _check_candidates(z, labels, candidates, candidate_labels, anchor_offset)
-    total = cands.shape[0]  # N; N == B without candidates
-    rows = slice(offset, offset + batch)  # this shard's rows among the N candidates
-    # self_mask[i, j]: column j is anchor i itself (global column offset + i).
-    columns = torch.arange(total, device=z.device)
-    self_mask = columns.unsqueeze(0) == (columns[rows]).unsqueeze(1)  # [B, N]
-    sim = (z @ cands.T) / temperature  # [B, N]
-    # Self-exclusion with the most negative finite value instead of -inf: identical for N >= 2 and keeps
-    # a batch of one finite (its row then has no positive and contributes 0).
-    sim_others = sim.masked_fill(self_mask, torch.finfo(sim.dtype).min)
-    log_prob = sim - torch.logsumexp(sim_others, dim=1, keepdim=True)  # [B, N]
-
-    if mode == "seed":
-        return _seed_soft_loss(
-            sim, sim_others, labels, all_labels, ignore_index, seed_neutral_index, seed_base_weight, self_mask
+        candidates, candidate_labels, anchor_offset = _check_candidates(
+            z, labels, candidates, candidate_labels, anchor_offset
         )
-
-    eye = torch.eye(total, dtype=torch.bool, device=z.device)  # [N, N], label-only matrices below
-    if mode == "supcon":
-        if labels.dim() != 1:
-            raise ValueError(f"mode 'supcon' takes `labels` of shape [B]; got {tuple(labels.shape)}.")
-        valid = all_labels != ignore_index
-        positives = (
-            (all_labels.unsqueeze(0) == all_labels.unsqueeze(1)) & valid.unsqueeze(0) & valid.unsqueeze(1) & ~eye
-        )
-        return _mean_over_positives(positives.to(z.dtype), log_prob, rows)
-
-    if labels.dim() != 2:
-        raise ValueError(f"mode {mode!r} takes `labels` of shape [B, A]; got {tuple(labels.shape)}.")
-    y = _multi_hot(all_labels, ignore_index, num_classes).to(z.dtype)  # [N, A*C]
-
-    if mode == "mulsupcon":
-        counts = y.sum(dim=0, keepdim=True)  # [1, K]
-        others = counts - 1.0  # reviews besides the anchor that hold pair k
-        anchor = y * (others > 0).to(y.dtype)  # label-anchors that have a positive, [N, K]
-        weights = (anchor[rows] / others.clamp_min(1.0)) @ y.T  # [B, N]
-        weights = weights.masked_fill(self_mask, 0.0)
-        total_loss = -(weights * log_prob).sum()
-        return total_loss / anchor.sum().clamp_min(1.0)
-
-    shared = y @ y.T  # |S_i ∩ S_j|, [N, N]
-    sizes = y.sum(dim=1)
-    if mode == "jaccard":
-        union = sizes.unsqueeze(0) + sizes.unsqueeze(1) - shared
-        weights = (shared / union.clamp_min(1.0)).masked_fill(eye, 0.0)
-        row_sum = weights.sum(dim=1, keepdim=True)
-        weights = weights / row_sum.clamp_min(torch.finfo(weights.dtype).tiny)
-        has_positive = (row_sum.squeeze(1) > 0).to(z.dtype)  # [N]
-        per_anchor = -(weights[rows] * log_prob).sum(dim=1)
-        return (per_anchor * has_positive[rows]).sum() / has_positive.sum().clamp_min(1.0)
-    if mode == "any":
-        positives = (shared > 0) & ~eye
-    else:  # exact
-        identical = (shared == sizes.unsqueeze(1)) & (shared == sizes.unsqueeze(0)) & (sizes > 0).unsqueeze(1)
-        positives = identical & ~eye
-    return _mean_over_positives(positives.to(z.dtype), log_prob, rows)
+    contrast = _contrast(z, labels, candidates, candidate_labels, anchor_offset, temperature)
+    return loss_of_mode(contrast, _ModeOptions(ignore_index, num_classes, seed_neutral_index, seed_base_weight))
 
 
 def aspect_sentiment_supcon_loss(
@@ -225,6 +163,27 @@ def aspect_sentiment_supcon_loss(
     )
 
 
+def upcast_half(tensor: torch.Tensor) -> torch.Tensor:
+    """float16/bfloat16 -> float32; float32/float64 unchanged (float64 keeps gradcheck exact). The losses' compute
+    precision."""
+    if tensor.dtype in (torch.float16, torch.bfloat16):
+        return tensor.float()
+    return tensor
+
+
+# ------------------------------------------------------------------------------------- inputs and similarities
+
+
+def _check_inputs(embeddings: torch.Tensor, labels: torch.Tensor, temperature: float) -> None:
+    if not isinstance(temperature, (int, float)) or temperature <= 0:
+        raise ValueError(f"`temperature` got {temperature!r}; allowed: a number > 0.")
+    if embeddings.dim() != 2 or labels.shape[0] != embeddings.shape[0]:
+        raise ValueError(
+            f"`embeddings` must be [B, D] and `labels` [B, ...] with the same B; got {tuple(embeddings.shape)} "
+            f"and {tuple(labels.shape)}."
+        )
+
+
 def _check_candidates(
     z: torch.Tensor,
     labels: torch.Tensor,
@@ -253,6 +212,61 @@ def _check_candidates(
     return upcast_half(candidates), candidate_labels, anchor_offset
 
 
+@dataclass(frozen=True)
+class _Contrast:
+    """`B` anchors against the `N` candidates they are rows `rows` of (`N == B` without a shard)."""
+
+    sim: torch.Tensor  # [B, N], s_ij = z_i . c_j / tau
+    log_denominator: torch.Tensor  # [B, 1], logsumexp of s_ia over the candidates a != i
+    log_prob: torch.Tensor  # [B, N], s_ij - log_denominator_i
+    self_mask: torch.Tensor  # [B, N], column j is anchor i itself
+    rows: slice  # the anchors' rows among the candidates
+    labels: torch.Tensor  # [B, A] or [B], the anchors' labels
+    candidate_labels: torch.Tensor  # [N, A] or [N]
+
+
+@dataclass(frozen=True)
+class _ModeOptions:
+    """The label settings of [`multilabel_supcon_loss`], as there."""
+
+    ignore_index: int
+    num_classes: int | None
+    seed_neutral_index: int
+    seed_base_weight: float
+
+
+def _contrast(
+    z: torch.Tensor,
+    labels: torch.Tensor,
+    candidates: torch.Tensor,
+    candidate_labels: torch.Tensor,
+    anchor_offset: int,
+    temperature: float,
+) -> _Contrast:
+    """The similarities of the anchors `z` to the candidates, each anchor's own column excluded from its denominator."""
+    rows = slice(anchor_offset, anchor_offset + z.shape[0])
+    columns = torch.arange(candidates.shape[0], device=z.device)
+    self_mask = columns.unsqueeze(0) == (columns[rows]).unsqueeze(1)  # [B, N], anchor i is column offset + i
+    sim = (z @ candidates.T) / temperature  # [B, N]
+    # Self-exclusion with the most negative finite value instead of -inf: identical for N >= 2 and keeps
+    # a batch of one finite (its row then has no positive and contributes 0).
+    sim_others = sim.masked_fill(self_mask, torch.finfo(sim.dtype).min)
+    log_denominator = torch.logsumexp(sim_others, dim=1, keepdim=True)  # [B, 1]
+    return _Contrast(sim, log_denominator, sim - log_denominator, self_mask, rows, labels, candidate_labels)
+
+
+def _diagonal(contrast: _Contrast) -> torch.Tensor:
+    """`[N, N]` boolean, True where a candidate meets itself."""
+    return torch.eye(contrast.candidate_labels.shape[0], dtype=torch.bool, device=contrast.sim.device)
+
+
+def _label_sets(contrast: _Contrast, options: _ModeOptions, mode: str) -> torch.Tensor:
+    """The candidates' sets of (aspect, sentiment) pairs as multi-hot rows `[N, A*C]` in the loss dtype."""
+    if contrast.labels.dim() != 2:
+        raise ValueError(f"mode {mode!r} takes `labels` of shape [B, A]; got {tuple(contrast.labels.shape)}.")
+    return _multi_hot(contrast.candidate_labels, options.ignore_index, options.num_classes).to(contrast.sim.dtype)
+
+
 def _multi_hot(labels: torch.Tensor, ignore_index: int, num_classes: int | None) -> torch.Tensor:
     """`[B, A]` class indices -> `[B, A*C]` multi-hot rows of mentioned (aspect, sentiment) pairs."""
     valid = labels != ignore_index
@@ -263,50 +277,118 @@ def _multi_hot(labels: torch.Tensor, ignore_index: int, num_classes: int | None)
     return one_hot.reshape(labels.shape[0], -1)
 
 
-def _mean_over_positives(positives: torch.Tensor, log_prob: torch.Tensor, rows: slice) -> torch.Tensor:
-    """SupCon L_out: mean over each anchor's positives, then over the anchors that have one.
+def _overlaps(label_sets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`|S_i ∩ S_j|` `[N, N]` and `|S_i|` `[N]` from the multi-hot rows."""
+    return label_sets @ label_sets.T, label_sets.sum(dim=1)
 
-    `positives` is `[N, N]` over the candidate batch, `log_prob` `[B, N]` for the anchors in `rows`; the mean
-    over anchors divides by the number of anchors with a positive in the whole candidate batch.
-    """
+
+def _mean_over_positives(positives: torch.Tensor, contrast: _Contrast) -> torch.Tensor:
+    """SupCon L_out from the boolean `[N, N]` positives of the candidate batch: mean over each anchor's positives,
+    then over the anchors that have one (counted in the whole candidate batch)."""
+    positives = positives.to(contrast.log_prob.dtype)
     num_pos = positives.sum(dim=1)  # [N]
-    has_positive = (num_pos > 0).to(log_prob.dtype)
-    per_anchor = -(positives[rows] * log_prob).sum(dim=1) / num_pos[rows].clamp_min(1.0)  # [B]
+    has_positive = (num_pos > 0).to(positives.dtype)
+    rows = contrast.rows
+    per_anchor = -(positives[rows] * contrast.log_prob).sum(dim=1) / num_pos[rows].clamp_min(1.0)  # [B]
     return (per_anchor * has_positive[rows]).sum() / has_positive.sum().clamp_min(1.0)
 
 
-def _seed_soft_loss(
-    sim: torch.Tensor,
-    sim_others: torch.Tensor,
-    labels: torch.Tensor,
-    all_labels: torch.Tensor,
-    ignore_index: int,
-    neutral_index: int,
-    base_weight: float,
-    self_mask: torch.Tensor,
-) -> torch.Tensor:
-    """The original design's soft-weighted contrastive loss, vectorised (absent cells count as neutral).
+# ------------------------------------------------------------------------------------- one loss per mode
 
-    `sim` is `[B, N]`: the anchors' rows against the `N` candidates whose labels are `all_labels`; the mean over
-    reviews divides by `N`, so the shares of all shards of a batch sum to its loss.
-    """
-    if labels.dim() != 2:
-        raise ValueError(f"mode 'seed' takes `labels` of shape [B, A]; got {tuple(labels.shape)}.")
-    batch, num_aspects = labels.shape
-    total = all_labels.shape[0]
-    y = labels.masked_fill(labels == ignore_index, neutral_index)  # [B, A]
-    y_all = all_labels.masked_fill(all_labels == ignore_index, neutral_index)  # [N, A]
-    match = (y.unsqueeze(1) == y_all.unsqueeze(0)).to(sim.dtype)  # [B, N, A]
-    both = (y != neutral_index).to(sim.dtype).unsqueeze(1) * (y_all != neutral_index).to(sim.dtype).unsqueeze(0)
-    weights = (match * (1.0 + both)).sum(dim=-1) / (2.0 * num_aspects) + base_weight  # [B, N]
-    log_weights = torch.log(weights).masked_fill(self_mask, torch.finfo(sim.dtype).min)
-    numerator = torch.logsumexp(sim + log_weights, dim=1)
-    denominator = torch.logsumexp(sim_others, dim=1)
-    per_review = numerator - denominator  # [B]
+
+def _supcon_loss(contrast: _Contrast, options: _ModeOptions) -> torch.Tensor:
+    """`"supcon"`: one class per review; positives share it."""
+    labels = contrast.candidate_labels
+    if contrast.labels.dim() != 1:
+        raise ValueError(f"mode 'supcon' takes `labels` of shape [B]; got {tuple(contrast.labels.shape)}.")
+    valid = labels != options.ignore_index
+    same = labels.unsqueeze(0) == labels.unsqueeze(1)
+    return _mean_over_positives(same & valid.unsqueeze(0) & valid.unsqueeze(1) & ~_diagonal(contrast), contrast)
+
+
+def _mulsupcon_loss(contrast: _Contrast, options: _ModeOptions) -> torch.Tensor:
+    """`"mulsupcon"`: one anchor per (review, pair), its positives the other reviews holding the pair."""
+    y = _label_sets(contrast, options, "mulsupcon")  # [N, K]
+    others = y.sum(dim=0, keepdim=True) - 1.0  # [1, K], reviews besides the anchor that hold pair k
+    anchor = y * (others > 0).to(y.dtype)  # label-anchors that have a positive, [N, K]
+    weights = (anchor[contrast.rows] / others.clamp_min(1.0)) @ y.T  # [B, N]
+    weights = weights.masked_fill(contrast.self_mask, 0.0)
+    return -(weights * contrast.log_prob).sum() / anchor.sum().clamp_min(1.0)
+
+
+def _jaccard_loss(contrast: _Contrast, options: _ModeOptions) -> torch.Tensor:
+    """`"jaccard"`: positives weighted by |S_i ∩ S_j| / |S_i ∪ S_j|, normalised per anchor review."""
+    shared, sizes = _overlaps(_label_sets(contrast, options, "jaccard"))
+    union = sizes.unsqueeze(0) + sizes.unsqueeze(1) - shared
+    weights = (shared / union.clamp_min(1.0)).masked_fill(_diagonal(contrast), 0.0)  # [N, N]
+    row_sum = weights.sum(dim=1, keepdim=True)
+    weights = weights / row_sum.clamp_min(torch.finfo(weights.dtype).tiny)
+    has_positive = (row_sum.squeeze(1) > 0).to(weights.dtype)  # [N]
+    per_anchor = -(weights[contrast.rows] * contrast.log_prob).sum(dim=1)  # [B]
+    return (per_anchor * has_positive[contrast.rows]).sum() / has_positive.sum().clamp_min(1.0)
+
+
+def _any_loss(contrast: _Contrast, options: _ModeOptions) -> torch.Tensor:
+    """`"any"`: positives share at least one pair."""
+    shared, _ = _overlaps(_label_sets(contrast, options, "any"))
+    return _mean_over_positives((shared > 0) & ~_diagonal(contrast), contrast)
+
+
+def _exact_loss(contrast: _Contrast, options: _ModeOptions) -> torch.Tensor:
+    """`"exact"`: positives hold the identical non-empty set of pairs."""
+    shared, sizes = _overlaps(_label_sets(contrast, options, "exact"))
+    identical = (shared == sizes.unsqueeze(1)) & (shared == sizes.unsqueeze(0)) & (sizes > 0).unsqueeze(1)
+    return _mean_over_positives(identical & ~_diagonal(contrast), contrast)
+
+
+def _seed_loss(contrast: _Contrast, options: _ModeOptions) -> torch.Tensor:
+    """`"seed"`: the original design's soft-weighted loss, vectorised; the mean over reviews divides by `N`, so the
+    shares of all shards of a batch sum to its loss."""
+    sim = contrast.sim
+    weights = _seed_pair_weights(contrast.labels, contrast.candidate_labels, options, sim.dtype)  # [B, N]
+    log_weights = torch.log(weights).masked_fill(contrast.self_mask, torch.finfo(sim.dtype).min)
+    per_review = torch.logsumexp(sim + log_weights, dim=1) - contrast.log_denominator.squeeze(1)  # [B]
+    batch, total = sim.shape
     loss = -per_review.mean() if total == batch else -per_review.sum() / total
     if total < 2:  # the original returns 0 for a batch of one; keep the graph for a finite zero gradient
         return loss * 0.0
     return loss
 
 
-__all__ = ["SUPCON_MODES", "aspect_sentiment_supcon_loss", "multilabel_supcon_loss"]
+def _seed_pair_weights(
+    labels: torch.Tensor, candidate_labels: torch.Tensor, options: _ModeOptions, dtype: torch.dtype
+) -> torch.Tensor:
+    """`base + sum_a [y_ia = y_ja] (1 + [both non-neutral]) / (2A)`, absent cells counted as neutral: `[B, N]`."""
+    if labels.dim() != 2:
+        raise ValueError(f"mode 'seed' takes `labels` of shape [B, A]; got {tuple(labels.shape)}.")
+    neutral = options.seed_neutral_index
+    y = labels.masked_fill(labels == options.ignore_index, neutral)  # [B, A]
+    y_all = candidate_labels.masked_fill(candidate_labels == options.ignore_index, neutral)  # [N, A]
+    match = (y.unsqueeze(1) == y_all.unsqueeze(0)).to(dtype)  # [B, N, A]
+    both = (y != neutral).to(dtype).unsqueeze(1) * (y_all != neutral).to(dtype).unsqueeze(0)
+    return (match * (1.0 + both)).sum(dim=-1) / (2.0 * labels.shape[1]) + options.seed_base_weight
+
+
+_LOSS_OF_MODE = {
+    "mulsupcon": _mulsupcon_loss,
+    "jaccard": _jaccard_loss,
+    "any": _any_loss,
+    "exact": _exact_loss,
+    "seed": _seed_loss,
+    "supcon": _supcon_loss,
+}
+
+
+def _loss_of_mode(mode: str) -> Callable[[_Contrast, _ModeOptions], torch.Tensor]:
+    """The loss function of a review-level `mode`; a ValueError naming the allowed modes otherwise."""
+    if mode not in SUPCON_MODES:
+        hint = (
+            " It contrasts per-aspect embeddings: use `aspect_sentiment_supcon_loss`."
+            if mode in ASPECT_CONTRASTIVE_MODES
+            else ""
+        )
+        raise ValueError(f"`mode` got {mode!r}; allowed: {', '.join(map(repr, SUPCON_MODES))}.{hint}")
+    return _LOSS_OF_MODE[mode]
+
+
+__all__ = ["SUPCON_MODES", "aspect_sentiment_supcon_loss", "multilabel_supcon_loss", "upcast_half"]
