@@ -23,9 +23,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from .configuration_visobert_absa import ASPECT_CONTRASTIVE_MODES
-from .contrastive import SUPCON_MODES, aspect_sentiment_supcon_loss, multilabel_supcon_loss
+from .contrastive import SUPCON_MODES, aspect_sentiment_supcon_loss, multilabel_supcon_loss, upcast_half
 from .cross_device import gather_across_devices
-from .upcast import upcast_half
 
 FOCAL_REDUCTIONS = ("mean", "sum", "none")
 
@@ -230,13 +229,6 @@ class FocalLoss(nn.Module):
     def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return focal_loss(logits, labels, self.gamma, self.alpha, self.ignore_index, self.reduction)
 
-    def get_config_dict(self) -> dict[str, Any]:
-        return {"gamma": self.gamma, "alpha": self.alpha, "reduction": self.reduction}
-
-    @property
-    def citation(self) -> str:
-        return "Lin et al., Focal Loss for Dense Object Detection, ICCV 2017, arXiv:1708.02002"
-
 
 class MultiLabelSupConLoss(nn.Module):
     """[`multilabel_supcon_loss`] as a module. Args as there.
@@ -262,16 +254,6 @@ class MultiLabelSupConLoss(nn.Module):
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return multilabel_supcon_loss(
             embeddings, labels, self.temperature, self.mode, self.ignore_index, self.num_classes
-        )
-
-    def get_config_dict(self) -> dict[str, Any]:
-        return {"temperature": self.temperature, "mode": self.mode}
-
-    @property
-    def citation(self) -> str:
-        return (
-            "Khosla et al., Supervised Contrastive Learning, NeurIPS 2020, arXiv:2004.11362; "
-            "Zhang & Wu, Multi-Label Supervised Contrastive Learning, AAAI 2024"
         )
 
 
