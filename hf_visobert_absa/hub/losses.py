@@ -118,40 +118,25 @@ def compute_absa_loss(
     config: Any,
     aspect_embeddings: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The combined objective `focal_weight * focal + contrastive_weight * contrastive` from ONE forward pass.
-
-    The single implementation of the objective: `ViSoBertAbsaModel.forward(labels=...)` calls it and the
-    Trainer uses the loss the model returns.
+    """The combined objective `focal_weight * focal + contrastive_weight * contrastive` from ONE forward pass: the
+    single implementation, which `ViSoBertAbsaModel.forward(labels=...)` calls.
 
     Args:
         logits (`torch.Tensor` of shape `[B, A, C]`): classification head output.
         embeddings (`torch.Tensor` of shape `[B, D]`): projection head output, L2-normalised.
         labels (`torch.Tensor` of shape `[B, A]`): class indices in the config's label scheme, -100 = ignored.
-        aspect_embeddings (`torch.Tensor` of shape `[B, A, D]`, *optional*): the projection of each aspect's own
-            vector, L2-normalised; required by `contrastive_mode="aspect_sentiment"` (then the contrastive term is
-            [`aspect_sentiment_supcon_loss`] over them, and `embeddings` only keep the graph), unused otherwise.
         config: an object with the fields of `ViSoBertAbsaConfig` (label_scheme, focal_gamma, focal_alpha,
             contrastive_temperature, contrastive_mode, focal_weight, contrastive_weight, and optionally
             contrastive_across_devices).
+        aspect_embeddings (`torch.Tensor` of shape `[B, A, D]`, *optional*): the L2-normalised projection of each
+            aspect's own vector; required by `contrastive_mode="aspect_sentiment"`, unused otherwise.
 
     Returns:
-        `(loss, focal, contrastive)`, float32 scalars; `focal` and `contrastive` unweighted.
+        `(loss, focal, contrastive)`, float32 scalars; `focal` and `contrastive` unweighted (see
+        [`contrastive_term`]).
 
     Raises:
-        ValueError: `contrastive_across_devices=True` and the ranks hold batches of different sizes, or
-            `contrastive_mode="aspect_sentiment"` without `aspect_embeddings`.
-
-    With `config.contrastive_across_devices=True`, gradients enabled and `torch.distributed` running more than
-    one process, each rank contrasts its local anchors against the embeddings of every rank (gathered with
-    gradient, labels without, own column masked at `rank * B + i`) and returns its share of the global-batch
-    loss times the world size, which undoes DDP's gradient averaging: the mean over ranks of the returned
-    `contrastive` is the global-batch loss. Every rank must hold the same batch size. Without gradients
-    (evaluation, inference) each rank contrasts within its own batch, so a rank never waits for the others.
-
-    For the contrastive term a not-mentioned aspect is absent from the review's label set: under
-    `absent_as_class` the "none" class (0) is dropped and the K sentiments are shifted to 0..K-1; under
-    `mentioned_only` -100 already marks it; under `seed` absent aspects are labelled neutral by that scheme
-    itself, as the original design did.
+        ValueError: as [`contrastive_term`].
     """
     focal = focal_loss(logits, labels, gamma=config.focal_gamma, alpha=config.focal_alpha)
     if config.contrastive_weight == 0:
@@ -163,8 +148,10 @@ def compute_absa_loss(
 
 
 def contrastive_labels(labels: torch.Tensor, label_scheme: str) -> torch.Tensor:
-    """The labels the contrastive term sees: under `absent_as_class` the "none" class (0) becomes -100 and the K
-    sentiments shift to 0..K-1; `mentioned_only` and `seed` labels are used as they are."""
+    """The labels the contrastive term sees, where a not-mentioned aspect is absent from the review's label set:
+    under `absent_as_class` the "none" class (0) becomes -100 and the K sentiments shift to 0..K-1; `mentioned_only`
+    labels (-100 already marks it) and `seed` labels (absent is neutral, as the original design did) are used as
+    they are."""
     if label_scheme == "absent_as_class":
         return torch.where(labels > 0, labels - 1, torch.full_like(labels, -100))
     return labels
@@ -173,9 +160,21 @@ def contrastive_labels(labels: torch.Tensor, label_scheme: str) -> torch.Tensor:
 def contrastive_term(
     embeddings: torch.Tensor, labels: torch.Tensor, config: Any, aspect_embeddings: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """The unweighted contrastive term of [`compute_absa_loss`] from the scheme-coded `labels` `[B, A]`: over the
-    aspects' own embeddings under `contrastive_mode="aspect_sentiment"`, else over the review embeddings (across
-    devices when `config.contrastive_across_devices` is set and gradients are on; see `compute_absa_loss`)."""
+    """The unweighted contrastive term of [`compute_absa_loss`] (same arguments) from the scheme-coded `labels`
+    `[B, A]`, seen through [`contrastive_labels`]: [`aspect_sentiment_supcon_loss`] over `aspect_embeddings` under
+    `contrastive_mode="aspect_sentiment"`, else [`multilabel_supcon_loss`] over the review `embeddings`.
+
+    With `config.contrastive_across_devices=True`, gradients enabled and `torch.distributed` running more than
+    one process, each rank contrasts its local anchors against the embeddings of every rank (gathered with
+    gradient, labels without, own column masked at `rank * B + i`) and returns its share of the global-batch
+    loss times the world size, which undoes DDP's gradient averaging: the mean over ranks is the global-batch
+    loss. Without gradients (evaluation, inference) each rank contrasts within its own batch, so a rank never
+    waits for the others.
+
+    Raises:
+        ValueError: the ranks hold batches of different sizes (across devices), or
+            `contrastive_mode="aspect_sentiment"` without `aspect_embeddings`.
+    """
     sentiment_labels = contrastive_labels(labels, config.label_scheme)
     if config.contrastive_mode in ASPECT_CONTRASTIVE_MODES:
         if aspect_embeddings is None:
