@@ -5,7 +5,7 @@ A thin runner: the benchmark itself lives in `benchmarks.bench` (so that the ins
 
     python -m benchmarks.inference            # full size, CPU; writes benchmarks/results/inference.json + .png
     python -m benchmarks.inference --quick    # tiny encoder, seconds
-    python -m benchmarks.inference --device cuda --dtype bf16 --out benchmarks/results/gpu
+    python -m benchmarks.inference --device cuda --dtype bf16 --out benchmarks/results/h200_bf16
 
 Every option of `python -m benchmarks.bench --help` applies.
 """

@@ -5,7 +5,7 @@ A thin runner: the benchmark itself lives in `benchmarks.bench` (so that the ins
 
     python -m benchmarks.one_vs_two_pass            # full size, CPU; writes benchmarks/results/one_vs_two_pass.json + .png
     python -m benchmarks.one_vs_two_pass --quick    # tiny encoder, seconds
-    python -m benchmarks.one_vs_two_pass --device cuda --dtype bf16 --out benchmarks/results/gpu
+    python -m benchmarks.one_vs_two_pass --device cuda --dtype bf16 --out benchmarks/results/h200_bf16
 
 Every option of `python -m benchmarks.bench --help` applies.
 """

@@ -5,7 +5,7 @@ A thin runner: the benchmark itself lives in `benchmarks.bench` (so that the ins
 
     python -m benchmarks.step_overhead            # full size, CPU; writes benchmarks/results/step_overhead.json + .png
     python -m benchmarks.step_overhead --quick    # tiny encoder, seconds
-    python -m benchmarks.step_overhead --device cuda --dtype bf16 --out benchmarks/results/gpu
+    python -m benchmarks.step_overhead --device cuda --dtype bf16 --out benchmarks/results/h200_bf16
 
 Every option of `python -m benchmarks.bench --help` applies.
 """

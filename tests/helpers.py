@@ -89,7 +89,7 @@ def tiny_model(seed: int = 0, text_config: dict[str, Any] | None = None, **confi
 
 
 def script_command(name: str, *args: str) -> list[str]:
-    """`python -m tests.scripts.NAME ARGS...`, to run with `script_env()` (the project root on `PYTHONPATH`)."""
+    """`python -m tests.scripts.<name> ARGS...`, to run with `script_env()` (the project root on `PYTHONPATH`)."""
     return [sys.executable, "-m", f"tests.scripts.{name}", *args]
 
 

@@ -64,7 +64,7 @@ class FakeHfApi:
 @pytest.fixture
 def hub(monkeypatch, tmp_path):
     """A mocked Hub: online, `HfApi` replaced, no token anywhere unless a test sets one, verification skipped
-    (the clean-process check is covered by the dry-run test and tests/test_export.py)."""
+    (the clean-process check is covered by the dry-run test and tests/publishing/test_export.py)."""
     FakeHfApi.calls, FakeHfApi.fail_with = [], None
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeHfApi)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)

@@ -1,1 +1,1 @@
-"""Scripts the tests run in child processes (`python -m tests.scripts.NAME`)."""
+"""Scripts the tests run in child processes (`python -m tests.scripts.<name>`)."""

@@ -1,7 +1,7 @@
 """DDP gradients of the aspect-sentiment loss on halves of one batch, computed by 2 gloo processes.
 
 Called by `ddp_train.py` under `torchrun --nproc_per_node 2` (one launch for all distributed checks); the test
-(`tests/test_distributed.py`) builds the single-process reference from the same `tiny_data` model and batch.
+(`tests/training/test_distributed.py`) builds the single-process reference from the same `tiny_data` model and batch.
 
 For every scenario in `SCENARIOS`, each rank builds the same tiny model, wraps it in
 `DistributedDataParallel`, runs forward + backward on its half of `full_batch()` and rank 0 writes the

@@ -1,4 +1,4 @@
-"""All distributed checks in one `torchrun` launch (gloo, CPU, 2 processes); run by `tests/test_distributed.py`:
+"""All distributed checks in one `torchrun` launch (gloo, CPU, 2 processes); run by `tests/training/test_distributed.py`:
 
     torchrun --standalone --nproc_per_node 2 tests/scripts/ddp_train.py OUT_DIR
 

@@ -1,4 +1,4 @@
-"""The numerics checks of `tests/test_numerics.py` on a CUDA device (not collected by pytest; CI has no GPU).
+"""The numerics checks of `tests/hub/test_numerics.py` on a CUDA device (not collected by pytest; CI has no GPU).
 
     python tests/scripts/gpu_numerics.py OUT.json [--device cuda]
 

@@ -1,6 +1,6 @@
 """Train the tiny aspect-sentiment model with `FocalContrastiveTrainer` on CPU, with faults injected on request.
 
-Run by `tests/test_resume.py` (not collected by pytest):
+Run by `tests/training/test_resume.py` (not collected by pytest):
 
     python tests/scripts/train_resume.py OUT_DIR [--resume] [--hang-at-step K] [--hang-while-saving-at-step K]
                                                  [--no-callback]
