@@ -1,7 +1,8 @@
 """Reading text files strictly: UTF-8 (with or without a byte-order mark) and CSV with quoted newlines.
 
-Used by `data_formats`. Rows are numbered the same way in every message: the 1-based DATA row (the header is not
-counted, blank lines are not rows), followed by the 1-based line of the file where the row starts.
+Used by the file readers of `hf_visobert_absa.data.formats` and by `hf_visobert_absa.cli.predict`. Rows are numbered
+the same way in every message: the 1-based DATA row (the header is not counted, blank lines are not rows), followed
+by the 1-based line of the file where the row starts.
 """
 
 from __future__ import annotations

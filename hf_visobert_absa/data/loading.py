@@ -1,17 +1,18 @@
 """Load labelled review files into a `datasets.DatasetDict` for aspect-based sentiment analysis, and tokenise it.
 
 `load_absa_dataset` reads one file per split (a dict of files, one file, or a folder of `train`/`validation`
-(`dev`)/`test` files) in any layout of `data_formats` and returns, per split, the columns
+(`dev`)/`test` files) in any layout of `hf_visobert_absa.data.formats` and returns, per split, the columns
 
 - `text` (`str`): the review as written in the file (never normalised);
-- `labels` (`list[int]`, length A): per aspect, the class index of the chosen label scheme (`label_schemes`);
+- `labels` (`list[int]`, length A): per aspect, the class index of the chosen label scheme
+  (`hf_visobert_absa.data.label_schemes`);
 - `gold` (`list[int]`, length A): per aspect, the canonical code 0 = none, k = the k-th sentiment (by default
   1 = positive, 2 = negative, 3 = neutral);
 - `row` (`int`): the 1-based data row of the source file (header not counted), to trace predictions back;
 
-and a [`~data_report.DatasetReport`] counting empty, duplicated, aspect-less and cross-split rows. Nothing is
-mapped or dropped silently: unknown labels raise an `AbsaInputError`, `label_aliases` mappings and dropped rows
-are recorded in the report.
+and a [`~hf_visobert_absa.data.report.DatasetReport`] counting empty, duplicated, aspect-less and cross-split
+rows. Nothing is mapped or dropped silently: unknown labels raise an `AbsaInputError`, `label_aliases` mappings and
+dropped rows are recorded in the report.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ def load_absa_dataset(
             neutral. Labels are matched case-insensitively against it (`conflict` is accepted once listed); any
             other label stops loading with its location and the flag that adds it (`--sentiments`).
         label_scheme (`str`, *optional*, defaults to `"absent_as_class"`):
-            How `labels` is coded: `"absent_as_class"`, `"seed"` or `"mentioned_only"` (see `label_schemes`).
+            How `labels` is coded: `"absent_as_class"`, `"seed"` or `"mentioned_only"` (see `hf_visobert_absa.data.label_schemes`).
         text_column (`str`, *optional*):
             The column (JSON key) holding the text; by default the first of `text`, `data`, `comment`, `review`,
             `sentence`, `content` (any case; JSONL: `text`).
@@ -211,7 +212,7 @@ def load_absa_dataset(
         drop_problems (`bool` or `list[str]`, *optional*, defaults to `False`):
             `True` drops rows with empty text, exact duplicates within a split (the first occurrence stays), rows
             with no aspect, and rows of other splits whose text is in `train`; or a list of kinds from
-            `data_report.PROBLEM_KINDS`. The report always records what was dropped.
+            `hf_visobert_absa.data.report.PROBLEM_KINDS`. The report always records what was dropped.
         validation_split_percentage (`float`, *optional*):
             Hold out this share (in %) of the training rows as the `validation` split, a seeded random sample
             (for data without a validation file, e.g. SemEval-2014); refused when a validation file is given.
@@ -239,12 +240,7 @@ def load_absa_dataset(
     _check_options(format, label_scheme, others_policy)
     drop = resolve_drop(drop_problems)
     sentiment_list = check_sentiments(sentiments, label_scheme)
-    if aspects is not None:
-        aspects = list(aspects)
-        try:
-            validate_aspects(aspects)
-        except ValueError as error:
-            raise AbsaInputError(f"{error} (command line: --aspects)") from None
+    aspects = _check_given_aspects(aspects)
     aliases = normalize_aliases(dict(label_aliases or {}), sentiment_list)
     files, ignored = resolve_data_files(data_files)
     parsed = {
@@ -255,8 +251,6 @@ def load_absa_dataset(
     if validation_split_percentage is not None:
         parsed, held_out = hold_out_validation(parsed, validation_split_percentage, validation_split_seed)
     aspect_list, source = resolve_aspects(parsed, aspects, others_policy)
-    gold = {split: _gold(p, aspect_list) for split, p in parsed.items()}
-    masks, conflicts, reference = find_problems({split: p.texts for split, p in parsed.items()}, gold)
     report = DatasetReport(
         aspects=aspect_list,
         aspects_source=source,
@@ -268,10 +262,29 @@ def load_absa_dataset(
         drop_problems=drop,
         ignored_files=ignored,
     )
-    _flag_rare_aspects(report, gold, source)
+    return _split_datasets(parsed, report), report
 
+
+def _check_given_aspects(aspects: Iterable[str] | None) -> list[str] | None:
+    """The `aspects=` argument as a list, validated as the model config would."""
+    if aspects is None:
+        return None
+    aspects = list(aspects)
+    try:
+        validate_aspects(aspects)
+    except ValueError as error:
+        raise AbsaInputError(f"{error} (command line: --aspects)") from None
+    return aspects
+
+
+def _split_datasets(parsed: dict[str, ParsedFile], report: DatasetReport) -> Any:
+    """The `DatasetDict` of the rows each split keeps, with `report.splits` (and rare aspects) filled in."""
     import datasets
 
+    gold = {split: _gold(p, report.aspects) for split, p in parsed.items()}
+    masks, conflicts, reference = find_problems({split: p.texts for split, p in parsed.items()}, gold)
+    _flag_rare_aspects(report, gold, report.aspects_source)
+    drop = report.drop_problems
     out = {}
     for split, p in parsed.items():
         m = masks[split]
@@ -279,8 +292,8 @@ def load_absa_dataset(
         report.splits[split] = _split_report(
             split, p, m, keep, gold[split][keep], drop, report, reference, conflicts[split]
         )
-        out[split] = _split_dataset(split, p, gold[split], keep, label_scheme, sentiment_list)
-    return datasets.DatasetDict(out), report
+        out[split] = _split_dataset(split, p, gold[split], keep, report.label_scheme, report.sentiments)
+    return datasets.DatasetDict(out)
 
 
 def _check_options(format: str, label_scheme: str, others_policy: str) -> None:
