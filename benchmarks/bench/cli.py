@@ -1,9 +1,9 @@
 """`python -m benchmarks.bench`: run the performance benchmarks; write one JSON + one PNG per benchmark and a
 `summary.json` with every target read back from those files (pass / miss).
 
-The benchmark logic lives in `benchmarks.bench`, so the command works from an installed
-package. Only the naive loop losses of benchmark 3 stay out of the library (`benchmarks/losses_vs_loops.py`
-in a source checkout): without them that benchmark is recorded as skipped, with the reason.
+Run from the repository root of a source checkout. The naive loop losses of benchmark 3 are found in
+`benchmarks/losses_vs_loops.py` (or `--naive_losses PATH`): without them that benchmark is recorded as skipped,
+with the reason.
 """
 
 from __future__ import annotations

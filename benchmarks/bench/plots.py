@@ -1,4 +1,4 @@
-"""One PNG per benchmark, drawn from its JSON document (see `figures.draw_medians`)."""
+"""One PNG per benchmark, drawn from its JSON document (see `hf_visobert_absa.explain.figures.draw_medians`)."""
 
 from __future__ import annotations
 
