@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -175,59 +176,80 @@ def compute_absa_metrics(
     sentiments = list(SENTIMENTS if sentiments is None else sentiments)
     preds, refs, aspects = validate_metric_inputs(predictions, references, aspects, label_scheme, sentiments)
     can_detect = label_scheme == "absent_as_class"
-    gold_m = refs != NONE  # [N, A] the aspect is mentioned in the gold
-    pred_m = preds != NONE  # [N, A] the model says it is mentioned
-    correct = gold_m & (preds == refs)  # [N, A] a gold pair predicted with the right sentiment
-
-    n_gold = gold_m.sum(0)  # [A]
-    n_pred = pred_m.sum(0)  # [A]
-    det_tp = (gold_m & pred_m).sum(0)  # [A]
-    pair_tp = correct.sum(0)  # [A]
-
-    # Sentiment counts on gold-mentioned cells, per aspect and sentiment: [A, K].
+    counts = _Counts.of(preds, refs, len(sentiments))
+    detection = _prf(counts.det_tp, counts.n_pred, counts.n_gold)  # [A] each
+    joint = _prf(counts.pair_tp, counts.n_pred, counts.n_gold)
     codes = np.arange(1, len(sentiments) + 1)
-    sent_gold = (refs[..., None] == codes).sum(0)
-    sent_pred = (gold_m[..., None] & (preds[..., None] == codes)).sum(0)
-    sent_tp = (correct[..., None] & (refs[..., None] == codes)).sum(0)
-
-    det_p, det_r, det_f = _prf(det_tp, n_pred, n_gold)  # [A] each
-    pair_p, pair_r, pair_f = _prf(pair_tp, n_pred, n_gold)
-    sent_acc = _ratio(pair_tp, n_gold)
-    sent_f1 = _sentiment_macro_f1(sent_tp, sent_pred, sent_gold)
-
-    micro_det = _prf(det_tp.sum(), n_pred.sum(), n_gold.sum())
-    micro_pair = _prf(pair_tp.sum(), n_pred.sum(), n_gold.sum())
-
-    seed_accuracy, seed_weighted_f1 = _seed_style(preds, refs, pred_m, gold_m, codes, neutral_code(sentiments))
-
-    def detection(value: Any) -> float | None:
-        return _f(value) if can_detect else None
-
+    seed_accuracy, seed_weighted_f1 = _seed_style(
+        preds, refs, preds != NONE, refs != NONE, codes, neutral_code(sentiments)
+    )
     metrics: dict[str, Any] = {
-        "detection_micro_precision": detection(micro_det[0]),
-        "detection_micro_recall": detection(micro_det[1]),
-        "detection_micro_f1": detection(micro_det[2]),
-        "detection_macro_precision": detection(det_p.mean()),
-        "detection_macro_recall": detection(det_r.mean()),
-        "detection_macro_f1": detection(det_f.mean()),
-        "sentiment_accuracy": _f(_ratio(pair_tp.sum(), n_gold.sum())),
-        "sentiment_macro_f1": _f(_sentiment_macro_f1(sent_tp.sum(0), sent_pred.sum(0), sent_gold.sum(0))),
-        "joint_micro_precision": _f(micro_pair[0]),
-        "joint_micro_recall": _f(micro_pair[1]),
-        "joint_micro_f1": _f(micro_pair[2]),
-        "joint_macro_precision": _f(pair_p.mean()),
-        "joint_macro_recall": _f(pair_r.mean()),
-        "joint_macro_f1": _f(pair_f.mean()),
+        **_detection_metrics(counts, detection, can_detect),
+        **_sentiment_and_joint_metrics(counts, joint),
         "seed_style_accuracy": seed_accuracy,
         "seed_style_weighted_f1": seed_weighted_f1,
         "num_examples": int(refs.shape[0]),
-        "num_gold_mentions": int(n_gold.sum()),
-        "num_predicted_mentions": int(n_pred.sum()),
+        "num_gold_mentions": int(counts.n_gold.sum()),
+        "num_predicted_mentions": int(counts.n_pred.sum()),
     }
+    sentiment_accuracy = _ratio(counts.pair_tp, counts.n_gold)
+    sentiment_f1 = _sentiment_macro_f1(counts.sent_tp, counts.sent_pred, counts.sent_gold)
     metrics["per_aspect"] = _per_aspect(
-        aspects, n_gold, n_pred, (det_p, det_r, det_f), (pair_p, pair_r, pair_f), sent_acc, sent_f1, can_detect
+        aspects, counts.n_gold, counts.n_pred, detection, joint, sentiment_accuracy, sentiment_f1, can_detect
     )
     return metrics
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """The counts every metric is a ratio of, per aspect `[A]`, and per aspect and sentiment `[A, K]`."""
+
+    n_gold: np.ndarray  # [A] gold mentions
+    n_pred: np.ndarray  # [A] predicted mentions
+    det_tp: np.ndarray  # [A] mentions both predicted and gold
+    pair_tp: np.ndarray  # [A] gold pairs predicted with the right sentiment
+    sent_gold: np.ndarray  # [A, K] gold-mentioned cells of each sentiment
+    sent_pred: np.ndarray  # [A, K] gold-mentioned cells predicted as each sentiment
+    sent_tp: np.ndarray  # [A, K] of those, right
+
+    @classmethod
+    def of(cls, preds: np.ndarray, refs: np.ndarray, num_sentiments: int) -> _Counts:
+        gold_m = refs != NONE  # [N, A] the aspect is mentioned in the gold
+        pred_m = preds != NONE  # [N, A] the model says it is mentioned
+        correct = gold_m & (preds == refs)  # [N, A] a gold pair predicted with the right sentiment
+        codes = np.arange(1, num_sentiments + 1)
+        return cls(
+            n_gold=gold_m.sum(0),
+            n_pred=pred_m.sum(0),
+            det_tp=(gold_m & pred_m).sum(0),
+            pair_tp=correct.sum(0),
+            sent_gold=(refs[..., None] == codes).sum(0),
+            sent_pred=(gold_m[..., None] & (preds[..., None] == codes)).sum(0),
+            sent_tp=(correct[..., None] & (refs[..., None] == codes)).sum(0),
+        )
+
+
+def _detection_metrics(
+    counts: _Counts, per_aspect: tuple[np.ndarray, np.ndarray, np.ndarray], can_detect: bool
+) -> dict[str, float | None]:
+    """The `detection_*` keys: micro over all cells, macro over aspects; `None` when the scheme cannot detect."""
+    micro = _prf(counts.det_tp.sum(), counts.n_pred.sum(), counts.n_gold.sum())
+    values = (*micro, *(score.mean() for score in per_aspect))
+    names = [f"detection_{avg}_{name}" for avg in ("micro", "macro") for name in ("precision", "recall", "f1")]
+    return {name: _f(value) if can_detect else None for name, value in zip(names, values, strict=True)}
+
+
+def _sentiment_and_joint_metrics(counts: _Counts, joint: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, float]:
+    """`sentiment_accuracy` / `sentiment_macro_f1` over gold-mentioned cells, and the `joint_*` pair scores."""
+    sentiment_f1 = _sentiment_macro_f1(counts.sent_tp.sum(0), counts.sent_pred.sum(0), counts.sent_gold.sum(0))
+    micro = _prf(counts.pair_tp.sum(), counts.n_pred.sum(), counts.n_gold.sum())
+    values = (*micro, *(score.mean() for score in joint))
+    names = [f"joint_{avg}_{name}" for avg in ("micro", "macro") for name in ("precision", "recall", "f1")]
+    return {
+        "sentiment_accuracy": _f(_ratio(counts.pair_tp.sum(), counts.n_gold.sum())),
+        "sentiment_macro_f1": _f(sentiment_f1),
+        **{name: _f(value) for name, value in zip(names, values, strict=True)},
+    }
 
 
 def _per_aspect(
@@ -345,44 +367,65 @@ def build_compute_metrics(
 
     def compute_metrics(eval_prediction: Any) -> dict[str, float]:
         nonlocal warned
-        logits = eval_prediction.predictions
-        if isinstance(logits, (tuple, list)):
-            if not warned:
-                logger.warning(
-                    "compute_metrics received a tuple of %d model outputs; scoring its first element as the "
-                    "logits. List the other outputs in the config's `keys_to_ignore_at_inference`.",
-                    len(logits),
-                )
-                warned = True
-            logits = logits[0]
-        logits = np.asarray(logits)
+        logits, warned = _logits_of(eval_prediction.predictions, warned)
         labels = eval_prediction.label_ids
         labels = np.asarray(labels[0] if isinstance(labels, (tuple, list)) else labels)
-        expected = f"[N, {len(aspects)}, {num_classes}] for {len(aspects)} aspects and scheme {label_scheme!r}"
-        if logits.ndim != 3 or logits.shape[1:] != (len(aspects), num_classes):
-            raise ValueError(f"`predictions` (logits) have shape {logits.shape}; expected {expected}.")
-        if labels.shape != logits.shape[:2]:
-            raise ValueError(f"`label_ids` have shape {labels.shape}; expected {logits.shape[:2]} to match the logits.")
-        bad = ~np.isin(labels, allowed)
-        if bad.any():
-            row, col = np.argwhere(bad)[0]
-            raise ValueError(
-                f"`label_ids` hold {labels[row, col].item()!r} at row {row + 1} (1-based), aspect {aspects[col]!r}; "
-                f"allowed under label scheme {label_scheme!r}: {list(allowed)}."
-            )
+        _check_eval_arrays(logits, labels, aspects, num_classes, allowed, label_scheme)
         predictions = predictions_from_logits(logits, label_scheme, thresholds)
         references = decode_labels(labels, label_scheme)
         metrics = compute_absa_metrics(predictions, references, aspects, label_scheme, sentiments)
-        if label_scheme == "seed":
-            keep = {"seed_style_accuracy", "seed_style_weighted_f1", "num_examples"}
-            return {k: float(v) for k, v in metrics.items() if k in keep and v is not None}
-        flat = {k: float(v) for k, v in metrics.items() if k != "per_aspect" and v is not None}
-        if per_aspect:
-            for aspect, row in metrics["per_aspect"].items():
-                flat.update({f"per_aspect/{aspect}/{k}": float(v) for k, v in row.items() if v is not None})
-        return flat
+        return _trainer_metrics(metrics, label_scheme, per_aspect)
 
     return compute_metrics
+
+
+def _logits_of(predictions: Any, warned: bool) -> tuple[np.ndarray, bool]:
+    """The logits of an `EvalPrediction`: the first element of a tuple of outputs, with a warning the first time."""
+    if not isinstance(predictions, (tuple, list)):
+        return np.asarray(predictions), warned
+    if not warned:
+        logger.warning(
+            "compute_metrics received a tuple of %d model outputs; scoring its first element as the "
+            "logits. List the other outputs in the config's `keys_to_ignore_at_inference`.",
+            len(predictions),
+        )
+    return np.asarray(predictions[0]), True
+
+
+def _check_eval_arrays(
+    logits: np.ndarray,
+    labels: np.ndarray,
+    aspects: list[str],
+    num_classes: int,
+    allowed: tuple[int, ...],
+    label_scheme: str,
+) -> None:
+    """Logits `[N, A, C]` for the config's aspects and classes, and labels `[N, A]` of the scheme's codes."""
+    expected = f"[N, {len(aspects)}, {num_classes}] for {len(aspects)} aspects and scheme {label_scheme!r}"
+    if logits.ndim != 3 or logits.shape[1:] != (len(aspects), num_classes):
+        raise ValueError(f"`predictions` (logits) have shape {logits.shape}; expected {expected}.")
+    if labels.shape != logits.shape[:2]:
+        raise ValueError(f"`label_ids` have shape {labels.shape}; expected {logits.shape[:2]} to match the logits.")
+    bad = ~np.isin(labels, allowed)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"`label_ids` hold {labels[row, col].item()!r} at row {row + 1} (1-based), aspect {aspects[col]!r}; "
+            f"allowed under label scheme {label_scheme!r}: {list(allowed)}."
+        )
+
+
+def _trainer_metrics(metrics: dict[str, Any], label_scheme: str, per_aspect: bool) -> dict[str, float]:
+    """Flat floats for the Trainer's logs: `None` dropped, only what the labels make exact under `seed`, and the
+    per-aspect table as `per_aspect/<aspect>/<name>` keys when asked for."""
+    if label_scheme == "seed":
+        keep = {"seed_style_accuracy", "seed_style_weighted_f1", "num_examples"}
+        return {k: float(v) for k, v in metrics.items() if k in keep and v is not None}
+    flat = {k: float(v) for k, v in metrics.items() if k != "per_aspect" and v is not None}
+    if per_aspect:
+        for aspect, row in metrics["per_aspect"].items():
+            flat.update({f"per_aspect/{aspect}/{k}": float(v) for k, v in row.items() if v is not None})
+    return flat
 
 
 __all__ = [
