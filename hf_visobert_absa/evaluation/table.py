@@ -7,9 +7,10 @@ Missing or `None` values print as `n/a` with the reason, never as a number.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+_LABEL_WIDTH = 38
 _NA_DETECTION = "n/a (this label scheme cannot say an aspect is absent)"
 _NA_SEED = "n/a (seed-scheme labels count absent as neutral; score the `gold` column with `hf-visobert-absa evaluate`)"
 _PER_ASPECT_COLUMNS = (
@@ -78,6 +79,19 @@ def format_metrics_table(metrics: Mapping[str, Any], *, prefix: str | None = Non
     ```
     """
     prefix = _detect_prefix(metrics) if prefix is None else prefix
+    _check_metric_keys(metrics, prefix)
+
+    def get(name: str) -> Any:
+        return metrics.get(f"{prefix}{name}")
+
+    lines = _summary_lines(get)
+    rows = _per_aspect_rows(metrics, prefix) if per_aspect else {}
+    if rows:
+        lines += ["", *_per_aspect_lines(rows)]
+    return "\n".join(lines)
+
+
+def _check_metric_keys(metrics: Mapping[str, Any], prefix: str) -> None:
     known = ("detection_micro_f1", "sentiment_accuracy", "joint_micro_f1", "seed_style_accuracy")
     if not any(f"{prefix}{k}" in metrics for k in known):
         raise ValueError(
@@ -86,57 +100,54 @@ def format_metrics_table(metrics: Mapping[str, Any], *, prefix: str | None = Non
             "with `build_compute_metrics`, and `prefix=` matching its keys (e.g. 'eval_')."
         )
 
-    def get(name: str) -> Any:
-        return metrics.get(f"{prefix}{name}")
 
+def _summary_lines(get: Callable[[str], Any]) -> list[str]:
+    """Counts, detection, sentiment, joint and seed-style lines; `get(name)` reads one metric."""
     seed_only = get("sentiment_accuracy") is None and get("seed_style_accuracy") is not None
     na_other = _NA_SEED if seed_only else "n/a"
-    label_width = 38
-
-    def prf_row(label: str, group: str, average: str, na: str) -> str:
-        values = [get(f"{group}_{average}_{m}") for m in ("precision", "recall", "f1")]
-        if all(v is None for v in values):
-            return f"{label:<{label_width}}{na}"
-        return f"{label:<{label_width}}" + "".join(f"{_number(v):>11}" for v in values)
-
-    header_prf = f"{'':<{label_width}}{'precision':>11}{'recall':>11}{'F1':>11}"
-    lines = []
+    header_prf = f"{'':<{_LABEL_WIDTH}}{'precision':>11}{'recall':>11}{'F1':>11}"
     counts = [(k, get(k)) for k in ("num_examples", "num_gold_mentions", "num_predicted_mentions")]
+    lines = []
     if any(v is not None for _, v in counts):
         lines.append("  ".join(f"{k[4:].replace('_', ' ')}: {_count(v)}" for k, v in counts if v is not None))
-    lines += [
+    return lines + [
         header_prf,
-        prf_row("Aspect detection, micro", "detection", "micro", _NA_DETECTION),
-        prf_row("Aspect detection, macro over aspects", "detection", "macro", _NA_DETECTION),
-        f"{'':<{label_width}}{'accuracy':>11}{'macro F1':>11}",
-    ]
-    accuracy, macro_f1 = get("sentiment_accuracy"), get("sentiment_macro_f1")
-    label = "Sentiment on gold-mentioned aspects"
-    if accuracy is None and macro_f1 is None:
-        lines.append(f"{label:<{label_width}}{na_other}")
-    else:
-        lines.append(f"{label:<{label_width}}{_number(accuracy):>11}{_number(macro_f1):>11}")
-    lines += [
+        _prf_row(get, "Aspect detection, micro", "detection_micro", _NA_DETECTION),
+        _prf_row(get, "Aspect detection, macro over aspects", "detection_macro", _NA_DETECTION),
+        f"{'':<{_LABEL_WIDTH}}{'accuracy':>11}{'macro F1':>11}",
+        _sentiment_row(get, na_other),
         header_prf,
-        prf_row("Joint (aspect, sentiment), micro", "joint", "micro", na_other),
-        prf_row("Joint (aspect, sentiment), macro", "joint", "macro", na_other),
+        _prf_row(get, "Joint (aspect, sentiment), micro", "joint_micro", na_other),
+        _prf_row(get, "Joint (aspect, sentiment), macro", "joint_macro", na_other),
         "seed-style (absent = neutral; for comparison only): "
         f"accuracy {_number(get('seed_style_accuracy'))}, weighted F1 {_number(get('seed_style_weighted_f1'))}",
     ]
 
-    rows = _per_aspect_rows(metrics, prefix) if per_aspect else {}
-    if rows:
-        name_width = max(12, *(len(a) + 2 for a in rows))
-        lines.append("")
-        lines.append(f"{'Aspect':<{name_width}}" + "".join(f"{title:>10}" for _, title in _PER_ASPECT_COLUMNS))
-        for aspect, row in rows.items():
-            lines.append(
-                f"{aspect:<{name_width}}"
-                + "".join(
-                    f"{(_count if key == 'support' else _number)(row.get(key)):>10}" for key, _ in _PER_ASPECT_COLUMNS
-                )
-            )
-    return "\n".join(lines)
+
+def _prf_row(get: Callable[[str], Any], label: str, group: str, na: str) -> str:
+    """`label`, then the precision, recall and F1 of `group` (e.g. `"joint_micro"`), or `na` when all are missing."""
+    values = [get(f"{group}_{m}") for m in ("precision", "recall", "f1")]
+    if all(v is None for v in values):
+        return f"{label:<{_LABEL_WIDTH}}{na}"
+    return f"{label:<{_LABEL_WIDTH}}" + "".join(f"{_number(v):>11}" for v in values)
+
+
+def _sentiment_row(get: Callable[[str], Any], na: str) -> str:
+    accuracy, macro_f1 = get("sentiment_accuracy"), get("sentiment_macro_f1")
+    label = "Sentiment on gold-mentioned aspects"
+    if accuracy is None and macro_f1 is None:
+        return f"{label:<{_LABEL_WIDTH}}{na}"
+    return f"{label:<{_LABEL_WIDTH}}{_number(accuracy):>11}{_number(macro_f1):>11}"
+
+
+def _per_aspect_lines(rows: dict[str, dict[str, Any]]) -> list[str]:
+    """The per-aspect table: a header, then one line per aspect."""
+    name_width = max(12, *(len(a) + 2 for a in rows))
+    lines = [f"{'Aspect':<{name_width}}" + "".join(f"{title:>10}" for _, title in _PER_ASPECT_COLUMNS)]
+    for aspect, row in rows.items():
+        cells = (f"{(_count if key == 'support' else _number)(row.get(key)):>10}" for key, _ in _PER_ASPECT_COLUMNS)
+        lines.append(f"{aspect:<{name_width}}" + "".join(cells))
+    return lines
 
 
 __all__ = ["format_metrics_table"]
