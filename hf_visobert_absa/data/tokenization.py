@@ -175,28 +175,43 @@ def load_tokenizer(name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
     ['<s>', '▁Pin', '▁trâu', ',', '▁camera', '▁chụp', '▁đẹp', '</s>']
     ```
     """
-    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
+    name, local = _tokenizer_source(name_or_path, kwargs.get("subfolder", ""))
+    if _saved_as_generic_fast(local / kwargs.get("subfolder", "")):
+        # Our own saves (and any generic fast tokenizer): no class to resolve, so no config.json lookup.
+        kwargs.pop("trust_remote_code", None)
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(name, **kwargs)
+    else:
+        kwargs.setdefault("trust_remote_code", False)
+        tokenizer = _auto_tokenizer_or_file(name, local, kwargs)
+    _set_model_max_length(tokenizer, name, kwargs)
+    return _compose_unicode_first(tokenizer)
+
+
+def _tokenizer_source(name_or_path: str | os.PathLike, subfolder: str) -> tuple[str, Path]:
+    """The name to load from and its local path; refuses a missing folder or one without tokenizer files."""
     name = str(name_or_path)
     local = Path(name).expanduser()
     if local.is_dir():
-        folder = local / kwargs.get("subfolder", "")
+        folder = local / subfolder
         if not any((folder / f).is_file() for f in TOKENIZER_DEFINING_FILES):
             contents = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else "(missing)"
             raise AbsaInputError(
                 f"{folder} has no tokenizer files (none of {', '.join(TOKENIZER_DEFINING_FILES)}); it holds {contents}. "
                 "Pass the folder of the encoder or checkpoint that was saved with its tokenizer."
             )
-        name = str(local)
-    elif looks_like_local_path(name):
+        return str(local), local
+    if looks_like_local_path(name):
         raise AbsaInputError(f"Tokenizer folder {name!r} does not exist. Pass an existing folder or a Hub id.")
-    if _saved_as_generic_fast(local / kwargs.get("subfolder", "")):
-        # Our own saves (and any generic fast tokenizer): no class to resolve, so no config.json lookup.
-        kwargs.pop("trust_remote_code", None)
-        tokenizer = PreTrainedTokenizerFast.from_pretrained(name, **kwargs)
-        _set_model_max_length(tokenizer, name, kwargs)
-        return _compose_unicode_first(tokenizer)
-    kwargs.setdefault("trust_remote_code", False)
+    return name, local
+
+
+def _auto_tokenizer_or_file(name: str, local: Path, kwargs: dict[str, Any]) -> Any:
+    """`AutoTokenizer`'s tokenizer when it encodes like the `tokenizer.json`, else a `PreTrainedTokenizerFast` on
+    that file (ViSoBERT under transformers 5); `kwargs` loses `trust_remote_code` on the fallback."""
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
     tokenizer, auto_error = None, None
     try:
         with _quiet_config_lookup(local):
@@ -214,18 +229,17 @@ def load_tokenizer(name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
             "PreTrainedTokenizerFast on tokenizer.json instead.", type(tokenizer).__name__, name,
         )  # fmt: skip
         tokenizer = None
-    if tokenizer is None:
-        if tokenizer_json is None:
-            raise AbsaInputError(
-                f"Could not load a tokenizer from {name!r}: AutoTokenizer failed ({type(auto_error).__name__}: "
-                f"{auto_error}) and there is no tokenizer.json to fall back on."
-            )
-        if auto_error is not None:
-            logger.info("AutoTokenizer could not load %s (%s); using PreTrainedTokenizerFast.", name, auto_error)
-        kwargs.pop("trust_remote_code")
-        tokenizer = PreTrainedTokenizerFast.from_pretrained(name, **kwargs)
-    _set_model_max_length(tokenizer, name, kwargs)
-    return _compose_unicode_first(tokenizer)
+    if tokenizer is not None:
+        return tokenizer
+    if tokenizer_json is None:
+        raise AbsaInputError(
+            f"Could not load a tokenizer from {name!r}: AutoTokenizer failed ({type(auto_error).__name__}: "
+            f"{auto_error}) and there is no tokenizer.json to fall back on."
+        )
+    if auto_error is not None:
+        logger.info("AutoTokenizer could not load %s (%s); using PreTrainedTokenizerFast.", name, auto_error)
+    kwargs.pop("trust_remote_code")
+    return PreTrainedTokenizerFast.from_pretrained(name, **kwargs)
 
 
 def _compose_unicode_first(tokenizer: Any) -> Any:
