@@ -109,7 +109,7 @@ def plot_confusion_matrices(
     """
     path = _png_path(path)
     matrices = confusion_matrices(predictions, references, sentiments)  # [A, C, C], C = K + 1
-    size, ticks = matrices.shape[1], _tick_names(sentiments)
+    ticks = _tick_names(sentiments)
     aspects = list(aspects)
     if len(aspects) != matrices.shape[0]:
         raise ValueError(
@@ -125,17 +125,7 @@ def plot_confusion_matrices(
         if index >= len(aspects):
             ax.set_axis_off()
             continue
-        counts = matrices[index]
-        ax.imshow(shares[index], cmap="Blues", vmin=0.0, vmax=1.0)
-        for gold in range(size):
-            for pred in range(size):
-                color = "white" if shares[index, gold, pred] > 0.6 else "black"
-                ax.text(pred, gold, str(counts[gold, pred]), ha="center", va="center", fontsize=8, color=color)
-        ax.set_xticks(range(size), ticks, fontsize=8)
-        ax.set_yticks(range(size), ticks, fontsize=8)
-        # two lines, long names wrapped: one line of "<aspect> (mentioned: n)" is wider than a 3-inch panel
-        name = textwrap.fill(_plain(str(aspects[index])), width=24, break_long_words=True)
-        ax.set_title(f"{name}\n(mentioned: {int(counts[1:].sum())})", fontsize=9)
+        _confusion_panel(ax, matrices[index], shares[index], ticks, str(aspects[index]))
         if index % ncols == 0:
             ax.set_ylabel("gold", fontsize=8)
         if index >= len(aspects) - ncols:
@@ -143,6 +133,21 @@ def plot_confusion_matrices(
     if title:
         figure.suptitle(title)
     return _save(figure, path)
+
+
+def _confusion_panel(ax: Any, counts: np.ndarray, shares: np.ndarray, ticks: list[str], aspect: str) -> None:
+    """One aspect's `[C, C]` matrix: colour = share of the gold row, text = count, title = aspect and mentions."""
+    size = counts.shape[0]
+    ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    for gold in range(size):
+        for pred in range(size):
+            color = "white" if shares[gold, pred] > 0.6 else "black"
+            ax.text(pred, gold, str(counts[gold, pred]), ha="center", va="center", fontsize=8, color=color)
+    ax.set_xticks(range(size), ticks, fontsize=8)
+    ax.set_yticks(range(size), ticks, fontsize=8)
+    # two lines, long names wrapped: one line of "<aspect> (mentioned: n)" is wider than a 3-inch panel
+    name = textwrap.fill(_plain(aspect), width=24, break_long_words=True)
+    ax.set_title(f"{name}\n(mentioned: {int(counts[1:].sum())})", fontsize=9)
 
 
 def _points(log_history: Sequence[Mapping[str, Any]], key: str) -> tuple[list[float], list[float]]:
@@ -259,6 +264,17 @@ def plot_per_aspect_f1(metrics: Mapping[str, Any], path: str | os.PathLike[str],
         heights = [np.nan if table[a].get(key) is None else float(table[a][key]) for a in aspects]
         place = positions + (offset - (len(series) - 1) / 2) * width
         (ax.barh if tall else ax.bar)(place, heights, width, label=label)
+    _label_f1_axes(ax, positions, names, tall)
+    figure.legend(loc="outside upper center", ncols=max(len(series), 1), fontsize=8)
+    notes = [title] if title else []
+    notes += [f"{label}: not applicable to this label scheme" for label in skipped]
+    if notes:
+        ax.set_title("\n".join(notes), fontsize=9)
+    return _save(figure, path)
+
+
+def _label_f1_axes(ax: Any, positions: np.ndarray, names: list[str], tall: bool) -> None:
+    """Aspect names along the bars' axis (rows when `tall`, the first aspect on top), F1 from 0 to 1 along the other."""
     if tall:
         ax.set_yticks(positions, names)
         ax.invert_yaxis()  # the first aspect on top
@@ -270,12 +286,6 @@ def plot_per_aspect_f1(metrics: Mapping[str, Any], path: str | os.PathLike[str],
         ax.set_ylim(0.0, 1.05)
         ax.set_ylabel("F1")
         ax.grid(axis="y", alpha=0.3)
-    figure.legend(loc="outside upper center", ncols=max(len(series), 1), fontsize=8)
-    notes = [title] if title else []
-    notes += [f"{label}: not applicable to this label scheme" for label in skipped]
-    if notes:
-        ax.set_title("\n".join(notes), fontsize=9)
-    return _save(figure, path)
 
 
 __all__ = ["plot_confusion_matrices", "plot_per_aspect_f1", "plot_training_curves"]
