@@ -115,11 +115,9 @@ def score_texts(
     """
     check_max_length(max_length, model.config, "max_length")
     model.eval()
-    device = (
-        torch.device(device)
-        if device is not None
-        else getattr(model, "device", None) or next(model.parameters()).device
-    )
+    if device is None:
+        device = getattr(model, "device", None) or next(model.parameters()).device
+    device = torch.device(device)
     config = model.config
     rank, world_size = shard
     fill = np.empty if world_size == 1 else lambda shape, dtype: np.full(shape, np.nan, dtype=dtype)
@@ -127,15 +125,8 @@ def score_texts(
     embeddings = fill((len(texts), config.projection_dim), dtype=np.float32)
     if len(texts) == 0:
         return probabilities, embeddings
-    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
-    cut = sum(truncated_rows(encoded, max_length))
-    if cut and rank == 0:
-        logger.warning(
-            "%d of %d texts are longer than max_length=%d tokens and were truncated: only their first %d tokens "
-            "are scored.", cut, len(texts), max_length, max_length,
-        )  # fmt: skip
-    lengths = np.array([len(ids) for ids in encoded["input_ids"]])
-    order = np.argsort(-lengths, kind="stable")
+    encoded = _encode(tokenizer, texts, max_length, warn=rank == 0)
+    order = np.argsort(-np.array([len(ids) for ids in encoded["input_ids"]]), kind="stable")  # longest first
     starts = range(rank * batch_size, len(order), world_size * batch_size)
     if progress:
         from tqdm.auto import tqdm
@@ -143,13 +134,29 @@ def score_texts(
         starts = tqdm(starts, desc="Scoring", unit="batch")
     for start in starts:
         index = order[start : start + batch_size]
-        features = [{k: encoded[k][i] for k in encoded.keys()} for i in index]
-        batch = tokenizer.pad(features, return_tensors="pt")
-        batch = {k: v.to(device) for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-        output = model(**batch)
+        output = model(**_padded_batch(tokenizer, encoded, index, device))
         probabilities[index] = torch.softmax(output.logits.float(), dim=-1).cpu().numpy()
         embeddings[index] = output.embeddings.float().cpu().numpy()
     return probabilities, embeddings
+
+
+def _encode(tokenizer, texts: Sequence[str], max_length: int, warn: bool) -> Any:
+    """Token ids of `texts`, truncated to `max_length`; with `warn`, a warning counts the truncated texts."""
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
+    cut = sum(truncated_rows(encoded, max_length))
+    if cut and warn:
+        logger.warning(
+            "%d of %d texts are longer than max_length=%d tokens and were truncated: only their first %d tokens "
+            "are scored.", cut, len(texts), max_length, max_length,
+        )  # fmt: skip
+    return encoded
+
+
+def _padded_batch(tokenizer, encoded: Any, index: np.ndarray, device: torch.device) -> dict[str, torch.Tensor]:
+    """The rows `index` of `encoded`, padded to their longest, as the model's input tensors on `device`."""
+    features = [{k: encoded[k][i] for k in encoded.keys()} for i in index]
+    batch = tokenizer.pad(features, return_tensors="pt")
+    return {k: v.to(device) for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
 
 
 def predict_probabilities(
