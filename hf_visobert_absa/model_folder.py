@@ -302,7 +302,41 @@ def _check_tensor_shapes(shapes: dict[str, list[int]], expected: dict[str, list[
         )
 
 
+#: `tokenizer_config.json` class names transformers 5 writes that transformers 4.x cannot resolve, and the name
+#: both read: a tokenizer defined by its `tokenizer.json` alone.
+_PORTABLE_TOKENIZER_CLASSES = {"TokenizersBackend": "PreTrainedTokenizerFast"}
+
+
+def save_tokenizer(tokenizer: Any, folder: str | Path) -> None:
+    """`tokenizer.save_pretrained(folder)`, written so that every transformers the Hub code supports
+    (`HUB_CODE_REQUIRES`) finds and loads it: a `tokenizer_class` only transformers 5 knows (`TokenizersBackend`,
+    what ViSoBERT's BPE tokenizer loads as) is saved under the name 4.x knows too, and the folder's `config.json`,
+    when there is one, names that class (transformers 4.x `pipeline()` loads a tokenizer for a remote-code model
+    only when its config names one)."""
+    tokenizer.save_pretrained(str(folder))
+    settings_path, config_path = Path(folder) / "tokenizer_config.json", Path(folder) / "config.json"
+    if not settings_path.is_file():
+        return
+    settings = json.loads(settings_path.read_text(encoding="utf-8"))
+    tokenizer_class = _PORTABLE_TOKENIZER_CLASSES.get(settings.get("tokenizer_class"), settings.get("tokenizer_class"))
+    if tokenizer_class != settings.get("tokenizer_class"):
+        settings["tokenizer_class"] = tokenizer_class
+        _write_json(settings_path, settings)
+    if config_path.is_file() and tokenizer_class:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        if config.get("tokenizer_class") != tokenizer_class:
+            _write_json(config_path, {**config, "tokenizer_class": tokenizer_class})
+
+
+def _write_json(path: Path, content: dict[str, Any]) -> None:
+    """Replace a JSON file whole (a temporary file renamed over it): never left half-written."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(content, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
 __all__ = [
+    "save_tokenizer",
     "PICKLE_SUFFIXES",
     "REQUIRED_FIELDS",
     "read_safetensors_header",

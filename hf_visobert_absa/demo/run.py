@@ -35,6 +35,7 @@ from transformers import TrainerCallback
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import DEFAULT_ASPECTS
 from ..io_safety import write_json_atomic
+from ..model_folder import save_tokenizer
 from ..threads import torch_threads
 from ..training.recipe import MODEL_RECIPE, TRAINING_RECIPE
 from .reload import predict_in_clean_process
@@ -301,7 +302,7 @@ def _validation_metrics(trainer: Any, encoded: Any, gold: Any, aspects: list[str
 def _save(model: Any, tokenizer: Any, model_dir: Path) -> Path:
     """Save the model (a complete Hub folder: `auto_map`, code files, safetensors) and its tokenizer into `model_dir`."""
     model.save_pretrained(str(model_dir))
-    tokenizer.save_pretrained(str(model_dir))
+    save_tokenizer(tokenizer, model_dir)
     return model_dir
 
 

@@ -73,7 +73,7 @@ def build_explained_model(options: ExplainOptions) -> tuple[ViSoBertAbsaModel, s
         if not path.is_file():
             raise ValueError(f"`--config` {options.config}: no such file; pass a model config.json or its folder.")
         fields = json.loads(path.read_text(encoding="utf-8"))
-        fields = {k: v for k, v in fields.items() if k in ViSoBertAbsaConfig.__dataclass_fields__ or k == "text_config"}
+        fields = {k: v for k, v in fields.items() if k in ViSoBertAbsaConfig.field_names() or k == "text_config"}
         fields.update(options.overrides)
         description = f"text_config of {path} (random weights)"
         if options.encoder is not None or "text_config" not in fields:

@@ -11,13 +11,18 @@ hidden size 768, vocabulary of 15,004 tokens.
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any, ClassVar
 
-from transformers import AutoConfig, PretrainedConfig
-from transformers.configuration_utils import SubConfigSpec
+from transformers import AutoConfig
 
-from .encoder_visobert_absa import VISOBERT_ENCODER_CONFIG, encoder_max_tokens
+try:  # transformers >= 5
+    from transformers import PreTrainedConfig
+except ImportError:  # transformers 4.x names it PretrainedConfig
+    from transformers import PretrainedConfig as PreTrainedConfig
+
+from .encoder_visobert_absa import VISOBERT_ENCODER_CONFIG, encoder_config, encoder_max_tokens
 from .labels_visobert_absa import (
     DEFAULT_ASPECTS,
     FLAT_LABEL_SEPARATOR,
@@ -25,12 +30,13 @@ from .labels_visobert_absa import (
     NONE_CLASS,
     SENTIMENTS,
     flat_label,
+    flat_labels,
     reject_value,
     scheme_class_names,
     validate_aspects,
     validate_sentiments,
 )
-from .tasks_visobert_absa import ABSA_TASK, PIPELINE_TASKS, TaskPipelines
+from .tasks_visobert_absa import ABSA_TASK, HUB_CODE_REQUIRES, PIPELINE_TASKS
 
 POOLINGS: tuple[str, ...] = ("cls", "mean", "pooler", "aspect_query", "aspect_prompt")
 CONTRASTIVE_MODES: tuple[str, ...] = ("mulsupcon", "jaccard", "any", "exact", "seed", "aspect_sentiment")
@@ -49,7 +55,7 @@ MODEL_DEFINING_FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-class ViSoBertAbsaConfig(PretrainedConfig):
+class ViSoBertAbsaConfig(PreTrainedConfig):
     r"""Configuration of [`ViSoBertAbsaModel`]: an encoder, a classification head and a projection head.
 
     Args:
@@ -118,15 +124,8 @@ class ViSoBertAbsaConfig(PretrainedConfig):
     """
 
     model_type = "visobert_absa"
-    #: Always set: saving a config copies this file beside it and writes its `auto_map` entry.
-    _auto_class: ClassVar[str | None] = "AutoConfig"
-    sub_configs_defaults: ClassVar[dict] = {
-        "text_config": SubConfigSpec(
-            config_class=AutoConfig,
-            model_type="xlm-roberta",
-            init_kwargs={k: v for k, v in VISOBERT_ENCODER_CONFIG.items() if k != "model_type"},
-        )
-    }
+    #: The encoder's config is a nested config of any `AutoConfig` model type.
+    sub_configs: ClassVar[dict] = {"text_config": AutoConfig}
     #: Outputs that never reach `compute_metrics` (it gets the logits array alone).
     keys_to_ignore_at_inference: ClassVar[list[str]] = [
         "embeddings",
@@ -137,65 +136,78 @@ class ViSoBertAbsaConfig(PretrainedConfig):
         "attentions",
     ]
 
-    text_config: dict | PretrainedConfig | None = None
-    aspects: list[str] | None = None
-    sentiments: list[str] | None = None
-    label_scheme: str = "absent_as_class"
-    pooling: str = DEFAULT_POOLING
-    aspect_query_heads: int = 1
-    head_hidden_size: int = 512
-    classifier_dropout: float = 0.3
-    projection_dim: int = 256
-    focal_gamma: float = 2.0
-    focal_alpha: list | None = None
-    contrastive_temperature: float = 0.1
-    contrastive_mode: str | None = None
-    focal_weight: float = 0.8
-    contrastive_weight: float = 0.2
-    contrastive_across_devices: bool = False
-    detection_thresholds: list | None = None
-    base_model_name_or_path: str | None = None
-
-    def __post_init__(self, **kwargs: Any) -> None:
-        if self.aspects is None:
-            self.aspects = list(DEFAULT_ASPECTS)
-        self.aspects = list(self.aspects) if isinstance(self.aspects, (list, tuple)) else self.aspects
-        if self.sentiments is None:
-            self.sentiments = list(SENTIMENTS)
-        self.sentiments = list(self.sentiments) if isinstance(self.sentiments, (list, tuple)) else self.sentiments
-        if self.contrastive_mode is None:
-            self.contrastive_mode = default_contrastive_mode(
-                self.pooling, self.label_scheme, self.contrastive_across_devices
-            )
-        if self.focal_alpha is not None and isinstance(self.focal_alpha, tuple):
-            self.focal_alpha = list(self.focal_alpha)
+    def __init__(
+        self,
+        text_config: dict | PreTrainedConfig | None = None,
+        aspects: list[str] | None = None,
+        sentiments: list[str] | None = None,
+        label_scheme: str = "absent_as_class",
+        pooling: str = DEFAULT_POOLING,
+        aspect_query_heads: int = 1,
+        head_hidden_size: int = 512,
+        classifier_dropout: float = 0.3,
+        projection_dim: int = 256,
+        focal_gamma: float = 2.0,
+        focal_alpha: list | None = None,
+        contrastive_temperature: float = 0.1,
+        contrastive_mode: str | None = None,
+        focal_weight: float = 0.8,
+        contrastive_weight: float = 0.2,
+        contrastive_across_devices: bool = False,
+        detection_thresholds: list | None = None,
+        base_model_name_or_path: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.text_config = encoder_config(text_config)
+        self.aspects = list(DEFAULT_ASPECTS) if aspects is None else _as_list(aspects)
+        self.sentiments = list(SENTIMENTS) if sentiments is None else _as_list(sentiments)
+        self.label_scheme = label_scheme
+        self.pooling = pooling
+        self.aspect_query_heads = aspect_query_heads
+        self.head_hidden_size = head_hidden_size
+        self.classifier_dropout = classifier_dropout
+        self.projection_dim = projection_dim
+        self.focal_gamma = focal_gamma
+        self.focal_alpha = _as_list(focal_alpha)
+        self.contrastive_temperature = contrastive_temperature
+        self.contrastive_across_devices = contrastive_across_devices
+        self.contrastive_mode = contrastive_mode or default_contrastive_mode(
+            pooling, label_scheme, contrastive_across_devices
+        )
+        self.focal_weight = focal_weight
+        self.contrastive_weight = contrastive_weight
+        self.detection_thresholds = detection_thresholds
+        self.base_model_name_or_path = base_model_name_or_path
         self._validate()
-        super().__post_init__(**kwargs)
-        pipelines = getattr(self, "custom_pipelines", None)
-        if isinstance(pipelines, dict) and ABSA_TASK in pipelines and not isinstance(pipelines, TaskPipelines):
-            self.custom_pipelines = TaskPipelines(pipelines)
-        if not hasattr(self.text_config, "hidden_size"):
-            reject_value(
-                "text_config",
-                type(self.text_config).__name__,
-                "an encoder configuration with a `hidden_size`",
-                "Pass the config of an encoder such as XLM-R or BERT.",
-            )
-        if self.text_config.hidden_size % self.aspect_query_heads:
-            reject_value(
-                "aspect_query_heads",
-                self.aspect_query_heads,
-                f"a divisor of the encoder's hidden size {self.text_config.hidden_size}",
-            )
+        #: What the Hub code saved with this config runs on (written to config.json; derived, never read back).
+        self.hub_code_requires = dict(HUB_CODE_REQUIRES)
+        kwargs.pop("hub_code_requires", None)
+        for derived in ("id2label", "label2id", "num_labels", "problem_type"):
+            kwargs.pop(derived, None)  # the flat label view is derived from the aspects and sentiments
+        flat = flat_labels(self.aspects, self.sentiments)
+        super().__init__(
+            id2label=dict(enumerate(flat)),
+            label2id={label: i for i, label in enumerate(flat)},
+            problem_type="multi_label_classification",
+            **kwargs,
+        )
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The fields this config defines (its constructor's named arguments), e.g. to pick them from a dict."""
+        parameters = inspect.signature(cls.__init__).parameters.values()
+        return tuple(p.name for p in parameters if p.name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD)
+
+    def to_diff_dict(self) -> dict[str, Any]:
+        """The fields that differ from the defaults, with the encoder's config always in full: a nested config is
+        otherwise written as its difference from ViSoBERT's, which an older reader would rebuild from the encoder
+        type's own defaults instead."""
+        config_dict = super().to_diff_dict()
+        config_dict["text_config"] = self.text_config.to_dict()
+        return config_dict
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
-        if self.text_config is not None and not isinstance(self.text_config, (dict, PretrainedConfig)):
-            reject_value(
-                "text_config",
-                self.text_config,
-                "None (the ViSoBERT architecture), a dict with a `model_type`, or a `PretrainedConfig`",
-            )
         validate_aspects(self.aspects)
         if self.label_scheme not in LABEL_SCHEMES:
             reject_value("label_scheme", self.label_scheme, ", ".join(repr(s) for s in LABEL_SCHEMES))
@@ -229,6 +241,12 @@ class ViSoBertAbsaConfig(PretrainedConfig):
             reject_value("contrastive_across_devices", self.contrastive_across_devices, "True or False")
         self._validate_alpha()
         self._validate_thresholds()
+        if self.text_config.hidden_size % self.aspect_query_heads:
+            reject_value(
+                "aspect_query_heads",
+                self.aspect_query_heads,
+                f"a divisor of the encoder's hidden size {self.text_config.hidden_size}",
+            )
 
     def _validate_aspect_contrast(self) -> None:
         """`contrastive_mode="aspect_sentiment"` needs a vector per aspect, sentiments that say "not mentioned"
@@ -405,6 +423,11 @@ def default_contrastive_mode(pooling: str, label_scheme: str, across_devices: bo
     return "mulsupcon"
 
 
+def _as_list(value: Any) -> Any:
+    """Tuples become lists (what config.json round-trips); anything else is left for validation to judge."""
+    return list(value) if isinstance(value, tuple) else value
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -416,6 +439,7 @@ __all__ = [
     "CONTRASTIVE_MODES",
     "DEFAULT_ASPECTS",
     "DEFAULT_POOLING",
+    "HUB_CODE_REQUIRES",
     "FLAT_LABEL_SEPARATOR",
     "LABEL_SCHEMES",
     "MODEL_DEFINING_FIELDS",
@@ -423,12 +447,13 @@ __all__ = [
     "PIPELINE_TASKS",
     "POOLINGS",
     "SENTIMENTS",
-    "TaskPipelines",
     "VISOBERT_ENCODER_CONFIG",
     "ViSoBertAbsaConfig",
     "default_contrastive_mode",
     "encoder_max_tokens",
+    "encoder_config",
     "flat_label",
+    "flat_labels",
     "scheme_class_names",
     "validate_aspects",
     "validate_sentiments",

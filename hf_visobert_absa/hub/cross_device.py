@@ -6,6 +6,8 @@ Only the standard library and torch: this file travels to the Hub with `losses.p
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 
@@ -40,17 +42,28 @@ def gather_across_devices(
 
 
 def all_gather_rows(tensor: torch.Tensor) -> torch.Tensor:
-    """Concatenate `tensor` from every rank along dim 0; differentiable (its backward reduce-sums the gradient
-    slices back to the rank that owns them)."""
-    try:  # torch >= 2.13: the successor of torch.distributed.nn.functional.all_gather
-        from torch.distributed._functional_collectives import all_gather_single
-    except ImportError:
-        all_gather_single = None
-    if all_gather_single is not None:
-        return all_gather_single(tensor.contiguous(), 0, torch.distributed.group.WORLD)
-    from torch.distributed.nn.functional import all_gather
+    """Concatenate `tensor` from every rank along dim 0; differentiable (its backward sums every rank's gradient
+    and hands each rank the slice of its own rows)."""
+    return _GatherRows.apply(tensor.contiguous())
 
-    return torch.cat(all_gather(tensor), dim=0)
+
+class _GatherRows(torch.autograd.Function):
+    """All-gather along dim 0 with the public collectives: forward `all_gather`, backward `all_reduce` (sum) and
+    the rank's own slice. Equal row counts on every rank (checked by the caller)."""
+
+    @staticmethod
+    def forward(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:
+        dist = torch.distributed
+        ctx.rank, ctx.rows = dist.get_rank(), tensor.shape[0]
+        parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, tensor)
+        return torch.cat(parts, dim=0)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.contiguous().clone()
+        torch.distributed.all_reduce(grad)  # every rank's loss depends on every rank's rows
+        return grad[ctx.rank * ctx.rows : (ctx.rank + 1) * ctx.rows]
 
 
 __all__ = ["all_gather_rows", "gather_across_devices"]

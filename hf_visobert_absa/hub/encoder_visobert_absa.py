@@ -16,7 +16,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+from transformers import AutoConfig, AutoModel, PreTrainedModel
+from transformers import logging as transformers_logging
+
+from .labels_visobert_absa import reject_value
+
+try:  # transformers >= 5
+    from transformers import PreTrainedConfig
+except ImportError:  # transformers 4.x names it PretrainedConfig
+    from transformers import PretrainedConfig as PreTrainedConfig
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +47,35 @@ VISOBERT_ENCODER_CONFIG: dict[str, Any] = {
     "bos_token_id": 0,
     "eos_token_id": 2,
 }
+
+
+def encoder_config(text_config: Any) -> PreTrainedConfig:
+    """The encoder's config object from what a config was given: None (ViSoBERT's architecture), a dict with a
+    `model_type` (as config.json stores it) or a config object (kept as is).
+
+    Raises:
+        ValueError: anything else, or a dict without a known `model_type`.
+    """
+    allowed = "None (the ViSoBERT architecture), a dict with a `model_type`, or an encoder config object"
+    if text_config is None:
+        text_config = VISOBERT_ENCODER_CONFIG
+    if isinstance(text_config, PreTrainedConfig):
+        built = text_config
+    elif isinstance(text_config, dict) and isinstance(text_config.get("model_type"), str):
+        fields = {key: value for key, value in text_config.items() if key != "model_type"}
+        try:
+            built = AutoConfig.for_model(text_config["model_type"], **fields)
+        except ValueError:
+            reject_value(
+                "text_config.model_type", text_config["model_type"],
+                "an encoder type this transformers knows, e.g. 'xlm-roberta' or 'bert'",
+            )  # fmt: skip
+    else:
+        reject_value("text_config", text_config, allowed)
+    if not hasattr(built, "hidden_size"):
+        reject_value("text_config", type(built).__name__, "an encoder configuration with a `hidden_size`",
+                     "Pass the config of an encoder such as XLM-R or BERT.")  # fmt: skip
+    return built
 
 
 #: Encoder types whose position ids start after the padding index (`padding_idx + 1`).
@@ -76,7 +113,7 @@ def pretrained_encoder_config(name_or_path: str, hub_kwargs: dict[str, Any], ref
             an encoder); the message says how to load it instead.
     """
     local = {k: hub_kwargs.get(k) for k in ("revision", "cache_dir", "local_files_only")}
-    config_dict, _ = PretrainedConfig.get_config_dict(name_or_path, **local)
+    config_dict, _ = PreTrainedConfig.get_config_dict(name_or_path, **local)
     if config_dict.get("model_type") == refuse_model_type:
         raise ValueError(
             f"`{name_or_path}` is already a visobert_absa model, not an encoder. Load it with "
@@ -124,20 +161,13 @@ def check_encoder_weights(name_or_path: str, model_type: str, info: dict[str, An
         )
 
 
-class _DropLoadReport(logging.Filter):
-    """Holds back `transformers`' weight-loading report (its missing/unexpected keys are checked by the caller)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "LOAD REPORT" not in str(record.msg)
-
-
 def load_pretrained_encoder(name_or_path: str, hub_kwargs: dict[str, Any]) -> tuple[PreTrainedModel, dict[str, Any]]:
-    """The pretrained encoder without its pooler, and its loading info. `transformers` prints a load report for
-    the checkpoint's pooler weights (`pooler.dense ... UNEXPECTED`), which the head deliberately does not use;
-    that report is held back here and only keys that matter are logged."""
-    report_logger = logging.getLogger("transformers.modeling_utils")
-    report_filter = _DropLoadReport()
-    report_logger.addFilter(report_filter)
+    """The pretrained encoder without its pooler, and its loading info. `transformers` reports the checkpoint's
+    pooler weights (`pooler.dense ...`) as unused, which is deliberate here (the head pools by itself): its
+    warnings are held back for the load (its public verbosity setting, restored after) and the keys that matter
+    are logged here from the loading info."""
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()
     try:
         try:
             source, info = AutoModel.from_pretrained(
@@ -146,7 +176,7 @@ def load_pretrained_encoder(name_or_path: str, hub_kwargs: dict[str, Any]) -> tu
         except TypeError:  # encoders without a pooler do not take `add_pooling_layer`
             source, info = AutoModel.from_pretrained(name_or_path, output_loading_info=True, **hub_kwargs)
     finally:
-        report_logger.removeFilter(report_filter)
+        transformers_logging.set_verbosity(verbosity)
     unexpected = sorted(info.get("unexpected_keys", []))
     unused_pooler = [key for key in unexpected if key.split(".")[0] == "pooler"]
     if unused_pooler:
@@ -172,6 +202,7 @@ def encoder_from_config(text_config: Any) -> PreTrainedModel:
 
 
 __all__ = [
+    "encoder_config",
     "encoder_name",
     "VISOBERT_ENCODER_CONFIG",
     "check_encoder_weights",

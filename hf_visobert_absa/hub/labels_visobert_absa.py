@@ -68,6 +68,12 @@ def flat_label(aspect: str, sentiment: str) -> str:
     return f"{aspect}{FLAT_LABEL_SEPARATOR}{sentiment}"
 
 
+def flat_labels(aspects: list[str], sentiments: list[str] | tuple[str, ...]) -> list[str]:
+    """Every (aspect, sentiment) flat label, aspect-major: the labels of the text-classification view, in the order
+    of its logits (`ViSoBertAbsaForSequenceClassification`)."""
+    return [flat_label(aspect, sentiment) for aspect in aspects for sentiment in sentiments]
+
+
 def reject_value(field: str, value: Any, allowed: str, fix: str = "") -> None:
     """Raise the one-line `ValueError` every config rule uses: the field, its value, what is allowed, how to fix."""
     message = f"`{field}` got {value!r}; allowed: {allowed}."
@@ -147,6 +153,7 @@ __all__ = [
     "NONE_CLASS",
     "SENTIMENTS",
     "flat_label",
+    "flat_labels",
     "reject_value",
     "scheme_class_names",
     "validate_aspects",

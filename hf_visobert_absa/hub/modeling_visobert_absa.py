@@ -31,9 +31,10 @@ from typing import Any
 import torch
 from torch import nn
 from transformers import PreTrainedModel
+from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.utils import ModelOutput
 
-from .configuration_visobert_absa import ABSA_TASK, ASPECT_CONTRASTIVE_MODES, PIPELINE_TASKS, ViSoBertAbsaConfig
+from .configuration_visobert_absa import ASPECT_CONTRASTIVE_MODES, ViSoBertAbsaConfig
 from .encoder_visobert_absa import (
     check_encoder_weights,
     encoder_from_config,
@@ -44,6 +45,16 @@ from .encoder_visobert_absa import (
 from .heads_visobert_absa import ViSoBertAbsaClassificationHead, ViSoBertAbsaPooler, ViSoBertAbsaProjectionHead
 from .losses import compute_absa_loss
 from .pooling_visobert_absa import AspectPromptPooling, AspectQueryPooling
+from .tasks_visobert_absa import ABSA_TASK, PIPELINE_TASKS
+
+# isort: split
+# transformers 4.x copies a local folder's code one level deep: only the siblings the loaded file imports itself.
+# This file is the one `AutoModel` loads, so it also names the siblings that its siblings import (tested).
+from .contrastive import upcast_half  # noqa: F401
+from .cross_device import gather_across_devices  # noqa: F401
+from .decision_visobert_absa import mentioned_mask  # noqa: F401
+from .labels_visobert_absa import reject_value  # noqa: F401
+from .windows_visobert_absa import check_text  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
@@ -124,9 +135,8 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
     ```
     """
 
-    #: Always set: every save copies this file and, recursively, the siblings it imports (`transformers`'
-    #: `custom_object_save`), so no registration call is needed for a folder to load elsewhere.
-    _auto_class = "AutoModel"
+    #: The auto class a saved folder maps to this class (its `auto_map` key).
+    auto_class_name = "AutoModel"
 
     def __init__(self, config: ViSoBertAbsaConfig) -> None:
         super().__init__(config)
@@ -322,13 +332,17 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         from .pipeline_visobert_absa import AspectSentimentPipeline
 
         config = self.config
+        # Saving copies this file (and, recursively, the siblings it imports) beside the weights once the classes
+        # are registered for an auto class; the public registration call, made here rather than at import.
+        type(config).register_for_auto_class()
+        type(self).register_for_auto_class(type(self).auto_class_name)
         kept = {name: getattr(config, name, None) for name in ("auto_map", "custom_pipelines")}
-        model_ref = f"{_module_name(type(self))}.{type(self).__name__}"
+        module = _module_name(ViSoBertAbsaModel)
         config.auto_map = {
             **(kept["auto_map"] or {}),
             "AutoConfig": f"{_module_name(type(config))}.{type(config).__name__}",
-            "AutoModel": model_ref,
-            "AutoModelForSequenceClassification": model_ref,
+            "AutoModel": f"{module}.{ViSoBertAbsaModel.__name__}",
+            "AutoModelForSequenceClassification": f"{module}.{ViSoBertAbsaForSequenceClassification.__name__}",
         }
         task = {
             **PIPELINE_TASKS[ABSA_TASK],
@@ -399,6 +413,47 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         return model
 
 
+class ViSoBertAbsaForSequenceClassification(ViSoBertAbsaModel):
+    r"""The text-classification view of [`ViSoBertAbsaModel`] (the same weights): one multi-label logit per
+    (aspect, sentiment) pair, labelled `"{aspect}={sentiment}"` (`config.id2label`), whose sigmoid is the model's
+    probability of that pair (its per-aspect softmax). `AutoModelForSequenceClassification` loads a saved folder as
+    this class, so transformers' own `pipeline("text-classification", model=folder, trust_remote_code=True)`
+    scores every pair (`config.problem_type` is `"multi_label_classification"`; pass `top_k=None` for all of them).
+
+    For inference only: train [`ViSoBertAbsaModel`], whose `labels` are one class per aspect.
+    """
+
+    auto_class_name = "AutoModelForSequenceClassification"
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> SequenceClassifierOutput | tuple:
+        """Returns `SequenceClassifierOutput` with `logits` `[B, A * K]`: the log-odds of each (aspect, sentiment)."""
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        output = super().forward(
+            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
+            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
+        )  # fmt: skip
+        logits = pair_log_odds(output.logits, self.config.can_detect_aspects)
+        flat = SequenceClassifierOutput(logits=logits, hidden_states=output.hidden_states, attentions=output.attentions)
+        return flat if return_dict else flat.to_tuple()
+
+
+def pair_log_odds(logits: torch.Tensor, has_none_class: bool) -> torch.Tensor:
+    """`[B, A, C]` class scores -> `[B, A * K]` log-odds of each (aspect, sentiment) probability under the aspect's
+    softmax (the "none" class, where there is one, is left out): `sigmoid` of the result gives the probabilities back."""
+    probabilities = logits.double().softmax(dim=-1)[..., 1 if has_none_class else 0 :]  # [B, A, K]
+    return torch.special.logit(probabilities.flatten(1), eps=1e-12).to(logits.dtype)
+
+
 def _module_name(cls: type) -> str:
     return cls.__module__.rsplit(".", 1)[-1]
 
@@ -408,6 +463,7 @@ __all__ = [
     "AspectQueryPooling",
     "AspectSentimentOutput",
     "ViSoBertAbsaClassificationHead",
+    "ViSoBertAbsaForSequenceClassification",
     "ViSoBertAbsaModel",
     "ViSoBertAbsaPooler",
     "ViSoBertAbsaPreTrainedModel",

@@ -16,18 +16,19 @@ References:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import types
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoModel, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
-from transformers.pipelines.base import ChunkPipeline
 
-from .configuration_visobert_absa import ABSA_TASK, NONE_CLASS, flat_label, scheme_class_names
 from .decision_visobert_absa import mentioned_mask
+from .labels_visobert_absa import NONE_CLASS, flat_label, scheme_class_names
+from .tasks_visobert_absa import ABSA_TASK
 from .windows_visobert_absa import TextWindowsMixin, check_text, checked_stream
 
 logger = logging.getLogger(__name__)
@@ -40,9 +41,14 @@ CHUNK_AGGREGATIONS = ("max", "mean")
 _UNSET = object()
 #: Texts of a list or dataset tokenised, scored and post-processed together by the batched path.
 _BATCHED_CHUNK = 4096
+#: The call arguments (also accepted by the constructor as defaults).
+CALL_ARGUMENTS = (
+    "threshold", "top_k", "return_all_aspects", "output_format", "long_text", "max_length", "stride",
+    "chunk_aggregation",
+)  # fmt: skip
 
 
-class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
+class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
     r"""Aspect-based sentiment analysis: which aspects a review mentions, and the sentiment of each.
 
     Load it with `pipeline("aspect-sentiment-analysis", model=..., trust_remote_code=True)` (or just
@@ -98,8 +104,6 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
     ```
     """
 
-    #: `output_format` when none is given (the text-classification view lists flat labels).
-    default_output_format = "aspects"
     _load_tokenizer = True
     _load_processor = False
     _load_image_processor = False
@@ -107,6 +111,9 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
     _load_video_processor = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        #: What the constructor was given: the defaults of every call on the batched path.
+        self.default_batch_size = kwargs.get("batch_size")
+        self.default_arguments = {name: kwargs[name] for name in CALL_ARGUMENTS if name in kwargs}
         super().__init__(*args, **kwargs)
         if self.tokenizer is None:
             raise ValueError(
@@ -130,7 +137,7 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
     @property
     def can_detect(self) -> bool:
         """Whether the model says if an aspect is mentioned (its label scheme has a "none" class)."""
-        return self.model.config.label_scheme == "absent_as_class"
+        return self.model.config.can_detect_aspects
 
     # ------------------------------------------------------------------ inputs
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
@@ -146,32 +153,36 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
         ):
             raise ValueError(f"`batch_size` got {batch_size!r}; allowed: a positive integer.")
+        if args:
+            raise TypeError("Pass the pipeline's arguments by name, e.g. `absa(texts, threshold=0.5)`.")
         if isinstance(inputs, (list, tuple)):
             if not inputs:
                 return []
-            inputs = [check_text(item, index) for index, item in enumerate(inputs)]
-            if not args:
-                return list(self._batched(inputs, kwargs))
-        elif isinstance(inputs, str) or inputs is None or isinstance(inputs, (bytes, int, float, dict)):
-            inputs = check_text(inputs, 0)
-        elif isinstance(inputs, torch.utils.data.Dataset) and hasattr(inputs, "__len__") and not args:
+            return list(self._batched([check_text(item, index) for index, item in enumerate(inputs)], kwargs))
+        if isinstance(inputs, str) or inputs is None or isinstance(inputs, (bytes, int, float, dict)):
+            return super().__call__(check_text(inputs, 0), **kwargs)
+        if isinstance(inputs, torch.utils.data.Dataset) and hasattr(inputs, "__len__"):
             return self._batched(inputs, kwargs)
-        elif isinstance(inputs, (types.GeneratorType, torch.utils.data.Dataset, Iterable)):
-            inputs = checked_stream(inputs)
-        else:
-            check_text(inputs, 0)
-        return super().__call__(inputs, *args, **kwargs)
+        if isinstance(inputs, (types.GeneratorType, torch.utils.data.Dataset, Iterable)):
+            return self._streamed(checked_stream(inputs), kwargs)
+        check_text(inputs, 0)
+        return None
+
+    def _streamed(self, texts: Iterator[str], kwargs: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        """A stream of unknown length: the batched path over successive slices of `_BATCHED_CHUNK` texts."""
+        while True:
+            part = list(itertools.islice(texts, _BATCHED_CHUNK))
+            if not part:
+                return
+            yield from self._batched(part, dict(kwargs))
 
     def _batched(self, texts: Any, kwargs: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         """The batched path for a list or a map-style dataset: arguments checked now, results streamed in
         input order, `_BATCHED_CHUNK` texts (at least 16 batches) at a time."""
-        batch_size = kwargs.pop("batch_size", None) or self._batch_size or 1
+        batch_size = kwargs.pop("batch_size", None) or self.default_batch_size or 1
         kwargs.pop("num_workers", None)
-        preprocess, _, postprocess = self._sanitize_parameters(**kwargs)
-        preprocess = {**self._preprocess_params, **preprocess}
-        postprocess = {**self._postprocess_params, **postprocess}
+        preprocess, _, postprocess = self._sanitize_parameters(**{**self.default_arguments, **kwargs})
         how = postprocess.pop("chunk_aggregation", "max")
-        postprocess.setdefault("output_format", self.default_output_format)
         chunk = max(_BATCHED_CHUNK, 16 * batch_size)
 
         def stream() -> Iterator[list[dict[str, Any]]]:
@@ -266,16 +277,17 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
 
     def preprocess(
         self, text: str, long_text: str = "truncate", max_length: int | None = None, stride: int | None = None
-    ) -> Iterator[dict[str, Any]]:
-        prefix, ids, suffix = self._special_tokens(text)
-        content, overlap = self._window_plan(len(prefix) + len(suffix), long_text, max_length, stride)
-        windows = self._cut(ids, prefix, suffix, content, overlap, long_text)
-        for position, input_ids in enumerate(windows):
-            yield {
-                "input_ids": torch.tensor([input_ids], dtype=torch.long),  # [1, L]
-                "attention_mask": torch.ones(1, len(input_ids), dtype=torch.long),  # [1, L]
-                "is_last": position == len(windows) - 1,
-            }
+    ) -> dict[str, torch.Tensor]:
+        """One text -> its windows, padded on the right to the longest: `input_ids` and `attention_mask` `[W, L]`."""
+        windows, _ = self._tokenize_many([text], long_text=long_text, max_length=max_length, stride=stride)
+        longest = max(len(window) for window in windows)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        rows = [window + [pad] * (longest - len(window)) for window in windows]
+        masks = [[1] * len(window) + [0] * (longest - len(window)) for window in windows]
+        return {
+            "input_ids": torch.tensor(rows, dtype=torch.long),
+            "attention_mask": torch.tensor(masks, dtype=torch.long),
+        }
 
     def _warn_truncation(self, num_tokens: int, window: int) -> None:
         level = logging.DEBUG if self._warned_truncation else logging.WARNING
@@ -290,9 +302,8 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
 
     # ------------------------------------------------------------------ model
     def _forward(self, model_inputs: dict[str, Any]) -> dict[str, Any]:
-        is_last = model_inputs.pop("is_last")
         outputs = self.model(input_ids=model_inputs["input_ids"], attention_mask=model_inputs["attention_mask"])
-        return {"logits": outputs.logits, "is_last": is_last}  # logits [B, A, C]
+        return {"logits": outputs.logits}  # [W, A, C]: the windows of one text
 
     # ------------------------------------------------------------------ outputs
     def _forward_sorted(self, windows: list[list[int]], batch_size: int) -> torch.Tensor:
@@ -321,14 +332,14 @@ class AspectSentimentPipeline(TextWindowsMixin, ChunkPipeline):
 
     def postprocess(
         self,
-        model_outputs: list[dict[str, Any]],
+        model_outputs: dict[str, Any],
         threshold: dict[str, float] | None = None,
         top_k: int | None = 1,
         return_all_aspects: bool = False,
         output_format: str = "aspects",
         chunk_aggregation: str = "max",
     ) -> list[dict[str, Any]]:
-        logits = torch.cat([output["logits"] for output in model_outputs], dim=0).float()  # [W, A, C]
+        logits = model_outputs["logits"].float()  # [W, A, C]
         distribution = self._aggregate(logits.softmax(dim=-1), chunk_aggregation)  # [A, C]
         return self._entries(distribution[None], threshold, top_k, return_all_aspects, output_format)[0]
 
@@ -392,31 +403,6 @@ def _flat(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(flat, key=lambda item: -item["score"])
 
 
-class AspectSentimentTextClassificationPipeline(AspectSentimentPipeline):
-    r"""The text-classification view of the aspect-sentiment model: one list of `{"label", "score"}` per review,
-    each label naming an aspect and its sentiment (`output_format="flat"` of [`AspectSentimentPipeline`], whose
-    arguments it takes), best first. Only mentioned aspects are listed unless `return_all_aspects=True`.
-
-    `pipeline("text-classification", model=folder, trust_remote_code=True)` builds it: the folder's
-    `config.json` names it (see `TaskPipelines` in the configuration file).
-
-    Example:
-
-    ```python
-    >>> classify = pipeline("text-classification", model="path/to/model", trust_remote_code=True)
-    >>> classify(["Pin trâu, camera chụp đẹp.", "Giao hàng chậm quá"])
-    [[{'label': 'Battery=positive', 'aspect': 'Battery', 'sentiment': 'positive', 'score': ...}, ...], [...]]
-    ```
-    """
-
-    default_output_format = "flat"
-
-    def postprocess(
-        self, model_outputs: list[dict[str, Any]], output_format: str = "flat", **kwargs: Any
-    ) -> list[dict[str, Any]]:
-        return super().postprocess(model_outputs, output_format=output_format, **kwargs)
-
-
 def register_pipeline() -> None:
     """Register [`AspectSentimentPipeline`] as the `"aspect-sentiment-analysis"` task in this process, so that
     `pipeline("aspect-sentiment-analysis", model=model, tokenizer=tokenizer)` works on an in-memory model and
@@ -437,9 +423,9 @@ def register_pipeline() -> None:
     PIPELINE_REGISTRY.register_pipeline(
         TASK,
         pipeline_class=AspectSentimentPipeline,
-        pt_model=AutoModelForSequenceClassification,
+        pt_model=AutoModel,
         type="text",
     )
 
 
-__all__ = ["TASK", "AspectSentimentPipeline", "AspectSentimentTextClassificationPipeline", "register_pipeline"]
+__all__ = ["CALL_ARGUMENTS", "TASK", "AspectSentimentPipeline", "register_pipeline"]

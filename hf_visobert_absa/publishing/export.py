@@ -24,7 +24,7 @@ import torch
 
 from ..data.tokenization import TOKENIZER_FILES
 from ..errors import AbsaInputError
-from ..model_folder import validate_model_folder
+from ..model_folder import save_tokenizer, validate_model_folder
 from .card_facts import read_training_data
 from .hub_files import CODE_FILES
 from .model_card import load_metrics, render_model_card
@@ -150,19 +150,25 @@ def _load_tokenizer(checkpoint: Path) -> Any:
     return load_tokenizer(checkpoint)
 
 
-def _in_process(pipe: Any, texts: list[str]) -> dict[str, Any]:
-    from ..hub.pipeline_visobert_absa import AspectSentimentTextClassificationPipeline
+def in_process_report(pipe: Any, texts: list[str]) -> dict[str, Any]:
+    from transformers import TextClassificationPipeline
+
+    from ..hub.modeling_visobert_absa import ViSoBertAbsaForSequenceClassification
 
     tokenizer, model = pipe.tokenizer, pipe.model
+    flat_model = ViSoBertAbsaForSequenceClassification(model.config).eval()
+    flat_model.load_state_dict(model.state_dict())
     with torch.no_grad():
-        logits = [model(**tokenizer(t, return_tensors="pt", truncation=True)).logits[0].tolist() for t in texts]
+        encoded = [tokenizer(t, return_tensors="pt", truncation=True) for t in texts]
+        logits = [model(**inputs).logits[0].tolist() for inputs in encoded]
+        flat_logits = [flat_model(**inputs).logits[0].tolist() for inputs in encoded]
     outputs = [pipe(texts, **kwargs) for kwargs in PROBE_CALLS]
-    text_classification = AspectSentimentTextClassificationPipeline(model=model, tokenizer=tokenizer, device="cpu")
+    text_classification = TextClassificationPipeline(model=flat_model, tokenizer=tokenizer, device="cpu")
     return {
         "input_ids": [tokenizer(t)["input_ids"] for t in texts],
-        "logits": logits,
+        "logits": {"AutoModel": logits, "AutoModelForSequenceClassification": flat_logits},
         "pipeline": json.loads(json.dumps(outputs)),
-        "text_classification": json.loads(json.dumps(text_classification(texts))),
+        "text_classification": json.loads(json.dumps(text_classification(texts, top_k=None))),
     }
 
 
@@ -179,7 +185,7 @@ def compare_reports(report: dict[str, Any], expected: dict[str, Any]) -> tuple[l
     if report["input_ids"] != expected["input_ids"]:
         problems.append("the tokenizer gives different token ids")
     names = ("AutoModel", "AutoModelForSequenceClassification")
-    diffs = {name: max_abs_diff(report[name]["logits"], expected["logits"]) for name in names}
+    diffs = {name: max_abs_diff(report[name]["logits"], expected["logits"][name]) for name in names}
     problems += [
         f"{name} logits differ (max abs diff {diff:.3g} > tolerance {VERIFY_TOLERANCE:g})"
         for name, diff in diffs.items()
@@ -201,7 +207,7 @@ def compare_reports(report: dict[str, Any], expected: dict[str, Any]) -> tuple[l
 
 
 def verify_folder(folder: Path, expected: dict[str, Any], *, timeout: float = 300) -> dict[str, Any]:
-    """Load `folder` in a clean process and compare with `expected` (from [`_in_process`]); raise
+    """Load `folder` in a clean process and compare with `expected` (from [`in_process_report`]); raise
     [`ExportError`] on any difference. Returns a summary of what was checked."""
     from ..hub.pipeline_visobert_absa import TASK
 
@@ -317,7 +323,7 @@ def export_model(
         card, files = _stage(checkpoint, staging, pipe, options)
         verification = {}
         if verify:
-            expected = _in_process(pipe, PROBE_TEXTS)
+            expected = in_process_report(pipe, PROBE_TEXTS)
             verification = verify_folder(staging, expected)
         if out_dir.exists():
             out_dir.rmdir()
@@ -379,7 +385,7 @@ def _stage(checkpoint: Path, staging: Path, pipe: Any, options: CardOptions) -> 
     """Write the model folder (the one save path), the metrics JSON and the card into `staging`; check the
     allow-list. Returns the card and the staged file names."""
     pipe.model.save_pretrained(staging)
-    pipe.tokenizer.save_pretrained(staging)
+    save_tokenizer(pipe.tokenizer, staging)
     metrics_name = next((name for name in METRICS_FILES if (checkpoint / name).is_file()), None)
     if metrics_name:
         shutil.copyfile(checkpoint / metrics_name, staging / metrics_name)

@@ -18,6 +18,7 @@ from typing import Any
 from huggingface_hub import ModelCard, ModelCardData
 
 from ..hub.configuration_visobert_absa import flat_label, scheme_class_names
+from ..hub.tasks_visobert_absa import HUB_CODE_REQUIRES
 from .card_facts import describe_encoder, hub_id, is_visobert
 from .card_metrics import METRICS, eval_results, load_metrics, markdown_table, metrics_text
 from .card_references import (
@@ -308,6 +309,8 @@ def render_model_card(
         "repo_id": repo_id or "ORG/NAME",
         "revision": revision,
         "code_files": "`, `".join(code_files or sorted(CODE_FILES)),
+        "transformers_range": HUB_CODE_REQUIRES["transformers"],
+        "torch_range": HUB_CODE_REQUIRES["torch"],
         "a_review": _a_review(LANGUAGE_NAMES.get(language or "")),
         **_label_fields(config, training_data.get("example_review")),
         **_architecture_fields(config, num_parameters),

@@ -71,7 +71,7 @@ for name, auto in (("AutoModel", AutoModel), ("AutoModelForSequenceClassificatio
 by_task = pipeline(ARGS["task"], model=folder, trust_remote_code=True, device="cpu")
 inferred = pipeline(model=folder, trust_remote_code=True, device="cpu")
 classify = pipeline("text-classification", model=folder, trust_remote_code=True, device="cpu")
-report["text_classification"] = classify(texts)
+report["text_classification"] = classify(texts, top_k=None)
 report["pipeline_class"] = type(by_task).__module__ + "." + type(by_task).__name__
 report["pipeline_inferred_task"] = inferred.task
 report["pipeline"] = {
@@ -118,7 +118,9 @@ def clean_environment(home: Path) -> dict[str, str]:
     return env
 
 
-def run_clean_python(code: str, workdir: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_clean_python(
+    code: str, workdir: Path, timeout: float = 300, python: str | os.PathLike | None = None
+) -> subprocess.CompletedProcess:
     """Run `code` in a clean interpreter (`python -I -S`) inside `workdir`, with `hf_visobert_absa` not
     importable. The globals `PACKAGE_VISIBLE` (found on sys.path before the blocker) and `PACKAGE_IMPORTABLE`
     (after it) are defined for `code`.
@@ -127,15 +129,19 @@ def run_clean_python(code: str, workdir: Path, timeout: float = 300) -> subproce
         code (`str`): Python source, run after the bootstrap.
         workdir (`Path`): a folder outside the project; it becomes the cwd and holds the fresh HOME.
         timeout (`float`, defaults to 300): seconds before the process is killed.
+        python (*optional*): another interpreter, e.g. of a virtual environment with another transformers
+            (`-I` only: its own site-packages, which hold no copy of this package); defaults to this one.
 
     Returns:
         `subprocess.CompletedProcess` with text stdout/stderr (the caller checks `returncode`).
     """
     home = Path(workdir) / "home"
     home.mkdir(parents=True, exist_ok=True)
-    script = _BOOTSTRAP.format(site_paths=site_package_paths(), package=PACKAGE) + "\n" + textwrap.dedent(code)
+    site_paths = site_package_paths() if python is None else []
+    script = _BOOTSTRAP.format(site_paths=site_paths, package=PACKAGE) + "\n" + textwrap.dedent(code)
+    interpreter = [sys.executable, "-I", "-S"] if python is None else [str(python), "-I"]
     return subprocess.run(
-        [sys.executable, "-I", "-S", "-X", "utf8", "-c", script],
+        [*interpreter, "-X", "utf8", "-c", script],
         cwd=workdir,
         env=clean_environment(home),
         capture_output=True,
@@ -153,9 +159,11 @@ def clean_process_report(
     task: str,
     threads: int | None = None,
     timeout: float = 300,
+    python: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Load `folder` in a clean process through every public entry point and return what it computed. `threads`
-    sets the child's torch thread count (`None`: the library default, as a Hub user gets).
+    sets the child's torch thread count (`None`: the library default, as a Hub user gets); `python`: another
+    interpreter (see [`run_clean_python`]).
 
     Raises:
         RuntimeError: the clean process failed; the message carries its output.
@@ -171,7 +179,7 @@ def clean_process_report(
             "report": str(report_path),
         }
         code = f"ARGS = json.loads({json.dumps(json.dumps(args))})\n" + _CHECKS
-        result = run_clean_python("import json\n" + code, Path(workdir), timeout=timeout)
+        result = run_clean_python("import json\n" + code, Path(workdir), timeout=timeout, python=python)
         if result.returncode != 0 or not report_path.exists():
             raise RuntimeError(
                 f"The exported folder {folder} does not load in a clean process (exit code {result.returncode}). "

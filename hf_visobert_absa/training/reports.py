@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..io_safety import atomic_path, atomic_write, write_json_atomic
+from ..model_folder import save_tokenizer
 from .arguments import DataArguments
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def save_records(
     from ..publishing.card_facts import training_data_facts
     from .trainer import secret_fields
 
-    tokenizer.save_pretrained(str(model_dir))
+    save_tokenizer(tokenizer, model_dir)
     recorded = json.loads(training_args.to_json_string())
     for name in secret_fields(training_args):
         recorded.pop(name, None)

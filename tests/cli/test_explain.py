@@ -127,9 +127,7 @@ def test_explain_reads_a_model_config_file(tmp_path):
     ],
 )
 def test_staged_step_computes_the_models_loss(config_kwargs):
-    kwargs = {
-        k: v for k, v in config_kwargs.items() if k in ViSoBertAbsaConfig.__dataclass_fields__ and k != "text_config"
-    }
+    kwargs = {k: v for k, v in config_kwargs.items() if k in ViSoBertAbsaConfig.field_names() and k != "text_config"}
     model = bench_models.build_model(dict(bench_models.TINY_ENCODER_CONFIG), **kwargs).eval()
     batch = bench_models.synthetic_batches(1, 8, 16, vocab_size=15004, num_aspects=model.config.num_aspects,
                                            label_scheme=model.config.label_scheme, seed=2)[0]  # fmt: skip

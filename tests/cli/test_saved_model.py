@@ -108,7 +108,7 @@ def test_train_writes_a_folder_that_loads_everywhere_without_the_package(run, tm
         out = {{
             "aspects": list(config.aspects), "max_length": tokenizer.model_max_length,
             "absa": absa(texts, return_all_aspects=True), "inferred": inferred(texts, return_all_aspects=True),
-            "classify": classify(texts), "classify_all": classify(texts, return_all_aspects=True, top_k=None),
+            "classify": classify(texts), "classify_all": classify(texts, top_k=None),
             "classify_one": classify(texts[0]), "tasks": [absa.task, inferred.task, classify.task],
             "importable": PACKAGE_IMPORTABLE, "resaved": resaved,
         }}
@@ -122,19 +122,19 @@ def test_train_writes_a_folder_that_loads_everywhere_without_the_package(run, tm
     assert report["importable"] is False and report["aspects"] == ASPECTS and report["max_length"] == MAX_LENGTH
     assert report["tasks"] == ["aspect-sentiment-analysis", "aspect-sentiment-analysis", "text-classification"]
     assert report["absa"] == report["inferred"] and len(report["absa"]) == len(texts)
-    # text-classification: one list of {label, score} per review, each label naming an aspect and a sentiment
-    assert len(report["classify"]) == len(texts) and all(isinstance(row, list) for row in report["classify"])
-    assert len(report["classify_all"]) == len(texts)
-    for row in report["classify_all"]:
-        assert len(row) == len(ASPECTS) * 4
-        labels = {item["label"] for item in row}
-        assert labels == {flat_label(a, c) for a in ASPECTS for c in ("none", "positive", "negative", "neutral")}
-        assert all(item["label"] == flat_label(item["aspect"], item["sentiment"]) for item in row)
-        assert [item["score"] for item in row] == sorted((item["score"] for item in row), reverse=True)
-    assert report["classify_one"] == report["classify"][0]
-    for flat, aspects in zip(report["classify"], report["absa"], strict=True):  # the same decisions
-        mentioned = {flat_label(e["aspect"], e["sentiment"]) for e in aspects if e["mentioned"]}
-        assert {item["label"] for item in flat} == mentioned
+    # text-classification (transformers' own pipeline): every (aspect, sentiment) pair scored with the model's
+    # probability of it; by default the best pair of each review
+    assert len(report["classify"]) == len(texts) and all(isinstance(row, dict) for row in report["classify"])
+    assert report["classify_one"] == [report["classify"][0]]
+    for row, aspects in zip(report["classify_all"], report["absa"], strict=True):
+        assert len(row) == len(ASPECTS) * 3
+        scores = {item["label"]: item["score"] for item in row}
+        assert set(scores) == {flat_label(a, c) for a in ASPECTS for c in ("positive", "negative", "neutral")}
+        assert [item["score"] for item in row] == sorted(scores.values(), reverse=True)
+        for entry in aspects:  # the same probabilities as the aspect-sentiment pipeline's
+            for sentiment, probability in entry["probabilities"].items():
+                if sentiment != "none":
+                    assert scores[flat_label(entry["aspect"], sentiment)] == pytest.approx(probability, abs=1e-5)
 
 
 def test_evaluate_reproduces_training_test_metrics_with_no_flags(run, data_dir, tmp_path):

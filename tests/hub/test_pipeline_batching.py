@@ -118,10 +118,9 @@ def test_constructor_batch_size_is_used(monkeypatch):
     assert sizes == [5]
 
 
-def test_the_text_classification_view_lists_flat_labels_on_both_paths():
-    from hf_visobert_absa.hub.pipeline_visobert_absa import AspectSentimentTextClassificationPipeline
-
-    pipe = AspectSentimentTextClassificationPipeline(model=_biased_model(), tokenizer=tiny_tokenizer(), device="cpu")
-    batched = pipe(_texts(), batch_size=4)
+def test_the_flat_format_is_the_same_on_the_batched_streamed_and_single_text_paths():
+    pipe = AspectSentimentPipeline(model=_biased_model(), tokenizer=tiny_tokenizer(), device="cpu")
+    batched = pipe(_texts(), batch_size=4, output_format="flat")
     assert all("label" in item for row in batched for item in row)
-    assert _close(batched, list(pipe((t for t in _texts()), batch_size=1)), tol=1e-5)
+    assert _close(batched, list(pipe((t for t in _texts()), batch_size=1, output_format="flat")), tol=1e-5)
+    assert _close(batched, [pipe(t, output_format="flat") for t in _texts()], tol=1e-5)

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from hf_visobert_absa import register_auto_classes
+from hf_visobert_absa.hub.modeling_visobert_absa import pair_log_odds
 from hf_visobert_absa.publishing.export import CODE_FILES
 from hf_visobert_absa.publishing.verify import run_clean_python
 from tests import helpers
@@ -101,6 +102,7 @@ def test_clean_process_loads_with_all_three_auto_classes(tmp_path, config_kwargs
     }
     with torch.no_grad():
         expected = model(input_ids=ids, attention_mask=mask).logits
+    flat = pair_log_odds(expected, model.config.can_detect_aspects)
     torch.save({"ids": ids, "mask": mask}, tmp_path / "inputs.pt")
 
     work = tmp_path / "elsewhere"
@@ -113,23 +115,27 @@ def test_clean_process_loads_with_all_three_auto_classes(tmp_path, config_kwargs
         path = {str(model_dir)!r}
         config = AutoConfig.from_pretrained(path, trust_remote_code=True)
         assert type(config).__name__ == "ViSoBertAbsaConfig" and "transformers_modules" in type(config).__module__
-        outputs = []
+        outputs, models = [], []
         for auto in (AutoModel, AutoModelForSequenceClassification):
             model = auto.from_pretrained(path, trust_remote_code=True)
+            models.append(model)
             assert not model.training
             assert "transformers_modules" in type(model).__module__, type(model).__module__
             with torch.no_grad():
                 outputs.append(model(input_ids=inputs["ids"], attention_mask=inputs["mask"]).logits)
         torch.save(outputs, "out.pt")
         assert not PACKAGE_IMPORTABLE
-        print("loaded", type(model).__name__, config.label_scheme)
+        print("loaded", [type(m).__name__ for m in models], config.label_scheme)
         """,
         work,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PACKAGE_IMPORTABLE" not in result.stdout
-    assert "loaded ViSoBertAbsaModel" in result.stdout
-    for logits in torch.load(work / "out.pt"):
+    assert "loaded ['ViSoBertAbsaModel', 'ViSoBertAbsaForSequenceClassification']" in result.stdout
+    assert torch.sigmoid(flat).flatten().tolist() == pytest.approx(
+        expected.softmax(-1)[..., 1 if model.config.can_detect_aspects else 0 :].flatten().tolist(), abs=1e-6
+    )
+    for logits, want in zip(torch.load(work / "out.pt"), (expected, flat), strict=True):
         # another process may run another thread count, which moves the last bits of a float32 logit (seen: 1.9e-9)
-        diff = (logits - expected).abs().max().item()
+        diff = (logits - want).abs().max().item()
         assert diff <= 1e-5, f"clean-process logits differ from the in-process ones by {diff:.3g} (> 1e-5)"

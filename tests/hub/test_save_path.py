@@ -1,5 +1,5 @@
-"""The one save path: `save_pretrained` writes a complete Hub folder with no registration call; the loaded config
-answers for the text-classification task without breaking task inference; the pipeline's window follows the
+"""The one save path: `save_pretrained` writes a complete Hub folder with no registration call; the folder declares
+one pipeline task and serves text-classification through transformers' own pipeline; the pipeline's window follows the
 length the model was trained with and never exceeds the encoder's positions; the encoder's unused pooler makes
 no noise when loading."""
 
@@ -10,15 +10,11 @@ import logging
 
 import pytest
 import torch
-from transformers import BertConfig, BertModel, pipeline
+from transformers import BertConfig, BertModel, TextClassificationPipeline, pipeline
 
-from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
-from hf_visobert_absa.hub.configuration_visobert_absa import ABSA_TASK, PIPELINE_TASKS, TaskPipelines
-from hf_visobert_absa.hub.pipeline_visobert_absa import (
-    AspectSentimentPipeline,
-    AspectSentimentTextClassificationPipeline,
-    register_pipeline,
-)
+from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaForSequenceClassification, ViSoBertAbsaModel
+from hf_visobert_absa.hub.configuration_visobert_absa import ABSA_TASK, PIPELINE_TASKS
+from hf_visobert_absa.hub.pipeline_visobert_absa import AspectSentimentPipeline, register_pipeline
 from hf_visobert_absa.publishing.hub_files import CODE_FILES
 from tests.helpers import tiny_model, tiny_text_config, tiny_tokenizer
 
@@ -30,7 +26,7 @@ def test_save_pretrained_writes_a_complete_hub_folder_and_leaves_the_object_as_i
     assert saved["auto_map"] == {
         "AutoConfig": "configuration_visobert_absa.ViSoBertAbsaConfig",
         "AutoModel": "modeling_visobert_absa.ViSoBertAbsaModel",
-        "AutoModelForSequenceClassification": "modeling_visobert_absa.ViSoBertAbsaModel",
+        "AutoModelForSequenceClassification": "modeling_visobert_absa.ViSoBertAbsaForSequenceClassification",
     }
     assert saved["custom_pipelines"] == {ABSA_TASK: PIPELINE_TASKS[ABSA_TASK]}
     assert sorted(p.name for p in tmp_path.glob("*.py")) == sorted(CODE_FILES)
@@ -40,31 +36,32 @@ def test_save_pretrained_writes_a_complete_hub_folder_and_leaves_the_object_as_i
     assert isinstance(pipe, AspectSentimentPipeline)
 
 
-def test_loaded_config_answers_for_text_classification_but_declares_one_task(tmp_path):
-    tiny_model().save_pretrained(tmp_path)
+def test_loaded_config_declares_one_task_and_the_flat_labels(tmp_path):
+    tiny_model(aspects=["Pin", "Camera"]).save_pretrained(tmp_path)
     config = ViSoBertAbsaConfig.from_pretrained(tmp_path)
-    pipelines = config.custom_pipelines
-    assert isinstance(pipelines, TaskPipelines) and len(pipelines) == 1  # `pipeline(model=folder)` infers the task
-    assert ABSA_TASK in pipelines and "text-classification" in pipelines and "fill-mask" not in pipelines
-    entry = pipelines["text-classification"]
-    assert entry["impl"].endswith(".AspectSentimentTextClassificationPipeline")
-    entry["pt"] = ("mutated",)  # transformers rewrites the entry it gets: the config keeps its own
-    assert pipelines["text-classification"]["pt"] == ["AutoModelForSequenceClassification"]
-    assert json.loads(config.to_json_string())["custom_pipelines"] == {ABSA_TASK: PIPELINE_TASKS[ABSA_TASK]}
-    with pytest.raises(KeyError):
-        pipelines["fill-mask"]
+    assert config.custom_pipelines == {ABSA_TASK: PIPELINE_TASKS[ABSA_TASK]}  # `pipeline(model=folder)` infers it
+    assert type(config.custom_pipelines) is dict
+    assert config.problem_type == "multi_label_classification"
+    assert config.id2label[0] == "Pin=positive" and config.id2label[5] == "Camera=neutral"
+    assert config.num_labels == 2 * len(config.sentiments)
 
 
-def test_text_classification_view_gives_one_list_of_labels_per_review():
+def test_text_classification_view_gives_each_pair_the_models_probability(tmp_path):
     torch.manual_seed(0)
     model = tiny_model(aspects=["Pin", "Camera"]).eval()
-    classify = AspectSentimentTextClassificationPipeline(model=model, tokenizer=tiny_tokenizer(), device="cpu")
+    flat_model = ViSoBertAbsaForSequenceClassification(model.config).eval()
+    flat_model.load_state_dict(model.state_dict())
+    classify = pipeline("text-classification", model=flat_model, tokenizer=tiny_tokenizer(), device="cpu")
+    assert isinstance(classify, TextClassificationPipeline)
     absa = AspectSentimentPipeline(model=model, tokenizer=tiny_tokenizer(), device="cpu")
     texts = ["pin trâu", "camera đẹp giá rẻ"]
-    out = classify(texts, return_all_aspects=True, top_k=None)
-    assert len(out) == 2 and all(len(row) == 2 * 4 for row in out)
-    assert out == absa(texts, output_format="flat", return_all_aspects=True, top_k=None)
-    assert classify(texts[0]) == classify(texts)[0]
+    out = classify(texts, top_k=None)
+    expected = absa(texts, output_format="flat", return_all_aspects=True, top_k=None)
+    for got, want in zip(out, expected, strict=True):
+        scores = {item["label"]: item["score"] for item in want if item["sentiment"] != "none"}
+        assert len(got) == len(scores) == 2 * len(model.config.sentiments)
+        assert {item["label"]: item["score"] for item in got} == pytest.approx(scores, abs=1e-6)
+        assert [item["score"] for item in got] == sorted((item["score"] for item in got), reverse=True)
 
 
 def test_pipeline_window_follows_the_trained_length_and_refuses_more_than_the_encoder_reads():

@@ -100,11 +100,11 @@ def test_config_has_auto_map_and_custom_pipeline(exported):
     assert config["auto_map"] == {
         "AutoConfig": "configuration_visobert_absa.ViSoBertAbsaConfig",
         "AutoModel": "modeling_visobert_absa.ViSoBertAbsaModel",
-        "AutoModelForSequenceClassification": "modeling_visobert_absa.ViSoBertAbsaModel",
+        "AutoModelForSequenceClassification": "modeling_visobert_absa.ViSoBertAbsaForSequenceClassification",
     }
     pipe = config["custom_pipelines"]["aspect-sentiment-analysis"]
     assert pipe["impl"] == "pipeline_visobert_absa.AspectSentimentPipeline"
-    assert pipe["pt"] == ["AutoModelForSequenceClassification"]
+    assert pipe["pt"] == ["AutoModel"]
 
 
 def test_weights_are_the_checkpoint_weights(exported, checkpoint):
@@ -208,12 +208,12 @@ def _fake_report(expected):
         "AutoModel": {
             "class": module + "modeling_visobert_absa.ViSoBertAbsaModel",
             "training": False,
-            "logits": copy.deepcopy(expected["logits"]),
+            "logits": copy.deepcopy(expected["logits"]["AutoModel"]),
         },
         "AutoModelForSequenceClassification": {
-            "class": module + "modeling_visobert_absa.ViSoBertAbsaModel",
+            "class": module + "modeling_visobert_absa.ViSoBertAbsaForSequenceClassification",
             "training": False,
-            "logits": copy.deepcopy(expected["logits"]),
+            "logits": copy.deepcopy(expected["logits"]["AutoModelForSequenceClassification"]),
         },
         "pipeline": {"by_task": copy.deepcopy(expected["pipeline"]), "inferred": copy.deepcopy(expected["pipeline"])},
         "text_classification": copy.deepcopy(expected["text_classification"]),
@@ -223,7 +223,7 @@ def _fake_report(expected):
 def test_comparison_catches_every_kind_of_difference():
     expected = {
         "input_ids": [[0, 5, 2]],
-        "logits": [[[0.25, -1.0, 0.5]]],
+        "logits": {"AutoModel": [[[0.25, -1.0, 0.5]]], "AutoModelForSequenceClassification": [[-1.5, 0.25]]},
         "pipeline": [[{"aspect": "Battery", "sentiment": "negative", "score": 0.4}]],
         "text_classification": [[{"label": "Battery#negative", "score": 0.4}]],
     }

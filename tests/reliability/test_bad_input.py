@@ -337,8 +337,8 @@ INVALID = [
     ({"focal_alpha": [1, 2, float("nan"), 1]}, "`focal_alpha` got [1, 2, nan, 1]; allowed: None, a list of 4"),
     ({"focal_alpha": [1, 1, 1, 1], "label_scheme": "seed"}, "a list of 3 class weights, or 3 such lists (one per aspect); all weights finite and >= 0. Label scheme 'seed' has 3 classes."),
     ({"contrastive_across_devices": None}, "`contrastive_across_devices` got None; allowed: True or False."),
-    ({"text_config": "xlm-roberta"}, "`text_config` got 'xlm-roberta'; allowed: None (the ViSoBERT architecture), a dict with a `model_type`, or a `PretrainedConfig`."),
-    ({"text_config": {"model_type": "no-such-encoder"}}, "Unrecognized model type for subconfig: no-such-encoder."),
+    ({"text_config": "xlm-roberta"}, "`text_config` got 'xlm-roberta'; allowed: None (the ViSoBERT architecture), a dict with a `model_type`, or an encoder config object."),
+    ({"text_config": {"model_type": "no-such-encoder"}}, "`text_config.model_type` got 'no-such-encoder'; allowed: an encoder type this transformers knows, e.g. 'xlm-roberta' or 'bert'."),
 ]  # fmt: skip
 
 

@@ -12,10 +12,8 @@ forward on one rank alone does not wait for the other.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import warnings
 from pathlib import Path
 
 import torch
@@ -30,8 +28,6 @@ WORLD_SIZE = 2
 #: by mean so that the tiny random encoder gives distinct embeddings.
 SCENARIOS: dict[str, dict] = {
     "default_across": {"contrastive_across_devices": True},
-    # The same with the gather of torch < 2.13 (torch.distributed.nn.functional.all_gather), see `_old_gather`.
-    "default_across_old_gather": {"contrastive_across_devices": True},
     "default_local": {"contrastive_across_devices": False},
     **{
         f"contrastive_{mode}_across": {
@@ -51,36 +47,6 @@ SCENARIOS: dict[str, dict] = {
 }
 
 
-@contextlib.contextmanager
-def _old_gather(enabled: bool):
-    """Hide `all_gather_single` (torch >= 2.13) so that the loss falls back to the gather older torch has
-    (`torch.distributed.nn.functional.all_gather`); yields a list that counts the fallback's calls."""
-    from torch.distributed import _functional_collectives as functional
-    from torch.distributed.nn import functional as nn_functional
-
-    calls: list[int] = []
-    saved_single = getattr(functional, "all_gather_single", None)
-    saved_old = nn_functional.all_gather
-
-    def counting_all_gather(tensor, *args, **kwargs):
-        calls.append(tensor.shape[0])
-        with warnings.catch_warnings():  # deprecated in torch 2.13, the only gather before it
-            warnings.simplefilter("ignore", FutureWarning)
-            return saved_old(tensor, *args, **kwargs)
-
-    if enabled:
-        if saved_single is not None:
-            del functional.all_gather_single
-        nn_functional.all_gather = counting_all_gather
-    try:
-        yield calls
-    finally:
-        if enabled:
-            if saved_single is not None:
-                functional.all_gather_single = saved_single
-            nn_functional.all_gather = saved_old
-
-
 def gradient_scenarios(out_dir: str) -> None:
     """Run every scenario on the initialised process group (2 ranks) and write the results to `out_dir`."""
     rank = dist.get_rank()
@@ -91,16 +57,15 @@ def gradient_scenarios(out_dir: str) -> None:
         model = build_model(overrides)
         ddp = torch.nn.parallel.DistributedDataParallel(model)
         batch = {k: v[local] for k, v in full_batch(model.config.label_scheme).items()}
-        with _old_gather(name.endswith("_old_gather")) as old_gather_calls:
-            output = ddp(**batch)
-            output.loss.backward()
+        output = ddp(**batch)
+        output.loss.backward()
         losses = torch.stack([output.loss, output.focal_loss, output.contrastive_loss]).detach()
         gathered = [torch.zeros_like(losses) for _ in range(WORLD_SIZE)]
         dist.all_gather(gathered, losses)
         if rank == 0:
             grads = {n: p.grad.contiguous() for n, p in model.named_parameters() if p.grad is not None}
             save_file(grads, os.path.join(out_dir, f"{name}.safetensors"))
-            results[name] = {"losses_per_rank": [g.tolist() for g in gathered], "old_gather_calls": old_gather_calls}
+            results[name] = {"losses_per_rank": [g.tolist() for g in gathered]}
 
     # Ranks holding different batch sizes: every rank must raise the same clear error (no hang).
     model = build_model({"contrastive_across_devices": True})
