@@ -8,112 +8,50 @@ classes resolve `visobert_absa` in this process.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-if TYPE_CHECKING:  # the names below, for type checkers; at run time they load on first use
-    from .data.loading import load_absa_dataset
-    from .data.tokenization import load_tokenizer, tokenize_dataset
-    from .evaluation.collapse import collapse_warnings
-    from .evaluation.int8 import int8_pipeline, quantize_int8
-    from .evaluation.metrics import build_compute_metrics, compute_absa_metrics
-    from .evaluation.protocol import semeval2014_metrics
-    from .evaluation.sharded import score_texts_sharded, start_shard
-    from .evaluation.thresholds import calibrate_thresholds
-    from .hub.configuration_visobert_absa import (
-        DEFAULT_ASPECTS,
-        LABEL_SCHEMES,
-        SENTIMENTS,
-        ViSoBertAbsaConfig,
-        flat_label,
-        scheme_class_names,
-    )
-    from .hub.losses import FocalLoss, MultiLabelSupConLoss, compute_absa_loss, focal_loss, multilabel_supcon_loss
-    from .hub.modeling_visobert_absa import AspectSentimentOutput, ViSoBertAbsaModel
-    from .hub.pipeline_visobert_absa import AspectSentimentPipeline, register_pipeline
-    from .publishing.export import export_model
-    from .registration import register_auto_classes
-    from .training.arguments import AbsaTrainingArguments
-    from .training.class_balance import init_bias_to_priors
-    from .training.trainer import FocalContrastiveTrainer
+try:  # the one version source is pyproject.toml
+    __version__ = version("hf-visobert-absa")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
-__version__ = "0.1.0"
+#: The public API, by the module that defines it. Every name loads on first use: `import hf_visobert_absa` imports
+#: neither torch nor transformers.
+_PUBLIC: dict[str, tuple[str, ...]] = {
+    "hub.configuration_visobert_absa": (
+        "DEFAULT_ASPECTS", "LABEL_SCHEMES", "SENTIMENTS", "ViSoBertAbsaConfig", "flat_label", "scheme_class_names",
+    ),
+    "hub.losses": ("FocalLoss", "MultiLabelSupConLoss", "compute_absa_loss", "focal_loss", "multilabel_supcon_loss"),
+    "hub.modeling_visobert_absa": (
+        "AspectSentimentOutput", "ViSoBertAbsaForSequenceClassification", "ViSoBertAbsaModel",
+    ),
+    "hub.pipeline_visobert_absa": ("AspectSentimentPipeline", "register_pipeline"),
+    "registration": ("register_auto_classes",),
+    "model_folder": ("save_tokenizer",),
+    "training.trainer": ("FocalContrastiveTrainer",),
+    "training.arguments": ("AbsaTrainingArguments",),
+    "training.class_balance": ("init_bias_to_priors",),
+    "evaluation.thresholds": ("calibrate_thresholds",),
+    "evaluation.collapse": ("collapse_warnings",),
+    "evaluation.metrics": ("build_compute_metrics", "compute_absa_metrics"),
+    "evaluation.int8": ("int8_pipeline", "quantize_int8"),
+    "evaluation.sharded": ("score_texts_sharded", "start_shard"),
+    "evaluation.protocol": ("semeval2014_metrics",),
+    "publishing.export": ("export_model",),
+    "data.loading": ("load_absa_dataset",),
+    "data.tokenization": ("load_tokenizer", "tokenize_dataset"),
+}  # fmt: skip
+_MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in names}
 
-# Every public name loads on first use: `import hf_visobert_absa` imports neither torch nor transformers.
-_LAZY = {
-    "DEFAULT_ASPECTS": "hub.configuration_visobert_absa",
-    "LABEL_SCHEMES": "hub.configuration_visobert_absa",
-    "SENTIMENTS": "hub.configuration_visobert_absa",
-    "ViSoBertAbsaConfig": "hub.configuration_visobert_absa",
-    "flat_label": "hub.configuration_visobert_absa",
-    "scheme_class_names": "hub.configuration_visobert_absa",
-    "FocalLoss": "hub.losses",
-    "MultiLabelSupConLoss": "hub.losses",
-    "compute_absa_loss": "hub.losses",
-    "focal_loss": "hub.losses",
-    "multilabel_supcon_loss": "hub.losses",
-    "AspectSentimentOutput": "hub.modeling_visobert_absa",
-    "ViSoBertAbsaModel": "hub.modeling_visobert_absa",
-    "register_auto_classes": "registration",
-    "FocalContrastiveTrainer": "training.trainer",
-    "AbsaTrainingArguments": "training.arguments",
-    "init_bias_to_priors": "training.class_balance",
-    "calibrate_thresholds": "evaluation.thresholds",
-    "collapse_warnings": "evaluation.collapse",
-    "AspectSentimentPipeline": "hub.pipeline_visobert_absa",
-    "AspectSentimentTextClassificationPipeline": "hub.pipeline_visobert_absa",
-    "register_pipeline": "hub.pipeline_visobert_absa",
-    "export_model": "publishing.export",
-    "load_absa_dataset": "data.loading",
-    "tokenize_dataset": "data.tokenization",
-    "load_tokenizer": "data.tokenization",
-    "compute_absa_metrics": "evaluation.metrics",
-    "build_compute_metrics": "evaluation.metrics",
-    "quantize_int8": "evaluation.int8",
-    "int8_pipeline": "evaluation.int8",
-    "score_texts_sharded": "evaluation.sharded",
-    "start_shard": "evaluation.sharded",
-    "semeval2014_metrics": "evaluation.protocol",
-}
+__all__ = sorted(_MODULE_OF)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _MODULE_OF:
+        return getattr(import_module(f".{_MODULE_OF[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = [
-    "AbsaTrainingArguments",
-    "DEFAULT_ASPECTS",
-    "LABEL_SCHEMES",
-    "SENTIMENTS",
-    "AspectSentimentOutput",
-    "AspectSentimentPipeline",
-    "AspectSentimentTextClassificationPipeline",
-    "FocalContrastiveTrainer",
-    "FocalLoss",
-    "MultiLabelSupConLoss",
-    "ViSoBertAbsaConfig",
-    "ViSoBertAbsaModel",
-    "build_compute_metrics",
-    "calibrate_thresholds",
-    "collapse_warnings",
-    "compute_absa_loss",
-    "compute_absa_metrics",
-    "export_model",
-    "flat_label",
-    "focal_loss",
-    "init_bias_to_priors",
-    "int8_pipeline",
-    "load_absa_dataset",
-    "load_tokenizer",
-    "multilabel_supcon_loss",
-    "quantize_int8",
-    "register_auto_classes",
-    "register_pipeline",
-    "score_texts_sharded",
-    "start_shard",
-    "scheme_class_names",
-    "semeval2014_metrics",
-    "tokenize_dataset",
-]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
