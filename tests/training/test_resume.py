@@ -4,7 +4,7 @@
   with the weights and metrics of an uninterrupted run (subprocesses, real SIGKILL; compared across processes
   within 1e-6, bit-identical in practice since both sides run one thread).
 - `transformers` 5.24 writes checkpoints in place and `resume_from_checkpoint=True` takes the highest-numbered
-  folder, complete or not; `CrashSafeCheckpointCallback` (hf_visobert_absa/checkpointing.py) makes an
+  folder, complete or not; `CrashSafeCheckpointCallback` (hf_visobert_absa/training/checkpointing.py) makes an
   interrupted save invisible to it. Tested by injecting failures mid-save, in-process.
 - Same seed, same data: identical weights and metrics.
 """
