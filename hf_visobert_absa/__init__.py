@@ -22,7 +22,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "hub.configuration_visobert_absa": (
         "DEFAULT_ASPECTS", "LABEL_SCHEMES", "SENTIMENTS", "ViSoBertAbsaConfig", "flat_label", "scheme_class_names",
     ),
-    "hub.losses": ("FocalLoss", "MultiLabelSupConLoss", "compute_absa_loss", "focal_loss", "multilabel_supcon_loss"),
+    "hub.losses_visobert_absa": ("FocalLoss", "MultiLabelSupConLoss", "compute_absa_loss", "focal_loss", "multilabel_supcon_loss"),
     "hub.modeling_visobert_absa": (
         "AspectSentimentOutput", "ViSoBertAbsaForSequenceClassification", "ViSoBertAbsaModel",
     ),

@@ -33,7 +33,7 @@ from hf_visobert_absa.explain.common import (
 )
 from hf_visobert_absa.explain.models import MENTION_RATE, SENTIMENT_MIX, TINY_ENCODER_CONFIG
 from hf_visobert_absa.hub.configuration_visobert_absa import ViSoBertAbsaConfig
-from hf_visobert_absa.hub.losses import compute_absa_loss
+from hf_visobert_absa.hub.losses_visobert_absa import compute_absa_loss
 
 logger = logging.getLogger(__name__)
 

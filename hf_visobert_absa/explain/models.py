@@ -25,7 +25,7 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 from ..data.label_schemes import encode_labels
 from ..hub.configuration_visobert_absa import VISOBERT_ENCODER_CONFIG, ViSoBertAbsaConfig
-from ..hub.losses import compute_absa_loss, contrastive_term, focal_loss
+from ..hub.losses_visobert_absa import compute_absa_loss, contrastive_term, focal_loss
 from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
 from ..training.trainer import FocalContrastiveTrainer
 from .common import autocast

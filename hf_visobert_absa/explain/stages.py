@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from ..hub.configuration_visobert_absa import ASPECT_CONTRASTIVE_MODES
-from ..hub.losses import contrastive_term, focal_loss
+from ..hub.losses_visobert_absa import contrastive_term, focal_loss
 from .common import autocast, summarize, synchronizer
 
 #: Stage names, in execution order, with the label the timeline shows.

@@ -43,15 +43,15 @@ from .encoder_visobert_absa import (
     pretrained_encoder_config,
 )
 from .heads_visobert_absa import ViSoBertAbsaClassificationHead, ViSoBertAbsaPooler, ViSoBertAbsaProjectionHead
-from .losses import compute_absa_loss
+from .losses_visobert_absa import compute_absa_loss
 from .pooling_visobert_absa import AspectPromptPooling, AspectQueryPooling
 from .tasks_visobert_absa import ABSA_TASK, PIPELINE_TASKS
 
 # isort: split
 # transformers 4.x copies a local folder's code one level deep: only the siblings the loaded file imports itself.
 # This file is the one `AutoModel` loads, so it also names the siblings that its siblings import (tested).
-from .contrastive import upcast_half  # noqa: F401
-from .cross_device import gather_across_devices  # noqa: F401
+from .contrastive_visobert_absa import upcast_half  # noqa: F401
+from .cross_device_visobert_absa import gather_across_devices  # noqa: F401
 from .decision_visobert_absa import mentioned_mask  # noqa: F401
 from .labels_visobert_absa import reject_value  # noqa: F401
 from .windows_visobert_absa import check_text  # noqa: F401

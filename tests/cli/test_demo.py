@@ -110,7 +110,7 @@ def test_demo_command_end_to_end_short(tmp_path, capsys):
     for name in (
         "modeling_visobert_absa.py",
         "configuration_visobert_absa.py",
-        "losses.py",
+        "losses_visobert_absa.py",
         "model.safetensors",
         "tokenizer.json",
         "tokenizer_config.json",

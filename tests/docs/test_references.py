@@ -15,7 +15,7 @@ What counts as a reference (`extract_references`), and how it is checked (`probl
   (`REPO_ENTRIES`: `hf_visobert_absa/...`, `docs/...`, `benchmarks/...`, `tests/...`, `scripts/...`, ...). It must
   exist (a path with `*` must match something). Everything else is not a repository path and is not checked:
   `../shared/...`, a user's own files in examples (`path/to/...`, `runs/phone/model`, `my_reviews.csv`), a Hub
-  repository id (`uitnlp/visobert`), a path relative to a subpackage (`hub/losses.py`).
+  repository id (`uitnlp/visobert`), a path relative to a subpackage (`hub/losses_visobert_absa.py`).
 - **command**: `hf-visobert-absa COMMAND` or `python -m hf_visobert_absa.cli.main COMMAND` written as a command
   (at the start of a line or of a code span, or after `$ `): COMMAND must be a key of
   `hf_visobert_absa.cli.main.COMMANDS`. Prose that names the project (`hf-visobert-absa does not ...`) is no
@@ -277,7 +277,7 @@ def test_extractor_ignores_what_is_not_a_repository_reference():
     text = (
         "`hf-visobert-absa` does not ship a distributed engine; hf-visobert-absa does not either.\n"
         "--train_file ../shared/data/phone_reviews/train.csv --output_dir runs/phone path/to/my_reviews.csv\n"
-        "from the Hub: uitnlp/visobert; inside the package: hub/losses.py; a placeholder: tests.scripts.<name>\n"
+        "from the Hub: uitnlp/visobert; inside the package: hub/losses_visobert_absa.py; a placeholder: tests.scripts.<name>\n"
     )
     assert [(r.kind, r.value) for r in extract_references(text)] == [("module", "tests.scripts")]
 

@@ -7,7 +7,11 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from hf_visobert_absa.hub.contrastive import SUPCON_MODES, aspect_sentiment_supcon_loss, multilabel_supcon_loss
+from hf_visobert_absa.hub.contrastive_visobert_absa import (
+    SUPCON_MODES,
+    aspect_sentiment_supcon_loss,
+    multilabel_supcon_loss,
+)
 
 BATCH, ASPECTS, DIM, CLASSES = 6, 3, 3, 3
 

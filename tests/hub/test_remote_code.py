@@ -61,13 +61,13 @@ def test_the_import_check_rejects_bad_imports(tmp_path):
     (tmp_path / "sibling.py").write_text("")
     bad = tmp_path / "bad.py"
     bad.write_text(
-        "import numpy\nfrom hf_visobert_absa.hub.losses import focal_loss\nfrom . import sibling\n"
+        "import numpy\nfrom hf_visobert_absa.hub.losses_visobert_absa import focal_loss\nfrom . import sibling\n"
         "from ..up import x\nfrom .sibling import y\nimport os\n"
     )
     problems = check_hub_imports(bad)
     assert len(problems) == 4, problems
     assert "'numpy' is not stdlib" in problems[0]
-    assert "package-absolute import 'hf_visobert_absa.hub.losses'" in problems[1]
+    assert "package-absolute import 'hf_visobert_absa.hub.losses_visobert_absa'" in problems[1]
 
 
 @pytest.mark.subprocess
@@ -97,7 +97,7 @@ def test_clean_process_loads_with_all_three_auto_classes(tmp_path, config_kwargs
     model.save_pretrained(model_dir)
     saved = json.loads((model_dir / "config.json").read_text())
     assert set(saved["auto_map"]) == {"AutoConfig", "AutoModel", "AutoModelForSequenceClassification"}
-    assert {"configuration_visobert_absa.py", "modeling_visobert_absa.py", "losses.py"} <= {
+    assert {"configuration_visobert_absa.py", "modeling_visobert_absa.py", "losses_visobert_absa.py"} <= {
         p.name for p in model_dir.iterdir()
     }
     with torch.no_grad():

@@ -247,7 +247,7 @@ def test_hub_entry_file_passes_the_scan(name):
 
 def test_every_sibling_the_hub_files_import_passes_the_scan():
     files = hub_files()
-    assert PACKAGE / "modeling_visobert_absa.py" in files and PACKAGE / "losses.py" in files
+    assert PACKAGE / "modeling_visobert_absa.py" in files and PACKAGE / "losses_visobert_absa.py" in files
     siblings = {p.stem for p in PACKAGE.glob("*.py")}
     problems = {path.name: list(map(str, scan_source(path.read_text(encoding="utf-8"), siblings)[0])) for path in files}
     assert not any(problems.values()), problems
@@ -302,10 +302,10 @@ def test_the_scanner_accepts_what_hub_code_needs():
     source = (
         "from __future__ import annotations\nimport logging\nimport math\nimport torch\n"
         "from torch.nn import functional as F\nfrom transformers import PreTrainedModel\n"
-        "from .losses import focal_loss\nwith open('f') as handle:\n    handle.read()\n"
+        "from .losses_visobert_absa import focal_loss\nwith open('f') as handle:\n    handle.read()\n"
         "text = 'a'.replace('a', 'b')\n"
     )
-    assert scan_source(source, siblings={"losses"}) == ([], {"losses"})
+    assert scan_source(source, siblings={"losses_visobert_absa"}) == ([], {"losses_visobert_absa"})
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import torch
 from safetensors.torch import save_file
 from transformers import DataCollatorWithPadding, TrainingArguments
 
-from hf_visobert_absa.hub import losses  # noqa: E402
+from hf_visobert_absa.hub import losses_visobert_absa as losses  # noqa: E402
 from hf_visobert_absa.process_group import leave_process_group  # noqa: E402
 from hf_visobert_absa.training.trainer import FocalContrastiveTrainer  # noqa: E402
 from tests.helpers import ASPECTS, tiny_examples, tiny_model, tiny_tokenizer  # noqa: E402  # noqa: E402

@@ -1,7 +1,7 @@
 """Gathering every rank's embeddings for the contrastive term, so that each rank contrasts its anchors against
 the global batch (the `contrastive_across_devices` option of `compute_absa_loss`).
 
-Only the standard library and torch: this file travels to the Hub with `losses.py`.
+Only the standard library and torch: this file travels to the Hub with `losses_visobert_absa.py`.
 """
 
 from __future__ import annotations

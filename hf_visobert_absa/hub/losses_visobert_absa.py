@@ -1,5 +1,5 @@
 """The training objective of the aspect-sentiment model: a softmax focal loss over per-aspect logits, combined
-with the multi-label supervised contrastive loss over the projected review embeddings (in `contrastive.py`,
+with the multi-label supervised contrastive loss over the projected review embeddings (in `contrastive_visobert_absa.py`,
 importable from here), and both as `nn.Module`s.
 
 This file travels to the Hugging Face Hub: it imports only the standard library, `torch` and its siblings.
@@ -23,8 +23,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from .configuration_visobert_absa import ASPECT_CONTRASTIVE_MODES
-from .contrastive import SUPCON_MODES, aspect_sentiment_supcon_loss, multilabel_supcon_loss, upcast_half
-from .cross_device import gather_across_devices
+from .contrastive_visobert_absa import SUPCON_MODES, aspect_sentiment_supcon_loss, multilabel_supcon_loss, upcast_half
+from .cross_device_visobert_absa import gather_across_devices
 
 FOCAL_REDUCTIONS = ("mean", "sum", "none")
 
