@@ -30,6 +30,7 @@ def _subset(parsed: ParsedFile, index: np.ndarray) -> ParsedFile:
         mentions=[parsed.mentions[i] for i in index],
         rows=[parsed.rows[i] for i in index],
         lines=[parsed.lines[i] for i in index],
+        targets=None if parsed.targets is None else [parsed.targets[i] for i in index],
         first_seen={},
     )
     for mention, row, line in zip(part.mentions, part.rows, part.lines, strict=True):

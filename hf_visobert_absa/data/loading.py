@@ -9,6 +9,8 @@
 - `gold` (`list[int]`, length A): per aspect, the canonical code 0 = none, k = the k-th sentiment (by default
   1 = positive, 2 = negative, 3 = neutral);
 - `row` (`int`): the 1-based data row of the source file (header not counted), to trace predictions back;
+- `targets` (SemEval XML splits only): per row, the annotated aspect terms with their character offsets
+  (`hf_visobert_absa.data.semeval_xml`); not an input of the model, so the Trainer drops it like `text`;
 
 and a [`~hf_visobert_absa.data.report.DatasetReport`] counting empty, duplicated, aspect-less and cross-split
 rows. Nothing is mapped or dropped silently: unknown labels raise an `AbsaInputError`, `label_aliases` mappings and
@@ -34,6 +36,7 @@ from .holdout import DEFAULT_SEED, hold_out_validation
 from .label_schemes import encode_labels
 from .parsed_file import ParsedFile, normalize_aliases
 from .report import DatasetReport, SplitReport, find_problems, problems_for, resolve_drop
+from .semeval_xml import targets_feature
 from .tokenization import tokenize_dataset, truncated_rows
 from .uit_visfd import UIT_OTHERS, UIT_VISFD_ASPECTS
 
@@ -150,18 +153,19 @@ def _gold(parsed: ParsedFile, aspects: list[str]) -> np.ndarray:
     return gold
 
 
-def _features(num_aspects: int):
+def _features(num_aspects: int, with_targets: bool = False):
     import datasets
 
     ints = getattr(datasets, "List", None) or datasets.Sequence
-    return datasets.Features(
-        {
-            "text": datasets.Value("string"),
-            "labels": ints(datasets.Value("int64"), length=num_aspects),
-            "gold": ints(datasets.Value("int64"), length=num_aspects),
-            "row": datasets.Value("int64"),
-        }
-    )
+    features = {
+        "text": datasets.Value("string"),
+        "labels": ints(datasets.Value("int64"), length=num_aspects),
+        "gold": ints(datasets.Value("int64"), length=num_aspects),
+        "row": datasets.Value("int64"),
+    }
+    if with_targets:
+        features["targets"] = targets_feature()
+    return datasets.Features(features)
 
 
 def load_absa_dataset(
@@ -370,9 +374,12 @@ def _split_dataset(
         "gold": gold[keep].tolist(),
         "row": [p.rows[i] for i in idx],
     }
+    if p.targets is not None:
+        columns["targets"] = [p.targets[i] for i in idx]
     if not idx.size:
         logger.warning("Split %s has no rows left.", split)
-    return datasets.Dataset.from_dict(columns, features=_features(gold.shape[1]), split=datasets.NamedSplit(split))
+    features = _features(gold.shape[1], with_targets="targets" in columns)
+    return datasets.Dataset.from_dict(columns, features=features, split=datasets.NamedSplit(split))
 
 
 def check_sentiments(sentiments: Iterable[str] | None, label_scheme: str = "absent_as_class") -> list[str]:

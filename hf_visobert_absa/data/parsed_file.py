@@ -39,7 +39,8 @@ _MISSING_MARKERS = frozenset({"nan", "null", "none", "na", "n/a", "nil", "missin
 
 @dataclass
 class ParsedFile:
-    """One file read into texts and per-row aspect mentions (canonical codes 1..K; absent = not mentioned)."""
+    """One file read into texts and per-row aspect mentions (canonical codes 1..K; absent = not mentioned), and,
+    for SemEval XML, per-row `targets` (see `hf_visobert_absa.data.semeval_xml`)."""
 
     path: Path
     format: str
@@ -54,6 +55,8 @@ class ParsedFile:
     blank_lines: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     notes: dict[str, int] = field(default_factory=dict)
+    #: Per row, the annotated aspect terms / opinion targets (SemEval XML only; None for formats without them).
+    targets: list[list[dict[str, Any]]] | None = None
 
 
 def normalize_aliases(label_aliases: dict[str, Any] | None, sentiments: Sequence[str] | None = None) -> dict[str, int]:

@@ -3,15 +3,21 @@
 Two layouts, told apart by the root element:
 
 - SemEval-2014 Task 4 (Pontiki et al., "SemEval-2014 Task 4: Aspect Based Sentiment Analysis", SemEval 2014):
-  `<sentences><sentence id="..."><text>...</text><aspectCategories><aspectCategory category="food"
+  `<sentences><sentence id="..."><text>...</text><aspectTerms><aspectTerm term="staff" polarity="negative"
+  from="8" to="13"/>...</aspectTerms><aspectCategories><aspectCategory category="food"
   polarity="positive"/>...</aspectCategories></sentence>...</sentences>`.
 - SemEval-2015 Task 12 / 2016 Task 5 (Pontiki et al., SemEval 2015; SemEval 2016): `<Reviews><Review rid="...">
   <sentences><sentence id="..." [OutOfScope="TRUE"]><text>...</text><Opinions><Opinion target="..."
   category="FOOD#QUALITY" polarity="positive" from=".." to=".."/>...</Opinions></sentence>...</sentences>
   </Review>...</Reviews>`.
 
-Every `<sentence>` is one row; its categories are the aspects it mentions, with their polarity. Other elements
-(`aspectTerms`, targets and offsets) are not used. The rules, each application counted in the dataset report:
+Every `<sentence>` is one row; its categories are the aspects it mentions, with their polarity. The annotated
+targets are kept beside them (for evidence plausibility, `hf_visobert_absa.evaluation.plausibility`), never used
+for training: the optional `targets` column, per row a list of `{"term", "start", "end", "category", "polarity"}`
+with `text[start:end] == term`. SemEval-2014 `<aspectTerm>`s give `category` None (that layout does not link terms
+to categories); each 2015/16 `<Opinion>` with an explicit target gives its `category` (`target="NULL"` or no
+`target`: no entry). `polarity` is the attribute as written (not checked against the sentiments). The rules, each
+application counted in the dataset report:
 
 - A sentence with no categories (no `aspectCategories` / `Opinions`, or an empty one) is kept: it mentions no
   aspect (`no opinions` in the notes; the report's `no_aspect` problem counts it too).
@@ -25,6 +31,8 @@ Every `<sentence>` is one row; its categories are the aspects it mentions, with 
   first-wins rule would invent a label.
 - A sentence without a `<text>` element is kept with an empty text (`no <text>`; the report's `empty_text`
   problem counts it too).
+- A target whose `from`/`to` are missing, not integers, or do not span its term in the text is dropped, never
+  repaired (`targets whose offsets do not match the text`); the sentence and its categories are kept.
 
 Rows are the sentences in file order (1-based, skipped sentences included in the numbering), and `lines` the line
 of each `<sentence>` tag. The polarity is matched case-insensitively against the configured sentiments (and
@@ -52,6 +60,9 @@ NOTE_OUT_OF_SCOPE = "sentences marked OutOfScope=TRUE (skipped: not annotated)"
 NOTE_SAME = "repeated category, same polarity (counted once)"
 NOTE_CONFLICT = "repeated category with different polarities (labelled conflict)"
 NOTE_NO_TEXT = "sentences without a <text> element (kept with an empty text)"
+NOTE_BAD_OFFSETS = "targets whose offsets do not match the text (dropped)"
+#: The `<Opinion>` target of an opinion without an explicit target (SemEval-2015/16).
+NULL_TARGET = "NULL"
 
 
 @dataclass
@@ -63,6 +74,7 @@ class _Sentence:
     text: str | None = None
     text_parts: list[str] = field(default_factory=list)
     categories: list[tuple[str, str, int]] = field(default_factory=list)  # (category, polarity, line)
+    targets: list[dict[str, str | None]] = field(default_factory=list)  # raw attributes: term, from, to, ...
 
 
 class _Reader:
@@ -107,6 +119,8 @@ class _Reader:
                 f"{self.where()}: <{tag}> outside any <sentence>; it would belong to no text. Move it inside the "
                 "<sentence> it annotates, or remove it."
             )
+        elif tag == "aspectTerm" and self.current is not None:
+            self.current.targets.append(_raw_target(attrs, attrs.get("term"), None))
         elif tag in CATEGORY_TAGS:
             for name in ("category", "polarity"):
                 if name not in attrs:
@@ -120,6 +134,8 @@ class _Reader:
                     "'food' or 'FOOD#QUALITY'. Fill it in, or remove the element."
                 )
             self.current.categories.append((attrs["category"], attrs["polarity"], self.parser.CurrentLineNumber))
+            if tag == "Opinion" and attrs.get("target", NULL_TARGET) != NULL_TARGET:
+                self.current.targets.append(_raw_target(attrs, attrs["target"], attrs["category"]))
 
     def end(self, tag: str) -> None:
         if tag == "text" and self.current is not None:
@@ -131,6 +147,29 @@ class _Reader:
     def data(self, text: str) -> None:
         if self.in_text and self.current is not None:
             self.current.text_parts.append(text)
+
+
+def _raw_target(attrs: dict[str, str], term: str | None, category: str | None) -> dict[str, str | None]:
+    """The attributes of one `<aspectTerm>` (2014) or `<Opinion>` target (2015/16), as written."""
+    return {"term": term, "from": attrs.get("from"), "to": attrs.get("to"), "category": category,
+            "polarity": attrs.get("polarity")}  # fmt: skip
+
+
+def _checked_target(raw: dict[str, str | None], text: str) -> dict[str, str | int | None] | None:
+    """One target as a `targets` entry `{"term", "start", "end", "category", "polarity"}`, or None when its
+    offsets are missing, not integers, or `text[start:end]` is not the term (dropped, never guessed)."""
+    term, start, end = raw["term"], _offset(raw["from"]), _offset(raw["to"])
+    if not term or start is None or end is None or start < 0 or text[start:end] != term:
+        return None
+    return {"term": term, "start": start, "end": end, "category": raw["category"], "polarity": raw["polarity"]}
+
+
+def _offset(value: str | None) -> int | None:
+    """A `from`/`to` attribute as an int, None when absent or not an integer."""
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _read_sentences(path: Path) -> tuple[str, list[_Sentence]]:
@@ -193,6 +232,15 @@ class _Polarities:
         )
 
 
+def targets_feature() -> list:
+    """The `datasets` feature of the `targets` column: a list of `{"term", "start", "end", "category",
+    "polarity"}` (`category` None for SemEval-2014 aspect terms)."""
+    import datasets
+
+    string, integer = datasets.Value("string"), datasets.Value("int64")
+    return [{"term": string, "start": integer, "end": integer, "category": string, "polarity": string}]
+
+
 def parse_semeval_xml(path: Path, aliases: dict[str, int], sentiments: Sequence[str] | None = None) -> ParsedFile:
     r"""Read a SemEval-2014 or SemEval-2015/16 ABSA XML file, one row per sentence (see the module docstring).
 
@@ -202,7 +250,8 @@ def parse_semeval_xml(path: Path, aliases: dict[str, int], sentiments: Sequence[
         sentiments (`Sequence[str]`, *optional*): the sentiment set (default positive, negative, neutral).
 
     Returns:
-        [`ParsedFile`] with format `semeval_xml`; `notes` counts every rule applied.
+        [`ParsedFile`] with format `semeval_xml` and `targets` (per row, the checked aspect terms / opinion
+        targets); `notes` counts every rule applied.
 
     Raises:
         `AbsaInputError`: malformed XML (with the parser's line and column), an unknown root element, a
@@ -212,8 +261,10 @@ def parse_semeval_xml(path: Path, aliases: dict[str, int], sentiments: Sequence[
     _root, sentences = _read_sentences(path)
     polarities = _Polarities(aliases, sentiments)
     conflict = polarities.codes.get(CONFLICT)
-    parsed = ParsedFile(path, "semeval_xml", [], [], [], [])
-    notes = dict.fromkeys((NOTE_NO_OPINIONS, NOTE_OUT_OF_SCOPE, NOTE_SAME, NOTE_CONFLICT, NOTE_NO_TEXT), 0)
+    parsed = ParsedFile(path, "semeval_xml", [], [], [], [], targets=[])
+    notes = dict.fromkeys(
+        (NOTE_NO_OPINIONS, NOTE_OUT_OF_SCOPE, NOTE_SAME, NOTE_CONFLICT, NOTE_NO_TEXT, NOTE_BAD_OFFSETS), 0
+    )
     for sentence in sentences:
         if sentence.out_of_scope:
             notes[NOTE_OUT_OF_SCOPE] += 1
@@ -242,6 +293,9 @@ def parse_semeval_xml(path: Path, aliases: dict[str, int], sentiments: Sequence[
         notes[NOTE_NO_OPINIONS] += not sentence.categories
         notes[NOTE_NO_TEXT] += sentence.text is None
         parsed.texts.append(sentence.text or "")
+        targets = [_checked_target(raw, sentence.text or "") for raw in sentence.targets]
+        notes[NOTE_BAD_OFFSETS] += targets.count(None)
+        parsed.targets.append([target for target in targets if target is not None])
         parsed.mentions.append(mention)
         parsed.rows.append(sentence.row)
         parsed.lines.append(sentence.line)
@@ -253,4 +307,4 @@ def parse_semeval_xml(path: Path, aliases: dict[str, int], sentiments: Sequence[
     return parsed
 
 
-__all__ = ["ROOTS", "parse_semeval_xml"]
+__all__ = ["NOTE_BAD_OFFSETS", "NULL_TARGET", "ROOTS", "parse_semeval_xml", "targets_feature"]

@@ -50,7 +50,7 @@ XML_2016 = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
                 <Opinions>
                     <Opinion target="fish" category="FOOD#QUALITY" polarity="positive" from="4" to="8"/>
                     <Opinion target="rice" category="FOOD#QUALITY" polarity="negative" from="27" to="31"/>
-                    <Opinion target="fish" category="FOOD#QUALITY" polarity="positive" from="42" to="46"/>
+                    <Opinion target="fish" category="FOOD#QUALITY" polarity="positive" from="43" to="47"/>
                 </Opinions>
             </sentence>
             <sentence id="1004293:2" OutOfScope="TRUE">
