@@ -1,9 +1,9 @@
-"""Trivial predictors scored with the library's metrics: what the seed-style number rewards.
+"""Trivial predictors scored with the library's metrics: what the absent-as-neutral number rewards.
 
     python benchmarks/baselines.py            # prints a Markdown table, writes benchmarks/results/baselines.json
 
 `all-none` predicts that no review mentions any aspect; `all-neutral` predicts every aspect mentioned and neutral
-(under the seed-style scoring both are "neutral everywhere"). Needs ../shared/data (skips with a reason if absent).
+(under the absent-as-neutral scoring both are "neutral everywhere"). Needs ../shared/data (skips with a reason if absent).
 """
 
 from __future__ import annotations
@@ -17,7 +17,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 SETS = {"phone_reviews": {"Posititve": "positive"}, "uit_visfd": None}
-KEYS = ("detection_micro_f1", "sentiment_accuracy", "joint_micro_f1", "seed_style_accuracy", "seed_style_weighted_f1")
+KEYS = (
+    "detection_micro_f1",
+    "sentiment_accuracy",
+    "joint_micro_f1",
+    "absent_as_neutral_accuracy",
+    "absent_as_neutral_weighted_f1",
+)
 
 
 def main() -> int:

@@ -10,11 +10,13 @@ from typing import Any
 
 import numpy as np
 
+from hf_visobert_absa.evaluation.metrics import RENAMED_METRIC_KEYS
+
 ARM_NAMES = {
     "a_ce": "(a) cross-entropy",
     "b_focal": "(b) focal",
     "c_focal_con": "(c) focal + contrastive 0.8/0.2",
-    "d_seed": "(d) seed preset",
+    "d_original": "(d) original-design preset",
     "e_tfidf": "(e) TF-IDF + LR",
 }
 ANCHORS = {
@@ -23,11 +25,27 @@ ANCHORS = {
     "phone_reviews": "Original design's two-head numbers (hjsad1994/BERT): detection F1 82.4, sentiment F1 93.9 "
     "(their scoring; set beside our detection µF1 and sentiment accuracy / macro F1).",
 }
+#: Arms under the names older runs recorded (`result.json` and its folder), mapped to today's.
+RENAMED_ARMS = {"d_seed": "d_original"}
 BEGIN, END = "<!-- quality:begin -->", "<!-- quality:end -->"
 
 
 def load_results(results: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in sorted(results.glob("*/*/seed*/result.json"))]
+    """Every `result.json` under `results`, read under today's arm and metric names (the files stay as recorded)."""
+    return [current_names(json.loads(p.read_text())) for p in sorted(results.glob("*/*/seed*/result.json"))]
+
+
+def current_names(record: dict[str, Any]) -> dict[str, Any]:
+    """A recorded run with its arm ([`RENAMED_ARMS`]) and metric keys (`RENAMED_METRIC_KEYS`) under today's names."""
+    if "arm" in record:
+        record["arm"] = RENAMED_ARMS.get(record["arm"], record["arm"])
+    metrics = record.get("metrics")
+    if isinstance(metrics, dict):
+        record["metrics"] = {
+            split: {RENAMED_METRIC_KEYS.get(k, k): v for k, v in values.items()} if isinstance(values, dict) else values
+            for split, values in metrics.items()
+        }
+    return record
 
 
 def mean_std_cell(values: list[float | None]) -> str:
@@ -75,7 +93,7 @@ def build_tables(
             lines.append(f"| {name} | {len(arm_rows)} | " + " | ".join(cells) + f" | {wall:.1f} |")
         lines += [
             "",
-            "\\* seed-style = absent aspects counted as neutral, 3-way weighted F1: shown only for comparison "
+            "\\* absent-as-neutral = absent aspects counted as neutral, 3-way weighted F1: shown only for comparison "
             "with the original design; an all-neutral predictor already scores high on it.",
             "",
             ANCHORS[dataset],

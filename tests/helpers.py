@@ -112,7 +112,7 @@ RUN_METRICS: dict[str, Any] = {
         "sentiment_accuracy": 0.7312,
         "sentiment_macro_f1": 0.5543,
         "joint_micro_f1": 0.4876,
-        "seed_style_weighted_f1": 0.8411,
+        "absent_as_neutral_weighted_f1": 0.8411,
     },
 }
 

@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hf-visobert-absa evaluate",
         description="Score a trained visobert_absa model on a labelled file: aspect detection, sentiment on "
-        "mentioned aspects, joint, and the seed-style number beside them.",
+        "mentioned aspects, joint, and the absent-as-neutral number beside them.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -24,8 +24,8 @@ EXAMPLES = """examples:
   hf-visobert-absa export runs/minilm/model exported/minilm
 
   # UIT-ViSFD, the original design's settings, class weights from the data, resumable
-  hf-visobert-absa train --data_dir ../shared/data/uit_visfd --seed_preset --focal_alpha balanced \\
-      --output_dir runs/seed --resume
+  hf-visobert-absa train --data_dir ../shared/data/uit_visfd --original_design --focal_alpha balanced \\
+      --output_dir runs/original_design --resume
 
   # everything from YAML (flags override it)
   hf-visobert-absa train --config run.yaml --learning_rate 5e-5

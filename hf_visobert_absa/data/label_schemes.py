@@ -6,10 +6,10 @@ Canonical coding (what data loaders keep as `gold` and what metrics score), for 
 
 Scheme coding (what the model is trained on, `labels` [A] per review):
     - `absent_as_class`: identical to canonical (classes none, s_1..s_K).
-    - `seed`: k - 1 for sentiment k; not mentioned -> the index of "neutral", as the original design.
+    - `absent_as_neutral`: k - 1 for sentiment k; not mentioned -> the index of "neutral", as the original design.
     - `mentioned_only`: k - 1 for sentiment k; not mentioned -> -100 (ignored).
 
-Predictions decode back to canonical; under `seed` and `mentioned_only` every aspect comes out "mentioned",
+Predictions decode back to canonical; under `absent_as_neutral` and `mentioned_only` every aspect comes out "mentioned",
 because those schemes cannot say otherwise (detection metrics are then not applicable).
 """
 
@@ -47,22 +47,24 @@ def _check_scheme(label_scheme: str) -> None:
 
 def encode_labels(canonical: np.ndarray, label_scheme: str, sentiments: Sequence[str] | None = None) -> np.ndarray:
     """Canonical `[..., A]` (0..K) -> the scheme's class indices (with -100 under `mentioned_only`).
-    `sentiments` (default positive, negative, neutral) matters only under `seed`, which needs "neutral"."""
+    `sentiments` (default positive, negative, neutral) matters only under `absent_as_neutral`, which needs "neutral"."""
     _check_scheme(label_scheme)
     canonical = np.asarray(canonical, dtype=np.int64)
     if label_scheme == "absent_as_class":
         return canonical.copy()
-    if label_scheme == "seed":
+    if label_scheme == "absent_as_neutral":
         neutral = neutral_code(sentiments)
         if neutral is None:
-            raise ValueError(f"label_scheme 'seed' needs a 'neutral' sentiment; the sentiments are {list(sentiments)}.")
+            raise ValueError(
+                f"label_scheme 'absent_as_neutral' needs a 'neutral' sentiment; the sentiments are {list(sentiments)}."
+            )
         return np.where(canonical == NONE, neutral - 1, canonical - 1)
     return np.where(canonical == NONE, IGNORE_INDEX, canonical - 1)
 
 
 def decode_labels(encoded: np.ndarray, label_scheme: str) -> np.ndarray:
-    """The scheme's class indices -> canonical. Under `seed` a "neutral" may have been "not mentioned": the
-    result is canonical neutral, which is why seed-scheme references cannot score detection."""
+    """The scheme's class indices -> canonical. Under `absent_as_neutral` a "neutral" may have been "not mentioned": the
+    result is canonical neutral, which is why such references cannot score detection."""
     _check_scheme(label_scheme)
     encoded = np.asarray(encoded, dtype=np.int64)
     if label_scheme == "absent_as_class":
@@ -78,7 +80,7 @@ def predictions_from_probabilities(
 
     Under `absent_as_class` an aspect is mentioned when some sentiment is more probable than "none" (`threshold`
     None, the default), or when P(none) < `threshold` (a float, or one value per aspect `[A]` where None / NaN
-    keeps the default rule); its sentiment is the most probable of the K sentiments. Under `seed` and
+    keeps the default rule); its sentiment is the most probable of the K sentiments. Under `absent_as_neutral` and
     `mentioned_only` every aspect gets its most probable sentiment (those schemes cannot detect).
     """
     import torch

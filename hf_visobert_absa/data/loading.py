@@ -203,7 +203,7 @@ def load_absa_dataset(
             neutral. Labels are matched case-insensitively against it (`conflict` is accepted once listed); any
             other label stops loading with its location and the flag that adds it (`--sentiments`).
         label_scheme (`str`, *optional*, defaults to `"absent_as_class"`):
-            How `labels` is coded: `"absent_as_class"`, `"seed"` or `"mentioned_only"` (see `hf_visobert_absa.data.label_schemes`).
+            How `labels` is coded: `"absent_as_class"`, `"absent_as_neutral"` or `"mentioned_only"` (see `hf_visobert_absa.data.label_schemes`).
         text_column (`str`, *optional*):
             The column (JSON key) holding the text; by default the first of `text`, `data`, `comment`, `review`,
             `sentence`, `content` (any case; JSONL: `text`).

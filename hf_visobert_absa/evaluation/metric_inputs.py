@@ -55,7 +55,7 @@ def check_range(array: np.ndarray, name: str, aspects: Sequence[str], sentiments
         row, col = np.argwhere(bad)[0]
         raise ValueError(
             f"`{name}` holds {int(array[row, col])} at row {row + 1} (1-based), aspect {aspects[col]!r}; "
-            f"allowed: {canonical_help(sentiments)}. Scheme-coded labels (seed's 0..2, -100) must be decoded first with "
+            f"allowed: {canonical_help(sentiments)}. Scheme-coded labels (absent_as_neutral's 0..2, -100) must be decoded first with "
             "`label_schemes.decode_labels(labels, label_scheme)`."
         )
 

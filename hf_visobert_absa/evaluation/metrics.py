@@ -12,9 +12,9 @@ the model was trained with:
 - **Joint (aspect, sentiment) pairs** — a predicted pair is correct iff the gold has the same aspect with the
   same sentiment (the pair-level scoring of SemEval-2016 Task 5 slot 1+3, Pontiki et al., 2016). Micro P/R/F1
   over all pairs and macro over aspects. Joint recall equals sentiment accuracy by construction.
-- **Seed-style** — the original design's number: "not mentioned" counted as neutral in BOTH arrays, then
+- **Absent-as-neutral** — the original design's number: "not mentioned" counted as neutral in BOTH arrays, then
   K-way accuracy and support-weighted F1 over every cell (`None` when the sentiments have no "neutral"). Most cells are absent, so this number stays high
-  for a model that predicts nothing; its keys start with `seed_style_` and it is never reported alone.
+  for a model that predicts nothing; its keys start with `absent_as_neutral_` and it is never reported alone.
 
 Conventions (those of scikit-learn with `zero_division=0`, Pedregosa et al., JMLR 2011): a ratio whose
 denominator is 0 is 0.0; F1 = 2·TP / (2·TP + FP + FN). Macro averages over aspects include every aspect (an
@@ -22,7 +22,7 @@ aspect nobody mentions or predicts scores 0.0, as in scikit-learn's multilabel m
 shows it). Sentiment macro F1 averages the sentiments present in the gold or predicted labels of the scored
 cells (scikit-learn's default label set), so a perfect prediction scores 1.0 even where a sentiment is absent.
 
-With the `seed` and `mentioned_only` schemes the model predicts every aspect as mentioned: detection metrics
+With the `absent_as_neutral` and `mentioned_only` schemes the model predicts every aspect as mentioned: detection metrics
 are `None` (not applicable) and joint precision is computed over all `N x A` predicted pairs — honestly low.
 """
 
@@ -69,9 +69,14 @@ METRIC_KEYS: tuple[str, ...] = (
     "joint_macro_precision",
     "joint_macro_recall",
     "joint_macro_f1",
-    "seed_style_accuracy",
-    "seed_style_weighted_f1",
+    "absent_as_neutral_accuracy",
+    "absent_as_neutral_weighted_f1",
 )
+#: Metric keys under the names older versions wrote (a run's `metrics.json`, recorded results), mapped to today's.
+RENAMED_METRIC_KEYS: dict[str, str] = {
+    "seed_style_accuracy": "absent_as_neutral_accuracy",
+    "seed_style_weighted_f1": "absent_as_neutral_weighted_f1",
+}
 
 
 # ---------------------------------------------------------------------------------------------- arithmetic
@@ -147,7 +152,7 @@ def compute_absa_metrics(
             Canonical gold codes (the `gold` column of `data.load_absa_dataset`), with real "none" cells.
         aspects (`Sequence[str]`): the `A` aspect names, in column order.
         label_scheme (`str`, defaults to `"absent_as_class"`):
-            The scheme the model was trained with. Under `"seed"` and `"mentioned_only"` the model cannot say an
+            The scheme the model was trained with. Under `"absent_as_neutral"` and `"mentioned_only"` the model cannot say an
             aspect is absent, so every `detection_*` value is `None`.
         sentiments (`Sequence[str]`, *optional*): the K sentiments of codes 1..K (a config's `sentiments`);
             defaults to positive, negative, neutral.
@@ -180,14 +185,14 @@ def compute_absa_metrics(
     detection = _prf(counts.det_tp, counts.n_pred, counts.n_gold)  # [A] each
     joint = _prf(counts.pair_tp, counts.n_pred, counts.n_gold)
     codes = np.arange(1, len(sentiments) + 1)
-    seed_accuracy, seed_weighted_f1 = _seed_style(
+    neutral_accuracy, neutral_weighted_f1 = _absent_as_neutral_scores(
         preds, refs, preds != NONE, refs != NONE, codes, neutral_code(sentiments)
     )
     metrics: dict[str, Any] = {
         **_detection_metrics(counts, detection, can_detect),
         **_sentiment_and_joint_metrics(counts, joint),
-        "seed_style_accuracy": seed_accuracy,
-        "seed_style_weighted_f1": seed_weighted_f1,
+        "absent_as_neutral_accuracy": neutral_accuracy,
+        "absent_as_neutral_weighted_f1": neutral_weighted_f1,
         "num_examples": int(refs.shape[0]),
         "num_gold_mentions": int(counts.n_gold.sum()),
         "num_predicted_mentions": int(counts.n_pred.sum()),
@@ -285,20 +290,20 @@ def _per_aspect(
     }
 
 
-def _seed_style(
+def _absent_as_neutral_scores(
     preds: np.ndarray, refs: np.ndarray, pred_m: np.ndarray, gold_m: np.ndarray, codes: np.ndarray, neutral: int | None
 ) -> tuple[float | None, float | None]:
-    """Seed-style accuracy and weighted F1: none -> neutral in both arrays, every cell scored, K-way.
+    """Absent-as-neutral accuracy and weighted F1: none -> neutral in both arrays, every cell scored, K-way.
     `(None, None)` when the sentiments have no neutral."""
     if neutral is None:
         return None, None
-    seed_preds = np.where(pred_m, preds, neutral).ravel()
-    seed_refs = np.where(gold_m, refs, neutral).ravel()
-    seed_gold = (seed_refs[:, None] == codes).sum(0)  # [K]
-    seed_pred = (seed_preds[:, None] == codes).sum(0)
-    seed_tp = ((seed_refs == seed_preds)[:, None] & (seed_refs[:, None] == codes)).sum(0)
-    seed_f1 = _ratio(2 * seed_tp, seed_gold + seed_pred)
-    return _f((seed_refs == seed_preds).mean()), _f(_ratio((seed_f1 * seed_gold).sum(), seed_gold.sum()))
+    flat_preds = np.where(pred_m, preds, neutral).ravel()
+    flat_refs = np.where(gold_m, refs, neutral).ravel()
+    gold_count = (flat_refs[:, None] == codes).sum(0)  # [K]
+    pred_count = (flat_preds[:, None] == codes).sum(0)
+    true_pos = ((flat_refs == flat_preds)[:, None] & (flat_refs[:, None] == codes)).sum(0)
+    f1 = _ratio(2 * true_pos, gold_count + pred_count)
+    return _f((flat_refs == flat_preds).mean()), _f(_ratio((f1 * gold_count).sum(), gold_count.sum()))
 
 
 # ---------------------------------------------------------------------------------------------- Trainer adapter
@@ -320,10 +325,10 @@ def build_compute_metrics(
     as the pipeline: argmax, or `threshold` on P(none) under `absent_as_class`).
 
     Label schemes: `absent_as_class` labels are canonical, so every metric is computed. `mentioned_only` labels
-    keep absence (-100 -> "none"): everything but detection (not applicable) is computed. `seed` labels code
-    an absent aspect as neutral, so from them only the `seed_style_*` numbers (they count absent as neutral
+    keep absence (-100 -> "none"): everything but detection (not applicable) is computed. `absent_as_neutral` labels code
+    an absent aspect as neutral, so from them only the `absent_as_neutral_*` numbers (they count absent as neutral
     anyway) and `num_examples` are exact; every other metric would be invented and is left out — run the
-    `evaluate` command, which reads the canonical `gold` column, for the honest numbers of a seed model.
+    `evaluate` command, which reads the canonical `gold` column, for the honest numbers of such a model.
 
     Trainer logs need flat floats: metrics that are `None` (not applicable) are DROPPED rather than logged as
     NaN, so `metric_for_best_model` naming one fails loudly instead of never improving. The counts are logged
@@ -416,10 +421,10 @@ def _check_eval_arrays(
 
 
 def _trainer_metrics(metrics: dict[str, Any], label_scheme: str, per_aspect: bool) -> dict[str, float]:
-    """Flat floats for the Trainer's logs: `None` dropped, only what the labels make exact under `seed`, and the
+    """Flat floats for the Trainer's logs: `None` dropped, only what the labels make exact under `absent_as_neutral`, and the
     per-aspect table as `per_aspect/<aspect>/<name>` keys when asked for."""
-    if label_scheme == "seed":
-        keep = {"seed_style_accuracy", "seed_style_weighted_f1", "num_examples"}
+    if label_scheme == "absent_as_neutral":
+        keep = {"absent_as_neutral_accuracy", "absent_as_neutral_weighted_f1", "num_examples"}
         return {k: float(v) for k, v in metrics.items() if k in keep and v is not None}
     flat = {k: float(v) for k, v in metrics.items() if k != "per_aspect" and v is not None}
     if per_aspect:
@@ -431,6 +436,7 @@ def _trainer_metrics(metrics: dict[str, Any], label_scheme: str, per_aspect: boo
 __all__ = [
     "EVALUATE_MODULE_PATH",
     "METRIC_KEYS",
+    "RENAMED_METRIC_KEYS",
     "build_compute_metrics",
     "compute_absa_metrics",
     "confusion_matrices",

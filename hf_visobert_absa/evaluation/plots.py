@@ -80,7 +80,7 @@ def plot_confusion_matrices(
     r"""Draws one canonical (K+1)x(K+1) confusion matrix per aspect (gold rows x predicted columns), as small multiples.
 
     Cells show counts; their colour is the share of the gold row (so rare sentiments stay visible). Under
-    the `seed` and `mentioned_only` schemes the "none" column is empty: those models never predict absence.
+    the `absent_as_neutral` and `mentioned_only` schemes the "none" column is empty: those models never predict absence.
 
     Args:
         predictions (`array-like` of shape `[N, A]`): canonical predicted codes (0 none, 1..K the sentiments).
@@ -222,7 +222,7 @@ MAX_ASPECTS_ACROSS = 12
 def plot_per_aspect_f1(metrics: Mapping[str, Any], path: str | os.PathLike[str], *, title: str | None = None) -> Path:
     r"""Draws grouped bars per aspect: detection F1, sentiment macro F1 and joint F1.
 
-    A series whose values are all `None` (detection under the `seed` and `mentioned_only` schemes) is left
+    A series whose values are all `None` (detection under the `absent_as_neutral` and `mentioned_only` schemes) is left
     out and the legend says it is not applicable. Each aspect's label carries its gold support.
 
     Args:

@@ -8,7 +8,7 @@ counts a mentioned category the model missed.
 - **Subtask 3, aspect category detection** — precision, recall and F1, micro-averaged over (sentence, category)
   pairs: a predicted pair is correct iff the gold sentence has that category. The predicted categories are the
   ones the model calls mentioned (the decision rule of `label_schemes`), so the numbers equal
-  `detection_micro_*` of `compute_absa_metrics`. `None` for models that cannot say "not mentioned" (`seed`,
+  `detection_micro_*` of `compute_absa_metrics`. `None` for models that cannot say "not mentioned" (`absent_as_neutral`,
   `mentioned_only`).
 - **Subtask 4, aspect category polarity** — accuracy GIVEN the gold categories: for every gold (sentence,
   category) pair, the predicted polarity is the argmax of the model's probabilities over the sentiment classes

@@ -1,7 +1,7 @@
 """One-screen text table of the metrics of `metrics.compute_absa_metrics` (or a Trainer's `eval_*` dict).
 
 Order: aspect detection, sentiment on gold-mentioned aspects, joint (aspect, sentiment) pairs, the
-seed-style line — labelled "seed-style (absent = neutral; for comparison only)" — then the per-aspect table.
+absent-as-neutral line — labelled "absent-as-neutral (for comparison only)" — then the per-aspect table.
 Missing or `None` values print as `n/a` with the reason, never as a number.
 """
 
@@ -12,7 +12,9 @@ from typing import Any
 
 _LABEL_WIDTH = 38
 _NA_DETECTION = "n/a (this label scheme cannot say an aspect is absent)"
-_NA_SEED = "n/a (seed-scheme labels count absent as neutral; score the `gold` column with `hf-visobert-absa evaluate`)"
+_NA_ABSENT_AS_NEUTRAL = (
+    "n/a (absent_as_neutral labels count absent as neutral; score the `gold` column with `hf-visobert-absa evaluate`)"
+)
 _PER_ASPECT_COLUMNS = (
     ("support", "support"),
     ("detection_f1", "det F1"),
@@ -33,7 +35,7 @@ def _count(value: Any) -> str:
 
 
 def _detect_prefix(metrics: Mapping[str, Any]) -> str:
-    for anchor in ("seed_style_accuracy", "sentiment_accuracy", "joint_micro_f1"):
+    for anchor in ("absent_as_neutral_accuracy", "sentiment_accuracy", "joint_micro_f1"):
         for key in metrics:
             if isinstance(key, str) and key.endswith(anchor):
                 return key[: -len(anchor)]
@@ -62,7 +64,7 @@ def format_metrics_table(metrics: Mapping[str, Any], *, prefix: str | None = Non
             (`build_compute_metrics`, keys such as `eval_joint_micro_f1`, per-aspect keys
             `eval_per_aspect/<aspect>/<name>` when logged).
         prefix (`str`, *optional*):
-            Prefix of the keys (`"eval_"`, `"test_"`); found from the `seed_style_accuracy` key when omitted.
+            Prefix of the keys (`"eval_"`, `"test_"`); found from the `absent_as_neutral_accuracy` key when omitted.
         per_aspect (`bool`, defaults to `True`): append the per-aspect table when the metrics have one.
 
     Returns:
@@ -92,7 +94,7 @@ def format_metrics_table(metrics: Mapping[str, Any], *, prefix: str | None = Non
 
 
 def _check_metric_keys(metrics: Mapping[str, Any], prefix: str) -> None:
-    known = ("detection_micro_f1", "sentiment_accuracy", "joint_micro_f1", "seed_style_accuracy")
+    known = ("detection_micro_f1", "sentiment_accuracy", "joint_micro_f1", "absent_as_neutral_accuracy")
     if not any(f"{prefix}{k}" in metrics for k in known):
         raise ValueError(
             f"`metrics` holds none of the ABSA metric keys {[prefix + k for k in known]}; got keys "
@@ -102,9 +104,9 @@ def _check_metric_keys(metrics: Mapping[str, Any], prefix: str) -> None:
 
 
 def _summary_lines(get: Callable[[str], Any]) -> list[str]:
-    """Counts, detection, sentiment, joint and seed-style lines; `get(name)` reads one metric."""
-    seed_only = get("sentiment_accuracy") is None and get("seed_style_accuracy") is not None
-    na_other = _NA_SEED if seed_only else "n/a"
+    """Counts, detection, sentiment, joint and absent-as-neutral lines; `get(name)` reads one metric."""
+    absent_as_neutral_only = get("sentiment_accuracy") is None and get("absent_as_neutral_accuracy") is not None
+    na_other = _NA_ABSENT_AS_NEUTRAL if absent_as_neutral_only else "n/a"
     header_prf = f"{'':<{_LABEL_WIDTH}}{'precision':>11}{'recall':>11}{'F1':>11}"
     counts = [(k, get(k)) for k in ("num_examples", "num_gold_mentions", "num_predicted_mentions")]
     lines = []
@@ -119,8 +121,8 @@ def _summary_lines(get: Callable[[str], Any]) -> list[str]:
         header_prf,
         _prf_row(get, "Joint (aspect, sentiment), micro", "joint_micro", na_other),
         _prf_row(get, "Joint (aspect, sentiment), macro", "joint_macro", na_other),
-        "seed-style (absent = neutral; for comparison only): "
-        f"accuracy {_number(get('seed_style_accuracy'))}, weighted F1 {_number(get('seed_style_weighted_f1'))}",
+        "absent-as-neutral (for comparison only): "
+        f"accuracy {_number(get('absent_as_neutral_accuracy'))}, weighted F1 {_number(get('absent_as_neutral_weighted_f1'))}",
     ]
 
 

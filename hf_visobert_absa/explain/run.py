@@ -39,7 +39,7 @@ _CONTRASTIVE_TEXT = {
     "jaccard": "positives weighted by the Jaccard overlap\nof the reviews' (aspect, sentiment) sets",
     "any": "positives: reviews sharing at least one\n(aspect, sentiment) pair",
     "exact": "positives: reviews with the identical\n(aspect, sentiment) set",
-    "seed": "the original soft-weighted loss: every pair\nweighted >= base, absent counted as neutral",
+    "soft_agreement": "the original soft-weighted loss: every pair\nweighted >= base, absent counted as neutral",
     "aspect_sentiment": "anchors: each mentioned aspect's own embedding;\npositives: other mentioned aspects, same sentiment",
 }
 

@@ -28,7 +28,9 @@ from .labels_visobert_absa import (
     FLAT_LABEL_SEPARATOR,
     LABEL_SCHEMES,
     NONE_CLASS,
+    RENAMED_LABEL_SCHEMES,
     SENTIMENTS,
+    current_name,
     flat_label,
     flat_labels,
     reject_value,
@@ -39,7 +41,9 @@ from .labels_visobert_absa import (
 from .tasks_visobert_absa import ABSA_TASK, HUB_CODE_REQUIRES, PIPELINE_TASKS
 
 POOLINGS: tuple[str, ...] = ("cls", "mean", "pooler", "aspect_query", "aspect_prompt")
-CONTRASTIVE_MODES: tuple[str, ...] = ("mulsupcon", "jaccard", "any", "exact", "seed", "aspect_sentiment")
+CONTRASTIVE_MODES: tuple[str, ...] = ("mulsupcon", "jaccard", "any", "exact", "soft_agreement", "aspect_sentiment")
+#: Contrastive modes under the names older versions saved or took, mapped to today's (read with a `FutureWarning`).
+RENAMED_CONTRASTIVE_MODES: dict[str, str] = {"seed": "soft_agreement"}
 #: Contrastive modes over one embedding per (review, aspect) instead of one per review: they need a pooling that
 #: gives each aspect its own vector.
 ASPECT_CONTRASTIVE_MODES: tuple[str, ...] = ("aspect_sentiment",)
@@ -70,10 +74,11 @@ class ViSoBertAbsaConfig(PreTrainedConfig):
             The sentiment classes, in class order; defaults to `["positive", "negative", "neutral"]` (also for
             configs saved before this field existed). E.g. SemEval-2014's four polarities
             `["positive", "negative", "neutral", "conflict"]`. Names are non-empty, distinct case-insensitively,
-            not `"none"` and without `"="` (the flat-label separator). The `seed` scheme needs `"neutral"`.
+            not `"none"` and without `"="` (the flat-label separator). The `absent_as_neutral` scheme needs `"neutral"`.
         label_scheme (`str`, defaults to `"absent_as_class"`):
-            `"absent_as_class"` (classes `none` + the sentiments), `"seed"` (the original design: not
-            mentioned = neutral) or `"mentioned_only"` (the sentiments, not mentioned = -100, ignored).
+            `"absent_as_class"` (classes `none` + the sentiments), `"absent_as_neutral"` (the original design:
+            not mentioned = neutral) or `"mentioned_only"` (the sentiments, not mentioned = -100, ignored). The
+            old name `"seed"` of `"absent_as_neutral"` is still read, with a `FutureWarning`.
         pooling (`str`, defaults to `"aspect_query"`):
             `"cls"` (first token), `"mean"` (masked mean) or `"pooler"` (dense + tanh over the first token, as
             the original design's BERT pooler; the head owns this layer) or `"aspect_query"` (one learned query
@@ -92,12 +97,13 @@ class ViSoBertAbsaConfig(PreTrainedConfig):
         focal_alpha (`list`, *optional*): class weights, `[C]` or `[A, C]`.
         contrastive_temperature (`float`, defaults to 0.1): temperature of the contrastive loss.
         contrastive_mode (`str`, *optional*): `None` picks `"aspect_sentiment"` where it applies (an aspect
-            pooling, not the `seed` scheme, not across devices) and `"mulsupcon"` otherwise. Over the review
-            embeddings, `"mulsupcon"`, `"jaccard"`,
-            `"any"`, `"exact"` or `"seed"` (the original soft-weighted loss, for reproduction only); or
+            pooling, not the `absent_as_neutral` scheme, not across devices) and `"mulsupcon"` otherwise. Over the
+            review embeddings, `"mulsupcon"`, `"jaccard"`, `"any"`, `"exact"` or `"soft_agreement"` (the original
+            design's loss, for reproduction only: every pair of reviews a positive weighted by how many aspect
+            labels it agrees on; its old name `"seed"` is still read, with a `FutureWarning`); or
             `"aspect_sentiment"`: over one embedding per mentioned (review, aspect), the projection of that
             aspect's own vector, whose positives are the other mentioned aspects of the batch with the same
-            sentiment (needs `pooling="aspect_query"` or `"aspect_prompt"`, not the `seed` scheme).
+            sentiment (needs `pooling="aspect_query"` or `"aspect_prompt"`, not the `absent_as_neutral` scheme).
         focal_weight (`float`, defaults to 0.8) and contrastive_weight (`float`, defaults to 0.2): weights of
             the combined objective `focal_weight * focal + contrastive_weight * contrastive`.
         contrastive_across_devices (`bool`, defaults to `False`): under `torch.distributed`, contrast each
@@ -161,6 +167,8 @@ class ViSoBertAbsaConfig(PreTrainedConfig):
         self.text_config = encoder_config(text_config)
         self.aspects = list(DEFAULT_ASPECTS) if aspects is None else _as_list(aspects)
         self.sentiments = list(SENTIMENTS) if sentiments is None else _as_list(sentiments)
+        label_scheme = current_name("label_scheme", label_scheme, RENAMED_LABEL_SCHEMES)
+        contrastive_mode = current_name("contrastive_mode", contrastive_mode, RENAMED_CONTRASTIVE_MODES)
         self.label_scheme = label_scheme
         self.pooling = pooling
         self.aspect_query_heads = aspect_query_heads
@@ -258,10 +266,10 @@ class ViSoBertAbsaConfig(PreTrainedConfig):
                 "contrastive_mode", self.contrastive_mode, "a review-level mode with pooling=" + repr(self.pooling),
                 "Use pooling='aspect_query' or 'aspect_prompt' (one vector per aspect), or another contrastive_mode.",
             )  # fmt: skip
-        if self.label_scheme == "seed":
+        if self.label_scheme == "absent_as_neutral":
             reject_value(
-                "contrastive_mode", self.contrastive_mode, "a review-level mode with label_scheme='seed'",
-                "The seed scheme labels absent aspects neutral; use label_scheme='absent_as_class'.",
+                "contrastive_mode", self.contrastive_mode, "a review-level mode with label_scheme='absent_as_neutral'",
+                "That scheme labels absent aspects neutral; use label_scheme='absent_as_class'.",
             )  # fmt: skip
         if self.contrastive_across_devices is True:
             reject_value(
@@ -383,12 +391,12 @@ class ViSoBertAbsaConfig(PreTrainedConfig):
         return super().from_dict(config_dict, **kwargs)
 
     @staticmethod
-    def seed_preset_kwargs() -> dict[str, Any]:
-        """The fields that make the original design: see [`ViSoBertAbsaConfig.seed_preset`]."""
+    def original_design_kwargs() -> dict[str, Any]:
+        """The fields that make the original design: see [`ViSoBertAbsaConfig.original_design`]."""
         return {
-            "label_scheme": "seed",
+            "label_scheme": "absent_as_neutral",
             "pooling": "pooler",
-            "contrastive_mode": "seed",
+            "contrastive_mode": "soft_agreement",
             "focal_weight": 0.8,
             "contrastive_weight": 0.2,
             "focal_gamma": 2.0,
@@ -399,7 +407,7 @@ class ViSoBertAbsaConfig(PreTrainedConfig):
         }
 
     @classmethod
-    def seed_preset(cls, **overrides: Any) -> ViSoBertAbsaConfig:
+    def original_design(cls, **overrides: Any) -> ViSoBertAbsaConfig:
         """The original design, exactly: not-mentioned aspects as neutral, pooler pooling, the soft-weighted
         contrastive loss, 0.8 focal + 0.2 contrastive, focal gamma 2, temperature 0.1.
 
@@ -408,17 +416,17 @@ class ViSoBertAbsaConfig(PreTrainedConfig):
         Example:
 
         ```python
-        >>> ViSoBertAbsaConfig.seed_preset(aspects=["Battery", "Camera"]).label_scheme
-        'seed'
+        >>> ViSoBertAbsaConfig.original_design(aspects=["Battery", "Camera"]).label_scheme
+        'absent_as_neutral'
         ```
         """
-        return cls(**{**cls.seed_preset_kwargs(), **overrides})
+        return cls(**{**cls.original_design_kwargs(), **overrides})
 
 
 def default_contrastive_mode(pooling: str, label_scheme: str, across_devices: bool = False) -> str:
     """The contrastive mode a config gets when none is given: aspect-level contrast where the pooling gives each aspect
     its own vector (the measured recipe), the multi-label review-level loss (MulSupCon) otherwise."""
-    if pooling in ASPECT_POOLINGS and label_scheme != "seed" and across_devices is not True:
+    if pooling in ASPECT_POOLINGS and label_scheme != "absent_as_neutral" and across_devices is not True:
         return "aspect_sentiment"
     return "mulsupcon"
 
@@ -446,6 +454,7 @@ __all__ = [
     "NONE_CLASS",
     "PIPELINE_TASKS",
     "POOLINGS",
+    "RENAMED_CONTRASTIVE_MODES",
     "SENTIMENTS",
     "VISOBERT_ENCODER_CONFIG",
     "ViSoBertAbsaConfig",

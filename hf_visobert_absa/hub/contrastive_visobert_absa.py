@@ -1,5 +1,5 @@
 """The multi-label supervised contrastive loss over the projected review embeddings, and the original design's
-soft-weighted variant (`mode="seed"`, for reproduction).
+soft-weighted variant (`mode="soft_agreement"`, for reproduction).
 
 This file travels to the Hugging Face Hub next to the weights (a sibling of the losses): it imports only `torch`
 and its siblings. Vectorised (no Python loop over the batch), computed in float32 for float16/bfloat16 inputs,
@@ -32,8 +32,8 @@ def multilabel_supcon_loss(
     mode: str = "mulsupcon",
     ignore_index: int = -100,
     num_classes: int | None = None,
-    seed_neutral_index: int = 2,
-    seed_base_weight: float = 0.1,
+    agreement_neutral_index: int = 2,
+    agreement_base_weight: float = 0.1,
     *,
     candidates: torch.Tensor | None = None,
     candidate_labels: torch.Tensor | None = None,
@@ -52,7 +52,7 @@ def multilabel_supcon_loss(
     - `"jaccard"`: positives weighted by |S_i ∩ S_j| / |S_i ∪ S_j|, normalised per anchor review.
     - `"any"`: positives are reviews that share at least one pair; `"exact"`: identical non-empty sets.
     - `"supcon"`: `labels` is `[B]`, one class per review (SupCon as published).
-    - `"seed"`: the original design's soft-weighted loss, for reproduction only: every pair of reviews gets
+    - `"soft_agreement"`: the original design's soft-weighted loss, for reproduction only: every pair of reviews gets
       weight `base + sum_a [y_ia = y_ja] (1 + [both non-neutral]) / (2A)`, absent cells count as neutral, and
       `loss_i = -log(sum_j w_ij e^{s_ij} / sum_{j != i} e^{s_ij})`, averaged over all reviews.
 
@@ -65,8 +65,8 @@ def multilabel_supcon_loss(
         ignore_index (`int`, defaults to -100): the "not mentioned" label value.
         num_classes (`int`, *optional*): number of sentiment classes C; inferred from the labels if omitted
             (pass it to avoid a host synchronisation).
-        seed_neutral_index (`int`, defaults to 2): the neutral class index, `"seed"` mode only.
-        seed_base_weight (`float`, defaults to 0.1): the weight every pair gets, `"seed"` mode only.
+        agreement_neutral_index (`int`, defaults to 2): the neutral class index, `"soft_agreement"` mode only.
+        agreement_base_weight (`float`, defaults to 0.1): the weight every pair gets, `"soft_agreement"` mode only.
         candidates (`torch.Tensor` of shape `[N, D]`, *optional*): the whole batch the anchors are contrasted
             against, when `embeddings` holds only a shard of it (rows `anchor_offset .. anchor_offset + B - 1`
             of `candidates`), as under `torch.distributed` where each rank owns its local anchors and sees the
@@ -108,7 +108,9 @@ def multilabel_supcon_loss(
             z, labels, candidates, candidate_labels, anchor_offset
         )
     contrast = _contrast(z, labels, candidates, candidate_labels, anchor_offset, temperature)
-    return loss_of_mode(contrast, _ModeOptions(ignore_index, num_classes, seed_neutral_index, seed_base_weight))
+    return loss_of_mode(
+        contrast, _ModeOptions(ignore_index, num_classes, agreement_neutral_index, agreement_base_weight)
+    )
 
 
 def aspect_sentiment_supcon_loss(
@@ -231,8 +233,8 @@ class _ModeOptions:
 
     ignore_index: int
     num_classes: int | None
-    seed_neutral_index: int
-    seed_base_weight: float
+    agreement_neutral_index: int
+    agreement_base_weight: float
 
 
 def _contrast(
@@ -341,11 +343,11 @@ def _exact_loss(contrast: _Contrast, options: _ModeOptions) -> torch.Tensor:
     return _mean_over_positives(identical & ~_diagonal(contrast), contrast)
 
 
-def _seed_loss(contrast: _Contrast, options: _ModeOptions) -> torch.Tensor:
-    """`"seed"`: the original design's soft-weighted loss, vectorised; the mean over reviews divides by `N`, so the
+def _soft_agreement_loss(contrast: _Contrast, options: _ModeOptions) -> torch.Tensor:
+    """`"soft_agreement"`: the original design's soft-weighted loss, vectorised; the mean over reviews divides by `N`, so the
     shares of all shards of a batch sum to its loss."""
     sim = contrast.sim
-    weights = _seed_pair_weights(contrast.labels, contrast.candidate_labels, options, sim.dtype)  # [B, N]
+    weights = _soft_agreement_weights(contrast.labels, contrast.candidate_labels, options, sim.dtype)  # [B, N]
     log_weights = torch.log(weights).masked_fill(contrast.self_mask, torch.finfo(sim.dtype).min)
     per_review = torch.logsumexp(sim + log_weights, dim=1) - contrast.log_denominator.squeeze(1)  # [B]
     batch, total = sim.shape
@@ -355,18 +357,18 @@ def _seed_loss(contrast: _Contrast, options: _ModeOptions) -> torch.Tensor:
     return loss
 
 
-def _seed_pair_weights(
+def _soft_agreement_weights(
     labels: torch.Tensor, candidate_labels: torch.Tensor, options: _ModeOptions, dtype: torch.dtype
 ) -> torch.Tensor:
     """`base + sum_a [y_ia = y_ja] (1 + [both non-neutral]) / (2A)`, absent cells counted as neutral: `[B, N]`."""
     if labels.dim() != 2:
-        raise ValueError(f"mode 'seed' takes `labels` of shape [B, A]; got {tuple(labels.shape)}.")
-    neutral = options.seed_neutral_index
+        raise ValueError(f"mode 'soft_agreement' takes `labels` of shape [B, A]; got {tuple(labels.shape)}.")
+    neutral = options.agreement_neutral_index
     y = labels.masked_fill(labels == options.ignore_index, neutral)  # [B, A]
     y_all = candidate_labels.masked_fill(candidate_labels == options.ignore_index, neutral)  # [N, A]
     match = (y.unsqueeze(1) == y_all.unsqueeze(0)).to(dtype)  # [B, N, A]
     both = (y != neutral).to(dtype).unsqueeze(1) * (y_all != neutral).to(dtype).unsqueeze(0)
-    return (match * (1.0 + both)).sum(dim=-1) / (2.0 * labels.shape[1]) + options.seed_base_weight
+    return (match * (1.0 + both)).sum(dim=-1) / (2.0 * labels.shape[1]) + options.agreement_base_weight
 
 
 _LOSS_OF_MODE = {
@@ -374,7 +376,7 @@ _LOSS_OF_MODE = {
     "jaccard": _jaccard_loss,
     "any": _any_loss,
     "exact": _exact_loss,
-    "seed": _seed_loss,
+    "soft_agreement": _soft_agreement_loss,
     "supcon": _supcon_loss,
 }
 

@@ -6,6 +6,7 @@ only the standard library.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 #: The 11 aspects of the smartphone review data the original design was built on.
@@ -37,13 +38,39 @@ FLAT_LABEL_SEPARATOR = "="
 
 #: Class names per aspect for each label scheme with the default sentiments (see [`scheme_class_names`]).
 #: - ``absent_as_class``: "none" is a class, so the model says which aspects a review mentions.
-#: - ``seed``: the original design; a not-mentioned aspect is trained and scored as "neutral".
+#: - ``absent_as_neutral``: the original design; a not-mentioned aspect is trained and scored as "neutral".
 #: - ``mentioned_only``: the sentiments only; not-mentioned aspects carry -100 and are ignored by the loss.
 LABEL_SCHEMES: dict[str, tuple[str, ...]] = {
     "absent_as_class": (NONE_CLASS,) + SENTIMENTS,
-    "seed": SENTIMENTS,
+    "absent_as_neutral": SENTIMENTS,
     "mentioned_only": SENTIMENTS,
 }
+
+#: Label schemes under the names older versions saved (`config.json`) or took (YAML, flags), mapped to today's:
+#: read with a `FutureWarning`, never written.
+RENAMED_LABEL_SCHEMES: dict[str, str] = {"seed": "absent_as_neutral"}
+
+
+def current_name(field: str, value: Any, renamed: dict[str, str]) -> Any:
+    """`value` under today's name: an old name of `renamed` becomes the new one, with a `FutureWarning` naming it;
+    any other value is returned as it is (for validation to judge).
+
+    Example:
+
+    ```python
+    >>> current_name("label_scheme", "seed", RENAMED_LABEL_SCHEMES)  # warns
+    'absent_as_neutral'
+    ```
+    """
+    if not isinstance(value, str) or value not in renamed:
+        return value
+    warnings.warn(
+        f"`{field}={value!r}` is a deprecated name; read as `{field}={renamed[value]!r}`. Write "
+        f"{renamed[value]!r} instead (saving a model again writes the new name).",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return renamed[value]
 
 
 def scheme_class_names(label_scheme: str, sentiments: tuple[str, ...] | list[str] | None = None) -> tuple[str, ...]:
@@ -137,11 +164,12 @@ def validate_sentiments(sentiments: Any, label_scheme: str = "absent_as_class") 
             allowed,
             f"Offending: {bad or sorted({s for s in sentiments if keys.count(s.strip().lower()) > 1})}.",
         )
-    if label_scheme == "seed" and "neutral" not in keys:
+    if label_scheme == "absent_as_neutral" and "neutral" not in keys:
         reject_value(
             "sentiments",
             sentiments,
-            "a set containing 'neutral' under label_scheme='seed' (it labels not-mentioned aspects neutral)",
+            "a set containing 'neutral' under label_scheme='absent_as_neutral' (it labels not-mentioned aspects "
+            "neutral)",
             "Add 'neutral', or use label_scheme='absent_as_class'.",
         )
 
@@ -151,7 +179,9 @@ __all__ = [
     "FLAT_LABEL_SEPARATOR",
     "LABEL_SCHEMES",
     "NONE_CLASS",
+    "RENAMED_LABEL_SCHEMES",
     "SENTIMENTS",
+    "current_name",
     "flat_label",
     "flat_labels",
     "reject_value",

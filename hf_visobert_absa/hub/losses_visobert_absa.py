@@ -150,7 +150,7 @@ def compute_absa_loss(
 def contrastive_labels(labels: torch.Tensor, label_scheme: str) -> torch.Tensor:
     """The labels the contrastive term sees, where a not-mentioned aspect is absent from the review's label set:
     under `absent_as_class` the "none" class (0) becomes -100 and the K sentiments shift to 0..K-1; `mentioned_only`
-    labels (-100 already marks it) and `seed` labels (absent is neutral, as the original design did) are used as
+    labels (-100 already marks it) and `absent_as_neutral` labels (absent is neutral, as the original design did) are used as
     they are."""
     if label_scheme == "absent_as_class":
         return torch.where(labels > 0, labels - 1, torch.full_like(labels, -100))
@@ -188,7 +188,9 @@ def contrastive_term(
         "temperature": config.contrastive_temperature,
         "mode": config.contrastive_mode,
         "num_classes": len(sentiments),
-        "seed_neutral_index": sentiments.index("neutral") if "neutral" in sentiments else 0,  # `seed` mode only
+        "agreement_neutral_index": sentiments.index("neutral")
+        if "neutral" in sentiments
+        else 0,  # `soft_agreement` mode only
     }
     gathered = None
     if getattr(config, "contrastive_across_devices", False) and torch.is_grad_enabled():

@@ -86,7 +86,7 @@ class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
             no "none" class, the most confident window); `"mean"` averages the windows' distributions.
 
     Scores are the model's softmax probabilities over all classes of an aspect (so a mentioned aspect's
-    `score` is P(sentiment), not renormalised over the sentiments). Models trained with the `seed` or
+    `score` is P(sentiment), not renormalised over the sentiments). Models trained with the `absent_as_neutral` or
     `mentioned_only` label scheme cannot say whether an aspect is mentioned: every aspect is returned, with
     `mentioned=None` under `return_all_aspects`.
 

@@ -10,6 +10,7 @@ from typing import Any
 from huggingface_hub import EvalResult
 
 from ..errors import AbsaInputError
+from ..evaluation.metrics import RENAMED_METRIC_KEYS
 
 #: (key in the metrics JSON, group, name, `model-index` metric type)
 METRICS: tuple[tuple[str, str, str, str], ...] = (
@@ -25,8 +26,8 @@ METRICS: tuple[tuple[str, str, str, str], ...] = (
     ("joint_micro_recall", "Joint (aspect, sentiment)", "micro recall", "recall"),
     ("joint_micro_f1", "Joint (aspect, sentiment)", "micro F1", "f1"),
     ("joint_macro_f1", "Joint (aspect, sentiment)", "macro F1", "f1"),
-    ("seed_style_accuracy", "Seed-style, absent counted as neutral (comparison only)", "accuracy", "accuracy"),
-    ("seed_style_weighted_f1", "Seed-style, absent counted as neutral (comparison only)", "weighted F1", "f1"),
+    ("absent_as_neutral_accuracy", "Absent counted as neutral (comparison only)", "accuracy", "accuracy"),
+    ("absent_as_neutral_weighted_f1", "Absent counted as neutral (comparison only)", "weighted F1", "f1"),
 )
 _PREFIXES = ("eval_", "test_", "predict_")
 #: Short group names for `model-index` metric names, by key prefix.
@@ -34,7 +35,7 @@ _INDEX_GROUPS = {
     "detection": "Aspect detection",
     "sentiment": "Sentiment",
     "joint": "Joint aspect-sentiment",
-    "seed_style": "Seed-style (absent as neutral)",
+    "absent_as_neutral": "Absent as neutral",
 }
 
 
@@ -66,7 +67,7 @@ def load_metrics(path: str | Path, split: str = "test") -> dict[str, Any]:
     metrics: dict[str, Any] = {}
     for key, value in raw.items():
         name = next((key[len(p) :] for p in _PREFIXES if key.startswith(p)), key)
-        metrics.setdefault(name, value)
+        metrics.setdefault(RENAMED_METRIC_KEYS.get(name, name), value)  # files of older runs: today's names
     return metrics
 
 
@@ -75,11 +76,11 @@ def _number(value: Any) -> bool:
 
 
 def eval_results(metrics: dict[str, Any], dataset_id: str, dataset_name: str, split: str) -> list[EvalResult]:
-    primary = [key for key, *_ in METRICS if not key.startswith("seed_style") and _number(metrics.get(key))]
+    primary = [key for key, *_ in METRICS if not key.startswith("absent_as_neutral") and _number(metrics.get(key))]
     results = []
     for key, _group, name, metric_type in METRICS:
-        if not _number(metrics.get(key)) or (key.startswith("seed_style") and not primary):
-            continue  # the seed-style number is never reported alone
+        if not _number(metrics.get(key)) or (key.startswith("absent_as_neutral") and not primary):
+            continue  # the absent-as-neutral number is never reported alone
         results.append(
             EvalResult(
                 task_type="text-classification",
@@ -130,9 +131,9 @@ def metrics_text(metrics: dict[str, Any] | None, split: str, dataset_name: str) 
         "whether an aspect is mentioned; sentiment is scored only on aspects the reference mentions; joint counts an "
         "(aspect, sentiment) pair as right only when both are.\n\n" + markdown_table(["group", "metric", "value"], rows)
     )
-    if any(key.startswith("seed_style") for key in metrics):
+    if any(key.startswith("absent_as_neutral") for key in metrics):
         text += (
-            "\n\nThe seed-style row scores not-mentioned aspects as neutral, as the original design did. It is shown "
+            "\n\nThe absent-as-neutral row scores not-mentioned aspects as neutral, as the original design did. It is shown "
             "only to compare with that design: most (review, aspect) cells are not mentioned, so a predictor that "
             "calls every aspect neutral already scores high on it, and it says little about this model."
         )

@@ -85,7 +85,7 @@ CONTRASTIVE_NOTES = {
     "jaccard": "reviews weighted by the Jaccard overlap of their (aspect, sentiment) sets",
     "any": "reviews sharing at least one (aspect, sentiment) pair are positives",
     "exact": "reviews with identical (aspect, sentiment) sets are positives",
-    "seed": "the original design's soft-weighted loss, kept for reproduction",
+    "soft_agreement": "the original design's soft-weighted loss, kept for reproduction",
     "aspect_sentiment": "over aspects, not reviews: each mentioned aspect's own embedding is an anchor whose positives "
     "are the other mentioned aspects of the batch with the same sentiment",
 }

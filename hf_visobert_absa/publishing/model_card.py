@@ -53,7 +53,7 @@ def _code(text: str) -> str:
 def _scheme_note(label_scheme: str) -> str:
     if label_scheme == "absent_as_class":
         return "`none` means the review does not mention the aspect; the pipeline reports the aspects where a sentiment is more probable than `none` (or whose P(none) is below a threshold, when one is set)."
-    if label_scheme == "seed":
+    if label_scheme == "absent_as_neutral":
         return (
             "Trained as the original design: a not-mentioned aspect counts as `neutral`, so `neutral` mixes "
             '"not mentioned" and "neutral opinion"; every aspect is returned.'

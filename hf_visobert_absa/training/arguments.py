@@ -2,12 +2,13 @@
 
 `ModelArguments` and `DataArguments` hold what the model and the data need; `AbsaTrainingArguments` is a
 `transformers.TrainingArguments` with defaults suited to this task. `HfArgumentParser` turns the three into
-command-line flags (`--label_scheme seed` or `--label-scheme seed`) and reads the same keys from YAML.
+command-line flags (`--label_scheme mentioned_only` or `--label-scheme mentioned_only`) and reads the same keys from YAML.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
 from ..errors import AbsaInputError
+from ..hub.configuration_visobert_absa import RENAMED_CONTRASTIVE_MODES
+from ..hub.labels_visobert_absa import RENAMED_LABEL_SCHEMES, current_name
 from .recipe import HOLDOUT_PERCENTAGE, MODEL_RECIPE, ORIGINAL_DESIGN, TRAINING_RECIPE
 
 DEFAULT_ENCODER = "uitnlp/visobert"
@@ -41,15 +44,15 @@ class ModelArguments:
     tokenizer: str | None = field(
         default=None, metadata={"help": "Tokenizer folder or Hub id; defaults to the encoder's / model's."}
     )
-    seed_preset: bool = field(
+    original_design: bool = field(
         default=False,
         metadata={
-            "help": "Reproduce the original design (seed labels, pooler, seed contrastive, zero output bias); "
-            "other fields override."
+            "help": "Reproduce the original design (absent_as_neutral labels, pooler pooling, soft_agreement "
+            "contrastive, zero output bias); other fields override. Formerly --seed_preset (still read, with a warning)."
         },
     )
     label_scheme: str | None = field(
-        default=None, metadata={"help": "absent_as_class (default), seed, or mentioned_only."}
+        default=None, metadata={"help": "absent_as_class (default), absent_as_neutral, or mentioned_only."}
     )
     pooling: str | None = field(
         default=None,
@@ -73,7 +76,7 @@ class ModelArguments:
         default=None,
         metadata={
             "help": "priors (default; output bias = log of the training class frequencies per aspect) or zeros "
-            "(the default with --seed_preset)."
+            "(the default with --original_design)."
         },
     )
     head_hidden_size: int | None = field(default=None, metadata={"help": "Classification head width (512)."})
@@ -89,7 +92,7 @@ class ModelArguments:
         default=None,
         metadata={
             "help": "aspect_sentiment (default with an aspect pooling: over each mentioned aspect's own embedding) or, "
-            "over review embeddings, mulsupcon (the default with other poolings), jaccard, any, exact or seed."
+            "over review embeddings, mulsupcon (the default with other poolings), jaccard, any, exact or soft_agreement."
         },
     )
     focal_weight: float | None = field(default=None, metadata={"help": "Weight of the focal term (0.8)."})
@@ -99,17 +102,23 @@ class ModelArguments:
     )
     trust_remote_code: bool = field(default=False, metadata={"help": "Allow custom code of the encoder's repo."})
 
+    def __post_init__(self) -> None:
+        # old names of the original design's scheme and loss (`seed`) read as today's, with a FutureWarning
+        self.label_scheme = current_name("label_scheme", self.label_scheme, RENAMED_LABEL_SCHEMES)
+        self.contrastive_mode = current_name("contrastive_mode", self.contrastive_mode, RENAMED_CONTRASTIVE_MODES)
+
     def resolved_pooling(self) -> str:
-        """The pooling the model will use: the flag's, else the original design's (`--seed_preset`), else the recipe's."""
+        """The pooling the model will use: the flag's, else the original design's (`--original_design`), else the
+        recipe's."""
         if self.pooling is not None:
             return self.pooling
-        return "pooler" if self.seed_preset else MODEL_RECIPE["pooling"]
+        return "pooler" if self.original_design else MODEL_RECIPE["pooling"]
 
     def bias_init(self) -> str:
-        """`classifier_bias_init` as given, else the recipe's (`priors`) or, with `--seed_preset`, `zeros`."""
+        """`classifier_bias_init` as given, else the recipe's (`priors`) or, with `--original_design`, `zeros`."""
         if self.classifier_bias_init is not None:
             return self.classifier_bias_init
-        source = ORIGINAL_DESIGN if self.seed_preset else MODEL_RECIPE
+        source = ORIGINAL_DESIGN if self.original_design else MODEL_RECIPE
         return source["classifier_bias_init"]
 
     def config_overrides(self) -> dict[str, Any]:
@@ -404,9 +413,30 @@ def build_parser(dataclasses: tuple, description: str, epilog: str) -> HfArgumen
     return parser
 
 
+#: Flags (and YAML keys) under the names older versions took, mapped to today's: read with a `FutureWarning`.
+RENAMED_FLAGS: dict[str, str] = {"seed_preset": "original_design"}
+
+
+def current_flag(name: str) -> str:
+    """A flag or YAML key (`seed_preset`, `--seed_preset`, `--seed-preset=true`) under today's name, with a
+    `FutureWarning` when it is an old one; any other `name` is returned as it is."""
+    dashes = "--" if name.startswith("--") else ""
+    key, equals, value = name[len(dashes) :].partition("=")
+    new = RENAMED_FLAGS.get(key.replace("-", "_"))
+    if new is None:
+        return name
+    warnings.warn(
+        f"`{dashes}{key}` is a deprecated name; read as `{dashes}{new}`. Write `{dashes}{new}` instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return f"{dashes}{new}{equals}{value}"
+
+
 def parse_with_yaml(parser: HfArgumentParser, argv: list[str]) -> tuple:
-    """Parse `argv`; `--config FILE.yaml` supplies defaults that explicit flags override."""
-    argv = list(argv)
+    """Parse `argv`; `--config FILE.yaml` supplies defaults that explicit flags override. Old flag names
+    ([`RENAMED_FLAGS`]) are read as today's, with a `FutureWarning`."""
+    argv = [current_flag(arg) if arg.startswith("--") else arg for arg in argv]
     config_path = None
     if "--config" in argv:
         index = argv.index("--config")
@@ -433,6 +463,7 @@ def parse_with_yaml(parser: HfArgumentParser, argv: list[str]) -> tuple:
             raise AbsaInputError(f"`--config` file {config_path} is not valid YAML: {where}{detail}.") from None
         if not isinstance(values, dict):
             raise AbsaInputError(f"`--config` file {config_path} must hold a mapping of argument names to values.")
+        values = {current_flag(key) if isinstance(key, str) else key: value for key, value in values.items()}
         known = {action.dest for action in parser._actions}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -462,6 +493,8 @@ __all__ = [
     "AbsaTrainingArguments",
     "DataArguments",
     "ModelArguments",
+    "RENAMED_FLAGS",
     "build_parser",
+    "current_flag",
     "parse_with_yaml",
 ]

@@ -26,7 +26,7 @@ def resolve_label_scheme(model_args: ModelArguments, checkpoint_config: ViSoBert
                 f"`--label_scheme` got {model_args.label_scheme!r}; allowed: {', '.join(LABEL_SCHEMES)}."
             )
         return model_args.label_scheme
-    return "seed" if model_args.seed_preset else "absent_as_class"
+    return "absent_as_neutral" if model_args.original_design else "absent_as_class"
 
 
 def build_model(
@@ -49,7 +49,7 @@ def build_model(
             )
         model.train()
         return model
-    kwargs: dict[str, Any] = ViSoBertAbsaConfig.seed_preset_kwargs() if model_args.seed_preset else {}
+    kwargs: dict[str, Any] = ViSoBertAbsaConfig.original_design_kwargs() if model_args.original_design else {}
     kwargs.update(model_args.config_overrides())
     kwargs["aspects"] = list(aspects)
     if sentiments is not None:
@@ -104,7 +104,7 @@ def resolve_sentiments(data_args: DataArguments, checkpoint_config: ViSoBertAbsa
 
 def refuse_ignored_flags(model_args: ModelArguments) -> None:
     """Continuing a trained model: its config fixes the architecture and loss, so such flags are an error."""
-    ignored = sorted(model_args.config_overrides()) + (["seed_preset"] if model_args.seed_preset else [])
+    ignored = sorted(model_args.config_overrides()) + (["original_design"] if model_args.original_design else [])
     if model_args.focal_alpha == "balanced":
         ignored.append("focal_alpha")
     if model_args.classifier_bias_init is not None:

@@ -10,7 +10,7 @@ supervised contrast over each mentioned aspect's own vector (SupCon, Khosla et a
 contrast as in SCAPT, Li et al., EMNLP 2021), 0.8 focal + 0.2 contrastive in one forward and one backward, the best
 epoch kept on validation, and 10% of the training file held out as validation when no validation file is given.
 
-`--seed_preset` (`ORIGINAL_DESIGN`) swaps the model side back to the packaged design; every field can still be set
+`--original_design` (`ORIGINAL_DESIGN`) swaps the model side back to the packaged design; every field can still be set
 one by one.
 """
 
@@ -48,7 +48,7 @@ TRAINING_RECIPE: dict[str, Any] = {
 #: Data side: the share of the training file held out for selection when no validation file is given.
 HOLDOUT_PERCENTAGE = 10.0
 
-#: `--seed_preset`: the packaged original design's model side (the config's `seed_preset_kwargs` and zero bias).
+#: `--original_design`: the packaged original design's model side (the config's `original_design_kwargs` and zero bias).
 ORIGINAL_DESIGN: dict[str, Any] = {"classifier_bias_init": "zeros"}
 
 

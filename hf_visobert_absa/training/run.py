@@ -47,11 +47,11 @@ from .run_folder import refuse_existing_run, refuse_inputs_inside, run_lock
 logger = logging.getLogger(__name__)
 
 #: The metric that picks the best checkpoint when the user keeps the default, per label scheme. Under
-#: `seed` the Trainer's labels cannot tell absent from neutral, so selection falls back to the loss.
+#: `absent_as_neutral` the Trainer's labels cannot tell absent from neutral, so selection falls back to the loss.
 SELECTION_METRIC = {
     "absent_as_class": ("joint_micro_f1", True),
     "mentioned_only": ("sentiment_macro_f1", True),
-    "seed": ("loss", False),
+    "absent_as_neutral": ("loss", False),
 }
 
 

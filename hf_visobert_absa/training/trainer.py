@@ -6,7 +6,7 @@ The focal and contrastive terms are logged beside `loss` (`focal_loss`, `contras
 (`eval_focal_loss`, `eval_contrastive_loss`).
 
 Gradient accumulation: the model returns a per-micro-batch mean, so the Trainer divides it by the number of
-accumulation steps (`loss_is_scaled_for_ga = False`). With the default `absent_as_class` and with `seed`
+accumulation steps (`loss_is_scaled_for_ga = False`). With the default `absent_as_class` and with `absent_as_neutral`
 every (review, aspect) cell counts, so accumulating k equal micro-batches gives the gradient of one k-times
 larger batch for the focal term. Accumulation does not enlarge the contrastive batch: each micro-batch is
 contrasted within itself.

@@ -95,7 +95,7 @@ def test_train_writes_every_output(trained):
         assert "/tmp/" not in (model_dir / record).read_text(), record
     assert b"/tmp/" not in (model_dir / "training_args.bin").read_bytes()  # the Trainer's pickle, saved again
     metrics = json.loads((trained / "metrics.json").read_text())
-    assert "joint_micro_f1" in metrics["validation"] and "seed_style_weighted_f1" in metrics["validation"]
+    assert "joint_micro_f1" in metrics["validation"] and "absent_as_neutral_weighted_f1" in metrics["validation"]
     assert list(json.loads((trained / "dataset_report.json").read_text())["splits"]) == ["train", "validation"]
     checkpoints = sorted(trained.glob("checkpoint-*"))
     assert checkpoints and (checkpoints[-1] / "modeling_visobert_absa.py").is_file()
@@ -112,7 +112,7 @@ def test_evaluate_scores_a_file(trained, tmp_path, capsys):
     assert main(["evaluate", "--model", str(trained / "model"), "--file", str(data), "--output", str(out)]) == 0
     metrics = json.loads(out.read_text())
     assert metrics["num_examples"] == len(REVIEWS)
-    assert "seed-style" in capsys.readouterr().out
+    assert "absent-as-neutral" in capsys.readouterr().out
 
 
 def test_predict_streams_every_row_once_in_order(trained, tmp_path):
@@ -208,7 +208,7 @@ def test_exit_codes_and_messages(trained, encoder_dir, tmp_path, capsys):
                 "--train_file",
                 str(data),
                 "--label_scheme",
-                "seed",
+                "absent_as_neutral",
                 "--pooling",
                 "mean",
                 "--output_dir",
@@ -249,16 +249,57 @@ def test_yaml_config_and_flag_override(encoder_dir, tmp_path):
     )
 
     config = tmp_path / "run.yaml"
-    config.write_text(f"encoder: {encoder_dir}\nlabel_scheme: seed\nlearning_rate: 0.001\noutput_dir: {tmp_path}\n")
+    config.write_text(
+        f"encoder: {encoder_dir}\nlabel_scheme: absent_as_neutral\nlearning_rate: 0.001\noutput_dir: {tmp_path}\n"
+    )
     parser = build_parser((ModelArguments, DataArguments, AbsaTrainingArguments), "d", "e")
     model_args, data_args, training_args = parse_with_yaml(parser, ["--config", str(config), "--learning_rate", "0.01"])
-    assert model_args.label_scheme == "seed" and training_args.learning_rate == 0.01
+    assert model_args.label_scheme == "absent_as_neutral" and training_args.learning_rate == 0.01
     bad = tmp_path / "bad.yaml"
     bad.write_text("not_a_key: 1\n")
     from hf_visobert_absa.errors import AbsaInputError
 
     with pytest.raises(AbsaInputError, match=r"unknown keys \['not_a_key'\]"):
         parse_with_yaml(parser, ["--config", str(bad)])
+
+
+@pytest.mark.parametrize("flag", ["--seed_preset", "--seed-preset", "--seed_preset=true"])
+def test_the_old_seed_preset_flag_still_works_and_warns(flag, tmp_path):
+    from hf_visobert_absa.training.arguments import (
+        AbsaTrainingArguments,
+        DataArguments,
+        ModelArguments,
+        build_parser,
+        parse_with_yaml,
+    )
+
+    parser = build_parser((ModelArguments, DataArguments, AbsaTrainingArguments), "d", "e")
+    with pytest.warns(FutureWarning, match="is a deprecated name; read as `--original_design`"):
+        model_args, _, _ = parse_with_yaml(parser, [flag, "--output_dir", str(tmp_path)])
+    assert model_args.original_design is True
+    assert model_args.resolved_pooling() == "pooler" and model_args.bias_init() == "zeros"
+
+
+def test_old_seed_names_in_yaml_still_work_and_warn(tmp_path):
+    from hf_visobert_absa.training.arguments import (
+        AbsaTrainingArguments,
+        DataArguments,
+        ModelArguments,
+        build_parser,
+        parse_with_yaml,
+    )
+
+    config = tmp_path / "run.yaml"
+    config.write_text(f"seed_preset: true\nlabel_scheme: seed\ncontrastive_mode: seed\noutput_dir: {tmp_path}\n")
+    parser = build_parser((ModelArguments, DataArguments, AbsaTrainingArguments), "d", "e")
+    with pytest.warns(FutureWarning) as record:
+        model_args, _, _ = parse_with_yaml(parser, ["--config", str(config)])
+    messages = " ".join(str(w.message) for w in record)
+    assert "read as `original_design`" in messages
+    assert "read as `label_scheme='absent_as_neutral'`" in messages
+    assert "read as `contrastive_mode='soft_agreement'`" in messages
+    assert model_args.original_design is True
+    assert (model_args.label_scheme, model_args.contrastive_mode) == ("absent_as_neutral", "soft_agreement")
 
 
 @pytest.mark.shared

@@ -118,7 +118,7 @@ def test_explain_reads_a_model_config_file(tmp_path):
     [
         {},
         {"label_scheme": "mentioned_only", "pooling": "mean"},
-        ViSoBertAbsaConfig.seed_preset().to_diff_dict(),
+        ViSoBertAbsaConfig.original_design().to_diff_dict(),
         {"pooling": "aspect_query"},
         {"pooling": "aspect_query", "aspect_query_heads": 4},
         {"pooling": "aspect_prompt"},

@@ -349,7 +349,7 @@ def test_data_files_resolution(tmp_path):
         ),
         (
             {"label_scheme": "binary"},
-            "`label_scheme` got 'binary'; allowed: 'absent_as_class', 'seed', 'mentioned_only'.",
+            "`label_scheme` got 'binary'; allowed: 'absent_as_class', 'absent_as_neutral', 'mentioned_only'.",
         ),
         ({"others_policy": "positive"}, "`others_policy` got 'positive'; allowed: 'neutral', 'drop', 'error'."),
         (

@@ -84,13 +84,15 @@ def test_wide_int_codes_follow_the_set(tmp_path):
 def test_bad_sentiment_sets_are_refused_before_reading(tmp_path):
     with pytest.raises(AbsaInputError, match=r"`sentiments` got \['positive', 'none'\]"):
         load_absa_dataset(tmp_path / "missing.jsonl", sentiments=["positive", "none"])
-    with pytest.raises(AbsaInputError, match="a set containing 'neutral' under label_scheme='seed'"):
-        load_absa_dataset(tmp_path / "missing.jsonl", sentiments=["positive", "negative"], label_scheme="seed")
+    with pytest.raises(AbsaInputError, match="a set containing 'neutral' under label_scheme='absent_as_neutral'"):
+        load_absa_dataset(
+            tmp_path / "missing.jsonl", sentiments=["positive", "negative"], label_scheme="absent_as_neutral"
+        )
 
 
 def test_label_schemes_with_four_sentiments():
     canonical = np.array([[0, 1, 3, 4]])
-    assert encode_labels(canonical, "seed", FOUR).tolist() == [[2, 0, 2, 3]]  # none -> neutral's index
+    assert encode_labels(canonical, "absent_as_neutral", FOUR).tolist() == [[2, 0, 2, 3]]  # none -> neutral's index
     assert encode_labels(canonical, "mentioned_only", FOUR).tolist() == [[-100, 0, 2, 3]]
     assert decode_labels(np.array([[-100, 3]]), "mentioned_only").tolist() == [[0, 4]]
     probabilities = np.array([[[0.1, 0.1, 0.1, 0.1, 0.6], [0.9, 0.0, 0.0, 0.1, 0.0]]])
@@ -106,7 +108,7 @@ def test_metrics_with_four_sentiments():
     assert metrics["sentiment_accuracy"] == pytest.approx(2 / 3)
     assert confusion_matrices(preds, refs, FOUR).shape == (2, 5, 5)
     no_neutral = compute_absa_metrics([[1, 0]], [[2, 0]], ["Food", "Service"], sentiments=["positive", "negative"])
-    assert no_neutral["seed_style_accuracy"] is None and no_neutral["sentiment_accuracy"] == 0.0
+    assert no_neutral["absent_as_neutral_accuracy"] is None and no_neutral["sentiment_accuracy"] == 0.0
 
 
 def test_model_loss_and_pipeline_with_four_sentiments():

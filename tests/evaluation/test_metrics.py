@@ -75,11 +75,11 @@ def test_hand_computed_case():
     assert m["joint_macro_precision"] == approx(F(1, 2))
     assert m["joint_macro_recall"] == approx(F(1, 2))
     assert m["joint_macro_f1"] == approx((F(2, 5) + F(4, 7)) / 2)
-    # Seed-style: none -> neutral in both, all 8 cells. Gold 1,3 / 2,3 / 3,1 / 3,2; pred 1,1 / 3,3 / 3,2 / 2,2.
+    # Absent-as-neutral: none -> neutral in both, all 8 cells. Gold 1,3 / 2,3 / 3,1 / 3,2; pred 1,1 / 3,3 / 3,2 / 2,2.
     # Correct: B1, C2, B3, C4 -> 4/8. F1: pos TP 1, gold 2, pred 2 -> 1/2; neg TP 1, gold 2, pred 3 -> 2/5;
     # neu TP 2, gold 4, pred 3 -> 4/7; weighted by gold support (2, 2, 4) / 8 = 143/280.
-    assert m["seed_style_accuracy"] == approx(F(1, 2))
-    assert m["seed_style_weighted_f1"] == approx(F(143, 280))
+    assert m["absent_as_neutral_accuracy"] == approx(F(1, 2))
+    assert m["absent_as_neutral_weighted_f1"] == approx(F(143, 280))
     assert (m["num_examples"], m["num_gold_mentions"], m["num_predicted_mentions"]) == (4, 6, 6)
 
     battery, camera = m["per_aspect"]["Battery"], m["per_aspect"]["Camera"]
@@ -162,10 +162,10 @@ def test_agrees_with_scikit_learn(seed):
             assert row["support"] == 0 and row["sentiment_accuracy"] == 0.0 and row["sentiment_macro_f1"] == 0.0
     assert m["joint_macro_f1"] == approx(np.mean(per_aspect_f1))
 
-    # Seed-style: none -> neutral in both arrays, every cell.
+    # Absent-as-neutral: none -> neutral in both arrays, every cell.
     t, p_ = np.where(gold == 0, 3, gold).ravel(), np.where(pred == 0, 3, pred).ravel()
-    assert m["seed_style_accuracy"] == approx(sk.accuracy_score(t, p_))
-    assert m["seed_style_weighted_f1"] == approx(sk.f1_score(t, p_, average="weighted", zero_division=0))
+    assert m["absent_as_neutral_accuracy"] == approx(sk.accuracy_score(t, p_))
+    assert m["absent_as_neutral_weighted_f1"] == approx(sk.f1_score(t, p_, average="weighted", zero_division=0))
 
 
 def test_confusion_matrices_agree_with_scikit_learn():
@@ -197,11 +197,11 @@ def test_perfect_prediction_scores_one_everywhere():
                 assert value == 1.0, (name, key)
 
 
-def test_all_none_prediction_zero_recall_while_seed_style_stays_high():
+def test_all_none_prediction_zero_recall_while_absent_as_neutral_stays_high():
     """A model that says "no aspect is ever mentioned" finds nothing: detection recall and every sentiment and
-    joint number are 0. Yet the seed-style 3-way score counts "not mentioned" as neutral in both arrays, and
+    joint number are 0. Yet the absent-as-neutral 3-way score counts "not mentioned" as neutral in both arrays, and
     most (review, aspect) cells are not mentioned, so predicting nothing scores as if the model were good —
-    the seed-style accuracy equals the share of absent-or-neutral cells. That is why `seed_style_*` is always
+    the absent-as-neutral accuracy equals the share of absent-or-neutral cells. That is why `absent_as_neutral_*` is always
     labelled and never reported alone."""
     rng = np.random.default_rng(0)
     gold = np.where(rng.random((200, 11)) < 0.12, rng.integers(1, 4, (200, 11)), 0)
@@ -210,11 +210,11 @@ def test_all_none_prediction_zero_recall_while_seed_style_stays_high():
     assert m["detection_micro_precision"] == 0.0  # no predicted mention: zero division -> 0.0
     assert m["sentiment_accuracy"] == 0.0 and m["joint_micro_f1"] == 0.0 and m["joint_macro_f1"] == 0.0
     share_absent_or_neutral = float(np.isin(gold, [0, 3]).mean())
-    assert m["seed_style_accuracy"] == approx(share_absent_or_neutral)
-    assert m["seed_style_accuracy"] > 0.9 and m["seed_style_weighted_f1"] > 0.85
+    assert m["absent_as_neutral_accuracy"] == approx(share_absent_or_neutral)
+    assert m["absent_as_neutral_accuracy"] > 0.9 and m["absent_as_neutral_weighted_f1"] > 0.85
 
 
-@pytest.mark.parametrize("scheme", ["seed", "mentioned_only"])
+@pytest.mark.parametrize("scheme", ["absent_as_neutral", "mentioned_only"])
 def test_schemes_without_none_class_report_detection_as_not_applicable(scheme):
     pred, gold, aspects = random_case(2)
     pred = np.where(pred == 0, 3, pred)  # such models predict every aspect as mentioned
@@ -237,7 +237,7 @@ def test_schemes_without_none_class_report_detection_as_not_applicable(scheme):
         ({"references": [[1, 0], [4, 0]]}, "`references` holds 4 at row 2 (1-based), aspect 'Battery'"),
         ({"references": [[1, -100], [1, 0]]}, "decode_labels"),
         ({"aspects": ["Battery"]}, "2 aspect columns but `aspects` names 1: ['Battery']"),
-        ({"label_scheme": "absent"}, "`label_scheme` got 'absent'; allowed: 'absent_as_class', 'seed'"),
+        ({"label_scheme": "absent"}, "`label_scheme` got 'absent'; allowed: 'absent_as_class', 'absent_as_neutral'"),
         ({"predictions": np.zeros((2, 2, 4))}, "looks like logits [N, A, C]"),
         ({"predictions": [[1, 0], [1]]}, "rectangular [N, A]"),
         ({"predictions": [[1.5, 0], [1, 0]]}, "`predictions` holds 1.5 at row 1 (1-based)"),
@@ -290,28 +290,28 @@ def test_compute_metrics_adapter_absent_as_class(caplog):
     assert flat["per_aspect/Price/support"] == float(expected["per_aspect"]["Price"]["support"])
 
 
-def test_compute_metrics_adapter_mentioned_only_and_seed():
+def test_compute_metrics_adapter_mentioned_only_and_absent_as_neutral():
     rng = np.random.default_rng(1)
     pred, gold, _ = random_case(6, n=30, a=3)
     pred = np.where(pred == 0, 1, pred)  # 3-class models always predict a sentiment
     aspects = ["Battery", "Camera", "Price"]
-    honest = {s: compute_absa_metrics(pred, gold, aspects, s) for s in ("mentioned_only", "seed")}
+    honest = {s: compute_absa_metrics(pred, gold, aspects, s) for s in ("mentioned_only", "absent_as_neutral")}
 
     # mentioned_only labels keep absence as -100: everything but detection is exact.
     out = build_compute_metrics(_Config("mentioned_only"))(
         FakeEvalPrediction(_logits_for(pred, "mentioned_only", 3, rng), encode_labels(gold, "mentioned_only"))
     )
     assert not any(k.startswith("detection_") for k in out)
-    for key in ("sentiment_accuracy", "sentiment_macro_f1", "joint_micro_precision", "seed_style_weighted_f1"):
+    for key in ("sentiment_accuracy", "sentiment_macro_f1", "joint_micro_precision", "absent_as_neutral_weighted_f1"):
         assert out[key] == approx(honest["mentioned_only"][key])
 
-    # seed labels turn absent into neutral: only the seed-style numbers are exact, the rest is left out.
-    out = build_compute_metrics(_Config("seed"))(
-        FakeEvalPrediction(_logits_for(pred, "seed", 3, rng), encode_labels(gold, "seed"))
+    # absent_as_neutral labels turn absent into neutral: only the absent-as-neutral numbers are exact, the rest is left out.
+    out = build_compute_metrics(_Config("absent_as_neutral"))(
+        FakeEvalPrediction(_logits_for(pred, "absent_as_neutral", 3, rng), encode_labels(gold, "absent_as_neutral"))
     )
-    assert set(out) == {"seed_style_accuracy", "seed_style_weighted_f1", "num_examples"}
-    assert out["seed_style_accuracy"] == approx(honest["seed"]["seed_style_accuracy"])
-    assert out["seed_style_weighted_f1"] == approx(honest["seed"]["seed_style_weighted_f1"])
+    assert set(out) == {"absent_as_neutral_accuracy", "absent_as_neutral_weighted_f1", "num_examples"}
+    assert out["absent_as_neutral_accuracy"] == approx(honest["absent_as_neutral"]["absent_as_neutral_accuracy"])
+    assert out["absent_as_neutral_weighted_f1"] == approx(honest["absent_as_neutral"]["absent_as_neutral_weighted_f1"])
 
 
 def test_compute_metrics_adapter_threshold_on_p_none():
@@ -344,7 +344,12 @@ def test_compute_metrics_adapter_threshold_on_p_none():
     [
         ("absent_as_class", (2, 3, 3), [[0, 0, 0], [1, 2, 3]], "expected [N, 3, 4] for 3 aspects"),
         ("absent_as_class", (2, 3, 4), [[0, 0, 0]], "`label_ids` have shape (1, 3); expected (2, 3)"),
-        ("seed", (2, 3, 3), [[0, 1, 2], [3, 0, 0]], "hold 3 at row 2 (1-based), aspect 'Battery'; allowed under"),
+        (
+            "absent_as_neutral",
+            (2, 3, 3),
+            [[0, 1, 2], [3, 0, 0]],
+            "hold 3 at row 2 (1-based), aspect 'Battery'; allowed under",
+        ),
         ("absent_as_class", (2, 3, 4), [[0, -100, 0], [1, 2, 3]], "hold -100 at row 1 (1-based), aspect 'Camera'"),
     ],
 )
@@ -375,7 +380,7 @@ def test_compute_metrics_in_a_real_trainer_evaluation(tmp_path, tokenizer):
         compute_metrics=build_compute_metrics(model.config),
     )
     metrics = trainer.evaluate()
-    assert "eval_joint_micro_f1" in metrics and "eval_seed_style_accuracy" in metrics
+    assert "eval_joint_micro_f1" in metrics and "eval_absent_as_neutral_accuracy" in metrics
     assert metrics["eval_num_examples"] == 6.0 and metrics["eval_num_gold_mentions"] == float((gold != 0).sum())
     print(format_metrics_table(metrics))  # the Trainer's flat dict renders with its prefix
 
@@ -391,21 +396,25 @@ def test_format_metrics_table_order_values_and_na():
             "Aspect detection, micro",
             "Sentiment on gold-mentioned",
             "Joint (aspect, sentiment), micro",
-            "seed-style",
+            "absent-as-neutral",
         )
     ]
     assert order == sorted(order)
-    assert "seed-style (absent = neutral; for comparison only)" in table
+    assert "absent-as-neutral (for comparison only)" in table
     assert f"{m['detection_macro_f1']:.4f}" in lines[order[0] + 1]
     assert f"{m['sentiment_macro_f1']:.4f}" in lines[order[1]]
     battery = next(line for line in lines if line.startswith("Battery"))
     assert f"{m['per_aspect']['Battery']['joint_f1']:.4f}" in battery
 
-    seed = compute_absa_metrics(np.where(np.asarray(PRED) == 0, 3, PRED), GOLD, ASPECTS, "seed")
+    seed = compute_absa_metrics(np.where(np.asarray(PRED) == 0, 3, PRED), GOLD, ASPECTS, "absent_as_neutral")
     assert "Aspect detection, micro" in format_metrics_table(seed) and "n/a (this label scheme" in format_metrics_table(
         seed
     )
-    trainer_seed = {"eval_seed_style_accuracy": 0.9, "eval_seed_style_weighted_f1": 0.8, "eval_num_examples": 4.0}
+    trainer_seed = {
+        "eval_absent_as_neutral_accuracy": 0.9,
+        "eval_absent_as_neutral_weighted_f1": 0.8,
+        "eval_num_examples": 4.0,
+    }
     table = format_metrics_table(trainer_seed)
     assert "hf-visobert-absa evaluate" in table and "accuracy 0.9000, weighted F1 0.8000" in table
 
@@ -432,7 +441,7 @@ def test_evaluate_load_by_path_offline_in_a_clean_process(tmp_path):
         "out = []\n"
         "for path in (folder, folder + '/absa_metric.py'):\n"
         "    metric = evaluate.load(path)\n"
-        f"    out.append(metric.compute(predictions={PRED}, references={GOLD}, aspects={ASPECTS}, label_scheme='seed'))\n"
+        f"    out.append(metric.compute(predictions={PRED}, references={GOLD}, aspects={ASPECTS}, label_scheme='absent_as_neutral'))\n"
         "print(json.dumps(out))\n"
     )
     env = {
@@ -447,5 +456,5 @@ def test_evaluate_load_by_path_offline_in_a_clean_process(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     by_folder, by_file = json.loads(done.stdout.strip().splitlines()[-1])
-    expected = json.loads(json.dumps(compute_absa_metrics(PRED, GOLD, ASPECTS, "seed")))
+    expected = json.loads(json.dumps(compute_absa_metrics(PRED, GOLD, ASPECTS, "absent_as_neutral")))
     assert by_folder == expected and by_file == expected

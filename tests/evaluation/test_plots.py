@@ -1,4 +1,4 @@
-"""Plots: every function writes a valid PNG, handles the seed scheme and empty logs, and rejects bad input."""
+"""Plots: every function writes a valid PNG, handles the absent_as_neutral scheme and empty logs, and rejects bad input."""
 
 from __future__ import annotations
 
@@ -68,10 +68,10 @@ def test_training_curves_png(tmp_path, caplog):
     assert "No loss values" in caplog.text
 
 
-@pytest.mark.parametrize("scheme", ["absent_as_class", "seed"])
+@pytest.mark.parametrize("scheme", ["absent_as_class", "absent_as_neutral"])
 def test_per_aspect_f1_png(tmp_path, arrays, scheme):
     pred, gold = arrays
-    if scheme == "seed":
+    if scheme == "absent_as_neutral":
         pred = np.where(pred == 0, 3, pred)
     metrics = compute_absa_metrics(pred, gold, ASPECTS, scheme)
     assert_png(plot_per_aspect_f1(metrics, tmp_path / f"f1_{scheme}.png", title=scheme))

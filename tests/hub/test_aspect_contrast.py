@@ -96,7 +96,7 @@ def test_mode_survives_save_load(tmp_path):
     ("fields", "needle"),
     [
         ({"pooling": "mean"}, "with pooling='mean'. Use pooling='aspect_query' or 'aspect_prompt'"),
-        ({"pooling": "aspect_query", "label_scheme": "seed"}, "with label_scheme='seed'"),
+        ({"pooling": "aspect_query", "label_scheme": "absent_as_neutral"}, "with label_scheme='absent_as_neutral'"),
         ({"pooling": "aspect_query", "contrastive_across_devices": True}, "Set contrastive_across_devices=False"),
     ],
 )

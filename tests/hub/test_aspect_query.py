@@ -131,7 +131,7 @@ def test_old_config_without_new_fields_still_loads(tmp_path):
     [
         ({"detection_thresholds": [0.5, 0.5]}, "3 entries, one per aspect: a number in (0, 1] or None"),
         ({"detection_thresholds": [0.5, 0.0, 0.5]}, "3 entries, one per aspect: a number in (0, 1] or None"),
-        ({"detection_thresholds": [0.5, 0.5, 0.5], "label_scheme": "seed"}, "absent_as_class"),
+        ({"detection_thresholds": [0.5, 0.5, 0.5], "label_scheme": "absent_as_neutral"}, "absent_as_class"),
         ({"pooling": "aspect"}, "'aspect_query'"),
         ({"aspect_query_heads": 0}, "`aspect_query_heads` got 0; allowed: a positive integer."),
         ({"aspect_query_heads": 5}, "`aspect_query_heads` got 5; allowed: a divisor of the encoder's hidden size 32."),

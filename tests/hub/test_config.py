@@ -1,4 +1,4 @@
-"""ViSoBertAbsaConfig: defaults, validation messages, round trips, the seed preset."""
+"""ViSoBertAbsaConfig: defaults, validation messages, round trips, the original-design preset."""
 
 from __future__ import annotations
 
@@ -34,12 +34,40 @@ def test_visobert_defaults_match_the_shared_config(shared):
         assert real[key.replace("model_type", "model_type")] == value, key
 
 
-def test_seed_preset_reproduces_the_original_design():
-    config = ViSoBertAbsaConfig.seed_preset()
-    assert config.label_scheme == "seed" and config.num_classes == 3 and not config.can_detect_aspects
-    assert config.pooling == "pooler" and config.contrastive_mode == "seed"
+def test_original_design_reproduces_the_original_design():
+    config = ViSoBertAbsaConfig.original_design()
+    assert config.label_scheme == "absent_as_neutral" and config.num_classes == 3 and not config.can_detect_aspects
+    assert config.pooling == "pooler" and config.contrastive_mode == "soft_agreement"
     assert (config.focal_weight, config.contrastive_weight) == (0.8, 0.2)
-    assert ViSoBertAbsaConfig.seed_preset(aspects=["A", "B"]).aspects == ["A", "B"]
+    assert ViSoBertAbsaConfig.original_design(aspects=["A", "B"]).aspects == ["A", "B"]
+
+
+def test_a_config_json_saved_with_the_old_seed_names_loads_as_the_original_design(tmp_path):
+    """Models saved before the rename say `"seed"` for the scheme and the loss: they load with a FutureWarning
+    naming the new value, mean the same, and are saved again under the new names."""
+    config = ViSoBertAbsaConfig.original_design(text_config=tiny_text_config(), aspects=["Pin", "Camera"])
+    config.save_pretrained(tmp_path / "new")
+    saved = json.loads((tmp_path / "new" / "config.json").read_text())
+    assert (saved["label_scheme"], saved["contrastive_mode"]) == ("absent_as_neutral", "soft_agreement")
+    saved.update(label_scheme="seed", contrastive_mode="seed")  # what an older version wrote
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "config.json").write_text(json.dumps(saved))
+    with pytest.warns(
+        FutureWarning, match="`label_scheme='seed'` is a deprecated name; read as `label_scheme='absent_as_neutral'`"
+    ):
+        loaded = ViSoBertAbsaConfig.from_pretrained(tmp_path / "old")
+    assert (loaded.label_scheme, loaded.contrastive_mode) == ("absent_as_neutral", "soft_agreement")
+    assert loaded.class_names == ("positive", "negative", "neutral") and not loaded.can_detect_aspects
+    assert loaded.to_dict() == ViSoBertAbsaConfig.from_pretrained(tmp_path / "new").to_dict()
+    loaded.save_pretrained(tmp_path / "again")
+    again = json.loads((tmp_path / "again" / "config.json").read_text())
+    assert (again["label_scheme"], again["contrastive_mode"]) == ("absent_as_neutral", "soft_agreement")
+
+
+def test_the_old_contrastive_mode_name_warns_and_names_the_new_one():
+    with pytest.warns(FutureWarning, match="read as `contrastive_mode='soft_agreement'`"):
+        config = ViSoBertAbsaConfig(text_config=tiny_text_config(), pooling="mean", contrastive_mode="seed")
+    assert config.contrastive_mode == "soft_agreement"
 
 
 @pytest.mark.parametrize("model_type", ["xlm-roberta", "bert"])
@@ -64,12 +92,12 @@ def test_round_trip_any_encoder_type(tmp_path, model_type, text_config):
 INVALID = [
     (
         {"label_scheme": "neutral"},
-        "`label_scheme` got 'neutral'; allowed: 'absent_as_class', 'seed', 'mentioned_only'.",
+        "`label_scheme` got 'neutral'; allowed: 'absent_as_class', 'absent_as_neutral', 'mentioned_only'.",
     ),
     ({"pooling": "max"}, "`pooling` got 'max'; allowed: 'cls', 'mean', 'pooler', 'aspect_query', 'aspect_prompt'."),
     (
         {"contrastive_mode": "soft"},
-        "`contrastive_mode` got 'soft'; allowed: 'mulsupcon', 'jaccard', 'any', 'exact', 'seed', 'aspect_sentiment'.",
+        "`contrastive_mode` got 'soft'; allowed: 'mulsupcon', 'jaccard', 'any', 'exact', 'soft_agreement', 'aspect_sentiment'.",
     ),
     ({"aspects": []}, "`aspects` got []; allowed: a non-empty list of non-empty strings."),
     (
@@ -92,8 +120,8 @@ INVALID = [
     ({"sentiments": ["positive", "none"]}, "Offending: ['none']."),
     ({"sentiments": ["pos=1", "neg"]}, "Offending: ['pos=1']."),
     (
-        {"sentiments": ["positive", "negative"], "label_scheme": "seed"},
-        "allowed: a set containing 'neutral' under label_scheme='seed'",
+        {"sentiments": ["positive", "negative"], "label_scheme": "absent_as_neutral"},
+        "allowed: a set containing 'neutral' under label_scheme='absent_as_neutral'",
     ),
     ({"head_hidden_size": 0}, "`head_hidden_size` got 0; allowed: a positive integer."),
     ({"projection_dim": 2.5}, "`projection_dim` got 2.5; allowed: a positive integer."),

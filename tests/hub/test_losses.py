@@ -169,7 +169,7 @@ def test_mulsupcon_matches_the_label_anchor_definition():
     assert abs(ours.item() - _naive_mulsupcon(z, labels, 0.1).item()) < 1e-10
 
 
-def _naive_seed(z, labels, tau, base=0.1, neutral=2):
+def _naive_soft_agreement(z, labels, tau, base=0.1, neutral=2):
     """The original design's loop, as its semantics are described in ../shared/LOSSES.md."""
     batch, aspects = labels.shape
     sim = torch.exp(z @ z.T / tau)
@@ -187,12 +187,12 @@ def _naive_seed(z, labels, tau, base=0.1, neutral=2):
     return loss / batch
 
 
-def test_seed_mode_matches_the_original_soft_weighted_loss():
+def test_soft_agreement_mode_matches_the_original_soft_weighted_loss():
     generator = torch.Generator().manual_seed(6)
     z = F.normalize(torch.randn(10, 5, dtype=torch.float64, generator=generator), dim=-1)
     labels = torch.randint(0, 3, (10, 11), generator=generator)
-    ours = multilabel_supcon_loss(z, labels, temperature=0.1, mode="seed")
-    assert abs(ours.item() - _naive_seed(z, labels, 0.1).item()) < 1e-10
+    ours = multilabel_supcon_loss(z, labels, temperature=0.1, mode="soft_agreement")
+    assert abs(ours.item() - _naive_soft_agreement(z, labels, 0.1).item()) < 1e-10
 
 
 def test_jaccard_any_exact_semantics_on_a_hand_made_batch():
@@ -217,7 +217,7 @@ def test_jaccard_any_exact_semantics_on_a_hand_made_batch():
     assert abs(multilabel_supcon_loss(z, labels, mode="jaccard", num_classes=3) - jac) < 1e-12
 
 
-@pytest.mark.parametrize("mode", ["mulsupcon", "jaccard", "any", "exact", "seed", "supcon"])
+@pytest.mark.parametrize("mode", ["mulsupcon", "jaccard", "any", "exact", "soft_agreement", "supcon"])
 def test_contrastive_gradcheck_every_mode(mode):
     generator = torch.Generator().manual_seed(7)
     raw = torch.randn(6, 4, dtype=torch.float64, generator=generator, requires_grad=True)
@@ -230,7 +230,7 @@ def test_contrastive_gradcheck_every_mode(mode):
     )
 
 
-@pytest.mark.parametrize("mode", ["mulsupcon", "jaccard", "any", "exact", "seed"])
+@pytest.mark.parametrize("mode", ["mulsupcon", "jaccard", "any", "exact", "soft_agreement"])
 @pytest.mark.parametrize(
     "labels",
     [
@@ -245,7 +245,7 @@ def test_contrastive_degenerate_batches_give_zero_and_finite_gradients(mode, lab
     loss = multilabel_supcon_loss(F.normalize(raw, dim=-1), labels, mode=mode, num_classes=3)
     loss.backward()
     assert torch.isfinite(raw.grad).all()
-    if mode != "seed" or labels.shape[0] == 1:  # seed mode gives every pair a weight: only B=1 is 0
+    if mode != "soft_agreement" or labels.shape[0] == 1:  # soft_agreement gives every pair a weight: only B=1 is 0
         assert loss.item() == 0.0
         assert torch.count_nonzero(raw.grad) == 0
 

@@ -18,16 +18,16 @@ def _batch(batch=4, length=9, vocab=128, seed=0):
     return ids, mask
 
 
-def test_default_and_seed_shapes_and_unit_norm_embeddings():
+def test_default_and_original_design_shapes_and_unit_norm_embeddings():
     ids, mask = _batch()
     out = tiny_model()(input_ids=ids, attention_mask=mask)
     assert tuple(out.logits.shape) == (4, 11, 4)
     assert tuple(out.embeddings.shape) == (4, 256)
     assert torch.allclose(out.embeddings.norm(dim=-1), torch.ones(4), atol=1e-6)
     assert out.loss is None and out.focal_loss is None
-    seed = ViSoBertAbsaModel(ViSoBertAbsaConfig.seed_preset(text_config=tiny_text_config()))
-    assert tuple(seed(input_ids=ids, attention_mask=mask).logits.shape) == (4, 11, 3)
-    assert seed.pooler is not None
+    original = ViSoBertAbsaModel(ViSoBertAbsaConfig.original_design(text_config=tiny_text_config()))
+    assert tuple(original(input_ids=ids, attention_mask=mask).logits.shape) == (4, 11, 3)
+    assert original.pooler is not None
 
 
 def test_heads_follow_the_design():

@@ -25,7 +25,7 @@ from hf_visobert_absa.hub.losses_visobert_absa import compute_absa_loss, focal_l
 from tests import helpers
 from tests.helpers import build_model, full_batch, tiny_examples
 
-CONFIG_MODES = ("mulsupcon", "jaccard", "any", "exact", "seed")
+CONFIG_MODES = ("mulsupcon", "jaccard", "any", "exact", "soft_agreement")
 GAMMAS = (0.0, 0.5, 2.0)
 
 

@@ -1,5 +1,5 @@
 """`AspectSentimentPipeline`: every input form, batching, thresholds, `top_k`, `return_all_aspects`, the flat
-format, long-text chunking, the seed scheme and bad inputs — all checked against direct model calls."""
+format, long-text chunking, the absent_as_neutral scheme and bad inputs — all checked against direct model calls."""
 
 from __future__ import annotations
 
@@ -224,14 +224,16 @@ def test_a_5000_character_review_is_truncated_with_a_warning_or_chunked(absa, ca
     _assert_same(_distributions(small), small_mean)
 
 
-def test_seed_scheme_returns_every_aspect():
-    pipe = AspectSentimentPipeline(model=_biased_model(label_scheme="seed"), tokenizer=tiny_tokenizer(), device="cpu")
+def test_absent_as_neutral_scheme_returns_every_aspect():
+    pipe = AspectSentimentPipeline(
+        model=_biased_model(label_scheme="absent_as_neutral"), tokenizer=tiny_tokenizer(), device="cpu"
+    )
     out = pipe(TEXTS[0])
     assert [e["aspect"] for e in out] == pipe.aspects
     assert {e["sentiment"] for e in out} <= {"positive", "negative", "neutral"}
     full = pipe(TEXTS[0], return_all_aspects=True)
     assert all(e["mentioned"] is None and len(e["probabilities"]) == 3 for e in full)
-    with pytest.raises(ValueError, match="label_scheme='absent_as_class'; this model uses 'seed'"):
+    with pytest.raises(ValueError, match="label_scheme='absent_as_class'; this model uses 'absent_as_neutral'"):
         pipe(TEXTS[0], threshold=0.3)
     chunked = pipe(_long_review(), long_text="chunk")
     assert len(chunked) == 11

@@ -71,16 +71,16 @@ def test_the_import_check_rejects_bad_imports(tmp_path):
 
 
 @pytest.mark.subprocess
-@pytest.mark.parametrize("config_kwargs", [{}, {"seed": True}], ids=["default", "seed-preset"])
+@pytest.mark.parametrize("config_kwargs", [{}, {"original_design": True}], ids=["default", "original-design"])
 def test_clean_process_loads_with_all_three_auto_classes(tmp_path, config_kwargs):
     register_auto_classes()
-    if config_kwargs.get("seed"):
+    if config_kwargs.get("original_design"):
         from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
         from tests.helpers import tiny_text_config
 
         torch.manual_seed(0)
         model = ViSoBertAbsaModel(
-            ViSoBertAbsaConfig.seed_preset(text_config=tiny_text_config(), aspects=["Pin", "Camera"])
+            ViSoBertAbsaConfig.original_design(text_config=tiny_text_config(), aspects=["Pin", "Camera"])
         )
     else:
         model = tiny_model(seed=2)

@@ -1,5 +1,5 @@
 """The model card: golden rendering, the YAML block (`model-index` from the run's numbers), honesty rules for the
-seed-style metric, and the metrics-file reader."""
+absent-as-neutral metric, and the metrics-file reader."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ METRICS = {
     "eval_sentiment_macro_f1": 0.8245,
     "eval_joint_micro_f1": 0.7012,
     "eval_joint_macro_f1": 0.6101,
-    "eval_seed_style_accuracy": 0.9544,
-    "eval_seed_style_weighted_f1": 0.9501,
+    "eval_absent_as_neutral_accuracy": 0.9544,
+    "eval_absent_as_neutral_weighted_f1": 0.9501,
     "eval_loss": 0.4321,
     "per_aspect": {
         "Battery": {"detection_f1": 0.91, "sentiment_f1": 0.88},
@@ -206,8 +206,8 @@ def test_yaml_block_round_trips_with_the_run_numbers(tmp_path):
         "Sentiment macro F1": 0.8245,
         "Joint aspect-sentiment micro F1": 0.7012,
         "Joint aspect-sentiment macro F1": 0.6101,
-        "Seed-style (absent as neutral) accuracy": 0.9544,
-        "Seed-style (absent as neutral) weighted F1": 0.9501,
+        "Absent as neutral accuracy": 0.9544,
+        "Absent as neutral weighted F1": 0.9501,
     }
     assert {(r.task_type, r.dataset_type, r.dataset_split) for r in data.eval_results} == {
         ("text-classification", "phone_reviews", "test")
@@ -251,22 +251,22 @@ def test_body_sections_come_from_the_config(tmp_path):
         assert cited in text
 
 
-def test_seed_style_is_never_reported_alone(tmp_path):
-    card = _card(tmp_path, metrics={"seed_style_weighted_f1": 0.96})
+def test_absent_as_neutral_is_never_reported_alone(tmp_path):
+    card = _card(tmp_path, metrics={"absent_as_neutral_weighted_f1": 0.96})
     assert card.data.eval_results is None
-    assert "| Seed-style, absent counted as neutral (comparison only) | weighted F1 | 0.9600 |" in str(card)
+    assert "| Absent counted as neutral (comparison only) | weighted F1 | 0.9600 |" in str(card)
     assert "says little about this model" in str(card)
 
 
-def test_seed_scheme_card_says_it_cannot_detect(tmp_path):
-    metrics = {"detection_micro_f1": None, "sentiment_macro_f1": 0.7, "seed_style_weighted_f1": 0.95}
-    card = _card(tmp_path, config=_config(label_scheme="seed"), metrics=metrics)
+def test_absent_as_neutral_scheme_card_says_it_cannot_detect(tmp_path):
+    metrics = {"detection_micro_f1": None, "sentiment_macro_f1": 0.7, "absent_as_neutral_weighted_f1": 0.95}
+    card = _card(tmp_path, config=_config(label_scheme="absent_as_neutral"), metrics=metrics)
     text = str(card)
     assert "| Aspect detection | micro F1 | n/a (this label scheme cannot detect aspects) |" in text
     assert "it cannot say whether an aspect is mentioned at all" in text and "`threshold=0.5`" not in text
     assert [r.metric_name for r in card.data.eval_results] == [
         "Sentiment macro F1",
-        "Seed-style (absent as neutral) weighted F1",
+        "Absent as neutral weighted F1",
     ]
 
 
@@ -295,6 +295,18 @@ def test_load_metrics_reads_flat_and_per_split_files(tmp_path):
     bad.write_text("[1, 2]")
     with pytest.raises(AbsaInputError, match=r"bad.json: expected a JSON object .* got list"):
         load_metrics(bad)
+
+
+def test_load_metrics_reads_the_old_seed_style_keys_under_their_new_names(tmp_path):
+    old = tmp_path / "metrics.json"  # as a run before the rename wrote it
+    old.write_text(
+        json.dumps({"test": {"joint_micro_f1": 0.5, "seed_style_accuracy": 0.9, "seed_style_weighted_f1": 0.8}})
+    )
+    assert load_metrics(old) == {
+        "joint_micro_f1": 0.5,
+        "absent_as_neutral_accuracy": 0.9,
+        "absent_as_neutral_weighted_f1": 0.8,
+    }
 
 
 def test_minimum_versions_match_pyproject():

@@ -101,7 +101,7 @@ def model_message(kind: str, path: Path, flag: str) -> str:
         "encoder": f"`{flag}` {path} holds a 'xlm-roberta' model, not a visobert_absa model. {PASS}"
         + (" To start from a pretrained encoder, pass it as `--encoder` instead." if flag == "--model_name_or_path" else ""),
         "broken_json": f"`{flag}` {path}: config.json is not valid JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1)).",
-        "invalid_value": f"`{flag}` {path}: config.json holds an invalid value: `label_scheme` got 'binary'; allowed: 'absent_as_class', 'seed', 'mentioned_only'. Fix config.json or save the model again.",
+        "invalid_value": f"`{flag}` {path}: config.json holds an invalid value: `label_scheme` got 'binary'; allowed: 'absent_as_class', 'absent_as_neutral', 'mentioned_only'. Fix config.json or save the model again.",
         "no_weights": f"`{flag}` {path} has no model.safetensors: the weights are missing. Save the model again (`model.save_pretrained(folder)`).",
         "pickle_only": f"`{flag}` {path} has no model.safetensors, only pickled weights (pytorch_model.bin); visobert_absa models load weights only from safetensors, because unpickling a file can run arbitrary code. Convert a file you trust once with `safetensors.torch.save_file(torch.load(path, weights_only=True), 'model.safetensors')`.",
     }[kind]  # fmt: skip

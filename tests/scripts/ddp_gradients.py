@@ -36,7 +36,7 @@ SCENARIOS: dict[str, dict] = {
             "focal_weight": 0.0,
             "contrastive_weight": 1.0,
         }
-        for mode in ("mulsupcon", "jaccard", "any", "exact", "seed")
+        for mode in ("mulsupcon", "jaccard", "any", "exact", "soft_agreement")
     },
     "contrastive_mentioned_only_across": {
         "contrastive_across_devices": True,

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 from hf_visobert_absa.hub.losses_visobert_absa import compute_absa_loss, multilabel_supcon_loss  # noqa: E402
 from tests.helpers import build_model, full_batch, loss_config  # noqa: E402
 
-MODES = ("mulsupcon", "jaccard", "any", "exact", "seed")
+MODES = ("mulsupcon", "jaccard", "any", "exact", "soft_agreement")
 
 
 def train_losses(device: str, dtype: torch.dtype | None, steps: int = 5) -> list[float]:

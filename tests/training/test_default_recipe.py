@@ -33,7 +33,7 @@ def test_config_defaults_are_the_recipe_and_other_poolings_keep_a_review_level_l
     assert config.contrastive_mode == MODEL_RECIPE["contrastive_mode"] == "aspect_sentiment"
     assert (config.focal_weight, config.contrastive_weight) == (0.8, 0.2)
     assert ViSoBertAbsaConfig(pooling="mean").contrastive_mode == "mulsupcon"
-    assert ViSoBertAbsaConfig.seed_preset().contrastive_mode == "seed"
+    assert ViSoBertAbsaConfig.original_design().contrastive_mode == "soft_agreement"
     assert ViSoBertAbsaConfig(pooling="cls", contrastive_mode="jaccard").contrastive_mode == "jaccard"
 
 
@@ -42,8 +42,8 @@ def test_training_arguments_default_to_the_recipe(tmp_path):
     for name, value in TRAINING_RECIPE.items():
         assert getattr(args, name) == value, name
     assert ModelArguments().bias_init() == "priors"
-    assert ModelArguments(seed_preset=True).bias_init() == "zeros"
-    assert ModelArguments(seed_preset=True, classifier_bias_init="priors").bias_init() == "priors"
+    assert ModelArguments(original_design=True).bias_init() == "zeros"
+    assert ModelArguments(original_design=True, classifier_bias_init="priors").bias_init() == "priors"
     assert recipe()["validation_split_percentage"] == HOLDOUT_PERCENTAGE == 10.0
 
 

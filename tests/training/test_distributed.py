@@ -27,7 +27,7 @@ from tests.scripts import ddp_gradients
 
 SCRIPTS = helpers.SCRIPTS
 
-MODES = ("mulsupcon", "jaccard", "any", "exact", "seed")
+MODES = ("mulsupcon", "jaccard", "any", "exact", "soft_agreement")
 
 
 def _child_env() -> dict[str, str]:

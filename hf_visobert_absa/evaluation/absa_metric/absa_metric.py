@@ -23,9 +23,9 @@ Aspect-based sentiment metrics on canonical per-aspect labels (0 = not mentioned
 2 = negative, 3 = neutral), one row of A codes per review:
 aspect detection (mentioned or not) precision/recall/F1, micro and macro over aspects; sentiment accuracy and
 macro F1 on the gold-mentioned aspects; joint (aspect, sentiment) pair precision/recall/F1, micro and macro;
-a per-aspect table; and the seed-style "absent counts as neutral" 3-way accuracy and weighted F1, reported
+a per-aspect table; and the absent-as-neutral "absent counts as neutral" 3-way accuracy and weighted F1, reported
 only beside the others (most cells are absent, so that number stays high for a model that predicts nothing).
-Zero divisions give 0.0 (scikit-learn's zero_division=0). With label_scheme "seed" or "mentioned_only" the
+Zero divisions give 0.0 (scikit-learn's zero_division=0). With label_scheme "absent_as_neutral" or "mentioned_only" the
 model cannot predict an absent aspect: detection metrics are None.
 """
 
@@ -35,9 +35,9 @@ Args:
     references (`list[list[int]]`): canonical gold codes, same shape.
     aspects (`list[str]`, *optional*): the A aspect names, in column order; `aspect_1`... when omitted.
     label_scheme (`str`, defaults to `"absent_as_class"`): the scheme the model was trained with
-        (`"absent_as_class"`, `"seed"` or `"mentioned_only"`).
+        (`"absent_as_class"`, `"absent_as_neutral"` or `"mentioned_only"`).
 Returns:
-    `dict`: detection_*, sentiment_*, joint_*, seed_style_* (floats or None), num_examples,
+    `dict`: detection_*, sentiment_*, joint_*, absent_as_neutral_* (floats or None), num_examples,
     num_gold_mentions, num_predicted_mentions, and per_aspect (aspect -> dict of numbers).
 Examples:
     >>> metric = evaluate.load("path/to/absa_metric")
