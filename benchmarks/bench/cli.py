@@ -172,7 +172,7 @@ def main(argv: list[str]) -> int:
 
     from . import plots
     from .inference import run_inference_benchmark
-    from .losses_visobert_absa import find_naive_losses, run_losses_benchmark
+    from .losses import find_naive_losses, run_losses_benchmark
     from .targets import check_targets, format_targets, summary_markdown
 
     if settings.reps < 5:
