@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..hub.configuration_visobert_absa import LABEL_SCHEMES, NONE_CLASS, SENTIMENTS
+from ..hub.labels_visobert_absa import scheme_detects_aspects
 
 #: Canonical codes of the DEFAULT sentiment set; with other sets use [`canonical_names`].
 NONE, POSITIVE, NEGATIVE, NEUTRAL = 0, 1, 2, 3
@@ -89,7 +90,7 @@ def predictions_from_probabilities(
 
     _check_scheme(label_scheme)
     probabilities = np.asarray(probabilities)
-    if label_scheme != "absent_as_class":
+    if not scheme_detects_aspects(label_scheme):
         return probabilities.argmax(axis=-1).astype(np.int64) + 1
     if isinstance(threshold, np.ndarray):  # [A] or [N, A] limits; NaN = the default rule
         threshold = torch.from_numpy(np.where(np.equal(threshold, None), np.nan, threshold).astype(np.float64))

@@ -45,6 +45,7 @@ from ..data.label_schemes import (
     predictions_from_logits,
 )
 from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, scheme_class_names
+from ..hub.labels_visobert_absa import scheme_detects_aspects
 from .metric_inputs import as_label_array, validate_metric_inputs
 from .table import format_metrics_table
 
@@ -180,7 +181,7 @@ def compute_absa_metrics(
     """
     sentiments = list(SENTIMENTS if sentiments is None else sentiments)
     preds, refs, aspects = validate_metric_inputs(predictions, references, aspects, label_scheme, sentiments)
-    can_detect = label_scheme == "absent_as_class"
+    can_detect = scheme_detects_aspects(label_scheme)
     counts = _Counts.of(preds, refs, len(sentiments))
     detection = _prf(counts.det_tp, counts.n_pred, counts.n_gold)  # [A] each
     joint = _prf(counts.pair_tp, counts.n_pred, counts.n_gold)
@@ -366,7 +367,7 @@ def build_compute_metrics(
     num_classes = len(scheme_class_names(label_scheme, sentiments))
     allowed = _allowed_scheme_labels(label_scheme, sentiments)
     if threshold is None:
-        threshold = getattr(config, "thresholds", None) if label_scheme == "absent_as_class" else None
+        threshold = getattr(config, "thresholds", None) if scheme_detects_aspects(label_scheme) else None
     thresholds = check_thresholds(threshold, aspects)
     warned = False
 

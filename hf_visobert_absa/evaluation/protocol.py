@@ -45,6 +45,7 @@ import numpy as np
 
 from ..data.label_schemes import predictions_from_probabilities
 from ..errors import AbsaInputError
+from ..hub.labels_visobert_absa import scheme_detects_aspects
 
 #: Where `evaluate` and training put these numbers: `metrics[PROTOCOL_KEY]`.
 PROTOCOL_KEY = "semeval2014_protocol"
@@ -108,7 +109,7 @@ def semeval2014_metrics(
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
     references = np.asarray(references, dtype=np.int64)
-    offset = 1 if label_scheme == "absent_as_class" else 0
+    offset = 1 if scheme_detects_aspects(label_scheme) else 0  # the "none" class
     expected = (*references.shape, len(sentiments) + offset) if references.ndim == 2 else None
     if probabilities.shape != expected:
         raise ValueError(
@@ -118,7 +119,7 @@ def semeval2014_metrics(
     result: dict[str, Any] = dict.fromkeys(
         ("category_precision", "category_recall", "category_f1", "category_pairs_gold", "category_pairs_predicted")
     )
-    if label_scheme == "absent_as_class":
+    if scheme_detects_aspects(label_scheme):
         predicted = predictions_from_probabilities(probabilities, label_scheme, threshold) != 0
         gold = references != 0
         hits, n_pred, n_gold = int((predicted & gold).sum()), int(predicted.sum()), int(gold.sum())

@@ -35,6 +35,7 @@ from .labels_visobert_absa import (
     flat_labels,
     reject_value,
     scheme_class_names,
+    scheme_detects_aspects,
     validate_aspects,
     validate_sentiments,
 )
@@ -289,7 +290,7 @@ class ViSoBertAbsaConfig(PreTrainedConfig):
             reject_value("detection_thresholds", thresholds, allowed)
         if not all(t is None or (_is_number(t) and 0 < t <= 1) for t in thresholds):
             reject_value("detection_thresholds", thresholds, allowed)
-        if self.label_scheme != "absent_as_class":
+        if not self.can_detect_aspects:
             reject_value("detection_thresholds", thresholds, "None", "Thresholds need label_scheme='absent_as_class'.")
         self.detection_thresholds = [None if t is None else float(t) for t in thresholds]
 
@@ -371,7 +372,7 @@ class ViSoBertAbsaConfig(PreTrainedConfig):
     @property
     def can_detect_aspects(self) -> bool:
         """Whether predictions say which aspects a review mentions (only with a "none" class)."""
-        return self.label_scheme == "absent_as_class"
+        return scheme_detects_aspects(self.label_scheme)
 
     @classmethod
     def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> ViSoBertAbsaConfig:

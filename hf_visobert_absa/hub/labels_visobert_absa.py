@@ -73,6 +73,12 @@ def current_name(field: str, value: Any, renamed: dict[str, str]) -> Any:
     return renamed[value]
 
 
+def scheme_detects_aspects(label_scheme: str) -> bool:
+    """Whether a model trained with `label_scheme` can say which aspects a review mentions: only
+    `absent_as_class` has a "none" class (see `ViSoBertAbsaConfig.can_detect_aspects`)."""
+    return label_scheme == "absent_as_class"
+
+
 def scheme_class_names(label_scheme: str, sentiments: tuple[str, ...] | list[str] | None = None) -> tuple[str, ...]:
     """The classes of every aspect, in logit order, for `label_scheme` and the sentiment set `sentiments`
     (default [`SENTIMENTS`]): `("none", *sentiments)` under `absent_as_class`, else `sentiments`.
@@ -87,7 +93,7 @@ def scheme_class_names(label_scheme: str, sentiments: tuple[str, ...] | list[str
     if label_scheme not in LABEL_SCHEMES:
         raise ValueError(f"`label_scheme` got {label_scheme!r}; allowed: {', '.join(map(repr, LABEL_SCHEMES))}.")
     names = tuple(sentiments) if sentiments is not None else SENTIMENTS
-    return ((NONE_CLASS,) + names) if label_scheme == "absent_as_class" else names
+    return ((NONE_CLASS,) + names) if scheme_detects_aspects(label_scheme) else names
 
 
 def flat_label(aspect: str, sentiment: str) -> str:
@@ -186,6 +192,7 @@ __all__ = [
     "flat_labels",
     "reject_value",
     "scheme_class_names",
+    "scheme_detects_aspects",
     "validate_aspects",
     "validate_sentiments",
 ]

@@ -126,7 +126,7 @@ def _data_fields(
     """The card's fields about the data: its description (with the subset used), domain and limitations (with the
     collapse warnings and the calibration the run recorded)."""
     notes = list(info.notes) if info else []
-    if config.label_scheme != "absent_as_class":
+    if not config.can_detect_aspects:
         notes.append(
             f"Trained with the `{config.label_scheme}` label scheme: it cannot tell a not-mentioned aspect from a mentioned one."
         )
@@ -203,7 +203,7 @@ def _label_fields(config: Any, example: str | None) -> dict[str, Any]:
     return {
         "num_aspects": len(aspects),
         "aspect_list": ", ".join(aspects),
-        "can_detect": config.label_scheme == "absent_as_class",
+        "can_detect": config.can_detect_aspects,
         "label_scheme": config.label_scheme,
         "class_list": ", ".join(f"`{c}`" for c in classes),
         "sentiment_list": _or_list(list(getattr(config, "sentiments", None) or sentiments)),

@@ -113,7 +113,7 @@ def write_reports(
         texts = list(datasets[split]["text"])
         gold = np.asarray(datasets[split]["gold"], dtype=np.int64)
         probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
-        thresholds = config.thresholds if config.label_scheme == "absent_as_class" else None
+        thresholds = config.thresholds if config.can_detect_aspects else None
         predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
         metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
         # how these numbers were computed: the settings the saved model's pipeline uses by default

@@ -354,7 +354,7 @@ def calibrate_model_thresholds(
     from ..evaluation.collapse import mention_ratio
     from ..evaluation.inference import predict_probabilities
 
-    if model.config.label_scheme != "absent_as_class":
+    if not model.config.can_detect_aspects:
         raise AbsaInputError(
             f"`--calibrate_thresholds` needs label_scheme 'absent_as_class' (the model uses "
             f"{model.config.label_scheme!r}, which cannot say that an aspect is absent)."
