@@ -26,7 +26,7 @@ from ..hub.labels_visobert_absa import scheme_detects_aspects
 
 #: Canonical codes of the DEFAULT sentiment set; with other sets use [`canonical_names`].
 NONE, POSITIVE, NEGATIVE, NEUTRAL = 0, 1, 2, 3
-CANONICAL_NAMES: tuple[str, ...] = ("none", "positive", "negative", "neutral")
+CANONICAL_NAMES: tuple[str, ...] = (NONE_CLASS, *SENTIMENTS)
 IGNORE_INDEX = -100
 
 

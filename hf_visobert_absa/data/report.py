@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AbsaInputError
+from ..hub.labels_visobert_absa import SENTIMENTS
 from ..io_safety import write_json_atomic
 
 PROBLEM_KINDS: tuple[str, ...] = (
@@ -121,7 +122,7 @@ class DatasetReport:
     others_policy: str
     label_aliases: dict[str, Any] = field(default_factory=dict)
     drop_problems: list[str] = field(default_factory=list)
-    sentiments: list[str] = field(default_factory=lambda: ["positive", "negative", "neutral"])
+    sentiments: list[str] = field(default_factory=lambda: list(SENTIMENTS))
     validation_split: dict[str, Any] | None = None
     splits: dict[str, SplitReport] = field(default_factory=dict)
     ignored_files: list[str] = field(default_factory=list)

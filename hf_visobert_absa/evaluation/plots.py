@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..hub.labels_visobert_absa import SENTIMENTS
 from ..io_safety import atomic_path
 from .metrics import confusion_matrices
 
@@ -27,7 +28,7 @@ _SHORT_NAMES = {"positive": "pos", "negative": "neg", "neutral": "neu", "conflic
 
 def _tick_names(sentiments: Sequence[str] | None) -> list[str]:
     """Axis names of the canonical classes: none, then the sentiments (the usual ones abbreviated)."""
-    names = ("positive", "negative", "neutral") if sentiments is None else sentiments
+    names = SENTIMENTS if sentiments is None else sentiments
     return ["none"] + [_SHORT_NAMES.get(name.lower(), name if len(name) <= 6 else name[:5] + "…") for name in names]
 
 

@@ -25,6 +25,7 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 from ..data.label_schemes import encode_labels
 from ..hub.configuration_visobert_absa import VISOBERT_ENCODER_CONFIG, ViSoBertAbsaConfig
+from ..hub.encoder_visobert_absa import FINETUNE_KEYS
 from ..hub.losses_visobert_absa import compute_absa_loss, contrastive_term, focal_loss
 from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
 from ..training.trainer import FocalContrastiveTrainer
@@ -33,7 +34,6 @@ from .common import autocast
 logger = logging.getLogger(__name__)
 
 #: Keys of a fine-tuned encoder's config.json that describe the fine-tune, not the encoder.
-_FINETUNE_KEYS = ("architectures", "id2label", "label2id", "problem_type", "finetuning_task", "num_labels")
 
 #: A 2-layer, 32-wide XLM-R encoder with ViSoBERT's vocabulary size, so the real tokenizer's ids fit.
 TINY_ENCODER_CONFIG: dict[str, Any] = {
@@ -81,7 +81,7 @@ def encoder_config(spec: str) -> tuple[dict[str, Any], str]:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(f"`--encoder` file {path} is not valid JSON: {error}") from error
-    for key in (*_FINETUNE_KEYS, "transformers_version", "dtype", "torch_dtype"):
+    for key in (*FINETUNE_KEYS, "transformers_version", "dtype", "torch_dtype"):
         config.pop(key, None)
     return config, f"{path} (random weights)"
 

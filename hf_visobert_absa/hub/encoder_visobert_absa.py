@@ -102,7 +102,7 @@ def encoder_max_tokens(model_type: Any, max_position_embeddings: Any, pad_token_
 
 
 #: Keys of a fine-tuned encoder's config that describe that fine-tune, not the encoder.
-_FINETUNE_KEYS = ("architectures", "id2label", "label2id", "problem_type", "finetuning_task", "num_labels")
+FINETUNE_KEYS = ("architectures", "id2label", "label2id", "problem_type", "finetuning_task", "num_labels")
 
 
 def pretrained_encoder_config(name_or_path: str, hub_kwargs: dict[str, Any], refuse_model_type: str) -> dict[str, Any]:
@@ -120,7 +120,7 @@ def pretrained_encoder_config(name_or_path: str, hub_kwargs: dict[str, Any], ref
             f"`ViSoBertAbsaModel.from_pretrained({name_or_path!r})`."
         )
     text_config = AutoConfig.from_pretrained(name_or_path, **hub_kwargs).to_dict()
-    for key in _FINETUNE_KEYS:
+    for key in FINETUNE_KEYS:
         text_config.pop(key, None)
     return text_config
 
@@ -202,6 +202,7 @@ def encoder_from_config(text_config: Any) -> PreTrainedModel:
 
 
 __all__ = [
+    "FINETUNE_KEYS",
     "encoder_config",
     "encoder_name",
     "VISOBERT_ENCODER_CONFIG",

@@ -25,6 +25,7 @@ from torch.nn import functional as F
 from .configuration_visobert_absa import ASPECT_CONTRASTIVE_MODES
 from .contrastive_visobert_absa import SUPCON_MODES, aspect_sentiment_supcon_loss, multilabel_supcon_loss, upcast_half
 from .cross_device_visobert_absa import gather_across_devices
+from .labels_visobert_absa import SENTIMENTS
 
 FOCAL_REDUCTIONS = ("mean", "sum", "none")
 
@@ -183,7 +184,7 @@ def contrastive_term(
                 "of each aspect's own vector); `ViSoBertAbsaModel.forward` passes them."
             )
         return aspect_sentiment_supcon_loss(aspect_embeddings, sentiment_labels, config.contrastive_temperature)
-    sentiments = [s.lower() for s in (getattr(config, "sentiments", None) or ("positive", "negative", "neutral"))]
+    sentiments = [s.lower() for s in (getattr(config, "sentiments", None) or SENTIMENTS)]
     options = {
         "temperature": config.contrastive_temperature,
         "mode": config.contrastive_mode,
