@@ -347,16 +347,25 @@ class AbsaTrainingArguments(TrainingArguments):
     )
 
     def __post_init__(self) -> None:
-        if not self.output_dir:
-            # TrainingArguments would fall back to ./trainer_output and start a full run there
-            raise AbsaInputError(
-                "`--output_dir` is required: checkpoints, the model and the reports go there. Pass e.g. "
-                "`--output_dir runs/my_model`."
-            )
+        require_output_dir(self.output_dir)
         self.calibrate_thresholds = _calibration_mode(self.calibrate_thresholds)
         super().__post_init__()
         if self.dataloader_pin_memory and not _has_accelerator():
             self.dataloader_pin_memory = False  # pinning needs an accelerator; torch warns on every CPU run
+
+
+def require_output_dir(output_dir: str | None) -> None:
+    """Refuse a run without `--output_dir` (TrainingArguments would fall back to ./trainer_output and start a full
+    run there).
+
+    Raises:
+        AbsaInputError: `output_dir` is empty; the message shows the flag to pass.
+    """
+    if not output_dir:
+        raise AbsaInputError(
+            "`--output_dir` is required: checkpoints, the model and the reports go there. Pass e.g. "
+            "`--output_dir runs/my_model`."
+        )
 
 
 #: `--calibrate_thresholds` values: auto, or what `HfArgumentParser` and YAML accept for true / false.
@@ -497,4 +506,5 @@ __all__ = [
     "build_parser",
     "current_flag",
     "parse_with_yaml",
+    "require_output_dir",
 ]

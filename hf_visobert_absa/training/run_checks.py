@@ -13,7 +13,7 @@ import numpy as np
 from ..checks import check_number, check_positive
 from ..errors import AbsaInputError
 from ..io_safety import check_output_dir
-from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
+from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments, require_output_dir
 from .aspect_prompts import PROMPT_INITS
 from .learning_rates import parameter_learning_rates
 
@@ -28,8 +28,7 @@ def check_run_arguments(data_args: DataArguments, training_args: AbsaTrainingArg
         number of epochs that trains nothing, a batch size below 1. (Inputs inside the folder and a folder that
         holds a run: `run_folder`, checked before the folder is created.)
     """
-    if not training_args.output_dir:
-        raise AbsaInputError("`--output_dir` is required: checkpoints, the model and the reports go there.")
+    require_output_dir(training_args.output_dir)
     epochs, steps = training_args.num_train_epochs, training_args.max_steps
     if steps <= 0 and not (isinstance(epochs, (int, float)) and math.isfinite(epochs) and epochs > 0):
         raise AbsaInputError(
