@@ -39,6 +39,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "evaluation.sharded": ("score_texts_sharded", "start_shard"),
     "evaluation.protocol": ("semeval2014_metrics",),
     "publishing.export": ("export_model",),
+    "evidence.attribution": ("integrated_gradients",),
+    "evidence.view": ("evidence_gallery", "evidence_html"),
     "data.loading": ("load_absa_dataset",),
     "data.tokenization": ("load_tokenizer", "tokenize_dataset"),
 }  # fmt: skip

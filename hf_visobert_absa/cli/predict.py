@@ -43,6 +43,7 @@ EXAMPLES = """examples:
   hf-visobert-absa predict --model runs/phone/model --input reviews.jsonl --output labelled.jsonl
   printf 'Pin trâu, camera đẹp\\nGiao hàng chậm\\n' | hf-visobert-absa predict --model runs/phone/model
   hf-visobert-absa predict --model runs/phone/model --input reviews.csv --output labelled.csv --int8
+  hf-visobert-absa predict --model runs/phone/model --input reviews.jsonl --output labelled.jsonl --evidence
   torchrun --nproc_per_node 2 -m hf_visobert_absa.cli.main predict --model runs/phone/model --input reviews.csv --output labelled.csv
 """
 
@@ -72,6 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="Also write each aspect's class probabilities: "
         "a `probabilities` JSON column (CSV) or key (JSONL), {aspect: {class: probability}}.",
     )
+    parser.add_argument(
+        "--evidence",
+        action="store_true",
+        help="Also write each predicted aspect's evidence, its best words with character offsets into the text: an "
+        '`evidence` JSON column (CSV) or key (JSONL), {aspect: [{"word", "start", "end", "weight"}, ...]}.',
+    )
+    parser.add_argument(
+        "--evidence_method",
+        default="attention",
+        choices=["attention", "integrated_gradients"],
+        help="attention (default): the model's aspect attention, one pass, needs aspect_query pooling; "
+        'integrated_gradients: any pooling, slower, needs pip install "hf-visobert-absa[attribution]".',
+    )
+    parser.add_argument("--evidence_top_k", type=int, default=3, help="Evidence words per aspect (default 3).")
     parser.add_argument(
         "--int8",
         action="store_true",
@@ -115,12 +130,29 @@ def check_input_file(path: Path, text_column: str | None) -> None:
         raise AbsaInputError(f"{path} has a header ({', '.join(fields or [])}) but no data rows.")
 
 
+def _check_captum() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("captum") is None:
+        raise AbsaInputError(
+            "`--evidence_method integrated_gradients` needs Captum: pip install 'hf-visobert-absa[attribution]', "
+            "or use `--evidence_method attention`."
+        )
+
+
 def _check_arguments(args: argparse.Namespace) -> Path | None:
     """Every check that needs no model: numbers, the input file, the output path. Returns the input path."""
     check_positive(args.batch_size, "--batch_size")
     check_positive(args.chunk_size, "--chunk_size")
     if args.threshold is not None:
         check_threshold(args.threshold)
+    check_positive(args.evidence_top_k, "--evidence_top_k")
+    if args.evidence and (args.int8 or _world_size() > 1):
+        raise AbsaInputError(
+            "`--evidence` runs the PyTorch model in one process: drop `--int8` (and torchrun) or `--evidence`."
+        )
+    if args.evidence and args.evidence_method == "integrated_gradients":
+        _check_captum()
     if args.int8 and args.device != "cpu":
         raise AbsaInputError("`--int8` runs on the CPU (ONNX Runtime); drop `--device cuda` or `--int8`.")
     if args.device == "cuda" and not _cuda_available():
@@ -173,6 +205,8 @@ class _Labeller:
     distributions: list[dict[str, dict[str, float]]] = field(
         default_factory=list
     )  # of the last chunk (--probabilities)
+    evidence: list[dict[str, list]] = field(default_factory=list)  # of the last chunk (--evidence)
+    pipe: Any = None  # the aspect-sentiment pipeline that finds evidence (--evidence)
 
     @property
     def aspects(self) -> list[str]:
@@ -185,6 +219,7 @@ class _Labeller:
         keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
         results: list[dict[str, str]] = [{} for _ in texts]
         self.distributions = [{} for _ in texts]
+        self.evidence = [{} for _ in texts]
         if keep:
             args = self.args
             kept = [texts[i] for i in keep]
@@ -202,6 +237,8 @@ class _Labeller:
                     for a, code in zip(self.aspects, prediction, strict=True)
                     if code
                 }
+            if getattr(args, "evidence", False):
+                self._add_evidence(kept, keep, results)
             if getattr(args, "probabilities", False):
                 names = list(config.class_names)
                 for row_index, rows in zip(keep, probabilities.tolist(), strict=True):
@@ -213,6 +250,23 @@ class _Labeller:
             self.progress.update(len(texts))
         return results
 
+    def _add_evidence(self, texts: list[str], rows: list[int], results: list[dict[str, str]]) -> None:
+        """Each predicted aspect's evidence (the pipeline's `return_evidence`, on the same window)."""
+        from ..evidence.attribution import integrated_gradients
+        from ..hub.pipeline_visobert_absa import AspectSentimentPipeline
+
+        args = self.args
+        if self.pipe is None:
+            self.pipe = AspectSentimentPipeline(model=self.model, tokenizer=self.tokenizer, device=self.model.device)
+        method = integrated_gradients if args.evidence_method == "integrated_gradients" else "attention"
+        found = self.pipe(
+            texts, return_all_aspects=True, return_evidence=True, evidence_top_k=args.evidence_top_k,
+            evidence_method=method, max_length=args.max_length, batch_size=args.batch_size,
+        )  # fmt: skip
+        for row_index, entries in zip(rows, found, strict=True):
+            by_aspect = {entry["aspect"]: entry["evidence"] for entry in entries}
+            self.evidence[row_index] = {aspect: by_aspect[aspect] for aspect in results[row_index]}
+
 
 def _write_csv(out: TextIO, source: Path, text_column: str | None, label: _Labeller, chunk_size: int) -> None:
     from ..evaluation.inference import chunked
@@ -222,24 +276,31 @@ def _write_csv(out: TextIO, source: Path, text_column: str | None, label: _Label
         fields = list(reader.fieldnames or [])
         check_header(source, fields)
         column = find_text_column(source, fields, text_column)
-        added = (
-            [f"pred_{a}" for a in label.aspects] + ["status"] + (["probabilities"] if label.args.probabilities else [])
-        )
+        added = [f"pred_{a}" for a in label.aspects] + ["status"] + _optional_fields(label.args)
         _refuse_taken(source, [f for f in added if f in fields], "column")
         writer = csv.DictWriter(out, fieldnames=fields + added)
         writer.writeheader()
         for chunk in chunked(reader, chunk_size):
             predictions = label([row.get(column) or "" for row in chunk])
-            for row, predicted, distribution in zip(chunk, predictions, label.distributions, strict=True):
+            for row, predicted, distribution, evidence in zip(
+                chunk, predictions, label.distributions, label.evidence, strict=True
+            ):
                 empty = not (row.get(column) or "").strip()
                 label.skipped += empty
                 row.update({f"pred_{a}": predicted.get(a, "") for a in label.aspects})
                 row["status"] = "skipped: empty text" if empty else "ok"
                 if label.args.probabilities:
                     row["probabilities"] = json.dumps(distribution, ensure_ascii=False) if distribution else ""
+                if label.args.evidence:
+                    row["evidence"] = json.dumps(evidence, ensure_ascii=False) if not empty else ""
                 writer.writerow(row)
                 label.written += 1
             out.flush()
+
+
+def _optional_fields(args: argparse.Namespace) -> list[str]:
+    """The columns (CSV) or keys (JSONL) written on request."""
+    return [name for name in ("probabilities", "evidence") if getattr(args, name, False)]
 
 
 def _refuse_taken(source: Path | None, taken: list[str], what: str) -> None:
@@ -272,11 +333,11 @@ def _write_jsonl(out: TextIO, source: Path | None, text_column: str | None, labe
                         f"{source}, line {number}: no {key!r} key; keys are {sorted(row)}. Pass `--text_column`."
                     )
                 texts.append(row.get(key) if isinstance(row.get(key), str) else "")
-                written = ("predictions", "status", *(("probabilities",) if label.args.probabilities else ()))
+                written = ("predictions", "status", *_optional_fields(label.args))
                 _refuse_taken(source, [k for k in written if k in row], f"line {number}: key")
             predictions = label(texts)
-            for (_, row), predicted, text, distribution in zip(
-                chunk, predictions, texts, label.distributions, strict=True
+            for (_, row), predicted, text, distribution, evidence in zip(
+                chunk, predictions, texts, label.distributions, label.evidence, strict=True
             ):
                 wrong_type = row.get(key) is not None and not isinstance(row.get(key), str)
                 empty = not wrong_type and not text.strip()
@@ -285,6 +346,8 @@ def _write_jsonl(out: TextIO, source: Path | None, text_column: str | None, labe
                 row["predictions"] = predicted
                 if label.args.probabilities:
                     row["probabilities"] = distribution
+                if label.args.evidence:
+                    row["evidence"] = evidence
                 row["status"] = (
                     "skipped: text is not a string" if wrong_type else "skipped: empty text" if empty else "ok"
                 )

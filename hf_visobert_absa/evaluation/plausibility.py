@@ -19,17 +19,17 @@ The matching rule ([`MATCHING_RULE`], also returned with every score), one funct
 - Hit at k ([`hit`]): one of the first k evidence words (evidence is best first) overlaps a linked term, i.e.
   their character ranges `[start, end)` intersect.
 - Random baseline ([`random_hit_rate`]): the same, with as many words as the evidence offered (at most k) drawn
-  uniformly without replacement from the sentence's words ([`words_of`]), averaged over seeded draws.
+  uniformly without replacement from the sentence's words (`word_spans`, the evidence's own definition), averaged over seeded draws.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from ..hub.evidence_visobert_absa import word_spans
 
 #: The k of the top-k evidence words scored.
 TOP_KS: tuple[int, ...] = (1, 3)
@@ -44,33 +44,6 @@ MATCHING_RULE = (
     "k evidence words overlaps (character ranges intersect) a linked term. Random baseline: as many words as the "
     "evidence gives (at most k), drawn uniformly among the sentence's words."
 )
-
-_NON_SPACE = re.compile(r"\S+")
-
-
-def words_of(text: str) -> list[tuple[int, int]]:
-    """The words of `text` as `(start, end)` character offsets, as the evidence defines them: maximal runs of
-    non-space characters with leading and trailing punctuation (Unicode category P*) trimmed; a run of punctuation
-    alone is not a word. `text[start:end]` is the word as written.
-
-    Example:
-
-    ```python
-    >>> text = "  Pin trâu,  camera đẹp 😍 !!"
-    >>> [text[s:e] for s, e in words_of(text)]
-    ['Pin', 'trâu', 'camera', 'đẹp', '😍']
-    ```
-    """
-    spans = (_trim_punctuation(text, match.start(), match.end()) for match in _NON_SPACE.finditer(text))
-    return [(start, end) for start, end in spans if start < end]
-
-
-def _trim_punctuation(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and unicodedata.category(text[start]).startswith("P"):
-        start += 1
-    while end > start and unicodedata.category(text[end - 1]).startswith("P"):
-        end -= 1
-    return start, end
 
 
 def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -188,7 +161,7 @@ def score_plausibility(
     reasons = dict.fromkeys(("opinion_link", "single_category", "no_explicit_term", "unlinked_several_categories"), 0)
     hits, random_hits = dict.fromkeys(ks, 0), dict.fromkeys(ks, 0.0)
     for index, (row, predicted) in enumerate(zip(rows, predictions, strict=True)):
-        words = words_of(row["text"])
+        words = word_spans(row["text"])
         for aspect in scored_pairs(row["categories"], predicted):
             _check_evidence(row["text"], aspect["evidence"], index)
             terms, reason = linked_terms(aspect["aspect"], row["categories"], row.get("targets") or [])
@@ -238,5 +211,4 @@ __all__ = [
     "plausibility_rows",
     "random_hit_rate",
     "score_plausibility",
-    "words_of",
 ]

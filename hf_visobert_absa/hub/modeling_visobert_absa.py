@@ -53,6 +53,7 @@ from .tasks_visobert_absa import ABSA_TASK, PIPELINE_TASKS
 from .contrastive_visobert_absa import upcast_half  # noqa: F401
 from .cross_device_visobert_absa import gather_across_devices  # noqa: F401
 from .decision_visobert_absa import mentioned_mask  # noqa: F401
+from .evidence_visobert_absa import word_spans  # noqa: F401
 from .labels_visobert_absa import reject_value  # noqa: F401
 from .windows_visobert_absa import check_text  # noqa: F401
 
@@ -287,6 +288,27 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             attentions=getattr(encoded, "attentions", None),
         )
         return output if return_dict else output.to_tuple()
+
+    @torch.no_grad()
+    def logits_and_token_weights(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """ONE pass for evidence: (logits `[B, A, C]`, each aspect's attention over the input tokens `[B, A, L]`,
+        the mean of its heads), with `pooling="aspect_query"`, the pooling that has one.
+
+        Raises:
+            ValueError: another pooling; the message names the attribution method that works for any pooling.
+        """
+        if self.aspect_pooling is None:
+            raise ValueError(
+                f"Attention evidence needs pooling='aspect_query' (this model uses {self.config.pooling!r}): use "
+                "an attribution such as hf_visobert_absa.integrated_gradients ([attribution] extra)."
+            )
+        encoded, mask = self.encode(input_ids, attention_mask)
+        hidden = encoded.last_hidden_state  # [B, L, H]
+        weights = self.aspect_pooling.attention(hidden, mask).mean(dim=2)  # [B, A, L]
+        _, logits, _ = self.pool_classify_per_aspect(hidden, mask)
+        return logits, weights
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any) -> ViSoBertAbsaModel:

@@ -27,6 +27,7 @@ from transformers import AutoModel, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from .decision_visobert_absa import mentioned_mask
+from .evidence_visobert_absa import top_words, word_scores, word_spans
 from .labels_visobert_absa import NONE_CLASS, flat_label, scheme_class_names
 from .tasks_visobert_absa import ABSA_TASK
 from .windows_visobert_absa import TextWindowsMixin, check_text, checked_stream
@@ -44,8 +45,10 @@ _BATCHED_CHUNK = 4096
 #: The call arguments (also accepted by the constructor as defaults).
 CALL_ARGUMENTS = (
     "threshold", "top_k", "return_all_aspects", "output_format", "long_text", "max_length", "stride",
-    "chunk_aggregation",
+    "chunk_aggregation", "return_evidence", "evidence_top_k", "evidence_method",
 )  # fmt: skip
+#: The evidence method of the model's own aspect attention (`pooling="aspect_query"`).
+ATTENTION_EVIDENCE = "attention"
 
 
 class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
@@ -84,6 +87,14 @@ class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
         chunk_aggregation (`str`, defaults to `"max"`): how windows combine per aspect. `"max"` keeps, per
             aspect, the distribution of the window that mentions the aspect most clearly (lowest P(none); with
             no "none" class, the most confident window); `"mean"` averages the windows' distributions.
+        return_evidence (`bool`, defaults to `False`): add to each reported aspect its `evidence`, the words the
+            prediction rests on, best first: `[{"word", "start", "end", "weight"}]` with `text[start:end] == word`
+            in the ORIGINAL text (from the window that mentions the aspect most clearly). Off: outputs and speed
+            are unchanged.
+        evidence_top_k (`int`, defaults to 3): evidence words per aspect.
+        evidence_method (defaults to `"attention"`): `"attention"`, the model's own aspect attention (one pass;
+            needs `pooling="aspect_query"`), or a token scorer for any pooling such as
+            `hf_visobert_absa.integrated_gradients` (the package's `[attribution]` extra).
 
     Scores are the model's softmax probabilities over all classes of an aspect (so a mentioned aspect's
     `score` is P(sentiment), not renormalised over the sentiments). Models trained with the `absent_as_neutral` or
@@ -160,6 +171,8 @@ class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
                 return []
             return list(self._batched([check_text(item, index) for index, item in enumerate(inputs)], kwargs))
         if isinstance(inputs, str) or inputs is None or isinstance(inputs, (bytes, int, float, dict)):
+            if kwargs.get("return_evidence"):  # evidence is assembled on the batched path only
+                return next(self._batched([check_text(inputs, 0)], kwargs))
             return super().__call__(check_text(inputs, 0), **kwargs)
         if isinstance(inputs, torch.utils.data.Dataset) and hasattr(inputs, "__len__"):
             return self._batched(inputs, kwargs)
@@ -183,14 +196,29 @@ class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
         kwargs.pop("num_workers", None)
         preprocess, _, postprocess = self._sanitize_parameters(**{**self.default_arguments, **kwargs})
         how = postprocess.pop("chunk_aggregation", "max")
+        evidence = {
+            key: postprocess.pop(key)
+            for key in ("return_evidence", "evidence_top_k", "evidence_method")
+            if key in postprocess
+        }
+        with_evidence = evidence.get("return_evidence", False)
+        if with_evidence and evidence.get("evidence_method", ATTENTION_EVIDENCE) == ATTENTION_EVIDENCE:
+            self._check_attention_evidence()
         chunk = max(_BATCHED_CHUNK, 16 * batch_size)
 
         def stream() -> Iterator[list[dict[str, Any]]]:
             for start in range(0, len(texts), chunk):
                 part = [check_text(texts[i], i) for i in range(start, min(start + chunk, len(texts)))]
-                windows, counts = self._tokenize_many(part, **preprocess)
-                probabilities = self._forward_sorted(windows, batch_size)  # [W, A, C]
-                yield from self._entries(self._aggregate_many(probabilities, counts, how), **postprocess)
+                windows, counts, offsets = self._tokenize_many(part, **preprocess, with_offsets=with_evidence)
+                if not with_evidence:
+                    probabilities = self._forward_sorted(windows, batch_size)  # [W, A, C]
+                    yield from self._entries(self._aggregate_many(probabilities, counts, how), **postprocess)
+                    continue
+                method = evidence.get("evidence_method", ATTENTION_EVIDENCE)
+                probabilities, scores = self._scored_windows(windows, batch_size, method)
+                found = self._evidence(part, offsets, counts, probabilities, scores, evidence.get("evidence_top_k", 3))
+                distributions = self._aggregate_many(probabilities, counts, how)
+                yield from self._entries(distributions, **postprocess, evidence=found)
 
         return stream()
 
@@ -204,9 +232,12 @@ class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
         max_length: int | None = None,
         stride: int | None = None,
         chunk_aggregation: str | None = None,
+        return_evidence: bool | None = None,
+        evidence_top_k: int | None = None,
+        evidence_method: Any = None,
     ) -> tuple[dict, dict, dict]:
         preprocess: dict[str, Any] = {}
-        postprocess: dict[str, Any] = {}
+        postprocess = self._evidence_parameters(return_evidence, evidence_top_k, evidence_method)
         if long_text is not None:
             if long_text not in LONG_TEXT_MODES:
                 raise ValueError(f"`long_text` got {long_text!r}; allowed: 'truncate' (default), 'chunk'.")
@@ -237,6 +268,32 @@ class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
                 raise ValueError(f"`chunk_aggregation` got {chunk_aggregation!r}; allowed: 'max' (default), 'mean'.")
             postprocess["chunk_aggregation"] = chunk_aggregation
         return preprocess, {}, postprocess
+
+    def _evidence_parameters(self, return_evidence: Any, top_k: Any, method: Any) -> dict[str, Any]:
+        """The evidence arguments, checked (see the class docstring)."""
+        chosen: dict[str, Any] = {}
+        if return_evidence is not None:
+            chosen["return_evidence"] = bool(return_evidence)
+        if top_k is not None:
+            if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+                raise ValueError(f"`evidence_top_k` got {top_k!r}; allowed: a positive integer (words per aspect).")
+            chosen["evidence_top_k"] = top_k
+        if method is not None:
+            if method != ATTENTION_EVIDENCE and not callable(method):
+                raise ValueError(
+                    f"`evidence_method` got {method!r}; allowed: 'attention' (the model's aspect attention) or a "
+                    "token scorer such as `hf_visobert_absa.integrated_gradients`."
+                )
+            chosen["evidence_method"] = method
+        return chosen
+
+    def _check_attention_evidence(self) -> None:
+        if self.model.config.pooling != "aspect_query":
+            raise ValueError(
+                f"`evidence_method='attention'` needs pooling='aspect_query'; this model uses "
+                f"{self.model.config.pooling!r}. Pass evidence_method=hf_visobert_absa.integrated_gradients "
+                "(pip install 'hf-visobert-absa[attribution]')."
+            )
 
     def _config_thresholds(self) -> dict[str, float | None]:
         """The model's own per-aspect thresholds (`config.detection_thresholds`, e.g. calibrated on validation at
@@ -279,7 +336,7 @@ class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
         self, text: str, long_text: str = "truncate", max_length: int | None = None, stride: int | None = None
     ) -> dict[str, torch.Tensor]:
         """One text -> its windows, padded on the right to the longest: `input_ids` and `attention_mask` `[W, L]`."""
-        windows, _ = self._tokenize_many([text], long_text=long_text, max_length=max_length, stride=stride)
+        windows, _, _ = self._tokenize_many([text], long_text=long_text, max_length=max_length, stride=stride)
         longest = max(len(window) for window in windows)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         rows = [window + [pad] * (longest - len(window)) for window in windows]
@@ -306,29 +363,72 @@ class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
         return {"logits": outputs.logits}  # [W, A, C]: the windows of one text
 
     # ------------------------------------------------------------------ outputs
-    def _forward_sorted(self, windows: list[list[int]], batch_size: int) -> torch.Tensor:
+    def _forward_sorted(self, windows: list[list[int]], batch_size: int, with_attention: bool = False) -> Any:
         """Softmax distributions `[W, A, C]` (float32, on the CPU) of `windows`, in their order: the windows are
-        run longest first, `batch_size` at a time, each batch padded to its own longest window."""
+        run longest first, `batch_size` at a time, each batch padded to its own longest window. With
+        `with_attention`, also each window's aspect attention over its tokens (`[A, len(window)]` each), from the
+        same pass."""
         config = self.model.config
         probabilities = torch.empty(len(windows), config.num_aspects, config.num_classes)  # [W, A, C]
+        attention: list[Any] = [None] * len(windows)
+        with self.device_placement(), torch.inference_mode():
+            for index, input_ids, attention_mask in self._padded_batches(windows, batch_size):
+                if with_attention:
+                    logits, weights = self.model.logits_and_token_weights(input_ids, attention_mask)
+                    for row, i in enumerate(index):
+                        attention[i] = weights[row, :, : len(windows[i])].float().cpu()  # [A, L_i]
+                else:
+                    logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits  # [B, A, C]
+                probabilities[torch.tensor(index)] = logits.float().softmax(dim=-1).cpu()
+        return (probabilities, attention) if with_attention else probabilities
+
+    def _padded_batches(self, windows: list[list[int]], batch_size: int) -> Iterator[tuple[list[int], Any, Any]]:
+        """(window indices, `input_ids` `[B, L]`, `attention_mask` `[B, L]`) per batch, longest windows first."""
         order = sorted(range(len(windows)), key=lambda i: -len(windows[i]))  # stable: ties keep input order
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         # Padded on the right whatever the tokenizer's `padding_side`: the model may pool the first token.
-        with self.device_placement(), torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                index = order[start : start + batch_size]
-                longest = len(windows[index[0]])
-                rows, masks = [], []
-                for i in index:
-                    fill = longest - len(windows[i])
-                    rows.append(windows[i] + [pad] * fill)
-                    masks.append([1] * len(windows[i]) + [0] * fill)
-                logits = self.model(
-                    input_ids=torch.tensor(rows, dtype=torch.long, device=self.device),  # [B, L]
-                    attention_mask=torch.tensor(masks, dtype=torch.long, device=self.device),  # [B, L]
-                ).logits  # [B, A, C]
-                probabilities[torch.tensor(index)] = logits.float().softmax(dim=-1).cpu()
-        return probabilities
+        for start in range(0, len(order), batch_size):
+            index = order[start : start + batch_size]
+            longest = len(windows[index[0]])
+            rows = [windows[i] + [pad] * (longest - len(windows[i])) for i in index]
+            masks = [[1] * len(windows[i]) + [0] * (longest - len(windows[i])) for i in index]
+            yield index, torch.tensor(rows, device=self.device), torch.tensor(masks, device=self.device)
+
+    def _scored_windows(self, windows: list[list[int]], batch_size: int, method: Any) -> tuple[torch.Tensor, list]:
+        """(distributions `[W, A, C]`, each window's token scores `[A, len(window)]`): the model's aspect attention
+        (one pass), or a token scorer `method(model, input_ids, attention_mask, targets)` -> `[B, A, L]` scores of
+        each aspect's predicted sentiment (`targets` `[B, A]`: its class index; -1 where the window does not
+        mention the aspect, which then has no evidence)."""
+        if method == ATTENTION_EVIDENCE:
+            return self._forward_sorted(windows, batch_size, with_attention=True)
+        probabilities = self._forward_sorted(windows, batch_size)
+        first = 1 if self.can_detect else 0
+        targets = probabilities[..., first:].argmax(dim=-1) + first  # [W, A]: each aspect's best sentiment
+        if self.can_detect:  # aspects a window does not mention are not scored (-1)
+            limits = self._config_thresholds()
+            targets = torch.where(mentioned_mask(probabilities, [limits[a] for a in self.aspects]), targets, -1)
+        scores: list[Any] = [None] * len(windows)
+        with self.device_placement():
+            for index, input_ids, attention_mask in self._padded_batches(windows, batch_size):
+                found = method(self.model, input_ids, attention_mask, targets[index].to(self.device))  # [B, A, L]
+                for row, i in enumerate(index):
+                    scores[i] = found[row, :, : len(windows[i])].detach().float().cpu()
+        return probabilities, scores
+
+    def _evidence(
+        self, texts: list[str], offsets: list, counts: list[int], probabilities: torch.Tensor, scores: list, top_k: int
+    ) -> list[list[list[dict[str, Any]]]]:
+        """Per text, per aspect, its `top_k` words, from the window that mentions the aspect most clearly (the
+        window `chunk_aggregation="max"` keeps; a text of one window has one)."""
+        found, first = [], 0
+        for text, count in zip(texts, counts, strict=True):
+            spans = word_spans(text)
+            windows = range(first, first + count)
+            words = [word_scores(spans, offsets[w], scores[w]) for w in windows]  # [A, N] each
+            best = self._strongest_window(probabilities[first : first + count])  # [A]
+            found.append([top_words(text, spans, words[w][a], top_k) for a, w in enumerate(best.tolist())])
+            first += count
+        return found
 
     def postprocess(
         self,
@@ -338,6 +438,7 @@ class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
         return_all_aspects: bool = False,
         output_format: str = "aspects",
         chunk_aggregation: str = "max",
+        **evidence_off: Any,
     ) -> list[dict[str, Any]]:
         logits = model_outputs["logits"].float()  # [W, A, C]
         distribution = self._aggregate(logits.softmax(dim=-1), chunk_aggregation)  # [A, C]
@@ -350,8 +451,9 @@ class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
         top_k: int | None = 1,
         return_all_aspects: bool = False,
         output_format: str = "aspects",
+        evidence: list[list[list[dict[str, Any]]]] | None = None,
     ) -> list[list[dict[str, Any]]]:
-        """`[N, A, C]` distributions -> one output list per text. The decisions (best sentiment, mentioned or
+        """`[N, A, C]` distributions -> one output list per text (with `evidence[n][a]` under `evidence` when given). The decisions (best sentiment, mentioned or
         not, class ranking) are taken on the whole tensor at once; only the dictionaries are built per aspect."""
         names, aspects = self.class_names, self.aspects
         sentiment_ids = torch.arange(1 if self.can_detect else 0, len(names))  # "none" is class 0
@@ -376,6 +478,8 @@ class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
                     continue
                 sentiment = NONE_CLASS if said is False else names[columns[0][n][a]]
                 entry: dict[str, Any] = {"aspect": aspect, "sentiment": sentiment, "score": columns[1][n][a]}
+                if evidence is not None:
+                    entry["evidence"] = evidence[n][a]
                 if return_all_aspects:
                     entry["mentioned"] = said
                     entry["probabilities"] = dict(zip(names, full[n][a], strict=True))

@@ -47,13 +47,20 @@ class AspectQueryPooling(nn.Module):
     def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
         batch, length, hidden = hidden_states.shape
         heads = hidden_states.view(batch, length, self.num_heads, hidden // self.num_heads)  # [B, L, K, d]
+        weights = self.attention(hidden_states, attention_mask)  # [B, A, K, L]
+        return torch.einsum("bakl,blkd->bakd", weights, heads).reshape(batch, -1, hidden)
+
+    def attention(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        """Each aspect's attention over the tokens, per head: `[B, L, H]` -> `[B, A, K, L]` (rows sum to 1;
+        padding gets 0). Its mean over heads is the aspect's evidence (`evidence_visobert_absa`)."""
+        batch, length, hidden = hidden_states.shape
+        heads = hidden_states.view(batch, length, self.num_heads, hidden // self.num_heads)  # [B, L, K, d]
         queries = self.queries.to(hidden_states.dtype).view(-1, self.num_heads, hidden // self.num_heads)
         scores = torch.einsum("blkd,akd->bakl", heads, queries) / math.sqrt(heads.shape[-1])  # [B, A, K, L]
         if attention_mask is not None:
             keep = attention_mask[:, None, None, :].bool()
             scores = scores.masked_fill(~keep, torch.finfo(scores.dtype).min)
-        weights = torch.softmax(scores, dim=-1)
-        return torch.einsum("bakl,blkd->bakd", weights, heads).reshape(batch, -1, hidden)
+        return torch.softmax(scores, dim=-1)
 
 
 class AspectPromptPooling(nn.Module):

@@ -99,37 +99,47 @@ class TextWindowsMixin:
                 )
         return content, overlap
 
-    def _cut(
-        self, ids: list[int], prefix: list[int], suffix: list[int], content: int, overlap: int, long_text: str
-    ) -> list[list[int]]:
-        """A text's content ids -> the token ids of its windows, special tokens added to each."""
+    def _window_starts(self, num_ids: int, content: int, overlap: int, long_text: str, specials: int) -> list[int]:
+        """Where each window of a text's `num_ids` content tokens starts."""
         # Windows over the token ids (not the tokenizer's overflow support, which differs between versions):
         # each holds `content` tokens, consecutive windows share `overlap`, the last one reaches the end.
         starts = [0]
-        while starts[-1] + content < len(ids):
+        while starts[-1] + content < num_ids:
             starts.append(starts[-1] + content - overlap)
         if long_text == "truncate" and len(starts) > 1:
-            self._warn_truncation(len(ids) + len(prefix) + len(suffix), content + len(prefix) + len(suffix))
+            self._warn_truncation(num_ids + specials, content + specials)
             starts = starts[:1]
-        return [prefix + ids[start : start + content] + suffix for start in starts]
+        return starts
 
     def _tokenize_many(
-        self, texts: list[str], long_text: str = "truncate", max_length: int | None = None, stride: int | None = None
-    ) -> tuple[list[list[int]], list[int]]:
-        """`texts` -> (the token ids of every window, text after text; the number of windows of each text), from
-        ONE call of the tokenizer (a fast tokenizer encodes the batch in Rust)."""
+        self,
+        texts: list[str],
+        long_text: str = "truncate",
+        max_length: int | None = None,
+        stride: int | None = None,
+        with_offsets: bool = False,
+    ) -> tuple[list[list[int]], list[int], list[list[tuple[int, int] | None]] | None]:
+        """`texts` -> (the token ids of every window, text after text; the number of windows of each text; with
+        `with_offsets`, each window token's character range in its text, None for special tokens), from ONE call
+        of the tokenizer (a fast tokenizer encodes the batch in Rust)."""
         prefix, _, suffix = self._special_tokens(texts[0])  # the single-sequence template, the same for every text
         content, overlap = self._window_plan(len(prefix) + len(suffix), long_text, max_length, stride)
         windows: list[list[int]] = []
         counts: list[int] = []
+        offsets: list[list[tuple[int, int] | None]] = []
         encoded = self.tokenizer(
-            texts, add_special_tokens=False, verbose=False, return_attention_mask=False, return_token_type_ids=False
-        )
-        for ids in encoded["input_ids"]:
-            cut = self._cut(ids, prefix, suffix, content, overlap, long_text)
-            windows.extend(cut)
-            counts.append(len(cut))
-        return windows, counts
+            texts, add_special_tokens=False, verbose=False, return_attention_mask=False, return_token_type_ids=False,
+            **({"return_offsets_mapping": True} if with_offsets else {}),
+        )  # fmt: skip
+        for n, ids in enumerate(encoded["input_ids"]):
+            starts = self._window_starts(len(ids), content, overlap, long_text, len(prefix) + len(suffix))
+            windows.extend(prefix + ids[start : start + content] + suffix for start in starts)
+            counts.append(len(starts))
+            if with_offsets:
+                spans = [tuple(span) for span in encoded["offset_mapping"][n]]
+                pad = ([None] * len(prefix), [None] * len(suffix))
+                offsets.extend(pad[0] + spans[start : start + content] + pad[1] for start in starts)
+        return windows, counts, offsets if with_offsets else None
 
     # ------------------------------------------------------------------ windows back to texts
     def _aggregate(self, probabilities: torch.Tensor, how: str) -> torch.Tensor:
@@ -138,12 +148,14 @@ class TextWindowsMixin:
             return probabilities[0]
         if how == "mean":
             return probabilities.mean(dim=0)
-        if self.can_detect:
-            strength = -probabilities[..., 0]  # [W, A]: high = clearly mentioned
-        else:
-            strength = probabilities.max(dim=-1).values  # [W, A]
-        best = strength.argmax(dim=0)  # [A]
+        best = self._strongest_window(probabilities)  # [A]
         return probabilities[best, torch.arange(probabilities.shape[1])]  # [A, C]
+
+    def _strongest_window(self, probabilities: torch.Tensor) -> torch.Tensor:
+        """`[W, A, C]` -> per aspect, the window that mentions it most clearly (lowest P(none); most confident
+        without a "none" class), as `_aggregate(..., "max")` chooses."""
+        strength = -probabilities[..., 0] if self.can_detect else probabilities.max(dim=-1).values  # [W, A]
+        return strength.argmax(dim=0)
 
     def _aggregate_many(self, probabilities: torch.Tensor, counts: list[int], how: str) -> torch.Tensor:
         """`[W, A, C]` distributions of consecutive windows, `counts[n]` of them for text n -> `[N, A, C]`."""

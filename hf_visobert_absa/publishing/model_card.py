@@ -221,6 +221,7 @@ def _architecture_fields(config: Any, num_parameters: int | None) -> dict[str, A
     return {
         "encoder": describe_encoder(config),
         "pooling": f"`{config.pooling}` ({pooling_note(config)})",
+        "has_aspect_attention": config.pooling == "aspect_query",
         "hidden_size": config.text_config.hidden_size,
         "head_hidden_size": config.head_hidden_size,
         "classifier_dropout": config.classifier_dropout,

@@ -3,8 +3,6 @@ messages, and the rows built from a SemEval XML split."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from hf_visobert_absa import load_absa_dataset
@@ -14,8 +12,8 @@ from hf_visobert_absa.evaluation.plausibility import (
     plausibility_rows,
     random_hit_rate,
     score_plausibility,
-    words_of,
 )
+from hf_visobert_absa.hub.evidence_visobert_absa import word_spans
 
 WORD_CASES = [
     ("Pin trâu, camera chụp đẹp", ["Pin", "trâu", "camera", "chụp", "đẹp"]),
@@ -29,21 +27,10 @@ WORD_CASES = [
 
 
 @pytest.mark.parametrize("text, words", WORD_CASES)
-def test_words_of_trims_punctuation_keeps_diacritics_and_emoji(text, words):
-    spans = words_of(text)
+def test_words_trim_punctuation_keeps_diacritics_and_emoji(text, words):
+    spans = word_spans(text)
     assert [text[s:e] for s, e in spans] == words
     assert all(0 <= s < e <= len(text) for s, e in spans)
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("hf_visobert_absa.hub.evidence_visobert_absa") is None,
-    reason="the evidence module (hf_visobert_absa/hub/evidence_visobert_absa.py) is not in this checkout",
-)
-@pytest.mark.parametrize("text", [text for text, _ in WORD_CASES])
-def test_words_of_defines_words_as_the_evidence_does(text):
-    from hf_visobert_absa.hub.evidence_visobert_absa import word_spans
-
-    assert words_of(text) == word_spans(text)
 
 
 def _term(term, start, category=None):
