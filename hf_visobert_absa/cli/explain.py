@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES
+from ..hub.labels_visobert_absa import LABEL_SCHEMES
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,11 @@ def main(argv: list[str]) -> int:
         AbsaInputError: a bad argument or config file (the CLI turns it into exit code 2).
     """
     args = build_parser().parse_args(argv)
+    from ..evaluation.plots import PLOTS_EXTRA, plotting_available
     from ..explain.run import ExplainOptions, run_explain
+
+    if not plotting_available():
+        raise AbsaInputError(f"`explain` draws figures and needs matplotlib: {PLOTS_EXTRA}.")
 
     overrides: dict = {}
     if args.aspects is not None:

@@ -7,6 +7,7 @@ so it is safe in a CLI, a notebook or a headless server. matplotlib is imported 
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import os
@@ -53,7 +54,18 @@ def _png_path(path: str | os.PathLike[str]) -> Path:
     return path
 
 
+#: What to install for the figures: matplotlib is the `[plots]` extra, not a dependency of the core.
+PLOTS_EXTRA = "pip install 'hf-visobert-absa[plots]'"
+
+
+def plotting_available() -> bool:
+    """Whether matplotlib is installed (the `[plots]` extra)."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def _figure(width: float, height: float) -> Any:
+    if not plotting_available():
+        raise ImportError(f"Drawing figures needs matplotlib: {PLOTS_EXTRA}.")
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=100, layout="constrained")

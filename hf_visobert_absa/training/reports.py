@@ -98,14 +98,24 @@ def write_reports(
     from ..evaluation.collapse import collapse_warnings
     from ..evaluation.inference import predict_probabilities
     from ..evaluation.metrics import compute_absa_metrics
-    from ..evaluation.plots import plot_confusion_matrices, plot_per_aspect_f1, plot_training_curves
+    from ..evaluation.plots import (
+        PLOTS_EXTRA,
+        plot_confusion_matrices,
+        plot_per_aspect_f1,
+        plot_training_curves,
+        plotting_available,
+    )
     from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics
     from ..evaluation.table import format_metrics_table
 
     config = model.config
     aspects = list(config.aspects)
     plots = output_dir / "plots"
-    plots.mkdir(exist_ok=True)
+    draw = plotting_available()
+    if draw:
+        plots.mkdir(exist_ok=True)
+    else:
+        logger.warning("matplotlib is not installed: the plots/ folder is not drawn (%s).", PLOTS_EXTRA)
     all_metrics: dict[str, Any] = {}
     for split in ("validation", "test"):
         if split not in datasets:
@@ -133,11 +143,13 @@ def write_reports(
         all_metrics[split] = metrics
         names = config.canonical_names
         _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, names)
-        plot_confusion_matrices(
-            predictions, gold, aspects, plots / f"confusion_{split}.png", sentiments=config.sentiments
-        )
-        plot_per_aspect_f1(metrics, plots / f"per_aspect_f1_{split}.png")
-    plot_training_curves(history, plots / "training_curves.png")
+        if draw:
+            plot_confusion_matrices(
+                predictions, gold, aspects, plots / f"confusion_{split}.png", sentiments=config.sentiments
+            )
+            plot_per_aspect_f1(metrics, plots / f"per_aspect_f1_{split}.png")
+    if draw:
+        plot_training_curves(history, plots / "training_curves.png")
     write_json_atomic(output_dir / "metrics.json", all_metrics)
     return all_metrics
 
