@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from hf_visobert_absa.data.loading import load_absa_dataset
@@ -40,7 +41,7 @@ from hf_visobert_absa.evidence.faithfulness import (
     with_words_only,
     with_words_removed,
 )
-from hf_visobert_absa.evidence.view import evidence_gallery
+from hf_visobert_absa.evidence.gallery import write_gallery
 from hf_visobert_absa.hub.evidence_visobert_absa import word_spans
 from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaModel
 from hf_visobert_absa.hub.pipeline_visobert_absa import AspectSentimentPipeline
@@ -129,8 +130,9 @@ def run(model: Any, tokenizer: Any, rows: list[dict[str, Any]], args: argparse.N
     }
     result["plausibility"] = _plausibility(rows, outputs, list(model.config.aspects))
     if args.gallery:
-        evidence_gallery(
-            _gallery_records(rows, outputs["attention"], model), args.gallery, "SemEval-2014 test: evidence"
+        predictions = _predicted_codes(outputs["attention"], model)
+        write_gallery(
+            model, tokenizer, texts, np.asarray(predictions), np.asarray([r["gold"] for r in rows]), args.gallery
         )
     return result
 
@@ -233,17 +235,14 @@ def _plausibility(rows: list[dict[str, Any]], outputs: dict[str, list], aspects:
     return {method: score_plausibility(sentences, outputs[method]) for method in ("attention", "integrated_gradients")}
 
 
-def _gallery_records(rows: list[dict[str, Any]], outputs: list, model: Any) -> list[dict[str, Any]]:
-    """Up to 25 correct and 25 wrong reviews (a review is correct when every aspect and sentiment is)."""
+def _predicted_codes(outputs: list, model: Any) -> list[list[int]]:
+    """The pipeline's decisions as canonical codes per aspect (0 = not mentioned)."""
     names, aspects = list(model.config.canonical_names), list(model.config.aspects)
-    records = {True: [], False: []}
-    for row, entries in zip(rows, outputs, strict=True):
-        gold = {aspects[a]: names[code] for a, code in enumerate(row["labels"]) if code > 0}
-        correct = gold == {e["aspect"]: e["sentiment"] for e in entries}
-        if len(records[correct]) < 25:
-            evidence = [{**e, "evidence": e["evidence"][:3]} for e in entries]
-            records[correct].append({"text": row["text"], "entries": evidence, "gold": gold, "correct": correct})
-    return records[False] + records[True]
+    codes = []
+    for entries in outputs:
+        said = {entry["aspect"]: names.index(entry["sentiment"]) for entry in entries}
+        codes.append([said.get(aspect, 0) for aspect in aspects])
+    return codes
 
 
 def markdown_table(result: dict[str, Any]) -> str:

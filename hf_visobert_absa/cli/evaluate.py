@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         "categories): auto = when the file is SemEval XML; semeval2014 = always; none = never.",
     )
     parser.add_argument("--output", default=None, help="Write the metrics JSON here.")
+    parser.add_argument(
+        "--evidence_gallery",
+        default=None,
+        help="Also write an HTML page of up to 25 wrong and 25 correct reviews with each aspect's evidence words "
+        "(aspect attention; Integrated Gradients for other poolings, with the [attribution] extra).",
+    )
     return parser
 
 
@@ -122,8 +128,13 @@ def main(argv: list[str]) -> int:
     resolve_data_files({"test": args.file})  # the file exists
     if args.output:
         check_output_file(args.output, [args.file, args.model])
+    if args.evidence_gallery:
+        check_output_file(args.evidence_gallery, [args.file, args.model, args.output], "--evidence_gallery")
     # the model folder's config (milliseconds), then the data, then the weights: bad input is found before long work
-    datasets, report = _load_labelled(args, validate_model_folder(args.model, "--model"))
+    folder_config = validate_model_folder(args.model, "--model")
+    if args.evidence_gallery:
+        _check_evidence_method(folder_config)
+    datasets, report = _load_labelled(args, folder_config)
     model, tokenizer = load_trained(args.model, validated=True)
     config = model.config
     split = datasets["test"]
@@ -151,4 +162,21 @@ def main(argv: list[str]) -> int:
     if args.output:
         write_json_atomic(args.output, metrics)
         print(f"metrics written to {args.output}")
+    if args.evidence_gallery:
+        from ..evidence.gallery import write_gallery
+
+        call = {"max_length": max_length, **({} if args.threshold is None else {"threshold": args.threshold})}
+        write_gallery(model, tokenizer, list(split["text"]), predictions, gold, args.evidence_gallery, **call)
+        print(f"evidence gallery written to {args.evidence_gallery}")
     return 0
+
+
+def _check_evidence_method(config: Any) -> None:
+    """A gallery needs an evidence method: the aspect attention, or Captum for other poolings."""
+    from ..evidence.gallery import evidence_method_for
+
+    if evidence_method_for(config) is None:
+        raise AbsaInputError(
+            f"`--evidence_gallery`: this model's pooling {config.pooling!r} has no aspect attention, and Integrated "
+            "Gradients needs Captum: pip install 'hf-visobert-absa[attribution]'."
+        )

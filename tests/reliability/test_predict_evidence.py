@@ -74,3 +74,18 @@ def test_predict_refuses_evidence_options_that_cannot_work(capsys, model_dir, tm
         capsys, "predict", "--model", model_dir, "--input", _input(tmp_path, ".jsonl"), "--output", out, *extra
     )
     assert code == 2 and needle in message and not out.exists()
+
+
+def test_evaluate_writes_a_gallery_of_wrong_and_correct_reviews_with_evidence(capsys, model_dir, data_file, tmp_path):
+    gallery = tmp_path / "gallery.html"
+    argv = ["evaluate", "--model", model_dir, "--file", data_file, "--evidence_gallery", gallery, "--disable_tqdm"]
+    assert run_cli(capsys, *argv)[0] == 0
+    page = gallery.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "trâu</mark>" in page and "gold: Battery: positive" in page
+
+
+def test_evaluate_refuses_a_gallery_over_its_own_input(capsys, model_dir, data_file):
+    code, message = run_cli(
+        capsys, "evaluate", "--model", model_dir, "--file", data_file, "--evidence_gallery", data_file
+    )
+    assert code == 2 and "--evidence_gallery" in message
