@@ -33,7 +33,7 @@ from hf_visobert_absa.publishing.export import (
     export_model,
     in_process_report,
 )
-from hf_visobert_absa.publishing.verify import clean_process_report
+from hf_visobert_absa.publishing.verify import clean_process_report, max_abs_diff, run_clean_python
 from tests.helpers import tiny_text_config, tiny_tokenizer
 
 pytestmark = [
@@ -120,11 +120,29 @@ def folders(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
 def _expected(folder: Path) -> dict:
     model = ViSoBertAbsaModel.from_pretrained(folder).eval()
     pipe = AspectSentimentPipeline(model=model, tokenizer=load_tokenizer(folder), device="cpu")
-    return in_process_report(pipe, PROBE_TEXTS)
+    report = in_process_report(pipe, PROBE_TEXTS)
+    report["evidence"] = pipe(PROBE_TEXTS, return_evidence=True, return_all_aspects=True)
+    return report
+
+
+def _clean_evidence(folder: Path, python: Path, workdir: Path) -> list:
+    """`return_evidence=True` through `pipeline(model=folder)` in a clean process of the environment."""
+    result = run_clean_python(
+        f"""
+        import json
+        from transformers import pipeline
+        absa = pipeline(model={str(folder)!r}, trust_remote_code=True, device="cpu")
+        print("EVIDENCE" + json.dumps(absa({PROBE_TEXTS!r}, return_evidence=True, return_all_aspects=True)))
+        """,
+        workdir,
+        python=python,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.split("EVIDENCE", 1)[1])
 
 
 @pytest.mark.parametrize("end", list(ENDS))
-def test_saved_folders_load_and_agree_on_every_end_of_the_range(end, folders):
+def test_saved_folders_load_and_agree_on_every_end_of_the_range(end, folders, tmp_path):
     python = compat_python(end, ENDS[end])
     for name, (folder, expected) in folders.items():
         report = clean_process_report(folder, PROBE_TEXTS, PROBE_CALLS, task=ABSA_TASK, python=python, timeout=600)
@@ -134,3 +152,5 @@ def test_saved_folders_load_and_agree_on_every_end_of_the_range(end, folders):
         assert report["pipeline_inferred_task"] == ABSA_TASK
         major = ENDS[end].split("transformers")[1].lstrip("=><")[0]
         assert report["transformers_version"].startswith(major)
+        evidence = _clean_evidence(folder, python, tmp_path / name)
+        assert max_abs_diff(evidence, expected["evidence"]) <= 1e-4, f"{name}: evidence differs on {end}"
