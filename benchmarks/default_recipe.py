@@ -115,7 +115,7 @@ def validation_probabilities(output_dir: Path) -> tuple[np.ndarray, np.ndarray, 
 
 
 def _split_files(folder: Path) -> dict[str, Path]:
-    from hf_visobert_absa.data.loading import resolve_data_files
+    from hf_visobert_absa.data.data_files import resolve_data_files
 
     return {split: Path(path) for split, path in resolve_data_files(folder)[0].items()}
 

@@ -19,10 +19,10 @@ except PackageNotFoundError:  # a source tree that was never installed
 #: The public API, by the module that defines it. Every name loads on first use: `import hf_visobert_absa` imports
 #: neither torch nor transformers.
 _PUBLIC: dict[str, tuple[str, ...]] = {
-    "hub.configuration_visobert_absa": (
-        "DEFAULT_ASPECTS", "LABEL_SCHEMES", "SENTIMENTS", "ViSoBertAbsaConfig", "flat_label", "scheme_class_names",
-    ),
-    "hub.losses_visobert_absa": ("FocalLoss", "MultiLabelSupConLoss", "compute_absa_loss", "focal_loss", "multilabel_supcon_loss"),
+    "hub.configuration_visobert_absa": ("ViSoBertAbsaConfig",),
+    "hub.labels_visobert_absa": ("DEFAULT_ASPECTS", "LABEL_SCHEMES", "SENTIMENTS", "flat_label", "scheme_class_names"),
+    "hub.losses_visobert_absa": ("FocalLoss", "MultiLabelSupConLoss", "compute_absa_loss", "focal_loss"),
+    "hub.contrastive_visobert_absa": ("multilabel_supcon_loss",),
     "hub.modeling_visobert_absa": (
         "AspectSentimentOutput", "ViSoBertAbsaForSequenceClassification", "ViSoBertAbsaModel",
     ),

@@ -1,8 +1,2 @@
-"""The `hf-visobert-absa` command line: `main` dispatches to one module per command in this folder; each
-exposes `main(argv: list[str]) -> int`."""
-
-from __future__ import annotations
-
-from .main import main
-
-__all__ = ["main"]
+"""The `hf-visobert-absa` command line: `main` in `main.py` dispatches to one module per command in this folder;
+each exposes `main(argv: list[str]) -> int`."""

@@ -30,8 +30,8 @@ from typing import Any, TextIO
 
 from ..checks import check_positive, check_threshold
 from ..data.csv_table import check_header, check_utf8_file, csv_error, csv_field_limit, field_count_error
-from ..data.formats import TEXT_COLUMN_CANDIDATES, find_text_column, jsonl_text_key
-from ..data.jsonl_file import read_json_line
+from ..data.formats import TEXT_COLUMN_CANDIDATES, find_text_column
+from ..data.jsonl_file import jsonl_text_key, read_json_line
 from ..errors import AbsaInputError
 from ..io_safety import atomic_write, check_output_file
 from .options import add_scoring_arguments

@@ -1,9 +1,3 @@
 """Reading review files into `datasets` (4 formats, strict checks, a `DatasetReport`), label schemes, and the
-ViSoBERT-safe tokenizer loader."""
-
-from __future__ import annotations
-
-from .loading import load_absa_dataset, tokenize_dataset
-from .tokenization import load_tokenizer
-
-__all__ = ["load_absa_dataset", "load_tokenizer", "tokenize_dataset"]
+ViSoBERT-safe tokenizer loader. Import each name from the module that defines it (`load_absa_dataset` in
+`loading.py`, `load_tokenizer` and `tokenize_dataset` in `tokenization.py`)."""

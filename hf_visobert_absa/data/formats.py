@@ -24,17 +24,15 @@ from pathlib import Path
 
 from ..errors import AbsaInputError
 from .csv_table import CsvTable, read_csv_table
-from .jsonl_file import jsonl_text_key, parse_jsonl
+from .jsonl_file import parse_jsonl
 from .parsed_file import (
-    CANONICAL_CODES,
     LabelReader,
     ParsedFile,
     canonical_codes,
-    normalize_aliases,
     sentiments_text,
 )
 from .semeval_xml import parse_semeval_xml
-from .uit_visfd import UIT_LABEL, UIT_VISFD_ASPECTS, parse_uit
+from .uit_visfd import UIT_LABEL, parse_uit
 
 FORMATS: tuple[str, ...] = ("auto", "wide_words", "wide_int", "uit_visfd", "jsonl", "semeval_xml")
 OTHERS_POLICIES: tuple[str, ...] = ("neutral", "drop", "error")
@@ -174,17 +172,10 @@ def read_file(
 
 
 __all__ = [
-    "CANONICAL_CODES",
     "FORMATS",
     "XML_SUFFIXES",
-    "canonical_codes",
-    "sentiments_text",
     "OTHERS_POLICIES",
     "TEXT_COLUMN_CANDIDATES",
     "find_text_column",
-    "jsonl_text_key",
-    "UIT_VISFD_ASPECTS",
-    "ParsedFile",
-    "normalize_aliases",
     "read_file",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AbsaInputError
-from .formats import ParsedFile
+from .parsed_file import ParsedFile
 
 DEFAULT_SEED = 42
 

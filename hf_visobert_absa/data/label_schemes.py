@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES, NONE_CLASS, SENTIMENTS
-from ..hub.labels_visobert_absa import scheme_detects_aspects
+from ..hub.labels_visobert_absa import LABEL_SCHEMES, NONE_CLASS, SENTIMENTS, scheme_detects_aspects
 
 #: Canonical codes of the DEFAULT sentiment set; with other sets use [`canonical_names`].
 NONE, POSITIVE, NEGATIVE, NEUTRAL = 0, 1, 2, 3

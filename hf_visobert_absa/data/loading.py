@@ -28,16 +28,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, validate_aspects, validate_sentiments
+from ..hub.labels_visobert_absa import LABEL_SCHEMES, SENTIMENTS, validate_aspects, validate_sentiments
 from .csv_table import where
-from .data_files import DATA_SUFFIXES, SPLIT_WORDS, resolve_data_files, split_of
+from .data_files import resolve_data_files
 from .formats import FORMATS, OTHERS_POLICIES, read_file
 from .holdout import DEFAULT_SEED, hold_out_validation
 from .label_schemes import encode_labels
 from .parsed_file import ParsedFile, normalize_aliases
 from .report import DatasetReport, SplitReport, find_problems, problems_for, resolve_drop
 from .semeval_xml import targets_feature
-from .tokenization import tokenize_dataset, truncated_rows
 from .uit_visfd import UIT_OTHERS, UIT_VISFD_ASPECTS
 
 logger = logging.getLogger(__name__)
@@ -393,14 +392,8 @@ def check_sentiments(sentiments: Iterable[str] | None, label_scheme: str = "abse
 
 
 __all__ = [
-    "DATA_SUFFIXES",
     "GIVEN_ASPECTS",
-    "SPLIT_WORDS",
     "check_sentiments",
     "load_absa_dataset",
     "name_aspect_source",
-    "resolve_data_files",
-    "split_of",
-    "tokenize_dataset",
-    "truncated_rows",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import SENTIMENTS
+from ..hub.labels_visobert_absa import SENTIMENTS
 from .csv_table import where
 
 #: Canonical codes of the DEFAULT sentiments; see [`canonical_codes`] for any set.

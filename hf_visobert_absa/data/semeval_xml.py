@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import SENTIMENTS
+from ..hub.labels_visobert_absa import SENTIMENTS
 from .parsed_file import ParsedFile, canonical_codes, sentiments_text
 
 ROOTS = {"sentences": "SemEval-2014", "Reviews": "SemEval-2015/16"}

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import encoder_max_tokens
+from ..hub.encoder_visobert_absa import encoder_max_tokens
 
 logger = logging.getLogger(__name__)
 

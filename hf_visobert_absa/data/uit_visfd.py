@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import SENTIMENTS
+from ..hub.labels_visobert_absa import SENTIMENTS
 from .csv_table import CsvTable, where
 from .parsed_file import LabelReader, ParsedFile, canonical_codes, sentiments_text
 

@@ -33,7 +33,7 @@ import numpy as np
 from transformers import TrainerCallback
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import DEFAULT_ASPECTS
+from ..hub.labels_visobert_absa import DEFAULT_ASPECTS
 from ..io_safety import write_json_atomic
 from ..model_folder import save_tokenizer
 from ..threads import torch_threads
@@ -243,7 +243,7 @@ def _build_trainer(
     import torch
     from transformers import DataCollatorWithPadding, TrainingArguments, set_seed
 
-    from ..data.loading import tokenize_dataset
+    from ..data.tokenization import tokenize_dataset
     from ..training.trainer import FocalContrastiveTrainer
 
     set_seed(options.seed)
@@ -383,6 +383,4 @@ __all__ = [
     "DemoResult",
     "demo_data_files",
     "run_demo",
-    "small_encoder_config",
-    "train_sample_tokenizer",
 ]

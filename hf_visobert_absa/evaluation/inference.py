@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..data.loading import truncated_rows
+from ..data.tokenization import truncated_rows
 from ..errors import AbsaInputError
 
 logger = logging.getLogger(__name__)

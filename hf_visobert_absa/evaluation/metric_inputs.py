@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS
+from ..hub.labels_visobert_absa import LABEL_SCHEMES, SENTIMENTS
 
 
 def canonical_help(sentiments: Sequence[str]) -> str:

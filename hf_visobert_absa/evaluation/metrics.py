@@ -44,10 +44,8 @@ from ..data.label_schemes import (
     neutral_code,
     predictions_from_logits,
 )
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, scheme_class_names
-from ..hub.labels_visobert_absa import scheme_detects_aspects
+from ..hub.labels_visobert_absa import LABEL_SCHEMES, SENTIMENTS, scheme_class_names, scheme_detects_aspects
 from .metric_inputs import as_label_array, validate_metric_inputs
-from .table import format_metrics_table
 
 logger = logging.getLogger(__name__)
 
@@ -441,5 +439,4 @@ __all__ = [
     "build_compute_metrics",
     "compute_absa_metrics",
     "confusion_matrices",
-    "format_metrics_table",
 ]

@@ -24,8 +24,8 @@ from transformers import AutoModel, Trainer, TrainingArguments
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from ..data.label_schemes import encode_labels
-from ..hub.configuration_visobert_absa import VISOBERT_ENCODER_CONFIG, ViSoBertAbsaConfig
-from ..hub.encoder_visobert_absa import FINETUNE_KEYS
+from ..hub.configuration_visobert_absa import ViSoBertAbsaConfig
+from ..hub.encoder_visobert_absa import FINETUNE_KEYS, VISOBERT_ENCODER_CONFIG
 from ..hub.losses_visobert_absa import compute_absa_loss, contrastive_term, focal_loss
 from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
 from ..training.trainer import FocalContrastiveTrainer

@@ -1,8 +1,8 @@
 """Configuration of the ViSoBERT aspect-sentiment model (two heads on one encoder).
 
 This file travels to the Hugging Face Hub next to the weights: it imports only the standard library, public
-`transformers` names and its siblings (the label space, the encoder, the pipeline tasks; their public names are
-importable from here too).
+`transformers` names and its siblings (the label space, the encoder, the pipeline tasks: import their names from
+the sibling that defines them).
 
 The encoder default is the architecture of ViSoBERT (Nguyen et al., "ViSoBERT: A Pre-Trained Language Model
 for Vietnamese Social Media Text Processing", EMNLP 2023, arXiv:2310.11166): XLM-RoBERTa, 12 layers,
@@ -22,16 +22,14 @@ try:  # transformers >= 5
 except ImportError:  # transformers 4.x names it PretrainedConfig
     from transformers import PretrainedConfig as PreTrainedConfig
 
-from .encoder_visobert_absa import VISOBERT_ENCODER_CONFIG, encoder_config, encoder_max_tokens
+from .encoder_visobert_absa import encoder_config, encoder_max_tokens
 from .labels_visobert_absa import (
     DEFAULT_ASPECTS,
-    FLAT_LABEL_SEPARATOR,
     LABEL_SCHEMES,
     NONE_CLASS,
     RENAMED_LABEL_SCHEMES,
     SENTIMENTS,
     current_name,
-    flat_label,
     flat_labels,
     reject_value,
     scheme_class_names,
@@ -39,7 +37,7 @@ from .labels_visobert_absa import (
     validate_aspects,
     validate_sentiments,
 )
-from .tasks_visobert_absa import ABSA_TASK, HUB_CODE_REQUIRES, PIPELINE_TASKS
+from .tasks_visobert_absa import HUB_CODE_REQUIRES
 
 POOLINGS: tuple[str, ...] = ("cls", "mean", "pooler", "aspect_query", "aspect_prompt")
 CONTRASTIVE_MODES: tuple[str, ...] = ("mulsupcon", "jaccard", "any", "exact", "soft_agreement", "aspect_sentiment")
@@ -442,29 +440,13 @@ def _is_number(value: Any) -> bool:
 
 
 __all__ = [
-    "ABSA_TASK",
     "ASPECT_CONTRASTIVE_MODES",
     "ASPECT_POOLINGS",
     "CONTRASTIVE_MODES",
-    "DEFAULT_ASPECTS",
     "DEFAULT_POOLING",
-    "HUB_CODE_REQUIRES",
-    "FLAT_LABEL_SEPARATOR",
-    "LABEL_SCHEMES",
     "MODEL_DEFINING_FIELDS",
-    "NONE_CLASS",
-    "PIPELINE_TASKS",
     "POOLINGS",
     "RENAMED_CONTRASTIVE_MODES",
-    "SENTIMENTS",
-    "VISOBERT_ENCODER_CONFIG",
     "ViSoBertAbsaConfig",
     "default_contrastive_mode",
-    "encoder_max_tokens",
-    "encoder_config",
-    "flat_label",
-    "flat_labels",
-    "scheme_class_names",
-    "validate_aspects",
-    "validate_sentiments",
 ]

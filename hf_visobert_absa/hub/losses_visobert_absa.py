@@ -1,6 +1,6 @@
 """The training objective of the aspect-sentiment model: a softmax focal loss over per-aspect logits, combined
-with the multi-label supervised contrastive loss over the projected review embeddings (in `contrastive_visobert_absa.py`,
-importable from here), and both as `nn.Module`s.
+with the multi-label supervised contrastive loss over the projected review embeddings (defined in
+`contrastive_visobert_absa.py`), and both as `nn.Module`s.
 
 This file travels to the Hugging Face Hub: it imports only the standard library, `torch` and its siblings.
 
@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .configuration_visobert_absa import ASPECT_CONTRASTIVE_MODES
-from .contrastive_visobert_absa import SUPCON_MODES, aspect_sentiment_supcon_loss, multilabel_supcon_loss, upcast_half
+from .contrastive_visobert_absa import aspect_sentiment_supcon_loss, multilabel_supcon_loss, upcast_half
 from .cross_device_visobert_absa import gather_across_devices
 from .labels_visobert_absa import SENTIMENTS
 
@@ -261,13 +261,10 @@ class MultiLabelSupConLoss(nn.Module):
 
 __all__ = [
     "FOCAL_REDUCTIONS",
-    "SUPCON_MODES",
     "FocalLoss",
     "MultiLabelSupConLoss",
-    "aspect_sentiment_supcon_loss",
     "compute_absa_loss",
     "contrastive_labels",
     "contrastive_term",
     "focal_loss",
-    "multilabel_supcon_loss",
 ]

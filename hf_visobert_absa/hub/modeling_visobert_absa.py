@@ -481,13 +481,8 @@ def _module_name(cls: type) -> str:
 
 
 __all__ = [
-    "AspectPromptPooling",
-    "AspectQueryPooling",
     "AspectSentimentOutput",
-    "ViSoBertAbsaClassificationHead",
     "ViSoBertAbsaForSequenceClassification",
     "ViSoBertAbsaModel",
-    "ViSoBertAbsaPooler",
     "ViSoBertAbsaPreTrainedModel",
-    "ViSoBertAbsaProjectionHead",
 ]

@@ -26,8 +26,9 @@ from ..data.tokenization import TOKENIZER_FILES
 from ..errors import AbsaInputError
 from ..model_folder import save_tokenizer, validate_model_folder
 from .card_facts import read_training_data
+from .card_metrics import load_metrics
 from .hub_files import CODE_FILES
-from .model_card import load_metrics, render_model_card
+from .model_card import render_model_card
 from .verify import clean_process_report, max_abs_diff
 
 logger = logging.getLogger(__name__)
@@ -438,7 +439,6 @@ def _run_name(checkpoint: Path) -> str:
 
 __all__ = [
     "ALLOWED_FILES",
-    "CODE_FILES",
     "CardOptions",
     "ExportError",
     "ExportResult",

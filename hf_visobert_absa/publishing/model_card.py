@@ -17,10 +17,10 @@ from typing import Any
 
 from huggingface_hub import ModelCard, ModelCardData
 
-from ..hub.configuration_visobert_absa import flat_label, scheme_class_names
+from ..hub.labels_visobert_absa import flat_label, scheme_class_names
 from ..hub.tasks_visobert_absa import HUB_CODE_REQUIRES
 from .card_facts import describe_encoder, hub_id, is_visobert
-from .card_metrics import METRICS, eval_results, load_metrics, markdown_table, metrics_text
+from .card_metrics import eval_results, markdown_table, metrics_text
 from .card_references import (
     ASPECT_CONTRAST_CITATION,
     CITATIONS,
@@ -348,14 +348,10 @@ def card_summary(card: ModelCard) -> str:
 
 
 __all__ = [
-    "KNOWN_DATASETS",
-    "METRICS",
     "MIN_VERSIONS",
     "TEMPLATE_PATH",
-    "DatasetInfo",
     "LANGUAGE_NAMES",
     "build_card_data",
     "card_summary",
-    "load_metrics",
     "render_model_card",
 ]

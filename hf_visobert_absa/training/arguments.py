@@ -233,7 +233,7 @@ class DataArguments:
         if self.data_dir and files:
             raise AbsaInputError("Give either `--data_dir` or `--train_file/--validation_file/--test_file`, not both.")
         if self.data_dir:
-            from ..data.loading import resolve_data_files
+            from ..data.data_files import resolve_data_files
 
             folder_files, _ = resolve_data_files(self.data_dir, hint=CLI_FILES_HINT)
             return {split: str(path) for split, path in folder_files.items()}

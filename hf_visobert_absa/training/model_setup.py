@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import AbsaInputError
-from ..hub.configuration_visobert_absa import LABEL_SCHEMES, SENTIMENTS, ViSoBertAbsaConfig, scheme_class_names
+from ..hub.configuration_visobert_absa import ViSoBertAbsaConfig
+from ..hub.labels_visobert_absa import LABEL_SCHEMES, SENTIMENTS, scheme_class_names
 from .arguments import DEFAULT_ENCODER, DataArguments, ModelArguments
 from .aspect_prompts import init_prompts_from_names
 from .class_balance import balanced_focal_alpha, init_bias_to_priors

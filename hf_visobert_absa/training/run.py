@@ -227,7 +227,7 @@ def _train_and_report(
 ) -> dict[str, Any]:  # fmt: skip
     """Train (from `resume_from`, checked by `_prepare`), calibrate thresholds when asked, save `model/` (one save
     path: a complete Hub folder), score."""
-    from ..data.loading import tokenize_dataset
+    from ..data.tokenization import tokenize_dataset
 
     output_dir = Path(training_args.output_dir)
     tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
@@ -381,10 +381,6 @@ def calibrate_model_thresholds(
 
 
 __all__ = [
-    "build_model",
     "calibrate_model_thresholds",
-    "check_run_arguments",
-    "check_trainable",
     "run_training",
-    "write_reports",
 ]

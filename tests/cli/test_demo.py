@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hf_visobert_absa import cli
-from hf_visobert_absa.demo.run import NEW_REVIEWS, demo_data_files, train_sample_tokenizer
-from hf_visobert_absa.hub.configuration_visobert_absa import DEFAULT_ASPECTS, SENTIMENTS
+from hf_visobert_absa.cli.main import main as cli_main
+from hf_visobert_absa.demo.run import NEW_REVIEWS, demo_data_files
+from hf_visobert_absa.demo.sample_encoder import train_sample_tokenizer
+from hf_visobert_absa.hub.labels_visobert_absa import DEFAULT_ASPECTS, SENTIMENTS
 
 DEMO_DATA = Path(demo_data_files()["train"]).parent
 
@@ -91,7 +92,7 @@ def test_sample_tokenizer_has_xlmr_specials_and_round_trips(tmp_path):
 @pytest.mark.subprocess
 def test_demo_command_end_to_end_short(tmp_path, capsys):
     out = tmp_path / "run"
-    code = cli.main(["demo", "--epochs", "1", "--output-dir", str(out), "--seed", "3"])
+    code = cli_main(["demo", "--epochs", "1", "--output-dir", str(out), "--seed", "3"])
     printed = capsys.readouterr().out
     assert code == 0, printed
 
@@ -139,7 +140,7 @@ def test_demo_command_end_to_end_short(tmp_path, capsys):
 
 def test_demo_refuses_a_non_empty_output_dir(tmp_path, capsys):
     (tmp_path / "keep.txt").write_text("mine", encoding="utf-8")
-    assert cli.main(["demo", "--output-dir", str(tmp_path)]) == 2
+    assert cli_main(["demo", "--output-dir", str(tmp_path)]) == 2
     error = capsys.readouterr().err
     assert str(tmp_path) in error and "not empty" in error and "--overwrite" in error
     assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "mine"
@@ -147,12 +148,12 @@ def test_demo_refuses_a_non_empty_output_dir(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv", [["--epochs", "0"], ["--batch-size", "-1"], ["--epochs", "abc"], ["--bogus"]])
 def test_demo_rejects_bad_arguments(argv, capsys):
-    assert cli.main(["demo", *argv]) == 2
+    assert cli_main(["demo", *argv]) == 2
     assert "hf-visobert-absa demo" in capsys.readouterr().err
 
 
 def test_demo_help_shows_examples(capsys):
-    assert cli.main(["demo", "--help"]) == 0
+    assert cli_main(["demo", "--help"]) == 0
     text = capsys.readouterr().out
     assert "examples:" in text and "--encoder uitnlp/visobert" in text and "--output-dir" in text
 
@@ -161,7 +162,7 @@ def test_demo_help_shows_examples(capsys):
 @pytest.mark.subprocess
 def test_demo_default_settings_learn_something(tmp_path, capsys):
     """The default run (about a minute) beats predicting "not mentioned" everywhere, which scores 0 here."""
-    assert cli.main(["demo", "--output-dir", str(tmp_path / "run")]) == 0
+    assert cli_main(["demo", "--output-dir", str(tmp_path / "run")]) == 0
     metrics = json.loads((tmp_path / "run" / "demo_results.json").read_text(encoding="utf-8"))["metrics"]
     assert metrics["detection_micro_f1"] > 0.4
     assert metrics["joint_micro_f1"] > 0.25
@@ -191,7 +192,7 @@ def test_demo_with_a_local_pretrained_encoder(tmp_path, capsys):
     _save_tiny_mlm_encoder(tmp_path / "encoder", tokenizer, vocab_size=len(tokenizer), max_positions=130)
     out = tmp_path / "run"
     argv = ["demo", "--encoder", str(tmp_path / "encoder"), "--epochs", "1", "--threads", "1", "--output-dir", str(out)]
-    assert cli.main(argv) == 0, capsys.readouterr().err
+    assert cli_main(argv) == 0, capsys.readouterr().err
     results = json.loads((out / "demo_results.json").read_text(encoding="utf-8"))
     assert results["encoder"] == str(tmp_path / "encoder") and results["pooling"] == "aspect_query"  # the recipe's
     config = json.loads((out / "model" / "config.json").read_text(encoding="utf-8"))
@@ -213,7 +214,7 @@ def test_demo_with_the_real_visobert_tokenizer(tmp_path, capsys, shared):
     _save_tiny_mlm_encoder(tmp_path / "encoder", tokenizer, vocab_size=vocab_size, max_positions=514)
     out = tmp_path / "run"
     argv = ["demo", "--encoder", str(tmp_path / "encoder"), "--epochs", "1", "--threads", "1", "--output-dir", str(out)]
-    assert cli.main(argv) == 0, capsys.readouterr().err
+    assert cli_main(argv) == 0, capsys.readouterr().err
     printed = capsys.readouterr().out
     assert "importable: False" in printed
     reloaded = load_tokenizer(out / "model")

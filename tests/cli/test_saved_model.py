@@ -12,7 +12,7 @@ import torch
 from transformers import BertConfig, BertModel
 
 from hf_visobert_absa.cli.main import main
-from hf_visobert_absa.hub.configuration_visobert_absa import flat_label
+from hf_visobert_absa.hub.labels_visobert_absa import flat_label
 from hf_visobert_absa.publishing.hub_files import CODE_FILES
 from hf_visobert_absa.publishing.verify import run_clean_python
 from tests.helpers import tiny_text_config, tiny_tokenizer

@@ -9,12 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hf_visobert_absa.data.formats import UIT_VISFD_ASPECTS
+from hf_visobert_absa.data.data_files import resolve_data_files, split_of
 from hf_visobert_absa.data.label_schemes import encode_labels
-from hf_visobert_absa.data.loading import load_absa_dataset, resolve_data_files, split_of, tokenize_dataset
+from hf_visobert_absa.data.loading import load_absa_dataset
 from hf_visobert_absa.data.report import DEFAULT_DROP, DatasetReport
+from hf_visobert_absa.data.tokenization import tokenize_dataset
+from hf_visobert_absa.data.uit_visfd import UIT_VISFD_ASPECTS
 from hf_visobert_absa.errors import AbsaInputError
-from hf_visobert_absa.hub.configuration_visobert_absa import DEFAULT_ASPECTS, LABEL_SCHEMES
+from hf_visobert_absa.hub.labels_visobert_absa import DEFAULT_ASPECTS, LABEL_SCHEMES
 from tests import helpers
 from tests.helpers import ROW, at, error_of
 

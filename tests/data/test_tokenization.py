@@ -190,7 +190,8 @@ def test_real_visobert_tokenizer(shared, tmp_path):
 
 @pytest.mark.shared
 def test_real_visobert_tokenizes_the_real_data(shared):
-    from hf_visobert_absa.data.loading import load_absa_dataset, tokenize_dataset
+    from hf_visobert_absa.data.loading import load_absa_dataset
+    from hf_visobert_absa.data.tokenization import tokenize_dataset
 
     tokenizer = load_tokenizer(shared("visobert"))
     dsd, _ = load_absa_dataset({"validation": shared("data", "phone_reviews", "validation.csv")})

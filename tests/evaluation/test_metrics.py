@@ -20,8 +20,8 @@ from hf_visobert_absa.evaluation.metrics import (
     build_compute_metrics,
     compute_absa_metrics,
     confusion_matrices,
-    format_metrics_table,
 )
+from hf_visobert_absa.evaluation.table import format_metrics_table
 
 ASPECTS = ["Battery", "Camera"]
 # Rows are reviews, columns (Battery, Camera); 0 none, 1 pos, 2 neg, 3 neu.

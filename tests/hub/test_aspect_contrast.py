@@ -9,11 +9,8 @@ import torch
 from torch.nn import functional as F
 
 from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
-from hf_visobert_absa.hub.losses_visobert_absa import (
-    aspect_sentiment_supcon_loss,
-    compute_absa_loss,
-    multilabel_supcon_loss,
-)
+from hf_visobert_absa.hub.contrastive_visobert_absa import aspect_sentiment_supcon_loss, multilabel_supcon_loss
+from hf_visobert_absa.hub.losses_visobert_absa import compute_absa_loss
 from tests.helpers import ASPECTS, full_batch, loss_config, tiny_model, tiny_text_config
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
-from hf_visobert_absa.hub.modeling_visobert_absa import AspectQueryPooling
+from hf_visobert_absa.hub.pooling_visobert_absa import AspectQueryPooling
 from tests.helpers import ASPECTS, assert_int8_close, full_batch, tiny_model, tiny_text_config
 
 

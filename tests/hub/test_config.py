@@ -7,7 +7,8 @@ import json
 import pytest
 
 from hf_visobert_absa import ViSoBertAbsaConfig
-from hf_visobert_absa.hub.configuration_visobert_absa import DEFAULT_ASPECTS, VISOBERT_ENCODER_CONFIG
+from hf_visobert_absa.hub.encoder_visobert_absa import VISOBERT_ENCODER_CONFIG
+from hf_visobert_absa.hub.labels_visobert_absa import DEFAULT_ASPECTS
 from tests.helpers import tiny_text_config
 
 

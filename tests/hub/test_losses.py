@@ -7,12 +7,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from hf_visobert_absa.hub.losses_visobert_absa import (
-    FocalLoss,
-    MultiLabelSupConLoss,
-    focal_loss,
-    multilabel_supcon_loss,
-)
+from hf_visobert_absa.hub.contrastive_visobert_absa import multilabel_supcon_loss
+from hf_visobert_absa.hub.losses_visobert_absa import FocalLoss, MultiLabelSupConLoss, focal_loss
 
 F3_LOGITS = [[[1, 0, -1], [0, 0, 0]], [[3, -2, 0.5], [0.2, 0.1, -0.3]]]
 F3_LABELS = [[0, -100], [2, 1]]

@@ -171,7 +171,7 @@ def test_from_pretrained_encoder_rejects_an_absa_model(tmp_path):
 
 
 def test_heads_are_named_modules_and_the_prefix_names_the_encoder():
-    from hf_visobert_absa.hub.modeling_visobert_absa import (
+    from hf_visobert_absa.hub.heads_visobert_absa import (
         ViSoBertAbsaClassificationHead,
         ViSoBertAbsaPooler,
         ViSoBertAbsaProjectionHead,

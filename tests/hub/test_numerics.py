@@ -21,7 +21,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from hf_visobert_absa.hub.losses_visobert_absa import compute_absa_loss, focal_loss, multilabel_supcon_loss
+from hf_visobert_absa.hub.contrastive_visobert_absa import multilabel_supcon_loss
+from hf_visobert_absa.hub.losses_visobert_absa import compute_absa_loss, focal_loss
 from tests import helpers
 from tests.helpers import build_model, full_batch, tiny_examples
 

@@ -13,7 +13,7 @@ import torch
 
 from hf_visobert_absa import register_auto_classes
 from hf_visobert_absa.hub.modeling_visobert_absa import pair_log_odds
-from hf_visobert_absa.publishing.export import CODE_FILES
+from hf_visobert_absa.publishing.hub_files import CODE_FILES
 from hf_visobert_absa.publishing.verify import run_clean_python
 from tests import helpers
 from tests.helpers import tiny_model

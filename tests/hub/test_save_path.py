@@ -13,8 +13,8 @@ import torch
 from transformers import BertConfig, BertModel, TextClassificationPipeline, pipeline
 
 from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaForSequenceClassification, ViSoBertAbsaModel
-from hf_visobert_absa.hub.configuration_visobert_absa import ABSA_TASK, PIPELINE_TASKS
 from hf_visobert_absa.hub.pipeline_visobert_absa import AspectSentimentPipeline, register_pipeline
+from hf_visobert_absa.hub.tasks_visobert_absa import ABSA_TASK, PIPELINE_TASKS
 from hf_visobert_absa.publishing.hub_files import CODE_FILES
 from tests.helpers import tiny_model, tiny_text_config, tiny_tokenizer
 

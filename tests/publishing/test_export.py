@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
-from hf_visobert_absa import cli
+from hf_visobert_absa.cli.main import main as cli_main
 from hf_visobert_absa.errors import AbsaInputError
 from hf_visobert_absa.publishing.export import (
-    CODE_FILES,
     VERIFY_TOLERANCE,
     ExportError,
     check_allowed_files,
@@ -23,6 +22,7 @@ from hf_visobert_absa.publishing.export import (
     export_model,
     inspect_checkpoint,
 )
+from hf_visobert_absa.publishing.hub_files import CODE_FILES
 from tests.helpers import RUN_METRICS, STRAY_FILES, save_tiny_checkpoint
 
 EXPECTED_FILES = sorted(
@@ -50,7 +50,7 @@ def exported(tmp_path_factory, checkpoint):
     stdout, stderr = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         _isolated_env(mp, tmp_path_factory.mktemp("hf_home"))
-        code = cli.main(
+        code = cli_main(
             [
                 "export",
                 str(checkpoint),
@@ -138,7 +138,7 @@ def test_pickled_weights_are_refused(tmp_path, checkpoint, capsys):
     for name in ("config.json", "tokenizer.json", "tokenizer_config.json"):
         (folder / name).write_bytes((checkpoint / name).read_bytes())
     (folder / "pytorch_model.bin").write_bytes(b"pickle")
-    assert cli.main(["export", str(folder), str(tmp_path / "out")]) == 2
+    assert cli_main(["export", str(folder), str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "only pickled weights (pytorch_model.bin)" in err and "load weights only from safetensors" in err
     assert "use_safetensors=False" not in err  # the model refuses it: the advice is the one-line conversion
@@ -147,13 +147,13 @@ def test_pickled_weights_are_refused(tmp_path, checkpoint, capsys):
 
 
 def test_checkpoint_errors(tmp_path, checkpoint, capsys):
-    assert cli.main(["export", str(tmp_path / "missing"), str(tmp_path / "out")]) == 2
+    assert cli_main(["export", str(tmp_path / "missing"), str(tmp_path / "out")]) == 2
     assert "missing does not exist" in capsys.readouterr().err
 
     other = tmp_path / "bert"
     other.mkdir()
     (other / "config.json").write_text(json.dumps({"model_type": "bert"}))
-    assert cli.main(["export", str(other), str(tmp_path / "out")]) == 2
+    assert cli_main(["export", str(other), str(tmp_path / "out")]) == 2
     assert "holds a 'bert' model, not a visobert_absa model" in capsys.readouterr().err
 
     no_tokenizer = tmp_path / "no_tok"
@@ -166,20 +166,20 @@ def test_checkpoint_errors(tmp_path, checkpoint, capsys):
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "keep.txt").write_text("mine")
-    assert cli.main(["export", str(checkpoint), str(busy)]) == 2
+    assert cli_main(["export", str(checkpoint), str(busy)]) == 2
     assert "is not an empty folder; the export never overwrites" in capsys.readouterr().err
     assert (busy / "keep.txt").read_text() == "mine"
 
 
 def test_export_help_has_examples(capsys):
-    assert cli.main(["export", "--help"]) == 0
+    assert cli_main(["export", "--help"]) == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "hf-visobert-absa export runs/phone/model exported/phone" in out
 
 
 def test_a_run_folder_is_answered_with_its_model_folder(tmp_path, checkpoint, capsys):
     run = checkpoint.parent  # train's --output_dir; the model is in run/model
-    assert cli.main(["export", str(run), str(tmp_path / "out")]) == 2
+    assert cli_main(["export", str(run), str(tmp_path / "out")]) == 2
     assert (
         f"{run} is a training run folder, not a model folder: pass its model, {run / 'model'}."
         in capsys.readouterr().err

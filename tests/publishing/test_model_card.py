@@ -13,13 +13,8 @@ from huggingface_hub import ModelCard
 
 from hf_visobert_absa import ViSoBertAbsaConfig
 from hf_visobert_absa.errors import AbsaInputError
-from hf_visobert_absa.publishing.model_card import (
-    MIN_VERSIONS,
-    TEMPLATE_PATH,
-    card_summary,
-    load_metrics,
-    render_model_card,
-)
+from hf_visobert_absa.publishing.card_metrics import load_metrics
+from hf_visobert_absa.publishing.model_card import MIN_VERSIONS, TEMPLATE_PATH, card_summary, render_model_card
 from tests import helpers
 from tests.helpers import tiny_text_config
 

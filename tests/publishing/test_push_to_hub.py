@@ -15,7 +15,7 @@ from huggingface_hub import constants
 from huggingface_hub.errors import HfHubHTTPError
 
 import hf_visobert_absa.publishing.export as export_module
-from hf_visobert_absa.publishing.export import CODE_FILES
+from hf_visobert_absa.publishing.hub_files import CODE_FILES
 from hf_visobert_absa.publishing.push import main
 from tests import helpers
 from tests.helpers import save_tiny_checkpoint

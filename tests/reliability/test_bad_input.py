@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 from transformers import DataCollatorWithPadding, TrainingArguments
 
 from hf_visobert_absa import FocalContrastiveTrainer, ViSoBertAbsaConfig
-from hf_visobert_absa.data.loading import load_absa_dataset, tokenize_dataset, truncated_rows
-from hf_visobert_absa.data.tokenization import load_tokenizer
+from hf_visobert_absa.data.loading import load_absa_dataset
+from hf_visobert_absa.data.tokenization import load_tokenizer, tokenize_dataset, truncated_rows
 from hf_visobert_absa.evaluation.inference import predict_probabilities
-from hf_visobert_absa.hub.configuration_visobert_absa import LABEL_SCHEMES
+from hf_visobert_absa.hub.labels_visobert_absa import LABEL_SCHEMES
 from hf_visobert_absa.hub.pipeline_visobert_absa import AspectSentimentPipeline
 from tests import helpers
 from tests.helpers import ASPECTS, WORDS, at, error_of, run_cli, tiny_model, tiny_text_config, tiny_tokenizer

@@ -22,7 +22,8 @@ from types import SimpleNamespace
 import torch
 from torch.nn import functional as F
 
-from hf_visobert_absa.hub.losses_visobert_absa import compute_absa_loss, multilabel_supcon_loss  # noqa: E402
+from hf_visobert_absa.hub.contrastive_visobert_absa import multilabel_supcon_loss  # noqa: E402
+from hf_visobert_absa.hub.losses_visobert_absa import compute_absa_loss  # noqa: E402
 from tests.helpers import build_model, full_batch, loss_config  # noqa: E402
 
 MODES = ("mulsupcon", "jaccard", "any", "exact", "soft_agreement")

@@ -20,7 +20,8 @@ import torch
 from safetensors.torch import load_file
 from torch.nn import functional as F
 
-from hf_visobert_absa.hub.losses_visobert_absa import compute_absa_loss, multilabel_supcon_loss
+from hf_visobert_absa.hub.contrastive_visobert_absa import multilabel_supcon_loss
+from hf_visobert_absa.hub.losses_visobert_absa import compute_absa_loss
 from tests import helpers
 from tests import helpers as tiny_data
 from tests.scripts import ddp_gradients
