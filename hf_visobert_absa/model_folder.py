@@ -31,11 +31,8 @@ from typing import Any
 from .data.tokenization import TOKENIZER_FILES, looks_like_local_path
 from .errors import AbsaInputError
 from .hub.configuration_visobert_absa import MODEL_DEFINING_FIELDS
+from .hub.modeling_visobert_absa import PICKLE_SUFFIXES
 
-#: Fields of `config.json` that define the model; a missing one is an error.
-REQUIRED_FIELDS = MODEL_DEFINING_FIELDS  # one list: the Hub config refuses the same gaps
-#: File endings of pickled weights, never loaded.
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 WHAT_TO_PASS = "Pass the `model/` folder of a `hf-visobert-absa train` run or an exported model."
 
 
@@ -151,7 +148,8 @@ def _check_fields(config_dict: Any, where: str, flag: str) -> None:
                 else ""
             )
         )
-    missing = [name for name in REQUIRED_FIELDS if name not in config_dict]  # `sentiments`: see the module notes
+    # the fields the Hub config refuses to default; `sentiments`: see the module notes
+    missing = [name for name in MODEL_DEFINING_FIELDS if name not in config_dict]
     if missing:
         raise AbsaInputError(
             f"{where}: config.json lacks {', '.join(repr(m) for m in missing)}, which define(s) the model; a missing "
@@ -337,8 +335,6 @@ def _write_json(path: Path, content: dict[str, Any]) -> None:
 
 __all__ = [
     "save_tokenizer",
-    "PICKLE_SUFFIXES",
-    "REQUIRED_FIELDS",
     "read_safetensors_header",
     "validate_model_folder",
 ]

@@ -60,7 +60,7 @@ from .windows_visobert_absa import check_text  # noqa: F401
 logger = logging.getLogger(__name__)
 
 #: File endings of pickled weights, never loaded.
-_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
 @dataclass
@@ -331,7 +331,7 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         if folder.is_dir():
             subfolder = folder / kwargs.get("subfolder", "")
             has_safetensors = any(subfolder.glob("*.safetensors"))
-            pickles = sorted(p.name for p in subfolder.iterdir() if p.suffix in _PICKLE_SUFFIXES)
+            pickles = sorted(p.name for p in subfolder.iterdir() if p.suffix in PICKLE_SUFFIXES)
             if pickles and not has_safetensors:
                 raise OSError(
                     f"{subfolder} holds only pickled weights ({', '.join(pickles)}) and no model.safetensors. "
@@ -481,6 +481,7 @@ def _module_name(cls: type) -> str:
 
 
 __all__ = [
+    "PICKLE_SUFFIXES",
     "AspectSentimentOutput",
     "ViSoBertAbsaForSequenceClassification",
     "ViSoBertAbsaModel",
