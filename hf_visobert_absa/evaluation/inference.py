@@ -15,6 +15,7 @@ import torch
 
 from ..data.tokenization import truncated_rows
 from ..errors import AbsaInputError
+from ..hub.windows_visobert_absa import max_length_problem
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +36,13 @@ def check_max_length(max_length: int, config: Any, flag: str = "--max_length") -
         `int`: `max_length`, unchanged.
 
     Raises:
-        AbsaInputError: the value is below 2 or above the encoder's limit; the message names the limit.
+        AbsaInputError: the value is below `MIN_MAX_LENGTH` (3) or above the encoder's limit; the message names
+            the limit.
     """
     limit = config.encoder_max_tokens
-    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 2:
-        raise AbsaInputError(
-            f"`{flag}` got {max_length!r}; allowed: an integer >= 2 (tokens, special tokens included)."
-        )
+    problem = max_length_problem(max_length, flag)
+    if problem is not None:
+        raise AbsaInputError(problem)
     if limit is not None and max_length > limit:
         raise AbsaInputError(
             f"`{flag}` got {max_length}, but this model's encoder reads at most {limit} tokens "

@@ -30,7 +30,7 @@ from .decision_visobert_absa import mentioned_mask
 from .evidence_visobert_absa import top_words, word_scores, word_spans
 from .labels_visobert_absa import NONE_CLASS, flat_label, scheme_class_names
 from .tasks_visobert_absa import ABSA_TASK
-from .windows_visobert_absa import TextWindowsMixin, check_text, checked_stream
+from .windows_visobert_absa import TextWindowsMixin, check_text, checked_stream, max_length_problem
 
 logger = logging.getLogger(__name__)
 
@@ -243,8 +243,9 @@ class AspectSentimentPipeline(TextWindowsMixin, Pipeline):
                 raise ValueError(f"`long_text` got {long_text!r}; allowed: 'truncate' (default), 'chunk'.")
             preprocess["long_text"] = long_text
         if max_length is not None:
-            if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 3:
-                raise ValueError(f"`max_length` got {max_length!r}; allowed: an integer >= 3 (tokens per window).")
+            problem = max_length_problem(max_length)
+            if problem is not None:
+                raise ValueError(problem)
             self._window_length(max_length)  # beyond the encoder's positions: refused here, before any text
             preprocess["max_length"] = max_length
         if stride is not None:

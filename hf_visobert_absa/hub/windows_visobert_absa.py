@@ -39,6 +39,37 @@ def check_text(value: Any, index: int) -> str:
     )
 
 
+#: The shortest window, in tokens: the two special tokens (`<s>`, `</s>`) and at least one token of text. Training,
+#: `evaluate`, `predict` and the pipeline refuse anything shorter, so a model never saves a length its pipeline refuses.
+MIN_MAX_LENGTH = 3
+
+
+def max_length_problem(value: Any, flag: str = "max_length") -> str | None:
+    """Why `value` cannot be a window length (`max_length`), or `None` when it can.
+
+    Args:
+        value (`Any`): the requested length in tokens, special tokens included.
+        flag (`str`, defaults to `"max_length"`): the argument or option named in the message.
+
+    Returns:
+        `str | None`: the message for the caller's error (`ValueError` or a subclass), or `None` for an integer
+        >= `MIN_MAX_LENGTH`. The encoder's upper limit is checked where the config is known.
+
+    Example:
+
+    ```python
+    >>> max_length_problem(2, "--max_length")
+    '`--max_length` got 2; allowed: an integer >= 3 (tokens per window: two special tokens and at least one token of text).'
+    ```
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_MAX_LENGTH:
+        return (
+            f"`{flag}` got {value!r}; allowed: an integer >= {MIN_MAX_LENGTH} (tokens per window: two special tokens "
+            "and at least one token of text)."
+        )
+    return None
+
+
 def checked_stream(items: Iterable[Any]) -> Iterator[str]:
     """The texts of a list, generator or map-style dataset, each checked by [`check_text`] as it is read."""
     if isinstance(items, torch.utils.data.Dataset) and hasattr(items, "__len__"):
@@ -165,4 +196,4 @@ class TextWindowsMixin:
         return torch.stack([self._aggregate(part, how) for part in parts])
 
 
-__all__ = ["TextWindowsMixin", "check_text", "checked_stream"]
+__all__ = ["MIN_MAX_LENGTH", "TextWindowsMixin", "check_text", "checked_stream", "max_length_problem"]

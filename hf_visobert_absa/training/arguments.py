@@ -19,6 +19,7 @@ from transformers import HfArgumentParser, TrainingArguments
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import RENAMED_CONTRASTIVE_MODES
 from ..hub.labels_visobert_absa import RENAMED_LABEL_SCHEMES, current_name
+from ..hub.windows_visobert_absa import MIN_MAX_LENGTH, max_length_problem
 from .recipe import HOLDOUT_PERCENTAGE, MODEL_RECIPE, ORIGINAL_DESIGN, TRAINING_RECIPE
 
 DEFAULT_ENCODER = "uitnlp/visobert"
@@ -206,7 +207,7 @@ class DataArguments:
     max_length: int = field(
         default=256,
         metadata={
-            "help": "Truncate reviews to this many tokens (2 up to what the encoder's positions allow); "
+            "help": f"Truncate reviews to this many tokens ({MIN_MAX_LENGTH} up to what the encoder's positions allow); "
             "stored with the model as the default of evaluate, predict and the pipeline."
         },
     )
@@ -215,10 +216,9 @@ class DataArguments:
     max_test_samples: int | None = field(default=None, metadata={"help": "Use only the first N test rows."})
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or self.max_length < 2:
-            raise AbsaInputError(
-                f"`--max_length` got {self.max_length!r}; allowed: an integer >= 2 (tokens, special tokens included)."
-            )
+        problem = max_length_problem(self.max_length, "--max_length")
+        if problem is not None:
+            raise AbsaInputError(problem)
 
     def data_files(self) -> dict[str, str] | str:
         files = {

@@ -177,8 +177,15 @@ def test_export_of_the_run_writes_a_card_that_tells_the_truth(run, tmp_path):
     assert f"Computed with `max_length={MAX_LENGTH}` tokens and {rule}, the pipeline's defaults." in card
 
 
+#: Two special tokens and no text: refused by training, evaluate and predict alike (and by the pipeline).
+TOO_SHORT = (
+    "`--max_length` got 2; allowed: an integer >= 3 (tokens per window: two special tokens and at least one token "
+    "of text)."
+)
+
+
 @pytest.mark.parametrize("command", ["evaluate", "predict"])
-def test_max_length_beyond_the_encoder_or_below_2_is_refused(run, data_dir, command, capsys):
+def test_max_length_beyond_the_encoder_or_below_3_is_refused(run, data_dir, command, capsys):
     file_flag = (
         ["--file", str(data_dir / "test.jsonl")] if command == "evaluate" else ["--input", str(data_dir / "test.jsonl")]
     )
@@ -187,14 +194,14 @@ def test_max_length_beyond_the_encoder_or_below_2_is_refused(run, data_dir, comm
     err = capsys.readouterr().err
     assert f"`--max_length` got {LIMIT + 1}, but this model's encoder reads at most {LIMIT} tokens" in err
     assert "Traceback" not in err and "IndexError" not in err
-    assert main([*base, "--max_length", "1"]) == 2
-    assert "`--max_length` got 1; allowed: an integer >= 2" in capsys.readouterr().err
+    assert main([*base, "--max_length", "2"]) == 2
+    assert TOO_SHORT in capsys.readouterr().err
 
 
 def test_train_refuses_bad_max_length_and_missing_output_dir_before_writing(bert_encoder, data_dir, tmp_path, capsys):
     out = tmp_path / "never"
-    assert main(_train_args(bert_encoder, data_dir, out, "--max_length", "1")) == 2
-    assert "`--max_length` got 1; allowed: an integer >= 2" in capsys.readouterr().err
+    assert main(_train_args(bert_encoder, data_dir, out, "--max_length", "2")) == 2
+    assert TOO_SHORT in capsys.readouterr().err
     assert main(_train_args(bert_encoder, data_dir, out, "--max_length", "512")) == 2
     assert f"`--max_length` got 512, but this model's encoder reads at most {LIMIT} tokens" in capsys.readouterr().err
     assert not out.exists()  # bad input leaves no half-made run folder

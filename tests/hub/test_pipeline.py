@@ -275,6 +275,11 @@ def test_bad_items_in_streams_name_their_index(absa):
         ({"long_text": "split"}, r"`long_text` got 'split'"),
         ({"chunk_aggregation": "sum"}, r"`chunk_aggregation` got 'sum'"),
         ({"long_text": "chunk", "max_length": 12, "stride": 10}, r"`stride` got 10; allowed: fewer than 10 tokens"),
+        (
+            {"max_length": 2},
+            r"`max_length` got 2; allowed: an integer >= 3 \(tokens per window: two special tokens and at least one "
+            r"token of text\)\.",
+        ),
     ],
 )
 def test_bad_arguments_are_explained(absa, kwargs, message):

@@ -14,6 +14,7 @@ from benchmarks.quality import cpu_training_args
 from benchmarks.semeval2014_variants import LIBRARY_DEFAULTS, VARIANTS
 from hf_visobert_absa import ViSoBertAbsaConfig
 from hf_visobert_absa.cli.main import main
+from hf_visobert_absa.hub.windows_visobert_absa import MIN_MAX_LENGTH
 from hf_visobert_absa.training.arguments import AbsaTrainingArguments, ModelArguments
 from hf_visobert_absa.training.recipe import HOLDOUT_PERCENTAGE, MODEL_RECIPE, RECIPE_NAME, TRAINING_RECIPE, recipe
 from tests import helpers
@@ -187,11 +188,12 @@ def test_calibration_modes(tmp_path, value, mode):
 
 
 def test_a_collapsed_run_says_so_in_the_summary_metrics_and_evaluate(encoder_dir, tmp_path, capsys):
-    # two tokens (the special ones) leave no text: every review looks the same and gets the same row
+    # the shortest window (two special tokens and the first word, `câu` in every review): every review looks the
+    # same and gets the same row
     varied = [(f"câu {i}", {name: ("positive", "negative")[i % 2]}) for i, name in enumerate("ABCDEFGH")]
     out = _train(
         encoder_dir, tmp_path, "--calibrate_thresholds", "false", "--validation_split_percentage", "40",
-        "--max_length", "2", reviews=varied,
+        "--max_length", str(MIN_MAX_LENGTH), reviews=varied,
     )  # fmt: skip
     validation = json.loads((out / "metrics.json").read_text())["validation"]
     assert any("100% of the reviews get the same prediction" in w for w in validation["warnings"])
