@@ -15,17 +15,14 @@ import torch
 
 from ..data.tokenization import truncated_rows
 from ..errors import AbsaInputError
-from ..hub.windows_visobert_absa import max_length_problem
+from ..hub.windows_visobert_absa import FALLBACK_MAX_LENGTH, max_length_problem, stored_max_length
 
 logger = logging.getLogger(__name__)
 
-#: The window when neither the tokenizer nor the encoder says (the pipeline's fallback too).
-FALLBACK_MAX_LENGTH = 512
-
 
 def check_max_length(max_length: int, config: Any, flag: str = "--max_length") -> int:
-    """Refuse a truncation length the model cannot use: below 2 (no room for a token between the special
-    tokens; 1 would silently turn truncation off) or beyond what the encoder's position embeddings read.
+    """Refuse a truncation length the model cannot use: below `MIN_MAX_LENGTH` (3: the two special tokens and at
+    least one token of text; the pipeline refuses the same) or beyond what the encoder's position embeddings read.
 
     Args:
         max_length (`int`): the requested length in tokens, special tokens included.
@@ -66,8 +63,8 @@ def resolve_max_length(requested: int | None, config: Any, tokenizer: Any, flag:
     if requested is not None:
         return check_max_length(requested, config, flag)
     limit = config.encoder_max_tokens
-    stored = getattr(tokenizer, "model_max_length", None)
-    if not isinstance(stored, int) or isinstance(stored, bool) or not 2 <= stored < 1_000_000:
+    stored = stored_max_length(tokenizer)
+    if stored is None:
         return limit or FALLBACK_MAX_LENGTH
     if limit is not None and stored > limit:
         logger.warning(
@@ -112,7 +109,7 @@ def score_texts(
         first `max_length` tokens, and a warning counts such texts.
 
     Raises:
-        AbsaInputError: `max_length` is below 2 or beyond the encoder's position embeddings.
+        AbsaInputError: `max_length` is below `MIN_MAX_LENGTH` (3) or beyond the encoder's position embeddings.
     """
     check_max_length(max_length, model.config, "max_length")
     model.eval()

@@ -42,6 +42,8 @@ def check_text(value: Any, index: int) -> str:
 #: The shortest window, in tokens: the two special tokens (`<s>`, `</s>`) and at least one token of text. Training,
 #: `evaluate`, `predict` and the pipeline refuse anything shorter, so a model never saves a length its pipeline refuses.
 MIN_MAX_LENGTH = 3
+#: The window when neither the tokenizer nor the encoder says how long (`evaluate` and `predict` fall back to it too).
+FALLBACK_MAX_LENGTH = 512
 
 
 def max_length_problem(value: Any, flag: str = "max_length") -> str | None:
@@ -70,6 +72,16 @@ def max_length_problem(value: Any, flag: str = "max_length") -> str | None:
     return None
 
 
+def stored_max_length(tokenizer: Any) -> int | None:
+    """The tokenizer's `model_max_length` (where training stores its `max_length`) when it is a usable window
+    length: an integer from `MIN_MAX_LENGTH` up to below 1,000,000 (transformers' "no limit" is about 1e30);
+    else `None`. The encoder's limit is the caller's to apply."""
+    stored = getattr(tokenizer, "model_max_length", None)
+    if isinstance(stored, bool) or not isinstance(stored, int) or not MIN_MAX_LENGTH <= stored < 1_000_000:
+        return None
+    return stored
+
+
 def checked_stream(items: Iterable[Any]) -> Iterator[str]:
     """The texts of a list, generator or map-style dataset, each checked by [`check_text`] as it is read."""
     if isinstance(items, torch.utils.data.Dataset) and hasattr(items, "__len__"):
@@ -96,10 +108,9 @@ class TextWindowsMixin:
                     f"(max_position_embeddings). Pass max_length <= {limit}."
                 )
             return max_length
-        stored = getattr(self.tokenizer, "model_max_length", None)
-        stored = stored if isinstance(stored, int) and 0 < stored < 1_000_000 else None
+        stored = stored_max_length(self.tokenizer)
         if stored is None or (limit is not None and stored > limit):
-            return limit or 512
+            return limit or FALLBACK_MAX_LENGTH
         return stored
 
     def _special_tokens(self, text: str) -> tuple[list[int], list[int], list[int]]:
@@ -196,4 +207,12 @@ class TextWindowsMixin:
         return torch.stack([self._aggregate(part, how) for part in parts])
 
 
-__all__ = ["MIN_MAX_LENGTH", "TextWindowsMixin", "check_text", "checked_stream", "max_length_problem"]
+__all__ = [
+    "FALLBACK_MAX_LENGTH",
+    "MIN_MAX_LENGTH",
+    "TextWindowsMixin",
+    "check_text",
+    "checked_stream",
+    "max_length_problem",
+    "stored_max_length",
+]
