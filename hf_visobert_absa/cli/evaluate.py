@@ -111,8 +111,8 @@ def _load_labelled(args: argparse.Namespace, config: Any) -> tuple[Any, Any]:
 def main(argv: list[str]) -> int:
     import numpy as np
 
+    from ..data.data_files import resolve_data_files
     from ..data.label_schemes import describe_rule, predictions_from_probabilities
-    from ..data.loading import resolve_data_files
     from ..evaluation.collapse import collapse_warnings
     from ..evaluation.inference import predict_probabilities, resolve_max_length
     from ..evaluation.metrics import compute_absa_metrics
