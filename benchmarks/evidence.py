@@ -43,7 +43,7 @@ from hf_visobert_absa.evidence.faithfulness import (
 )
 from hf_visobert_absa.evidence.gallery import write_gallery
 from hf_visobert_absa.hub.evidence_visobert_absa import word_spans
-from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaModel
+from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
 from hf_visobert_absa.hub.pipeline_visobert_absa import AspectSentimentPipeline
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown_table(json.loads(Path(args.out).read_text(encoding="utf-8"))))
         return 0
     torch.manual_seed(0)
-    model = ViSoBertAbsaModel.from_pretrained(args.model).eval()
+    model = ViSoBertAbsaForAspectSentiment.from_pretrained(args.model).eval()
     tokenizer = load_tokenizer(args.model)
     rows = _test_rows(model, args.data_dir, args.limit)
     result = run(model, tokenizer, rows, args)

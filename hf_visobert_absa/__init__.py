@@ -24,7 +24,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "hub.losses_visobert_absa": ("FocalLoss", "MultiLabelSupConLoss", "compute_absa_loss", "focal_loss"),
     "hub.contrastive_visobert_absa": ("multilabel_supcon_loss",),
     "hub.modeling_visobert_absa": (
-        "AspectSentimentOutput", "ViSoBertAbsaForSequenceClassification", "ViSoBertAbsaModel",
+        "AspectSentimentOutput", "ViSoBertAbsaForSequenceClassification", "ViSoBertAbsaForAspectSentiment",
     ),
     "hub.pipeline_visobert_absa": ("AspectSentimentPipeline", "register_pipeline"),
     "registration": ("register_auto_classes",),

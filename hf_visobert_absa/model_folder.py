@@ -5,7 +5,7 @@ each problem is an [`AbsaInputError`] (one line, exit 2 from the CLI) naming the
 wrong and how to fix it. It reads only `config.json` and the safetensors headers (a few kilobytes), never the
 weights, so a damaged folder is refused in milliseconds.
 
-The model's own `ViSoBertAbsaModel.from_pretrained` (Hub-bound, stdlib/torch/transformers only) keeps what a
+The model's own `ViSoBertAbsaForAspectSentiment.from_pretrained` (Hub-bound, stdlib/torch/transformers only) keeps what a
 Hub user needs: safetensors only, pickles refused. Everything else lives here.
 
 Decisions:
@@ -270,10 +270,10 @@ def _expected_shapes(config: Any) -> dict[str, list[int]]:
     """Tensor name -> shape of the model `config` describes, built on the meta device (no memory, no weights)."""
     import torch
 
-    from .hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from .hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
 
     with torch.device("meta"):
-        return {name: list(t.shape) for name, t in ViSoBertAbsaModel(config).state_dict().items()}
+        return {name: list(t.shape) for name, t in ViSoBertAbsaForAspectSentiment(config).state_dict().items()}
 
 
 def _check_no_tensor_missing(shapes: dict[str, list[int]], expected: dict[str, list[int]], where: str) -> None:

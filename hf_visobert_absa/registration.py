@@ -12,7 +12,7 @@ from __future__ import annotations
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 
 from .hub.configuration_visobert_absa import ViSoBertAbsaConfig
-from .hub.modeling_visobert_absa import ViSoBertAbsaModel
+from .hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
 
 _registered = False
 
@@ -34,8 +34,8 @@ def register_auto_classes() -> None:
     if _registered:
         return
     AutoConfig.register(ViSoBertAbsaConfig.model_type, ViSoBertAbsaConfig, exist_ok=True)
-    AutoModel.register(ViSoBertAbsaConfig, ViSoBertAbsaModel, exist_ok=True)
-    AutoModelForSequenceClassification.register(ViSoBertAbsaConfig, ViSoBertAbsaModel, exist_ok=True)
+    AutoModel.register(ViSoBertAbsaConfig, ViSoBertAbsaForAspectSentiment, exist_ok=True)
+    AutoModelForSequenceClassification.register(ViSoBertAbsaConfig, ViSoBertAbsaForAspectSentiment, exist_ok=True)
     _registered = True
 
 

@@ -78,14 +78,14 @@ def save_tiny_encoder(folder: Path, seed: int = 0) -> Path:
 
 
 def tiny_model(seed: int = 0, text_config: dict[str, Any] | None = None, **config_kwargs: Any):
-    """A `ViSoBertAbsaModel` on a tiny random encoder, deterministic for a seed."""
+    """A `ViSoBertAbsaForAspectSentiment` on a tiny random encoder, deterministic for a seed."""
     import torch
 
-    from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
+    from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaForAspectSentiment
 
     torch.manual_seed(seed)
     config = ViSoBertAbsaConfig(text_config=text_config or tiny_text_config(), **config_kwargs)
-    return ViSoBertAbsaModel(config)
+    return ViSoBertAbsaForAspectSentiment(config)
 
 
 def script_command(name: str, *args: str) -> list[str]:

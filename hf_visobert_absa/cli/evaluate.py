@@ -67,14 +67,14 @@ def load_trained(model_dir: str, *, validated: bool = False):
     """The model (eval mode) and tokenizer of a trained folder, with a clear error when it is not one (skipped
     when the caller has already run `validate_model_folder` on it: `validated=True`)."""
     from ..data.tokenization import load_tokenizer
-    from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from ..hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
     from ..registration import register_auto_classes
 
     path = Path(model_dir)
     if not validated:
         validate_model_folder(path, "--model")  # a clear error for anything that is not a usable saved model
     register_auto_classes()
-    model = ViSoBertAbsaModel.from_pretrained(str(path))
+    model = ViSoBertAbsaForAspectSentiment.from_pretrained(str(path))
     model.eval()
     check_finite(model, f"the model {model_dir}", "It cannot score anything: train it again (e.g. with a lower "
                  "--learning_rate, or --max_grad_norm 1.0).")  # fmt: skip

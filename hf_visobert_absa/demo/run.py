@@ -326,18 +326,18 @@ def _build_model_and_tokenizer(
     encoder: str | None, train_texts: Sequence[str], aspects: list[str], pooling: str
 ) -> tuple[Any, Any]:
     from ..hub.configuration_visobert_absa import ViSoBertAbsaConfig
-    from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from ..hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
 
     if encoder is None:
         tokenizer = train_sample_tokenizer(train_texts)
         text_config = small_encoder_config(len(tokenizer), tokenizer.model_max_length)
         config = ViSoBertAbsaConfig(text_config=text_config, aspects=aspects, pooling=pooling)
-        return ViSoBertAbsaModel(config), tokenizer
+        return ViSoBertAbsaForAspectSentiment(config), tokenizer
     from ..data.tokenization import load_tokenizer
 
     tokenizer = load_tokenizer(encoder)
     tokenizer.model_max_length = min(int(tokenizer.model_max_length), 256)  # the sample's reviews are short
-    model = ViSoBertAbsaModel.from_pretrained_encoder(encoder, aspects=aspects, pooling=pooling)
+    model = ViSoBertAbsaForAspectSentiment.from_pretrained_encoder(encoder, aspects=aspects, pooling=pooling)
     return model, tokenizer
 
 

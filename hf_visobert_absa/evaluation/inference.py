@@ -92,7 +92,7 @@ def score_texts(
     then the results are put back in input order.
 
     Args:
-        model: a `ViSoBertAbsaModel` (or a remote-code copy); put in eval mode here.
+        model: a `ViSoBertAbsaForAspectSentiment` (or a remote-code copy); put in eval mode here.
         tokenizer: its tokenizer.
         texts: the reviews.
         batch_size (`int`, defaults to 64): reviews per forward pass.

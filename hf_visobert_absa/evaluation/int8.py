@@ -132,7 +132,7 @@ def quantize_int8(
     companions (the pipeline and `predict` form the same batches for the same input, so results repeat).
 
     Args:
-        model ([`ViSoBertAbsaModel`]): the fp32 model (any device; it is exported from a CPU copy of the graph).
+        model ([`ViSoBertAbsaForAspectSentiment`]): the fp32 model (any device; it is exported from a CPU copy of the graph).
         save_dir (`str` or `Path`, *optional*): keep `model_int8.onnx` there (default: a temporary folder, removed
             once the session has loaded the graph).
         threads (`int`, *optional*): ONNX Runtime intra-op threads (default: `torch.get_num_threads()`).
@@ -149,7 +149,7 @@ def quantize_int8(
     Example:
 
     ```python
-    >>> int8 = quantize_int8(ViSoBertAbsaModel.from_pretrained("runs/phone/model"))
+    >>> int8 = quantize_int8(ViSoBertAbsaForAspectSentiment.from_pretrained("runs/phone/model"))
     >>> int8(**tokenizer(["Pin trâu"], return_tensors="pt")).logits.shape
     torch.Size([1, 11, 4])
     ```
@@ -178,7 +178,7 @@ def int8_pipeline(model: torch.nn.Module, tokenizer: Any, **kwargs: Any) -> Any:
     r"""The `aspect-sentiment-analysis` pipeline on the int8 version of `model` (CPU).
 
     Args:
-        model ([`ViSoBertAbsaModel`]): the fp32 model.
+        model ([`ViSoBertAbsaForAspectSentiment`]): the fp32 model.
         tokenizer: its tokenizer.
         kwargs: the pipeline's constructor arguments (`batch_size`, `threshold`, `long_text`, ...).
 

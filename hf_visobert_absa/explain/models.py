@@ -27,7 +27,7 @@ from ..data.label_schemes import encode_labels
 from ..hub.configuration_visobert_absa import ViSoBertAbsaConfig
 from ..hub.encoder_visobert_absa import FINETUNE_KEYS, VISOBERT_ENCODER_CONFIG
 from ..hub.losses_visobert_absa import compute_absa_loss, contrastive_term, focal_loss
-from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
+from ..hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
 from ..training.trainer import FocalContrastiveTrainer
 from .common import autocast
 
@@ -91,12 +91,12 @@ def encoder_config(spec: str) -> tuple[dict[str, Any], str]:
 TIMING_POOLING = "cls"
 
 
-def build_model(text_config: dict[str, Any], seed: int = 0, **config_kwargs: Any) -> ViSoBertAbsaModel:
+def build_model(text_config: dict[str, Any], seed: int = 0, **config_kwargs: Any) -> ViSoBertAbsaForAspectSentiment:
     """Our two-head model with random weights, deterministic for `seed`, in train mode (`TIMING_POOLING` unless
     `config_kwargs` names a pooling)."""
     torch.manual_seed(seed)
     config_kwargs = {"pooling": TIMING_POOLING, **config_kwargs}
-    model = ViSoBertAbsaModel(ViSoBertAbsaConfig(text_config=text_config, **config_kwargs))
+    model = ViSoBertAbsaForAspectSentiment(ViSoBertAbsaConfig(text_config=text_config, **config_kwargs))
     return model.train()
 
 
@@ -131,7 +131,7 @@ class BareEncoderClassifier(nn.Module):
         return SequenceClassifierOutput(loss=loss, logits=logits)
 
 
-def bare_twin(model: ViSoBertAbsaModel) -> BareEncoderClassifier:
+def bare_twin(model: ViSoBertAbsaForAspectSentiment) -> BareEncoderClassifier:
     """A [`BareEncoderClassifier`] whose encoder holds a copy of `model`'s encoder weights."""
     config = model.config
     bare = BareEncoderClassifier(config.text_config, config.num_aspects, config.num_classes)
@@ -243,7 +243,7 @@ def training_step_fn(
 
 
 def isolated_head_fns(
-    model: ViSoBertAbsaModel,
+    model: ViSoBertAbsaForAspectSentiment,
     bare: BareEncoderClassifier,
     batches: list[dict[str, torch.Tensor]],
     *,

@@ -22,7 +22,7 @@ from torch import nn
 
 from ..errors import AbsaInputError
 from ..hub.configuration_visobert_absa import ViSoBertAbsaConfig
-from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
+from ..hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
 from ..io_safety import write_text_atomic
 from ..threads import torch_threads
 from ..training.trainer import FocalContrastiveTrainer
@@ -65,7 +65,7 @@ class ExplainOptions:
     architecture_only: bool = False
 
 
-def build_explained_model(options: ExplainOptions) -> tuple[ViSoBertAbsaModel, str]:
+def build_explained_model(options: ExplainOptions) -> tuple[ViSoBertAbsaForAspectSentiment, str]:
     """The model to draw and time (random weights), and a description of its encoder."""
     if options.config:
         path = Path(options.config)
@@ -79,7 +79,7 @@ def build_explained_model(options: ExplainOptions) -> tuple[ViSoBertAbsaModel, s
         if options.encoder is not None or "text_config" not in fields:
             fields["text_config"], description = encoder_config(options.encoder or "tiny")
         torch.manual_seed(options.seed)
-        return ViSoBertAbsaModel(ViSoBertAbsaConfig(**fields)).train(), description
+        return ViSoBertAbsaForAspectSentiment(ViSoBertAbsaConfig(**fields)).train(), description
     text_config, description = encoder_config(options.encoder or "tiny")
     return build_model(text_config, seed=options.seed, **options.overrides), description
 
@@ -97,7 +97,9 @@ def _chain(module: nn.Module) -> str:
     return " → ".join(parts)
 
 
-def describe_architecture(model: ViSoBertAbsaModel, batch_size: int = 16, seq_len: int = 64) -> dict[str, Any]:
+def describe_architecture(
+    model: ViSoBertAbsaForAspectSentiment, batch_size: int = 16, seq_len: int = 64
+) -> dict[str, Any]:
     """The architecture as boxes of text, read from `model` and its config (input of `draw_architecture`)."""
     config = model.config
     text = config.text_config
@@ -159,7 +161,7 @@ def describe_architecture(model: ViSoBertAbsaModel, batch_size: int = 16, seq_le
         ["focal", "combine", ""], ["contrastive", "combine", ""], ["combine", "backward", "scalar loss"],
     ]  # fmt: skip
     return {
-        "title": f"ViSoBertAbsaModel: {total / 1e6:.2f} M parameters (drawn from the model and its config)",
+        "title": f"ViSoBertAbsaForAspectSentiment: {total / 1e6:.2f} M parameters (drawn from the model and its config)",
         "rows": rows,
         "edges": edges,
         "feedback": "gradients (one backward pass)",

@@ -1,6 +1,6 @@
 """One training step timed stage by stage (the `explain` timeline), and the same step timed whole.
 
-The staged step calls the model's own submodules in the order `ViSoBertAbsaModel.forward` does (encoder and
+The staged step calls the model's own submodules in the order `ViSoBertAbsaForAspectSentiment.forward` does (encoder and
 pooling, classification head, projection head), then the library's two losses, their weighted sum, one
 backward and the optimizer step, waiting for the device between stages. A test checks that it computes the
 same loss as `model(**batch).loss`; the timeline reports how far the sum of the stage medians is from the

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from transformers import Trainer
 
-from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
+from ..hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
 from ..training.trainer import FocalContrastiveTrainer
 from .common import (
     BenchSettings,
@@ -52,7 +52,7 @@ def run_training_benchmarks(
     settings: BenchSettings,
     out_dir: Path,
     which: set[str],
-    model: ViSoBertAbsaModel | None = None,
+    model: ViSoBertAbsaForAspectSentiment | None = None,
     encoder_text: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Run benchmark 1 (`"step_overhead"`) and/or 2 (`"one_vs_two_pass"`) in one interleaved measurement.
@@ -61,7 +61,7 @@ def run_training_benchmarks(
         settings ([`BenchSettings`]): the run configuration.
         out_dir (`Path`): where `<name>.json` is written (PNG drawing is left to the caller).
         which (`set[str]`): a non-empty subset of {"step_overhead", "one_vs_two_pass"}.
-        model ([`ViSoBertAbsaModel`], *optional*): the model to train (`explain` passes its own); by default
+        model ([`ViSoBertAbsaForAspectSentiment`], *optional*): the model to train (`explain` passes its own); by default
             one is built from `settings.encoder` with the default configuration.
         encoder_text (`str`, *optional*): how to describe the encoder in the JSON when `model` is given.
 
@@ -111,7 +111,7 @@ def run_training_benchmarks(
 
 
 def _trainers(
-    model: ViSoBertAbsaModel, which: set[str], settings: BenchSettings, device: torch.device
+    model: ViSoBertAbsaForAspectSentiment, which: set[str], settings: BenchSettings, device: torch.device
 ) -> dict[str, Trainer]:
     """Ours, plus the bare twin (benchmark 1) and/or the two-pass trainer on the same model (benchmark 2)."""
     trainers: dict[str, Trainer] = {
@@ -127,7 +127,7 @@ def _trainers(
 
 
 def _isolated_heads(
-    model: ViSoBertAbsaModel, bare: Any, batches: list, settings: BenchSettings, device: torch.device
+    model: ViSoBertAbsaForAspectSentiment, bare: Any, batches: list, settings: BenchSettings, device: torch.device
 ) -> dict[str, Any]:
     """Time only what differs between ours and the bare twin: heads and losses, forward + backward."""
     heads = isolated_head_fns(model, bare, batches, device=device, dtype=settings.dtype, seed=settings.seed)
@@ -145,7 +145,7 @@ _MODEL_CONFIG_KEYS = (
 
 
 def _inputs_block(
-    model: ViSoBertAbsaModel,
+    model: ViSoBertAbsaForAspectSentiment,
     trainers: dict[str, Trainer],
     batches: list,
     settings: BenchSettings,

@@ -59,7 +59,7 @@ MODEL_DEFINING_FIELDS: tuple[str, ...] = (
 
 
 class ViSoBertAbsaConfig(PreTrainedConfig):
-    r"""Configuration of [`ViSoBertAbsaModel`]: an encoder, a classification head and a projection head.
+    r"""Configuration of [`ViSoBertAbsaForAspectSentiment`]: an encoder, a classification head and a projection head.
 
     Args:
         text_config (`dict` or `PretrainedConfig`, *optional*):

@@ -117,7 +117,7 @@ def pretrained_encoder_config(name_or_path: str, hub_kwargs: dict[str, Any], ref
     if config_dict.get("model_type") == refuse_model_type:
         raise ValueError(
             f"`{name_or_path}` is already a visobert_absa model, not an encoder. Load it with "
-            f"`ViSoBertAbsaModel.from_pretrained({name_or_path!r})`."
+            f"`ViSoBertAbsaForAspectSentiment.from_pretrained({name_or_path!r})`."
         )
     text_config = AutoConfig.from_pretrained(name_or_path, **hub_kwargs).to_dict()
     for key in FINETUNE_KEYS:

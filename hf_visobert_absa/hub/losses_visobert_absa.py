@@ -120,7 +120,7 @@ def compute_absa_loss(
     aspect_embeddings: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The combined objective `focal_weight * focal + contrastive_weight * contrastive` from ONE forward pass: the
-    single implementation, which `ViSoBertAbsaModel.forward(labels=...)` calls.
+    single implementation, which `ViSoBertAbsaForAspectSentiment.forward(labels=...)` calls.
 
     Args:
         logits (`torch.Tensor` of shape `[B, A, C]`): classification head output.
@@ -181,7 +181,7 @@ def contrastive_term(
         if aspect_embeddings is None:
             raise ValueError(
                 f"contrastive_mode={config.contrastive_mode!r} needs `aspect_embeddings` [B, A, D] (the projection "
-                "of each aspect's own vector); `ViSoBertAbsaModel.forward` passes them."
+                "of each aspect's own vector); `ViSoBertAbsaForAspectSentiment.forward` passes them."
             )
         return aspect_sentiment_supcon_loss(aspect_embeddings, sentiment_labels, config.contrastive_temperature)
     sentiments = [s.lower() for s in (getattr(config, "sentiments", None) or SENTIMENTS)]

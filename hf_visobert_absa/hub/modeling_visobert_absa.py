@@ -65,7 +65,7 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 @dataclass
 class AspectSentimentOutput(ModelOutput):
-    """Output of [`ViSoBertAbsaModel`].
+    """Output of [`ViSoBertAbsaForAspectSentiment`].
 
     Args:
         loss (`torch.FloatTensor`, *optional*): the combined objective, when `labels` are given.
@@ -113,23 +113,23 @@ class ViSoBertAbsaPreTrainedModel(PreTrainedModel):
             nn.init.normal_(module.prompts, mean=0.0, std=std)
 
 
-class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
+class ViSoBertAbsaForAspectSentiment(ViSoBertAbsaPreTrainedModel):
     r"""Aspect-category sentiment model with a classification head and a contrastive projection head fed by one
     encoder forward pass.
 
     Args:
         config ([`ViSoBertAbsaConfig`]): the model configuration. The encoder is built from
             `config.text_config` with random weights (never downloaded here); use
-            [`ViSoBertAbsaModel.from_pretrained_encoder`] to start from pretrained encoder weights, or
+            [`ViSoBertAbsaForAspectSentiment.from_pretrained_encoder`] to start from pretrained encoder weights, or
             `from_pretrained` to load a trained aspect-sentiment model.
 
     Example:
 
     ```python
-    >>> from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
+    >>> from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaForAspectSentiment
     >>> config = ViSoBertAbsaConfig(text_config={"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 2,
     ...     "num_attention_heads": 4, "intermediate_size": 37, "vocab_size": 99})
-    >>> model = ViSoBertAbsaModel(config)
+    >>> model = ViSoBertAbsaForAspectSentiment(config)
     >>> out = model(input_ids=torch.tensor([[2, 5, 7, 3]]))
     >>> tuple(out.logits.shape), tuple(out.embeddings.shape)
     ((1, 11, 4), (1, 256))
@@ -311,7 +311,9 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         return logits, weights
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any) -> ViSoBertAbsaModel:
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
+    ) -> ViSoBertAbsaForAspectSentiment:
         """`PreTrainedModel.from_pretrained`, but weights load ONLY from safetensors.
 
         Unpickling a `pytorch_model.bin` (or any `.bin`/`.pt`/`.pth`/`.ckpt`/`.pkl`) can run arbitrary code, so
@@ -359,11 +361,11 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         type(config).register_for_auto_class()
         type(self).register_for_auto_class(type(self).auto_class_name)
         kept = {name: getattr(config, name, None) for name in ("auto_map", "custom_pipelines")}
-        module = _module_name(ViSoBertAbsaModel)
+        module = _module_name(ViSoBertAbsaForAspectSentiment)
         config.auto_map = {
             **(kept["auto_map"] or {}),
             "AutoConfig": f"{_module_name(type(config))}.{type(config).__name__}",
-            "AutoModel": f"{module}.{ViSoBertAbsaModel.__name__}",
+            "AutoModel": f"{module}.{ViSoBertAbsaForAspectSentiment.__name__}",
             "AutoModelForSequenceClassification": f"{module}.{ViSoBertAbsaForSequenceClassification.__name__}",
         }
         task = {
@@ -389,7 +391,7 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         local_files_only: bool = False,
         trust_remote_code: bool = False,
         **config_kwargs: Any,
-    ) -> ViSoBertAbsaModel:
+    ) -> ViSoBertAbsaForAspectSentiment:
         """Build the aspect-sentiment model around a pretrained encoder and copy its weights strictly.
 
         Works for a bare encoder checkpoint (`XLMRobertaModel`, `BertModel`, ...) and for a masked-LM
@@ -402,7 +404,7 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
             **config_kwargs: fields of [`ViSoBertAbsaConfig`] (aspects, label_scheme, pooling, ...).
 
         Returns:
-            [`ViSoBertAbsaModel`] in train mode, heads randomly initialised.
+            [`ViSoBertAbsaForAspectSentiment`] in train mode, heads randomly initialised.
 
         Raises:
             ValueError: the checkpoint lacks encoder weights (e.g. it is not an encoder of the configured
@@ -411,7 +413,7 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         Example:
 
         ```python
-        >>> model = ViSoBertAbsaModel.from_pretrained_encoder("uitnlp/visobert", label_scheme="absent_as_class")
+        >>> model = ViSoBertAbsaForAspectSentiment.from_pretrained_encoder("uitnlp/visobert", label_scheme="absent_as_class")
         ```
         """
         hub_kwargs = {
@@ -435,14 +437,14 @@ class ViSoBertAbsaModel(ViSoBertAbsaPreTrainedModel):
         return model
 
 
-class ViSoBertAbsaForSequenceClassification(ViSoBertAbsaModel):
-    r"""The text-classification view of [`ViSoBertAbsaModel`] (the same weights): one multi-label logit per
+class ViSoBertAbsaForSequenceClassification(ViSoBertAbsaForAspectSentiment):
+    r"""The text-classification view of [`ViSoBertAbsaForAspectSentiment`] (the same weights): one multi-label logit per
     (aspect, sentiment) pair, labelled `"{aspect}={sentiment}"` (`config.id2label`), whose sigmoid is the model's
     probability of that pair (its per-aspect softmax). `AutoModelForSequenceClassification` loads a saved folder as
     this class, so transformers' own `pipeline("text-classification", model=folder, trust_remote_code=True)`
     scores every pair (`config.problem_type` is `"multi_label_classification"`; pass `top_k=None` for all of them).
 
-    For inference only: train [`ViSoBertAbsaModel`], whose `labels` are one class per aspect.
+    For inference only: train [`ViSoBertAbsaForAspectSentiment`], whose `labels` are one class per aspect.
     """
 
     auto_class_name = "AutoModelForSequenceClassification"
@@ -484,6 +486,6 @@ __all__ = [
     "PICKLE_SUFFIXES",
     "AspectSentimentOutput",
     "ViSoBertAbsaForSequenceClassification",
-    "ViSoBertAbsaModel",
+    "ViSoBertAbsaForAspectSentiment",
     "ViSoBertAbsaPreTrainedModel",
 ]

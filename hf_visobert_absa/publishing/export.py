@@ -282,7 +282,7 @@ def export_model(
     r"""Stage `checkpoint` into `out_dir` as a Hub-ready model folder and verify it in a clean process.
 
     The folder is written by the one save path every model folder of this package goes through
-    (`ViSoBertAbsaModel.save_pretrained` + the tokenizer); the export adds only the model card, the run's metrics
+    (`ViSoBertAbsaForAspectSentiment.save_pretrained` + the tokenizer); the export adds only the model card, the run's metrics
     JSON and the allow-list check.
 
     Args:
@@ -375,10 +375,10 @@ def _process_alive(owner: Path) -> bool:
 
 def _load_pipeline(checkpoint: Path) -> Any:
     """The checkpoint's model (eval mode, safetensors only) and tokenizer, as the pipeline a Hub user gets."""
-    from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from ..hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
     from ..hub.pipeline_visobert_absa import TASK, AspectSentimentPipeline
 
-    model = ViSoBertAbsaModel.from_pretrained(checkpoint, use_safetensors=True).eval()
+    model = ViSoBertAbsaForAspectSentiment.from_pretrained(checkpoint, use_safetensors=True).eval()
     return AspectSentimentPipeline(model=model, tokenizer=_load_tokenizer(checkpoint), task=TASK, device="cpu")
 
 

@@ -39,10 +39,10 @@ def build_model(
 ):
     """A fresh model around the pretrained encoder (its starting values as `model_args` choose; the aspect names'
     prompts need the `tokenizer`), or a trained model to continue from."""
-    from ..hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from ..hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
 
     if model_args.model_name_or_path:
-        model = ViSoBertAbsaModel.from_pretrained(model_args.model_name_or_path)
+        model = ViSoBertAbsaForAspectSentiment.from_pretrained(model_args.model_name_or_path)
         if list(model.config.aspects) != list(aspects):
             raise AbsaInputError(
                 f"The model at {model_args.model_name_or_path} was trained on aspects {list(model.config.aspects)} "
@@ -61,7 +61,7 @@ def build_model(
         scheme = kwargs.get("label_scheme", "absent_as_class")
         kwargs["focal_alpha"] = balanced_focal_alpha(train_labels, len(scheme_class_names(scheme, sentiments)))
     try:
-        model = ViSoBertAbsaModel.from_pretrained_encoder(
+        model = ViSoBertAbsaForAspectSentiment.from_pretrained_encoder(
             model_args.encoder, trust_remote_code=model_args.trust_remote_code, **kwargs
         )
     except OSError as error:

@@ -90,7 +90,9 @@ def test_train_writes_every_output(trained):
     assert {"config.json", "model.safetensors", "modeling_visobert_absa.py", "tokenizer.json"} <= {
         p.name for p in model_dir.iterdir()
     }
-    assert json.loads((model_dir / "config.json").read_text())["auto_map"]["AutoModel"].endswith("ViSoBertAbsaModel")
+    assert json.loads((model_dir / "config.json").read_text())["auto_map"]["AutoModel"].endswith(
+        "ViSoBertAbsaForAspectSentiment"
+    )
     for record in ("config.json", "training_args.json", "training_data.json"):  # no machine path in what may travel
         assert "/tmp/" not in (model_dir / record).read_text(), record
     assert b"/tmp/" not in (model_dir / "training_args.bin").read_bytes()  # the Trainer's pickle, saved again

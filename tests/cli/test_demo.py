@@ -120,7 +120,7 @@ def test_demo_command_end_to_end_short(tmp_path, capsys):
 
     # The clean process loaded it without the package and labelled the three new reviews; the demo relayed it.
     assert "hf_visobert_absa on sys.path: False, importable: False" in printed
-    assert re.search(r"-> transformers_modules\.\S+\.modeling_visobert_absa\.ViSoBertAbsaModel", printed)
+    assert re.search(r"-> transformers_modules\.\S+\.modeling_visobert_absa\.ViSoBertAbsaForAspectSentiment", printed)
     for number, review in enumerate(NEW_REVIEWS, start=1):
         assert f"[{number}] {review}" in printed
     for aspect in DEFAULT_ASPECTS:

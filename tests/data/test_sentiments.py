@@ -39,9 +39,9 @@ def test_config_saved_without_sentiments_loads_as_three_way(tmp_path):
     assert data["sentiments"] == ["positive", "negative", "neutral"]
     del data["sentiments"]  # as written before the field existed
     (tmp_path / "config.json").write_text(json.dumps(data))
-    from hf_visobert_absa import ViSoBertAbsaModel
+    from hf_visobert_absa import ViSoBertAbsaForAspectSentiment
 
-    reloaded = ViSoBertAbsaModel.from_pretrained(tmp_path)
+    reloaded = ViSoBertAbsaForAspectSentiment.from_pretrained(tmp_path)
     assert reloaded.config.sentiments == ["positive", "negative", "neutral"]
     assert reloaded.config.num_classes == 4
 

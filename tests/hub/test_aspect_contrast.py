@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
+from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaForAspectSentiment
 from hf_visobert_absa.hub.contrastive_visobert_absa import aspect_sentiment_supcon_loss, multilabel_supcon_loss
 from hf_visobert_absa.hub.losses_visobert_absa import compute_absa_loss
 from tests.helpers import ASPECTS, full_batch, loss_config, tiny_model, tiny_text_config
@@ -83,7 +83,7 @@ def test_other_modes_return_no_aspect_embeddings():
 def test_mode_survives_save_load(tmp_path):
     model = tiny_model(seed=0, aspects=ASPECTS, pooling="aspect_prompt", contrastive_mode="aspect_sentiment")
     model.save_pretrained(tmp_path)
-    loaded = ViSoBertAbsaModel.from_pretrained(tmp_path).eval()
+    loaded = ViSoBertAbsaForAspectSentiment.from_pretrained(tmp_path).eval()
     assert loaded.config.contrastive_mode == "aspect_sentiment"
     assert "aspect_embeddings" in loaded.config.keys_to_ignore_at_inference  # never reaches compute_metrics
     assert tuple(loaded(**full_batch()).aspect_embeddings.shape) == (8, len(ASPECTS), 256)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
+from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaForAspectSentiment
 from hf_visobert_absa.hub.pooling_visobert_absa import AspectPromptPooling
 from tests.helpers import ASPECTS, assert_int8_close, full_batch, tiny_model, tiny_text_config
 
@@ -74,7 +74,7 @@ def test_save_load_round_trip_and_the_position_budget(tmp_path):
     model = _model()
     model.save_pretrained(tmp_path)
     assert (tmp_path / "pooling_visobert_absa.py").is_file()  # the sibling travels with the modeling file
-    loaded = ViSoBertAbsaModel.from_pretrained(tmp_path).eval()
+    loaded = ViSoBertAbsaForAspectSentiment.from_pretrained(tmp_path).eval()
     batch = full_batch()
     with torch.no_grad():
         torch.testing.assert_close(

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
+from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaForAspectSentiment
 from hf_visobert_absa.hub.pooling_visobert_absa import AspectQueryPooling
 from tests.helpers import ASPECTS, assert_int8_close, full_batch, tiny_model, tiny_text_config
 
@@ -88,7 +88,7 @@ def test_heads_survive_save_load(tmp_path):
     ids = torch.tensor([[0, 7, 9, 11, 2]])
     model.save_pretrained(tmp_path)
     assert json.loads((tmp_path / "config.json").read_text())["aspect_query_heads"] == 4
-    loaded = ViSoBertAbsaModel.from_pretrained(tmp_path).eval()
+    loaded = ViSoBertAbsaForAspectSentiment.from_pretrained(tmp_path).eval()
     with torch.no_grad():
         torch.testing.assert_close(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
 
@@ -98,13 +98,13 @@ def test_a_config_saved_before_the_heads_field_loads_one_head(tmp_path):
     config = json.loads((tmp_path / "config.json").read_text())
     config.pop("aspect_query_heads")
     (tmp_path / "config.json").write_text(json.dumps(config))
-    assert ViSoBertAbsaModel.from_pretrained(tmp_path).aspect_pooling.num_heads == 1
+    assert ViSoBertAbsaForAspectSentiment.from_pretrained(tmp_path).aspect_pooling.num_heads == 1
 
 
 def test_save_load_round_trip(tmp_path):
     model = _model(detection_thresholds=[0.3, 0.5, 0.7])
     model.save_pretrained(tmp_path)
-    loaded = ViSoBertAbsaModel.from_pretrained(tmp_path).eval()
+    loaded = ViSoBertAbsaForAspectSentiment.from_pretrained(tmp_path).eval()
     assert loaded.config.pooling == "aspect_query" and loaded.config.detection_thresholds == [0.3, 0.5, 0.7]
     batch = full_batch()
     with torch.no_grad():
@@ -121,7 +121,7 @@ def test_old_config_without_new_fields_still_loads(tmp_path):
     config = json.loads((tmp_path / "config.json").read_text())
     config.pop("detection_thresholds", None)
     (tmp_path / "config.json").write_text(json.dumps(config))
-    loaded = ViSoBertAbsaModel.from_pretrained(tmp_path)
+    loaded = ViSoBertAbsaForAspectSentiment.from_pretrained(tmp_path)
     assert loaded.config.detection_thresholds is None and loaded.config.thresholds == [None] * len(ASPECTS)
     assert loaded.aspect_pooling is None
 

@@ -1,11 +1,11 @@
-"""ViSoBertAbsaModel: shapes, pooling, the one objective, encoder loading, gradient checkpointing, sdpa."""
+"""ViSoBertAbsaForAspectSentiment: shapes, pooling, the one objective, encoder loading, gradient checkpointing, sdpa."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel, compute_absa_loss
+from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaForAspectSentiment, compute_absa_loss
 from tests.helpers import tiny_model, tiny_text_config
 
 
@@ -25,7 +25,7 @@ def test_default_and_original_design_shapes_and_unit_norm_embeddings():
     assert tuple(out.embeddings.shape) == (4, 256)
     assert torch.allclose(out.embeddings.norm(dim=-1), torch.ones(4), atol=1e-6)
     assert out.loss is None and out.focal_loss is None
-    original = ViSoBertAbsaModel(ViSoBertAbsaConfig.original_design(text_config=tiny_text_config()))
+    original = ViSoBertAbsaForAspectSentiment(ViSoBertAbsaConfig.original_design(text_config=tiny_text_config()))
     assert tuple(original(input_ids=ids, attention_mask=mask).logits.shape) == (4, 11, 3)
     assert original.pooler is not None
 
@@ -91,7 +91,7 @@ def test_gradient_checkpointing_and_sdpa_give_the_same_gradients():
     labels = torch.randint(0, 4, (4, 11), generator=torch.Generator().manual_seed(3))
     grads = []
     for checkpointing, attn in ((False, "eager"), (True, "sdpa")):
-        model = ViSoBertAbsaModel._from_config(
+        model = ViSoBertAbsaForAspectSentiment._from_config(
             ViSoBertAbsaConfig(text_config=tiny_text_config(), classifier_dropout=0.0), attn_implementation=attn
         )
         torch.manual_seed(0)
@@ -133,7 +133,7 @@ def test_from_pretrained_encoder_copies_every_encoder_weight(tmp_path, kind):
     state = source.roberta.state_dict() if kind == "mlm" else source.state_dict()
     with open(tmp_path / "model.safetensors", "rb") as handle:
         assert handle.read(8)
-    model = ViSoBertAbsaModel.from_pretrained_encoder(str(tmp_path), aspects=["Pin", "Camera"])
+    model = ViSoBertAbsaForAspectSentiment.from_pretrained_encoder(str(tmp_path), aspects=["Pin", "Camera"])
     encoder_state = model.encoder.state_dict()
     compared = 0
     for key, value in encoder_state.items():
@@ -156,13 +156,13 @@ def test_from_pretrained_encoder_fails_loudly_on_an_incompatible_checkpoint(tmp_
     with pytest.raises(
         ValueError, match=r"does not hold the weights of a xlm-roberta encoder: \d+ encoder weights are missing"
     ):
-        ViSoBertAbsaModel.from_pretrained_encoder(str(tmp_path))
+        ViSoBertAbsaForAspectSentiment.from_pretrained_encoder(str(tmp_path))
 
 
 def test_from_pretrained_encoder_rejects_an_absa_model(tmp_path):
     tiny_model().save_pretrained(tmp_path)
     with pytest.raises(ValueError, match=r"is already a visobert_absa model, not an encoder"):
-        ViSoBertAbsaModel.from_pretrained_encoder(str(tmp_path))
+        ViSoBertAbsaForAspectSentiment.from_pretrained_encoder(str(tmp_path))
 
 
 # --------------------------------------------------------------------------------------------------------------

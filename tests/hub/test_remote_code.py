@@ -75,11 +75,11 @@ def test_the_import_check_rejects_bad_imports(tmp_path):
 def test_clean_process_loads_with_all_three_auto_classes(tmp_path, config_kwargs):
     register_auto_classes()
     if config_kwargs.get("original_design"):
-        from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaModel
+        from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaForAspectSentiment
         from tests.helpers import tiny_text_config
 
         torch.manual_seed(0)
-        model = ViSoBertAbsaModel(
+        model = ViSoBertAbsaForAspectSentiment(
             ViSoBertAbsaConfig.original_design(text_config=tiny_text_config(), aspects=["Pin", "Camera"])
         )
     else:
@@ -131,7 +131,7 @@ def test_clean_process_loads_with_all_three_auto_classes(tmp_path, config_kwargs
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PACKAGE_IMPORTABLE" not in result.stdout
-    assert "loaded ['ViSoBertAbsaModel', 'ViSoBertAbsaForSequenceClassification']" in result.stdout
+    assert "loaded ['ViSoBertAbsaForAspectSentiment', 'ViSoBertAbsaForSequenceClassification']" in result.stdout
     assert torch.sigmoid(flat).flatten().tolist() == pytest.approx(
         expected.softmax(-1)[..., 1 if model.config.can_detect_aspects else 0 :].flatten().tolist(), abs=1e-6
     )

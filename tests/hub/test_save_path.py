@@ -12,7 +12,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel, TextClassificationPipeline, pipeline
 
-from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaForSequenceClassification, ViSoBertAbsaModel
+from hf_visobert_absa import ViSoBertAbsaConfig, ViSoBertAbsaForAspectSentiment, ViSoBertAbsaForSequenceClassification
 from hf_visobert_absa.hub.pipeline_visobert_absa import AspectSentimentPipeline, register_pipeline
 from hf_visobert_absa.hub.tasks_visobert_absa import ABSA_TASK, PIPELINE_TASKS
 from hf_visobert_absa.publishing.hub_files import CODE_FILES
@@ -25,7 +25,7 @@ def test_save_pretrained_writes_a_complete_hub_folder_and_leaves_the_object_as_i
     saved = json.loads((tmp_path / "config.json").read_text())
     assert saved["auto_map"] == {
         "AutoConfig": "configuration_visobert_absa.ViSoBertAbsaConfig",
-        "AutoModel": "modeling_visobert_absa.ViSoBertAbsaModel",
+        "AutoModel": "modeling_visobert_absa.ViSoBertAbsaForAspectSentiment",
         "AutoModelForSequenceClassification": "modeling_visobert_absa.ViSoBertAbsaForSequenceClassification",
     }
     assert saved["custom_pipelines"] == {ABSA_TASK: PIPELINE_TASKS[ABSA_TASK]}
@@ -84,7 +84,7 @@ def test_an_encoder_pooler_the_head_does_not_use_makes_no_load_report(tmp_path, 
     BertModel(BertConfig(**config)).save_pretrained(tmp_path)  # has pooler.dense, as MiniLM does
     capfd.readouterr()
     with caplog.at_level(logging.INFO, logger="hf_visobert_absa"):
-        ViSoBertAbsaModel.from_pretrained_encoder(str(tmp_path), pooling="mean")
+        ViSoBertAbsaForAspectSentiment.from_pretrained_encoder(str(tmp_path), pooling="mean")
     captured = capfd.readouterr()
     assert "LOAD REPORT" not in captured.err + captured.out and "UNEXPECTED" not in captured.err + captured.out
     assert "the encoder's pooler (pooler.dense.bias, pooler.dense.weight)" in caplog.text  # said once, plainly

@@ -21,7 +21,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from hf_visobert_absa import ViSoBertAbsaModel
+from hf_visobert_absa import ViSoBertAbsaForAspectSentiment
 from hf_visobert_absa.cli.main import main
 from hf_visobert_absa.data.tokenization import load_tokenizer
 from hf_visobert_absa.hub.pipeline_visobert_absa import AspectSentimentPipeline
@@ -118,7 +118,7 @@ def folders(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
 
 
 def _expected(folder: Path) -> dict:
-    model = ViSoBertAbsaModel.from_pretrained(folder).eval()
+    model = ViSoBertAbsaForAspectSentiment.from_pretrained(folder).eval()
     pipe = AspectSentimentPipeline(model=model, tokenizer=load_tokenizer(folder), device="cpu")
     report = in_process_report(pipe, PROBE_TEXTS)
     report["evidence"] = pipe(PROBE_TEXTS, return_evidence=True, return_all_aspects=True)

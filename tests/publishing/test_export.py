@@ -99,7 +99,7 @@ def test_config_has_auto_map_and_custom_pipeline(exported):
     config = json.loads((exported[1] / "config.json").read_text())
     assert config["auto_map"] == {
         "AutoConfig": "configuration_visobert_absa.ViSoBertAbsaConfig",
-        "AutoModel": "modeling_visobert_absa.ViSoBertAbsaModel",
+        "AutoModel": "modeling_visobert_absa.ViSoBertAbsaForAspectSentiment",
         "AutoModelForSequenceClassification": "modeling_visobert_absa.ViSoBertAbsaForSequenceClassification",
     }
     pipe = config["custom_pipelines"]["aspect-sentiment-analysis"]
@@ -206,7 +206,7 @@ def _fake_report(expected):
         "pipeline_class": module + "pipeline_visobert_absa.AspectSentimentPipeline",
         "input_ids": copy.deepcopy(expected["input_ids"]),
         "AutoModel": {
-            "class": module + "modeling_visobert_absa.ViSoBertAbsaModel",
+            "class": module + "modeling_visobert_absa.ViSoBertAbsaForAspectSentiment",
             "training": False,
             "logits": copy.deepcopy(expected["logits"]["AutoModel"]),
         },
@@ -247,7 +247,7 @@ def test_comparison_catches_every_kind_of_difference():
     report = _fake_report(expected)
     report["package_importable"] = True
     report["AutoModelForSequenceClassification"]["class"] = (
-        "hf_visobert_absa.hub.modeling_visobert_absa.ViSoBertAbsaModel"
+        "hf_visobert_absa.hub.modeling_visobert_absa.ViSoBertAbsaForAspectSentiment"
     )
     report["input_ids"][0][1] = 6
     report["pipeline"]["inferred"][0][0]["score"] = 0.41
@@ -257,7 +257,7 @@ def test_comparison_catches_every_kind_of_difference():
     problems, _ = compare_reports(report, expected)
     assert problems == [
         "hf_visobert_absa was importable in the clean process",
-        "AutoModelForSequenceClassification came from hf_visobert_absa.hub.modeling_visobert_absa.ViSoBertAbsaModel, "
+        "AutoModelForSequenceClassification came from hf_visobert_absa.hub.modeling_visobert_absa.ViSoBertAbsaForAspectSentiment, "
         "not from the folder's code",
         "the tokenizer gives different token ids",
         "pipeline (by task) outputs differ from the in-process pipeline (labels or structure differ; tolerance 0.0001)",

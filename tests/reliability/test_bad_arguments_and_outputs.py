@@ -275,12 +275,12 @@ def test_a_damaged_tokenizer_or_a_config_that_is_not_an_object_is_refused(model_
 
 
 def test_evaluate_finds_bad_data_before_loading_the_weights(model_dir, tmp_path, capsys, monkeypatch):
-    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
 
     def no_weights(*args, **kwargs):
         raise AssertionError("the weights were loaded before the data was checked")
 
-    monkeypatch.setattr(ViSoBertAbsaModel, "from_pretrained", no_weights)
+    monkeypatch.setattr(ViSoBertAbsaForAspectSentiment, "from_pretrained", no_weights)
     path = tmp_path / "test.csv"
     path.write_text("text,Battery,Camera,Price\npin trâu,Posititve,,\n", encoding="utf-8")
     code, err = run_cli(capsys, "evaluate", "--model", model_dir, "--file", path)

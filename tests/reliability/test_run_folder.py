@@ -111,10 +111,10 @@ def test_a_run_that_diverges_never_reports_success(capsys, encoder, tmp_path):
 def test_a_model_with_non_finite_weights_is_refused_before_scoring(capsys, tmp_path, model_dir, data_file, command):
     import torch
 
-    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
 
     broken = tmp_path / "broken"
-    model = ViSoBertAbsaModel.from_pretrained(model_dir)
+    model = ViSoBertAbsaForAspectSentiment.from_pretrained(model_dir)
     with torch.no_grad():
         model.classifier.out_proj.weight[0, 0] = float("nan")
     model.save_pretrained(broken)

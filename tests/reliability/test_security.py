@@ -362,7 +362,7 @@ def test_a_token_in_the_environment_is_never_logged_printed_or_written(
 ):
     from transformers import AutoModel, DataCollatorWithPadding, TrainingArguments
 
-    from hf_visobert_absa import ViSoBertAbsaModel, register_auto_classes
+    from hf_visobert_absa import ViSoBertAbsaForAspectSentiment, register_auto_classes
     from hf_visobert_absa.training.trainer import FocalContrastiveTrainer
     from tests.helpers import ASPECTS, tiny_examples, tiny_model
 
@@ -379,7 +379,7 @@ def test_a_token_in_the_environment_is_never_logged_printed_or_written(
     saved = tmp_path / "saved"
     model.save_pretrained(saved)
     tokenizer.save_pretrained(saved)
-    ViSoBertAbsaModel.from_pretrained(saved)
+    ViSoBertAbsaForAspectSentiment.from_pretrained(saved)
     AutoModel.from_pretrained(saved, trust_remote_code=True)
     args = TrainingArguments(
         output_dir=str(tmp_path / "run"),
@@ -438,19 +438,19 @@ def pickle_only_checkpoint(tmp_path):
 
 def test_explicit_use_safetensors_refuses_a_pickle_only_folder(pickle_only_checkpoint):
     """Asking for safetensors explicitly gives the same explanation; asking for pickles is refused."""
-    from hf_visobert_absa import ViSoBertAbsaModel
+    from hf_visobert_absa import ViSoBertAbsaForAspectSentiment
 
     with pytest.raises(OSError, match=r"holds only pickled weights \(pytorch_model\.bin\)"):
-        ViSoBertAbsaModel.from_pretrained(pickle_only_checkpoint, use_safetensors=True)
+        ViSoBertAbsaForAspectSentiment.from_pretrained(pickle_only_checkpoint, use_safetensors=True)
     with pytest.raises(ValueError, match=r"`use_safetensors=False` is not allowed"):
-        ViSoBertAbsaModel.from_pretrained(pickle_only_checkpoint, use_safetensors=False)
+        ViSoBertAbsaForAspectSentiment.from_pretrained(pickle_only_checkpoint, use_safetensors=False)
 
 
 def test_from_pretrained_refuses_a_pickle_only_folder_and_says_why(pickle_only_checkpoint):
-    from hf_visobert_absa import ViSoBertAbsaModel
+    from hf_visobert_absa import ViSoBertAbsaForAspectSentiment
 
     with pytest.raises(OSError) as raised:
-        ViSoBertAbsaModel.from_pretrained(pickle_only_checkpoint)
+        ViSoBertAbsaForAspectSentiment.from_pretrained(pickle_only_checkpoint)
     message = str(raised.value)
     assert "pytorch_model.bin" in message and "pickle" in message and "safetensors" in message
 

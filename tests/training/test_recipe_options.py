@@ -148,11 +148,11 @@ def test_train_with_every_recipe_option(data, tmp_path):
 @pytest.mark.parametrize("init", ["names", "random"])
 def test_train_with_aspect_prompts(data, tmp_path, init):
     """`--pooling aspect_prompt` end to end with either start; the saved model has one prompt per aspect."""
-    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
     from hf_visobert_absa.training.aspect_prompts import name_words
 
     assert _train(data, tmp_path, "--pooling", "aspect_prompt", "--aspect_prompt_init", init) == 0
-    model = ViSoBertAbsaModel.from_pretrained(tmp_path / "model")
+    model = ViSoBertAbsaForAspectSentiment.from_pretrained(tmp_path / "model")
     assert model.config.pooling == "aspect_prompt" and model.aspect_prompts.prompts.shape[0] == len(ASPECTS)
     assert name_words("FOOD#STYLE_OPTIONS") == "FOOD STYLE OPTIONS" and name_words("a / b & c") == "a b c"
 
@@ -206,10 +206,10 @@ def test_bad_recipe_options_exit_2(data, tmp_path, capsys, extra, needle):
 
 
 def test_train_with_aspect_query_heads(data, tmp_path):
-    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaModel
+    from hf_visobert_absa.hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
 
     assert _train(data, tmp_path, "--pooling", "aspect_query", "--aspect_query_heads", "4") == 0
-    assert ViSoBertAbsaModel.from_pretrained(tmp_path / "model").aspect_pooling.num_heads == 4
+    assert ViSoBertAbsaForAspectSentiment.from_pretrained(tmp_path / "model").aspect_pooling.num_heads == 4
 
 
 def test_train_with_aspect_sentiment_contrast(data, tmp_path):
