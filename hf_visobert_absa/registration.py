@@ -12,14 +12,15 @@ from __future__ import annotations
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 
 from .hub.configuration_visobert_absa import ViSoBertAbsaConfig
-from .hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment
+from .hub.modeling_visobert_absa import ViSoBertAbsaForAspectSentiment, ViSoBertAbsaForSequenceClassification
 
 _registered = False
 
 
 def register_auto_classes() -> None:
-    """Make `AutoConfig`, `AutoModel` and `AutoModelForSequenceClassification` resolve `visobert_absa` to this
-    package's classes in this process. Idempotent. (Saved folders carry `auto_map` and the code files whether or
+    """Make `AutoConfig`, `AutoModel` (the aspect-sentiment model) and `AutoModelForSequenceClassification` (its
+    flat, multi-label view) resolve `visobert_absa` to this package's classes in this process, as a saved folder's
+    `auto_map` does. Idempotent. (Saved folders carry `auto_map` and the code files whether or
     not this was called.)
 
     Example:
@@ -35,7 +36,9 @@ def register_auto_classes() -> None:
         return
     AutoConfig.register(ViSoBertAbsaConfig.model_type, ViSoBertAbsaConfig, exist_ok=True)
     AutoModel.register(ViSoBertAbsaConfig, ViSoBertAbsaForAspectSentiment, exist_ok=True)
-    AutoModelForSequenceClassification.register(ViSoBertAbsaConfig, ViSoBertAbsaForAspectSentiment, exist_ok=True)
+    AutoModelForSequenceClassification.register(
+        ViSoBertAbsaConfig, ViSoBertAbsaForSequenceClassification, exist_ok=True
+    )
     _registered = True
 
 

@@ -155,7 +155,9 @@ def in_process_report(pipe: Any, texts: list[str]) -> dict[str, Any]:
     from transformers import TextClassificationPipeline
 
     from ..hub.modeling_visobert_absa import ViSoBertAbsaForSequenceClassification
+    from ..registration import register_auto_classes
 
+    register_auto_classes()  # transformers' text-classification pipeline then knows the class (no log noise)
     tokenizer, model = pipe.tokenizer, pipe.model
     flat_model = ViSoBertAbsaForSequenceClassification(model.config).eval()
     flat_model.load_state_dict(model.state_dict())

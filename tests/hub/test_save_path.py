@@ -100,3 +100,14 @@ def test_training_arguments_need_an_output_dir_and_pin_memory_only_with_an_accel
     accelerator = getattr(torch, "accelerator", None)
     has_accelerator = accelerator.is_available() if accelerator is not None else torch.cuda.is_available()
     assert args.dataloader_pin_memory is bool(has_accelerator)
+
+
+def test_registration_maps_the_auto_classes_as_a_saved_folder_does(tmp_path):
+    from transformers import AutoModel, AutoModelForSequenceClassification
+
+    from hf_visobert_absa import ViSoBertAbsaForAspectSentiment, register_auto_classes
+
+    register_auto_classes()
+    tiny_model().save_pretrained(tmp_path)
+    assert type(AutoModel.from_pretrained(tmp_path)) is ViSoBertAbsaForAspectSentiment
+    assert type(AutoModelForSequenceClassification.from_pretrained(tmp_path)) is ViSoBertAbsaForSequenceClassification
