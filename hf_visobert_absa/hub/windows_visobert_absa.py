@@ -164,6 +164,11 @@ class TextWindowsMixin:
         """`texts` -> (the token ids of every window, text after text; the number of windows of each text; with
         `with_offsets`, each window token's character range in its text, None for special tokens), from ONE call
         of the tokenizer (a fast tokenizer encodes the batch in Rust)."""
+        if with_offsets and not getattr(self.tokenizer, "is_fast", False):
+            raise ValueError(
+                "`return_evidence=True` needs a fast tokenizer (it maps tokens to character offsets); this one is "
+                f"{type(self.tokenizer).__name__}. Load the tokenizer with `AutoTokenizer.from_pretrained(..., use_fast=True)`."
+            )
         prefix, _, suffix = self._special_tokens(texts[0])  # the single-sequence template, the same for every text
         content, overlap = self._window_plan(len(prefix) + len(suffix), long_text, max_length, stride)
         windows: list[list[int]] = []

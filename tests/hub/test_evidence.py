@@ -91,3 +91,12 @@ def test_a_token_scorer_serves_any_pooling():
         pipe(TEXTS, return_evidence=True, evidence_method="lime")
     with pytest.raises(ValueError, match="`evidence_top_k` got 0; allowed: a positive integer"):
         pipe(TEXTS, return_evidence=True, evidence_top_k=0)
+
+
+def test_evidence_needs_a_fast_tokenizer_and_says_so(monkeypatch):
+    pipe = _pipe()
+    monkeypatch.setattr(type(pipe.tokenizer), "is_fast", property(lambda self: False))
+    with pytest.raises(
+        ValueError, match=r"`return_evidence=True` needs a fast tokenizer \(it maps tokens to character"
+    ):
+        pipe(TEXTS, return_evidence=True)
