@@ -243,6 +243,34 @@ def _architecture_fields(config: Any, num_parameters: int | None) -> dict[str, A
     }
 
 
+def _license_text(license: str | None) -> str:
+    if license:
+        return f"`{license}`."
+    return (
+        "not stated by the exporter (pass `--license`, e.g. `apache-2.0`); the encoder's and the training data's "
+        "own licences apply."
+    )
+
+
+def _usage_fields(
+    model_name: str,
+    repo_id: str | None,
+    revision: str,
+    code_files: list[str] | None,
+    exported_with: dict[str, str] | None,
+) -> dict[str, Any]:
+    """The card's fields about loading the model: its name and Hub location, the code files and the versions."""
+    return {
+        "model_name": model_name,
+        "repo_id": repo_id or "ORG/NAME",
+        "revision": revision,
+        "code_files": "`, `".join(code_files or sorted(CODE_FILES)),
+        "transformers_range": HUB_CODE_REQUIRES["transformers"],
+        "torch_range": HUB_CODE_REQUIRES["torch"],
+        "requirements": _requirements_text(exported_with),
+    }
+
+
 def render_model_card(
     config: Any,
     *,
@@ -296,37 +324,20 @@ def render_model_card(
     training_data = training_data or {}
     language = language or training_data.get("language")
     card_data = build_card_data(
-        config,
-        metrics,
-        model_name=model_name,
-        dataset=dataset,
-        dataset_split=dataset_split,
-        base_model=base_model,
-        license=license,
-        language=language,
-    )
+        config, metrics, model_name=model_name, dataset=dataset, dataset_split=dataset_split,
+        base_model=base_model, license=license, language=language,
+    )  # fmt: skip
+    evaluated_on = info.name if info else (dataset or "the evaluation data")
     card = {
-        "model_name": model_name,
-        "repo_id": repo_id or "ORG/NAME",
-        "revision": revision,
-        "code_files": "`, `".join(code_files or sorted(CODE_FILES)),
-        "transformers_range": HUB_CODE_REQUIRES["transformers"],
-        "torch_range": HUB_CODE_REQUIRES["torch"],
+        **_usage_fields(model_name, repo_id, revision, code_files, exported_with),
         "a_review": _a_review(LANGUAGE_NAMES.get(language or "")),
         **_label_fields(config, training_data.get("example_review")),
         **_architecture_fields(config, num_parameters),
         **_data_fields(config, info, dataset, training_data, metrics),
         "max_tokens": max_tokens,
         "training_table": _training_text(training, training_source),
-        "metrics_text": _settings_text(metrics, max_tokens)
-        + metrics_text(metrics, dataset_split, info.name if info else (dataset or "the evaluation data")),
-        "requirements": _requirements_text(exported_with),
-        "license_text": f"`{license}`."
-        if license
-        else (
-            "not stated by the exporter (pass `--license`, e.g. `apache-2.0`); the encoder's and the training data's "
-            "own licences apply."
-        ),
+        "metrics_text": _settings_text(metrics, max_tokens) + metrics_text(metrics, dataset_split, evaluated_on),
+        "license_text": _license_text(license),
         "citations": _citations_text(config, info, dataset),
     }
     return ModelCard.from_template(card_data, template_path=str(template_path or TEMPLATE_PATH), card=card)
