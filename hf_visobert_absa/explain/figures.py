@@ -73,33 +73,23 @@ def _tint(colour: str, amount: float = 0.85) -> tuple[float, float, float]:
 
 
 # ----------------------------------------------------------------------------------------------- architecture
-def draw_architecture(spec: dict[str, Any], path: str | Path) -> Path:
-    """Draw the architecture described by `spec` (rows of boxes, arrows, a title) into a PNG.
+#: Box layout of the architecture figure, in axis units (0-100): line height, gap between rows, top of row 1.
+_LINE_H, _ROW_GAP, _TOP = 1.75, 3.2, 95.0
 
-    Args:
-        spec (`dict`): `{"title": str, "rows": [[box, ...], ...], "edges": [[from_id, to_id, label], ...],
-            "feedback": str}` where a box is `{"id", "group", "title", "lines": [str, ...]}`; the group picks
-            the colour ([`COLOURS`]).
-        path (`str` or `Path`): the PNG to write.
 
-    Returns:
-        `Path`: the file written.
-    """
+def _draw_boxes(
+    ax: Any, rows: list[list[dict[str, Any]]]
+) -> tuple[dict[str, tuple[float, float, float, float]], float]:
+    """Draw the rows of boxes top-down, scaled to fit; return each box's `(x, top, bottom, width)` by id, and the
+    height below the last row."""
     from matplotlib.patches import FancyBboxPatch
 
-    line_h, gap, top = 1.75, 3.2, 95.0
-    heights = [max(len(box["lines"]) + 1 for box in row) * line_h + 1.6 for row in spec["rows"]]
-    total = sum(heights) + gap * (len(heights) - 1)
-    scale = min(1.0, (top - 6.0) / total)
-    fig = _figure(11, 14, layout=None)
-    ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
-    ax.set_xlim(0, 100)
-    ax.set_ylim(0, 100)
-    ax.axis("off")
-    ax.text(50, 98, spec["title"], ha="center", va="top", fontsize=13, weight="bold")
+    heights = [max(len(box["lines"]) + 1 for box in row) * _LINE_H + 1.6 for row in rows]
+    total = sum(heights) + _ROW_GAP * (len(heights) - 1)
+    scale = min(1.0, (_TOP - 6.0) / total)
     centres: dict[str, tuple[float, float, float, float]] = {}
-    y = top
-    for row, height in zip(spec["rows"], heights, strict=True):
+    y = _TOP
+    for row, height in zip(rows, heights, strict=True):
         height *= scale
         width = min(88.0 / len(row) - 4.0, 70.0)
         for index, box in enumerate(row):
@@ -113,13 +103,15 @@ def draw_architecture(spec: dict[str, Any], path: str | Path) -> Path:
             )  # fmt: skip
             ax.text(x, y - 0.9 * scale, box["title"], ha="center", va="top", fontsize=10.5, weight="bold", color=colour)
             body = "\n".join(box["lines"])
-            ax.text(x, y - (0.9 + line_h) * scale, body, ha="center", va="top", fontsize=8.6, linespacing=1.25)
+            ax.text(x, y - (0.9 + _LINE_H) * scale, body, ha="center", va="top", fontsize=8.6, linespacing=1.25)
             centres[box["id"]] = (x, y, y - height, width)
-        y -= height + gap * scale
-    bottom = max(0.0, y - 1.0)
-    ax.set_ylim(bottom, 100)  # crop the unused space below the last row; keep the drawing's proportions
-    fig.set_size_inches(11, 14 * (100 - bottom) / 100)
-    for source, target, label in spec["edges"]:
+        y -= height + _ROW_GAP * scale
+    return centres, y
+
+
+def _draw_edges(ax: Any, edges: list[list[str]], centres: dict[str, tuple[float, float, float, float]]) -> None:
+    """An arrow from the bottom of each source box to the top of its target, with its label beside it."""
+    for source, target, label in edges:
         sx, _, s_bottom, _ = centres[source]
         tx, t_top, _, _ = centres[target]
         ax.annotate(
@@ -128,19 +120,49 @@ def draw_architecture(spec: dict[str, Any], path: str | Path) -> Path:
         )  # fmt: skip
         if label:
             ax.text((sx + tx) / 2 + 1.0, (s_bottom + t_top) / 2, label, fontsize=8, color="#444444", va="center")
+
+
+def _draw_feedback(ax: Any, feedback: str, centres: dict[str, tuple[float, float, float, float]]) -> None:
+    """The dashed gradient path from the backward box up the left margin into the encoder."""
+    bx, _, b_bottom, b_width = centres["backward"]
+    ex, e_top, e_bottom, e_width = centres["encoder"]
+    left = 1.5
+    y_back = (b_bottom + centres["backward"][1]) / 2
+    ax.plot([bx - b_width / 2 - 0.5, left, left], [y_back, y_back, (e_top + e_bottom) / 2], color=COLOURS["backward"],
+            ls="--", lw=1.4)  # fmt: skip
+    ax.annotate(
+        "", xy=(ex - e_width / 2 - 0.4, (e_top + e_bottom) / 2), xytext=(left, (e_top + e_bottom) / 2),
+        arrowprops={"arrowstyle": "-|>", "color": COLOURS["backward"], "lw": 1.4, "ls": "--"},
+    )  # fmt: skip
+    ax.text(left + 0.8, (y_back + e_bottom) / 2, feedback, rotation=90, fontsize=8.5, va="center",
+            color=COLOURS["backward"])  # fmt: skip
+
+
+def draw_architecture(spec: dict[str, Any], path: str | Path) -> Path:
+    """Draw the architecture described by `spec` (rows of boxes, arrows, a title) into a PNG.
+
+    Args:
+        spec (`dict`): `{"title": str, "rows": [[box, ...], ...], "edges": [[from_id, to_id, label], ...],
+            "feedback": str}` where a box is `{"id", "group", "title", "lines": [str, ...]}`; the group picks
+            the colour ([`COLOURS`]).
+        path (`str` or `Path`): the PNG to write.
+
+    Returns:
+        `Path`: the file written.
+    """
+    fig = _figure(11, 14, layout=None)
+    ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.axis("off")
+    ax.text(50, 98, spec["title"], ha="center", va="top", fontsize=13, weight="bold")
+    centres, y = _draw_boxes(ax, spec["rows"])
+    bottom = max(0.0, y - 1.0)
+    ax.set_ylim(bottom, 100)  # crop the unused space below the last row; keep the drawing's proportions
+    fig.set_size_inches(11, 14 * (100 - bottom) / 100)
+    _draw_edges(ax, spec["edges"], centres)
     if spec.get("feedback") and "backward" in centres and "encoder" in centres:
-        bx, _, b_bottom, b_width = centres["backward"]
-        ex, e_top, e_bottom, e_width = centres["encoder"]
-        left = 1.5
-        y_back = (b_bottom + centres["backward"][1]) / 2
-        ax.plot([bx - b_width / 2 - 0.5, left, left], [y_back, y_back, (e_top + e_bottom) / 2], color=COLOURS["backward"],
-                ls="--", lw=1.4)  # fmt: skip
-        ax.annotate(
-            "", xy=(ex - e_width / 2 - 0.4, (e_top + e_bottom) / 2), xytext=(left, (e_top + e_bottom) / 2),
-            arrowprops={"arrowstyle": "-|>", "color": COLOURS["backward"], "lw": 1.4, "ls": "--"},
-        )  # fmt: skip
-        ax.text(left + 0.8, (y_back + e_bottom) / 2, spec["feedback"], rotation=90, fontsize=8.5, va="center",
-                color=COLOURS["backward"])  # fmt: skip
+        _draw_feedback(ax, spec["feedback"], centres)
     return _save(fig, path, tight=True)
 
 

@@ -97,20 +97,18 @@ def _chain(module: nn.Module) -> str:
     return " → ".join(parts)
 
 
-def describe_architecture(
-    model: ViSoBertAbsaForAspectSentiment, batch_size: int = 16, seq_len: int = 64
-) -> dict[str, Any]:
-    """The architecture as boxes of text, read from `model` and its config (input of `draw_architecture`)."""
+#: The arrows between the architecture's boxes: `[from, to, label]`.
+_ARCHITECTURE_EDGES = [
+    ["input", "encoder", ""], ["encoder", "pooling", "[B, L, H]"], ["pooling", "classification", ""],
+    ["pooling", "projection", ""], ["classification", "focal", "logits"], ["projection", "contrastive", "embeddings"],
+    ["focal", "combine", ""], ["contrastive", "combine", ""], ["combine", "backward", "scalar loss"],
+]  # fmt: skip
+
+
+def _pooling_line(model: ViSoBertAbsaForAspectSentiment) -> str:
+    """What the model's `config.pooling` does, in one line."""
     config = model.config
-    text = config.text_config
-    hidden, aspects, classes = text.hidden_size, config.num_aspects, config.num_classes
-    encoder_params = parameter_count(model.encoder)
-    embedding_params = parameter_count(model.encoder.embeddings) if hasattr(model.encoder, "embeddings") else None
-    layers = getattr(getattr(model.encoder, "encoder", None), "layer", None)
-    num_layers = len(layers) if layers is not None else text.num_hidden_layers
-    cls_params = parameter_count(model.classifier)
-    proj_params = parameter_count(model.projection)
-    total = parameter_count(model)
+    hidden = config.text_config.hidden_size
     pool_lines = {
         "cls": "first token (<s>) of the last layer",
         "mean": "masked mean over the tokens of the last layer",
@@ -119,9 +117,20 @@ def describe_architecture(
         f"{'s' if config.aspect_query_heads > 1 else ''}) attends over the tokens → [B, {config.num_aspects}, {hidden}]",
         "aspect_prompt": f"one learned input vector per aspect after <s>; the last layer there → [B, {config.num_aspects}, {hidden}]",
     }
-    aspect_lines = textwrap.wrap(", ".join(config.aspects), 58)
-    alpha = "None" if config.focal_alpha is None else json.dumps(config.focal_alpha)
-    rows = [
+    return pool_lines[config.pooling]
+
+
+def _encoder_rows(
+    model: ViSoBertAbsaForAspectSentiment, encoder_params: int, batch_size: int, seq_len: int
+) -> list[list[dict[str, Any]]]:
+    """The boxes from the input through the encoder to the pooled vector."""
+    config = model.config
+    text = config.text_config
+    hidden = text.hidden_size
+    embedding_params = parameter_count(model.encoder.embeddings) if hasattr(model.encoder, "embeddings") else None
+    layers = getattr(getattr(model.encoder, "encoder", None), "layer", None)
+    num_layers = len(layers) if layers is not None else text.num_hidden_layers
+    return [
         [{"id": "input", "group": "input", "title": "Input (tokenised reviews)", "lines": [
             f"input_ids, attention_mask [B, L]   (e.g. B={batch_size}, L={seq_len})",
             f"vocabulary {text.vocab_size:,} tokens, positions {getattr(text, 'max_position_embeddings', '?')}"]}],
@@ -132,13 +141,26 @@ def describe_architecture(
             f"FFN {getattr(text, 'intermediate_size', '?')})",
             f"hidden states [B, L, {hidden}] — ONE forward pass feeds both heads"]}],
         [{"id": "pooling", "group": "pooling", "title": f"Pooling: {config.pooling}",
-          "lines": [pool_lines[config.pooling], f"pooled [B, {hidden}]"]}],
+          "lines": [_pooling_line(model), f"pooled [B, {hidden}]"]}],
+    ]  # fmt: skip
+
+
+def _head_and_loss_rows(
+    model: ViSoBertAbsaForAspectSentiment, parameters: dict[str, int]
+) -> list[list[dict[str, Any]]]:
+    """The boxes of the two heads, the two losses, their weighted sum and the single backward pass."""
+    config = model.config
+    aspects, classes = config.num_aspects, config.num_classes
+    aspect_lines = textwrap.wrap(", ".join(config.aspects), 58)
+    alpha = "None" if config.focal_alpha is None else json.dumps(config.focal_alpha)
+    return [
         [{"id": "classification", "group": "classification",
-          "title": f"Classification head ({cls_params:,} parameters)", "lines": [
+          "title": f"Classification head ({parameters['classification_head']:,} parameters)", "lines": [
             _chain(model.classifier), f"logits [B, {aspects}, {classes}] → softmax per aspect",
             f"{aspects} aspects:", *aspect_lines,
             f"label scheme {config.label_scheme}: {', '.join(config.class_names)}"]},
-         {"id": "projection", "group": "projection", "title": f"Projection head ({proj_params:,} parameters)",
+         {"id": "projection", "group": "projection",
+          "title": f"Projection head ({parameters['projection_head']:,} parameters)",
           "lines": [f"{_chain(model.projection)} → L2-normalise", f"embeddings [B, {config.projection_dim}]",
                     "unit length: z·z' is a cosine"]}],
         [{"id": "focal", "group": "focal", "title": "Focal loss (Lin et al., 2017)", "lines": [
@@ -153,24 +175,27 @@ def describe_architecture(
             f"loss = {config.focal_weight:g} · focal + {config.contrastive_weight:g} · contrastive"]}],
         [{"id": "backward", "group": "backward", "title": "One backward, one optimizer step", "lines": [
             "loss.backward(): gradients of both terms flow through both heads into the shared encoder",
-            f"optimizer updates all {total:,} parameters"]}],
+            f"optimizer updates all {parameters['total']:,} parameters"]}],
     ]  # fmt: skip
-    edges = [
-        ["input", "encoder", ""], ["encoder", "pooling", "[B, L, H]"], ["pooling", "classification", ""],
-        ["pooling", "projection", ""], ["classification", "focal", "logits"], ["projection", "contrastive", "embeddings"],
-        ["focal", "combine", ""], ["contrastive", "combine", ""], ["combine", "backward", "scalar loss"],
-    ]  # fmt: skip
+
+
+def describe_architecture(
+    model: ViSoBertAbsaForAspectSentiment, batch_size: int = 16, seq_len: int = 64
+) -> dict[str, Any]:
+    """The architecture as boxes of text, read from `model` and its config (input of `draw_architecture`)."""
+    parameters = {
+        "total": parameter_count(model),
+        "encoder": parameter_count(model.encoder),
+        "classification_head": parameter_count(model.classifier),
+        "projection_head": parameter_count(model.projection),
+    }
+    rows = _encoder_rows(model, parameters["encoder"], batch_size, seq_len) + _head_and_loss_rows(model, parameters)
     return {
-        "title": f"ViSoBertAbsaForAspectSentiment: {total / 1e6:.2f} M parameters (drawn from the model and its config)",
+        "title": f"ViSoBertAbsaForAspectSentiment: {parameters['total'] / 1e6:.2f} M parameters (drawn from the model and its config)",
         "rows": rows,
-        "edges": edges,
+        "edges": [list(edge) for edge in _ARCHITECTURE_EDGES],
         "feedback": "gradients (one backward pass)",
-        "parameters": {
-            "total": total,
-            "encoder": encoder_params,
-            "classification_head": cls_params,
-            "projection_head": proj_params,
-        },  # fmt: skip
+        "parameters": parameters,
     }
 
 
@@ -235,10 +260,28 @@ def run_explain(options: ExplainOptions) -> dict[str, Path]:
     return written
 
 
-def explained_markdown(spec: dict, timeline_doc: dict, comparison: dict, options: ExplainOptions) -> str:
-    """EXPLAINED.md: what runs when, with the measured numbers of this run."""
-    timeline = timeline_doc["results"]
-    machine = timeline_doc["machine"]
+def _command_text(command: list[str]) -> str:
+    """The command that measured the run, as a user would type it."""
+    if command[1:2] == ["explain"]:
+        return " ".join(["hf-visobert-absa", "explain", *command[2:]])
+    return " ".join(command)
+
+
+def _machine_text(machine: dict[str, Any]) -> str:
+    """`CPU, N usable cores, T torch threads[, GPU]`."""
+    where = f"{machine['cpu_model']}, {machine['usable_cores']} usable cores, {machine['torch_threads']} torch threads"
+    if machine.get("gpu"):
+        where += f", {machine['gpu']['name']}"
+    return where
+
+
+def _load_text(machine: dict[str, Any]) -> str:
+    load = machine.get("load_average_1_5_15")
+    return "n/a" if not load else " / ".join(f"{value:.2f}" for value in load)
+
+
+def _timeline_section(timeline: dict[str, Any]) -> str:
+    """EXPLAINED.md's section on `forward_pass_timeline.png`: the stage table and the shares of heads and losses."""
     full_ms = timeline["full_step"]["median_s"] * 1e3
     drawn = timeline["median_repetition"]["stage_s"]
     total_ms = timeline["median_repetition"]["total_s"] * 1e3
@@ -249,38 +292,7 @@ def explained_markdown(spec: dict, timeline_doc: dict, comparison: dict, options
     )
     heads_ms = sum(drawn[n] for n in ("classification_head", "projection_head")) * 1e3
     losses_ms = sum(drawn[n] for n in ("focal_loss", "contrastive_loss", "combine")) * 1e3
-    one = comparison["results"]["ours_one_pass"]["median_s"] * 1e3
-    two = comparison["results"]["sequential_two_pass"]["median_s"] * 1e3
-    params = spec["parameters"]
-    encoder_line = spec["rows"][1][0]["title"]
-    command = (
-        " ".join(["hf-visobert-absa", "explain", *timeline_doc["command"][2:]])
-        if timeline_doc["command"][1:2] == ["explain"]
-        else " ".join(timeline_doc["command"])
-    )
-    load = machine.get("load_average_1_5_15")
-    load_text = "n/a" if not load else " / ".join(f"{value:.2f}" for value in load)
-    where = f"{machine['cpu_model']}, {machine['usable_cores']} usable cores, {machine['torch_threads']} torch threads"
-    if machine.get("gpu"):
-        where += f", {machine['gpu']['name']}"
-    return f"""# What runs when in one training step
-
-Measured by
-
-    {command}
-
-on {where}; device {options.device}, {options.dtype}; load average (1/5/15 min) {load_text} at the end. Batch
-B={options.batch_size}, L={options.seq_len}; encoder {timeline_doc["inputs"]["encoder"]}. Every number below comes
-from the JSON files next to this one; rerun the command to regenerate them.
-
-## The model (`model_architecture.png`, drawn from the model object)
-
-{encoder_line}; classification head {params["classification_head"]:,} parameters, projection head
-{params["projection_head"]:,} parameters, {params["total"]:,} in all. The encoder runs ONCE per step; its pooled
-output feeds both heads. The heads are "parallel" in the data-flow sense only: on one device they run one
-after the other, and both are tiny next to the encoder.
-
-## One step, stage by stage (`forward_pass_timeline.png`)
+    return f"""## One step, stage by stage (`forward_pass_timeline.png`)
 
 The stage-by-stage step was timed {timeline["full_step"]["reps"]} times; the figure and the first columns show the
 repetition whose total is the median, the last column each stage's own median over all repetitions.
@@ -294,14 +306,46 @@ on the same batches, interleaved: {full_ms:.3f} ms (median). Per round, the stag
 {100 * timeline["relative_difference"]:+.1f}% of the whole step's time (median over rounds): the stages account for the step. Both heads together take {heads_ms:.3f} ms and
 both losses plus their weighted sum {losses_ms:.3f} ms, {100 * (heads_ms + losses_ms) / total_ms:.2f}% of the step;
 the encoder forward, the single backward and the optimizer step take the rest.
+"""
 
-## One pass vs two (`sequential_vs_parallel.png`, `one_vs_two_pass.json`)
+
+def _passes_section(comparison: dict[str, Any]) -> str:
+    """EXPLAINED.md's section on `sequential_vs_parallel.png`: one training pass against two."""
+    one = comparison["results"]["ours_one_pass"]["median_s"] * 1e3
+    two = comparison["results"]["sequential_two_pass"]["median_s"] * 1e3
+    return f"""## One pass vs two (`sequential_vs_parallel.png`, `one_vs_two_pass.json`)
 
 Training the same model "sequentially" — forward → focal → backward, then forward again → contrastive →
 backward — takes {two:.1f} ms per step against {one:.1f} ms for ours (one forward, the weighted sum, one
 backward): {two / one:.2f}× as long. The second pass repeats the encoder's forward and backward, the
 dominant costs above; only the optimizer step is shared.
+"""
 
+
+def explained_markdown(spec: dict, timeline_doc: dict, comparison: dict, options: ExplainOptions) -> str:
+    """EXPLAINED.md: what runs when, with the measured numbers of this run."""
+    machine = timeline_doc["machine"]
+    params = spec["parameters"]
+    encoder_line = spec["rows"][1][0]["title"]
+    return f"""# What runs when in one training step
+
+Measured by
+
+    {_command_text(timeline_doc["command"])}
+
+on {_machine_text(machine)}; device {options.device}, {options.dtype}; load average (1/5/15 min) {_load_text(machine)} at the end. Batch
+B={options.batch_size}, L={options.seq_len}; encoder {timeline_doc["inputs"]["encoder"]}. Every number below comes
+from the JSON files next to this one; rerun the command to regenerate them.
+
+## The model (`model_architecture.png`, drawn from the model object)
+
+{encoder_line}; classification head {params["classification_head"]:,} parameters, projection head
+{params["projection_head"]:,} parameters, {params["total"]:,} in all. The encoder runs ONCE per step; its pooled
+output feeds both heads. The heads are "parallel" in the data-flow sense only: on one device they run one
+after the other, and both are tiny next to the encoder.
+
+{_timeline_section(timeline_doc["results"])}
+{_passes_section(comparison)}
 Timings on a shared or busy machine vary from run to run; the JSON files keep every repetition.
 """
 

@@ -103,25 +103,11 @@ def full_step(
     optimizer.zero_grad(set_to_none=True)
 
 
-def measure_timeline(
-    model: Any,
-    batches: list[dict[str, torch.Tensor]],
-    optimizer: torch.optim.Optimizer,
-    *,
-    reps: int,
-    warmup: int,
-    device: Any,
-    dtype: str,
-) -> dict[str, Any]:
-    """Staged and whole steps in interleaved rounds (alternating which goes first) over rotated batches.
-
-    Returns:
-        `dict` with `stages` (name -> every repetition + median), `staged_total` (per-repetition sums),
-        `median_repetition` (the staged step whose total is the median: its stage times, drawn as the Gantt
-        bar, and `start_s` their cumulative starts), `full_step` (the whole step, every repetition + median),
-        `relative_difference` (median over rounds of staged total / whole step, minus 1) and, for reference,
-        the same from the two medians and from the sum of the per-stage medians.
-    """
+def _interleaved_rounds(
+    model: Any, batches: list[dict[str, torch.Tensor]], optimizer: torch.optim.Optimizer, *, reps: int, warmup: int,
+    device: Any, dtype: str,
+) -> tuple[dict[str, list[float]], list[float]]:  # fmt: skip
+    """Seconds per stage of every staged step, and of every whole step, after the `warmup` rounds."""
     sync = synchronizer(device)
     stage_times: dict[str, list[float]] = {name: [] for name in STAGES}
     full: list[float] = []
@@ -141,6 +127,11 @@ def measure_timeline(
                 sync()
                 if round_index >= warmup:
                     full.append(time.perf_counter() - start)
+    return stage_times, full
+
+
+def _timeline_summary(stage_times: dict[str, list[float]], full: list[float]) -> dict[str, Any]:
+    """The document [`measure_timeline`] returns, from the times of every kept round."""
     stages = {name: summarize(values) for name, values in stage_times.items()}
     totals = [sum(values) for values in zip(*stage_times.values(), strict=True)]
     # The repetition whose staged total is the median: one real step, drawn as the Gantt bar. (Summing the
@@ -166,3 +157,28 @@ def measure_timeline(
         "sum_of_stage_medians_s": sum_of_medians,
         "sum_of_stage_medians_relative_difference": sum_of_medians / full_summary["median_s"] - 1.0,
     }
+
+
+def measure_timeline(
+    model: Any,
+    batches: list[dict[str, torch.Tensor]],
+    optimizer: torch.optim.Optimizer,
+    *,
+    reps: int,
+    warmup: int,
+    device: Any,
+    dtype: str,
+) -> dict[str, Any]:
+    """Staged and whole steps in interleaved rounds (alternating which goes first) over rotated batches.
+
+    Returns:
+        `dict` with `stages` (name -> every repetition + median), `staged_total` (per-repetition sums),
+        `median_repetition` (the staged step whose total is the median: its stage times, drawn as the Gantt
+        bar, and `start_s` their cumulative starts), `full_step` (the whole step, every repetition + median),
+        `relative_difference` (median over rounds of staged total / whole step, minus 1) and, for reference,
+        the same from the two medians and from the sum of the per-stage medians.
+    """
+    stage_times, full = _interleaved_rounds(
+        model, batches, optimizer, reps=reps, warmup=warmup, device=device, dtype=dtype
+    )
+    return _timeline_summary(stage_times, full)
