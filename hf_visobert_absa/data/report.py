@@ -154,6 +154,15 @@ class DatasetReport:
 
     def format(self) -> str:
         """A plain-text table for people: one line per split, then notes with example row numbers."""
+        notes = [note for split in self.splits.values() for note in self._split_notes(split)] + self._dataset_notes()
+        return "\n".join(
+            self._table_lines()
+            + ["", "Notes (row = 1-based data row, header not counted):"]
+            + [f"  - {n}" for n in notes]
+        )
+
+    def _table_lines(self) -> list[str]:
+        """The heading line and the table of problem counts, one line per split."""
         head = (
             f"Dataset: {len(self.aspects)} aspects ({', '.join(self.aspects)}) from {self.aspects_source}; "
             f"sentiments {', '.join(self.sentiments)}; labels coded for {self.label_scheme!r}."
@@ -171,28 +180,37 @@ class DatasetReport:
         lines = [head, ""] + ["  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in
                                         enumerate(zip(r, widths, strict=True))).rstrip() for r in table]  # fmt: skip
         lines.append("('shared' = rows whose text also occurs in the reference split named in the notes.)")
+        return lines
+
+    def _split_notes(self, s: SplitReport) -> list[str]:
+        """The notes about one split: its problems with example rows, and every rule applied while reading it."""
         notes = []
-        for s in self.splits.values():
-            for kind in PROBLEM_KINDS:
-                problem = s.problems.get(kind)
-                if problem and problem.count:
-                    extra = f", {problem.conflicting} with different labels" if problem.conflicting else ""
-                    ref = f" ({s.reference_split})" if "cross" in kind else ""
-                    notes.append(f"{s.split}: {kind}{ref} {problem.count}{extra}; rows {_rows(problem)}")
-            for value, count in s.aliases_applied.items():
-                notes.append(f"{s.split}: label_aliases mapped {value!r} in {count} cell(s)")
-            for rule, count in s.format_notes.items():
-                notes.append(f"{s.split}: {rule}: {count}")
-            if s.others_tags:
-                notes.append(
-                    f"{s.split}: {s.others_tags} {{OTHERS}} tag(s) handled as others_policy={self.others_policy!r}"
-                )
-            if s.ignored_columns:
-                notes.append(f"{s.split}: columns not used: {', '.join(s.ignored_columns)}")
-            if s.blank_lines:
-                notes.append(f"{s.split}: {s.blank_lines} blank line(s) skipped (not rows)")
-            if any(s.dropped.values()):
-                notes.append(f"{s.split}: dropped {s.rows - s.kept} row(s): {_counts(s.dropped)}")
+        for kind in PROBLEM_KINDS:
+            problem = s.problems.get(kind)
+            if problem and problem.count:
+                extra = f", {problem.conflicting} with different labels" if problem.conflicting else ""
+                ref = f" ({s.reference_split})" if "cross" in kind else ""
+                notes.append(f"{s.split}: {kind}{ref} {problem.count}{extra}; rows {_rows(problem)}")
+        for value, count in s.aliases_applied.items():
+            notes.append(f"{s.split}: label_aliases mapped {value!r} in {count} cell(s)")
+        for rule, count in s.format_notes.items():
+            notes.append(f"{s.split}: {rule}: {count}")
+        if s.others_tags:
+            notes.append(
+                f"{s.split}: {s.others_tags} {{OTHERS}} tag(s) handled as others_policy={self.others_policy!r}"
+            )
+        if s.ignored_columns:
+            notes.append(f"{s.split}: columns not used: {', '.join(s.ignored_columns)}")
+        if s.blank_lines:
+            notes.append(f"{s.split}: {s.blank_lines} blank line(s) skipped (not rows)")
+        if any(s.dropped.values()):
+            notes.append(f"{s.split}: dropped {s.rows - s.kept} row(s): {_counts(s.dropped)}")
+        return notes
+
+    def _dataset_notes(self) -> list[str]:
+        """The notes about the whole dataset: the held-out validation split, rare aspects, subsets, files not read
+        and what was dropped."""
+        notes = []
         if self.validation_split:
             v = self.validation_split
             notes.append(
@@ -212,9 +230,7 @@ class DatasetReport:
         notes.append(
             "dropped: " + (", ".join(self.drop_problems) if self.drop_problems else "nothing (drop_problems off)")
         )
-        return "\n".join(
-            lines + ["", "Notes (row = 1-based data row, header not counted):"] + [f"  - {n}" for n in notes]
-        )
+        return notes
 
 
 def _rows(problem: Problem) -> str:

@@ -241,6 +241,37 @@ def targets_feature() -> list:
     return [{"term": string, "start": integer, "end": integer, "category": string, "polarity": string}]
 
 
+def _sentence_mention(
+    sentence: _Sentence, path: Path, polarities: _Polarities, notes: dict[str, int],
+    first_seen: dict[str, tuple[int, int]],
+) -> dict[str, int]:  # fmt: skip
+    """The categories `sentence` mentions, with their codes: a category repeated with the same polarity counts
+    once, with different polarities it becomes `conflict` (refused when the sentiments have none)."""
+    conflict = polarities.codes.get(CONFLICT)
+    mention: dict[str, int] = {}
+    for category, polarity, line in sentence.categories:
+        place = f"{path}, line {line} (sentence id={sentence.sid!r}), <category={category!r}>"
+        code = polarities.code(polarity, place)
+        if code is None:
+            continue
+        first_seen.setdefault(category, (sentence.row, sentence.line))
+        if category not in mention:
+            mention[category] = code
+        elif mention[category] == code:
+            notes[NOTE_SAME] += 1
+        elif conflict is not None:
+            notes[NOTE_CONFLICT] += mention[category] != conflict
+            mention[category] = conflict
+        else:
+            raise AbsaInputError(
+                f"{path}, line {line} (sentence id={sentence.sid!r}): category {category!r} has polarities "
+                f"with different values in one sentence ({polarity!r} after another). Allowed: one polarity per "
+                f"category and sentence, unless the sentiments include 'conflict', which then labels it. Fix: "
+                f"--sentiments {','.join(polarities.sentiments + [CONFLICT])} (sentiments=[..., 'conflict'])."
+            )
+    return mention
+
+
 def parse_semeval_xml(path: Path, aliases: dict[str, int], sentiments: Sequence[str] | None = None) -> ParsedFile:
     r"""Read a SemEval-2014 or SemEval-2015/16 ABSA XML file, one row per sentence (see the module docstring).
 
@@ -260,7 +291,6 @@ def parse_semeval_xml(path: Path, aliases: dict[str, int], sentiments: Sequence[
     """
     _root, sentences = _read_sentences(path)
     polarities = _Polarities(aliases, sentiments)
-    conflict = polarities.codes.get(CONFLICT)
     parsed = ParsedFile(path, "semeval_xml", [], [], [], [], targets=[])
     notes = dict.fromkeys(
         (NOTE_NO_OPINIONS, NOTE_OUT_OF_SCOPE, NOTE_SAME, NOTE_CONFLICT, NOTE_NO_TEXT, NOTE_BAD_OFFSETS), 0
@@ -269,27 +299,7 @@ def parse_semeval_xml(path: Path, aliases: dict[str, int], sentiments: Sequence[
         if sentence.out_of_scope:
             notes[NOTE_OUT_OF_SCOPE] += 1
             continue
-        mention: dict[str, int] = {}
-        for category, polarity, line in sentence.categories:
-            place = f"{path}, line {line} (sentence id={sentence.sid!r}), <category={category!r}>"
-            code = polarities.code(polarity, place)
-            if code is None:
-                continue
-            parsed.first_seen.setdefault(category, (sentence.row, sentence.line))
-            if category not in mention:
-                mention[category] = code
-            elif mention[category] == code:
-                notes[NOTE_SAME] += 1
-            elif conflict is not None:
-                notes[NOTE_CONFLICT] += mention[category] != conflict
-                mention[category] = conflict
-            else:
-                raise AbsaInputError(
-                    f"{path}, line {line} (sentence id={sentence.sid!r}): category {category!r} has polarities "
-                    f"with different values in one sentence ({polarity!r} after another). Allowed: one polarity per "
-                    f"category and sentence, unless the sentiments include 'conflict', which then labels it. Fix: "
-                    f"--sentiments {','.join(polarities.sentiments + [CONFLICT])} (sentiments=[..., 'conflict'])."
-                )
+        mention = _sentence_mention(sentence, path, polarities, notes, parsed.first_seen)
         notes[NOTE_NO_OPINIONS] += not sentence.categories
         notes[NOTE_NO_TEXT] += sentence.text is None
         parsed.texts.append(sentence.text or "")

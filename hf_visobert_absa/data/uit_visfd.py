@@ -24,6 +24,31 @@ UIT_TAG = re.compile(r"\{([^{}]*)\}")
 UIT_LABEL = re.compile(r"^\s*(\{[^{}]*\}\s*;?\s*)+$")
 
 
+def _bare_tag_code(
+    tag: str, aspect: str, place: str, others_policy: str, codes: dict[str, int], sentiments: Sequence[str] | None
+) -> int:
+    """The code of a tag without a polarity: only `{OTHERS}` may stand alone, and `others_policy='neutral'` labels
+    it neutral."""
+    if aspect != UIT_OTHERS:
+        raise AbsaInputError(
+            f"Tag {{{tag}}} in {place} has no polarity. Allowed: "
+            "{ASPECT#Positive|Negative|Neutral}; only {OTHERS} may stand alone."
+        )
+    if others_policy == "error":
+        raise AbsaInputError(
+            f"Tag {{OTHERS}} without polarity in {place}, and "
+            "others_policy='error'. Pass others_policy='neutral' (OTHERS counts as mentioned, neutral) "
+            "or others_policy='drop' (OTHERS is not an aspect)."
+        )
+    if "neutral" not in codes:
+        raise AbsaInputError(
+            f"Tag {{OTHERS}} in {place}: others_policy='neutral' "
+            f"labels it neutral, but the sentiments ({sentiments_text(sentiments)}) have no 'neutral'. "
+            "Pass others_policy='drop', or add 'neutral' to the sentiments."
+        )
+    return codes["neutral"]
+
+
 def parse_uit(
     table: CsvTable,
     text_column: str,
@@ -58,25 +83,9 @@ def parse_uit(
                 parsed.others_tags += 1
                 continue
             if not sep:
-                if aspect != UIT_OTHERS:
-                    raise AbsaInputError(
-                        f"Tag {{{tag}}} in {where(table.path, row, line)}, column {label!r} has no polarity. Allowed: "
-                        "{ASPECT#Positive|Negative|Neutral}; only {OTHERS} may stand alone."
-                    )
-                if others_policy == "error":
-                    raise AbsaInputError(
-                        f"Tag {{OTHERS}} without polarity in {where(table.path, row, line)}, column {label!r}, and "
-                        "others_policy='error'. Pass others_policy='neutral' (OTHERS counts as mentioned, neutral) "
-                        "or others_policy='drop' (OTHERS is not an aspect)."
-                    )
-                if "neutral" not in codes:
-                    raise AbsaInputError(
-                        f"Tag {{OTHERS}} in {where(table.path, row, line)}, column {label!r}: others_policy='neutral' "
-                        f"labels it neutral, but the sentiments ({sentiments_text(sentiments)}) have no 'neutral'. "
-                        "Pass others_policy='drop', or add 'neutral' to the sentiments."
-                    )
+                place = f"{where(table.path, row, line)}, column {label!r}"
+                code = _bare_tag_code(tag, aspect, place, others_policy, codes, sentiments)
                 parsed.others_tags += 1
-                code = codes["neutral"]
             else:
                 code = reader.read(polarity, row, line, label)
                 if code is None:
