@@ -103,33 +103,6 @@ def full_step(
     optimizer.zero_grad(set_to_none=True)
 
 
-def _interleaved_rounds(
-    model: Any, batches: list[dict[str, torch.Tensor]], optimizer: torch.optim.Optimizer, *, reps: int, warmup: int,
-    device: Any, dtype: str,
-) -> tuple[dict[str, list[float]], list[float]]:  # fmt: skip
-    """Seconds per stage of every staged step, and of every whole step, after the `warmup` rounds."""
-    sync = synchronizer(device)
-    stage_times: dict[str, list[float]] = {name: [] for name in STAGES}
-    full: list[float] = []
-    for round_index in range(warmup + reps):
-        batch = batches[round_index % len(batches)]
-        order = ("staged", "full") if round_index % 2 == 0 else ("full", "staged")
-        for kind in order:
-            if kind == "staged":
-                times = staged_step(model, batch, optimizer, device=device, dtype=dtype)
-                if round_index >= warmup:
-                    for name in STAGES:
-                        stage_times[name].append(times[name])
-            else:
-                sync()
-                start = time.perf_counter()
-                full_step(model, batch, optimizer, device=device, dtype=dtype)
-                sync()
-                if round_index >= warmup:
-                    full.append(time.perf_counter() - start)
-    return stage_times, full
-
-
 def _timeline_summary(stage_times: dict[str, list[float]], full: list[float]) -> dict[str, Any]:
     """The document [`measure_timeline`] returns, from the times of every kept round."""
     stages = {name: summarize(values) for name, values in stage_times.items()}
@@ -178,7 +151,23 @@ def measure_timeline(
         `relative_difference` (median over rounds of staged total / whole step, minus 1) and, for reference,
         the same from the two medians and from the sum of the per-stage medians.
     """
-    stage_times, full = _interleaved_rounds(
-        model, batches, optimizer, reps=reps, warmup=warmup, device=device, dtype=dtype
-    )
+    sync = synchronizer(device)
+    stage_times: dict[str, list[float]] = {name: [] for name in STAGES}
+    full: list[float] = []
+    for round_index in range(warmup + reps):
+        batch = batches[round_index % len(batches)]
+        order = ("staged", "full") if round_index % 2 == 0 else ("full", "staged")
+        for kind in order:
+            if kind == "staged":
+                times = staged_step(model, batch, optimizer, device=device, dtype=dtype)
+                if round_index >= warmup:
+                    for name in STAGES:
+                        stage_times[name].append(times[name])
+            else:
+                sync()
+                start = time.perf_counter()
+                full_step(model, batch, optimizer, device=device, dtype=dtype)
+                sync()
+                if round_index >= warmup:
+                    full.append(time.perf_counter() - start)
     return _timeline_summary(stage_times, full)
