@@ -108,19 +108,11 @@ def _load_labelled(args: argparse.Namespace, config: Any) -> tuple[Any, Any]:
         raise name_aspect_source(error, f"those of the model {args.model}") from None
 
 
-def main(argv: list[str]) -> int:
-    import numpy as np
-
+def _check_arguments(args: argparse.Namespace) -> None:
+    """The arguments that can be checked before anything is read: sizes, aliases, the input and output paths."""
     from ..data.data_files import resolve_data_files
-    from ..data.label_schemes import describe_rule, predictions_from_probabilities
-    from ..evaluation.collapse import collapse_warnings
-    from ..evaluation.inference import predict_probabilities, resolve_max_length
-    from ..evaluation.metrics import compute_absa_metrics
-    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics, wants_protocol
-    from ..evaluation.table import format_metrics_table
     from ..training.arguments import DataArguments
 
-    args = build_parser().parse_args(argv)
     check_positive(args.batch_size, "--batch_size")
     if args.threshold is not None:
         check_threshold(args.threshold)
@@ -130,6 +122,50 @@ def main(argv: list[str]) -> int:
         check_output_file(args.output, [args.file, args.model])
     if args.evidence_gallery:
         check_output_file(args.evidence_gallery, [args.file, args.model, args.output], "--evidence_gallery")
+
+
+def _evaluation_metrics(
+    args: argparse.Namespace, config: Any, report: Any, probabilities: Any, predictions: Any, gold: Any, threshold: Any
+) -> dict[str, Any]:
+    """The metrics of `predictions`, plus the SemEval-2014 protocol when wanted and, for a model that detects
+    aspects, its decision rule and the collapse warnings."""
+    from ..data.label_schemes import describe_rule
+    from ..evaluation.collapse import collapse_warnings
+    from ..evaluation.metrics import compute_absa_metrics
+    from ..evaluation.protocol import PROTOCOL_KEY, semeval2014_metrics, wants_protocol
+
+    metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
+    if wants_protocol(args.protocol, report):
+        metrics[PROTOCOL_KEY] = semeval2014_metrics(
+            probabilities, gold, config.sentiments, config.label_scheme, threshold
+        )
+    if config.can_detect_aspects:
+        metrics["decision_rule"] = describe_rule(threshold, list(config.aspects))
+        metrics["warnings"] = collapse_warnings(predictions, gold, Path(args.file).name, list(config.aspects))
+    return metrics
+
+
+def _print_metrics(report: Any, metrics: dict[str, Any]) -> None:
+    """The dataset report, the metrics table, the protocol metrics when computed, and every warning."""
+    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol
+    from ..evaluation.table import format_metrics_table
+
+    print(report.format())
+    print(format_metrics_table(metrics))
+    if PROTOCOL_KEY in metrics:
+        print(format_protocol(metrics[PROTOCOL_KEY]))
+    for warning in metrics.get("warnings", []):
+        print(f"WARNING: {warning}")
+
+
+def main(argv: list[str]) -> int:
+    import numpy as np
+
+    from ..data.label_schemes import predictions_from_probabilities
+    from ..evaluation.inference import predict_probabilities, resolve_max_length
+
+    args = build_parser().parse_args(argv)
+    _check_arguments(args)
     # the model folder's config (milliseconds), then the data, then the weights: bad input is found before long work
     folder_config = validate_model_folder(args.model, "--model")
     if args.evidence_gallery:
@@ -145,20 +181,8 @@ def main(argv: list[str]) -> int:
     threshold = config.thresholds if args.threshold is None else args.threshold
     predictions = predictions_from_probabilities(probabilities, config.label_scheme, threshold)
     gold = np.asarray(split["gold"])
-    metrics = compute_absa_metrics(predictions, gold, list(config.aspects), config.label_scheme, config.sentiments)
-    if wants_protocol(args.protocol, report):
-        metrics[PROTOCOL_KEY] = semeval2014_metrics(
-            probabilities, gold, config.sentiments, config.label_scheme, threshold
-        )
-    if config.can_detect_aspects:
-        metrics["decision_rule"] = describe_rule(threshold, list(config.aspects))
-        metrics["warnings"] = collapse_warnings(predictions, gold, Path(args.file).name, list(config.aspects))
-    print(report.format())
-    print(format_metrics_table(metrics))
-    if PROTOCOL_KEY in metrics:
-        print(format_protocol(metrics[PROTOCOL_KEY]))
-    for warning in metrics.get("warnings", []):
-        print(f"WARNING: {warning}")
+    metrics = _evaluation_metrics(args, config, report, probabilities, predictions, gold, threshold)
+    _print_metrics(report, metrics)
     if args.output:
         write_json_atomic(args.output, metrics)
         print(f"metrics written to {args.output}")
