@@ -85,6 +85,48 @@ def _no_machine_path(value: Any) -> Any:
     return value
 
 
+def _plots_folder(output_dir: Path) -> Path | None:
+    """`output_dir/plots`, created; None, with a warning, when matplotlib is not installed."""
+    from ..evaluation.plots import PLOTS_EXTRA, plotting_available
+
+    if not plotting_available():
+        logger.warning("matplotlib is not installed: the plots/ folder is not drawn (%s).", PLOTS_EXTRA)
+        return None
+    plots = output_dir / "plots"
+    plots.mkdir(exist_ok=True)
+    return plots
+
+
+def _split_metrics(
+    config: Any, split: str, probabilities: Any, predictions: Any, gold: Any, thresholds: Any, max_length: int,
+    protocol: bool, calibration: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """One split's metrics with how they were computed (the settings the saved model's pipeline uses by default),
+    its collapse warnings, the calibration and the protocol numbers; logged as a table."""
+    from ..data.label_schemes import describe_rule
+    from ..evaluation.collapse import collapse_warnings
+    from ..evaluation.metrics import compute_absa_metrics
+    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics
+    from ..evaluation.table import format_metrics_table
+
+    aspects = list(config.aspects)
+    metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
+    metrics["max_length"] = max_length
+    if config.can_detect_aspects:
+        metrics["decision_rule"] = describe_rule(thresholds, aspects)
+        metrics["warnings"] = collapse_warnings(predictions, gold, split, aspects)
+    if calibration is not None:
+        metrics["calibration"] = calibration.to_dict()
+    if protocol:
+        metrics[PROTOCOL_KEY] = semeval2014_metrics(
+            probabilities, gold, config.sentiments, config.label_scheme, thresholds
+        )
+    logger.info("%s metrics:\n%s", split, format_metrics_table(metrics))
+    if protocol:
+        logger.info("%s", format_protocol(metrics[PROTOCOL_KEY]))
+    return metrics
+
+
 def write_reports(
     model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict], protocol: bool = False,
     calibration: Any = None,
@@ -94,28 +136,13 @@ def write_reports(
     protocol numbers under `semeval2014_protocol` (see `evaluation.protocol`). Each split also records its collapse
     `warnings` (see `evaluation.collapse`) and, when the decision rule was calibrated, `calibration` (validation
     score before -> after)."""
-    from ..data.label_schemes import describe_rule, predictions_from_probabilities
-    from ..evaluation.collapse import collapse_warnings
+    from ..data.label_schemes import predictions_from_probabilities
     from ..evaluation.inference import predict_probabilities
-    from ..evaluation.metrics import compute_absa_metrics
-    from ..evaluation.plots import (
-        PLOTS_EXTRA,
-        plot_confusion_matrices,
-        plot_per_aspect_f1,
-        plot_training_curves,
-        plotting_available,
-    )
-    from ..evaluation.protocol import PROTOCOL_KEY, format_protocol, semeval2014_metrics
-    from ..evaluation.table import format_metrics_table
+    from ..evaluation.plots import plot_confusion_matrices, plot_per_aspect_f1, plot_training_curves
 
     config = model.config
     aspects = list(config.aspects)
-    plots = output_dir / "plots"
-    draw = plotting_available()
-    if draw:
-        plots.mkdir(exist_ok=True)
-    else:
-        logger.warning("matplotlib is not installed: the plots/ folder is not drawn (%s).", PLOTS_EXTRA)
+    plots = _plots_folder(output_dir)
     all_metrics: dict[str, Any] = {}
     for split in ("validation", "test"):
         if split not in datasets:
@@ -125,30 +152,18 @@ def write_reports(
         probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
         thresholds = config.thresholds if config.can_detect_aspects else None
         predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
-        metrics = compute_absa_metrics(predictions, gold, aspects, config.label_scheme, config.sentiments)
-        # how these numbers were computed: the settings the saved model's pipeline uses by default
-        metrics["max_length"] = max_length
-        if config.can_detect_aspects:
-            metrics["decision_rule"] = describe_rule(thresholds, aspects)
-            metrics["warnings"] = collapse_warnings(predictions, gold, split, aspects)
-        if calibration is not None:
-            metrics["calibration"] = calibration.to_dict()
-        if protocol:
-            metrics[PROTOCOL_KEY] = semeval2014_metrics(
-                probabilities, gold, config.sentiments, config.label_scheme, thresholds
-            )
-        logger.info("%s metrics:\n%s", split, format_metrics_table(metrics))
-        if protocol:
-            logger.info("%s", format_protocol(metrics[PROTOCOL_KEY]))
+        metrics = _split_metrics(
+            config, split, probabilities, predictions, gold, thresholds, max_length, protocol, calibration
+        )
         all_metrics[split] = metrics
         names = config.canonical_names
         _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, names)
-        if draw:
+        if plots is not None:
             plot_confusion_matrices(
                 predictions, gold, aspects, plots / f"confusion_{split}.png", sentiments=config.sentiments
             )
             plot_per_aspect_f1(metrics, plots / f"per_aspect_f1_{split}.png")
-    if draw:
+    if plots is not None:
         plot_training_curves(history, plots / "training_curves.png")
     write_json_atomic(output_dir / "metrics.json", all_metrics)
     return all_metrics
