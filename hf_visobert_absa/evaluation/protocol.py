@@ -78,6 +78,27 @@ def _indices(sentiments: Sequence[str], names: Sequence[str]) -> list[int] | Non
     return [lowered.index(n) for n in names] if all(n in lowered for n in names) else None
 
 
+def _category_detection(
+    probabilities: np.ndarray, references: np.ndarray, label_scheme: str, threshold: Any
+) -> dict[str, Any]:
+    """Subtask 3, micro over (sentence, category) pairs: every value `None` when the scheme cannot detect aspects."""
+    result: dict[str, Any] = dict.fromkeys(
+        ("category_precision", "category_recall", "category_f1", "category_pairs_gold", "category_pairs_predicted")
+    )
+    if scheme_detects_aspects(label_scheme):
+        predicted = predictions_from_probabilities(probabilities, label_scheme, threshold) != 0
+        gold = references != 0
+        hits, n_pred, n_gold = int((predicted & gold).sum()), int(predicted.sum()), int(gold.sum())
+        result.update(
+            category_precision=hits / n_pred if n_pred else 0.0,
+            category_recall=hits / n_gold if n_gold else 0.0,
+            category_f1=2 * hits / (n_pred + n_gold) if n_pred + n_gold else 0.0,
+            category_pairs_gold=n_gold,
+            category_pairs_predicted=n_pred,
+        )
+    return result
+
+
 def semeval2014_metrics(
     probabilities: Any,
     references: Any,
@@ -116,20 +137,7 @@ def semeval2014_metrics(
             f"`probabilities` have shape {probabilities.shape}; expected {expected} for references of shape "
             f"{references.shape}, {len(sentiments)} sentiments and label scheme {label_scheme!r}."
         )
-    result: dict[str, Any] = dict.fromkeys(
-        ("category_precision", "category_recall", "category_f1", "category_pairs_gold", "category_pairs_predicted")
-    )
-    if scheme_detects_aspects(label_scheme):
-        predicted = predictions_from_probabilities(probabilities, label_scheme, threshold) != 0
-        gold = references != 0
-        hits, n_pred, n_gold = int((predicted & gold).sum()), int(predicted.sum()), int(gold.sum())
-        result.update(
-            category_precision=hits / n_pred if n_pred else 0.0,
-            category_recall=hits / n_gold if n_gold else 0.0,
-            category_f1=2 * hits / (n_pred + n_gold) if n_pred + n_gold else 0.0,
-            category_pairs_gold=n_gold,
-            category_pairs_predicted=n_pred,
-        )
+    result = _category_detection(probabilities, references, label_scheme, threshold)
     sentiment_probabilities = probabilities[..., offset:]
     every = list(range(len(sentiments)))
     for suffix, classes in (
