@@ -32,6 +32,7 @@ from .data.tokenization import TOKENIZER_FILES, looks_like_local_path
 from .errors import AbsaInputError
 from .hub.configuration_visobert_absa import MODEL_DEFINING_FIELDS
 from .hub.modeling_visobert_absa import PICKLE_SUFFIXES
+from .io_safety import write_json_atomic
 
 WHAT_TO_PASS = "Pass the `model/` folder of a `hf-visobert-absa train` run or an exported model."
 
@@ -319,18 +320,13 @@ def save_tokenizer(tokenizer: Any, folder: str | Path) -> None:
     tokenizer_class = _PORTABLE_TOKENIZER_CLASSES.get(settings.get("tokenizer_class"), settings.get("tokenizer_class"))
     if tokenizer_class != settings.get("tokenizer_class"):
         settings["tokenizer_class"] = tokenizer_class
-        _write_json(settings_path, settings)
+        write_json_atomic(settings_path, settings, sort_keys=True, ensure_ascii=False)
     if config_path.is_file() and tokenizer_class:
         config = json.loads(config_path.read_text(encoding="utf-8"))
         if config.get("tokenizer_class") != tokenizer_class:
-            _write_json(config_path, {**config, "tokenizer_class": tokenizer_class})
-
-
-def _write_json(path: Path, content: dict[str, Any]) -> None:
-    """Replace a JSON file whole (a temporary file renamed over it): never left half-written."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(content, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    partial.replace(path)
+            write_json_atomic(
+                config_path, {**config, "tokenizer_class": tokenizer_class}, sort_keys=True, ensure_ascii=False
+            )
 
 
 __all__ = [

@@ -7,6 +7,8 @@ import html
 from pathlib import Path
 from typing import Any
 
+from ..io_safety import write_text_atomic
+
 #: Highlight colour per sentiment (others: grey); the opacity follows the word's weight.
 COLOURS = {"positive": "46, 160, 67", "negative": "214, 39, 40", "neutral": "31, 119, 180", "conflict": "148, 103, 189"}
 
@@ -63,9 +65,7 @@ def evidence_gallery(records: list[dict[str, Any]], path: str | Path, title: str
         )
     page = f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>"
     target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(page + "".join(sections), encoding="utf-8")
-    partial.replace(target)
+    write_text_atomic(target, page + "".join(sections))
     return target
 
 

@@ -75,4 +75,4 @@ def test_the_view_highlights_each_aspects_evidence_and_escapes_the_text(tmp_path
     )  # fmt: skip
     text = page.read_text(encoding="utf-8")
     assert text.index("WRONG") < text.index("correct") and "giá &lt;b&gt;" in text
-    assert not list(tmp_path.glob("*.partial"))
+    assert [p.name for p in tmp_path.iterdir()] == ["gallery.html"]  # no temporary file left beside it

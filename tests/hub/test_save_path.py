@@ -111,3 +111,20 @@ def test_registration_maps_the_auto_classes_as_a_saved_folder_does(tmp_path):
     tiny_model().save_pretrained(tmp_path)
     assert type(AutoModel.from_pretrained(tmp_path)) is ViSoBertAbsaForAspectSentiment
     assert type(AutoModelForSequenceClassification.from_pretrained(tmp_path)) is ViSoBertAbsaForSequenceClassification
+
+
+def test_save_tokenizer_writes_a_class_every_supported_transformers_knows_and_names_it_in_the_config(tmp_path):
+    from transformers import AutoTokenizer
+
+    from hf_visobert_absa import save_tokenizer
+
+    tiny_model().save_pretrained(tmp_path)
+    save_tokenizer(tiny_tokenizer(), tmp_path)
+    settings = json.loads((tmp_path / "tokenizer_config.json").read_text(encoding="utf-8"))
+    config = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
+    assert settings["tokenizer_class"] == config["tokenizer_class"] == "PreTrainedTokenizerFast"
+    assert ViSoBertAbsaConfig.from_pretrained(tmp_path).tokenizer_class == "PreTrainedTokenizerFast"
+    assert AutoTokenizer.from_pretrained(tmp_path)("pin trâu")["input_ids"] == tiny_tokenizer()("pin trâu")["input_ids"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix not in (".py", ".safetensors")) == [
+        "config.json", "tokenizer.json", "tokenizer_config.json"
+    ]  # fmt: skip
