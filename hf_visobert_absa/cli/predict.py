@@ -130,10 +130,16 @@ def check_input_file(path: Path, text_column: str | None) -> None:
         raise AbsaInputError(f"{path} has a header ({', '.join(fields or [])}) but no data rows.")
 
 
-def _check_captum() -> None:
-    import importlib.util
+def _check_evidence_method(args: argparse.Namespace, config: Any) -> None:
+    """`--evidence` with a method this model and this install can run (read from the folder's config)."""
+    from ..evidence.attribution import captum_available
 
-    if importlib.util.find_spec("captum") is None:
+    if args.evidence_method == "attention" and config.pooling != "aspect_query":
+        raise AbsaInputError(
+            f"`--evidence_method attention` needs pooling='aspect_query'; {args.model} uses {config.pooling!r}. "
+            "Pass `--evidence_method integrated_gradients` (pip install 'hf-visobert-absa[attribution]')."
+        )
+    if args.evidence_method == "integrated_gradients" and not captum_available():
         raise AbsaInputError(
             "`--evidence_method integrated_gradients` needs Captum: pip install 'hf-visobert-absa[attribution]', "
             "or use `--evidence_method attention`."
@@ -151,8 +157,6 @@ def _check_arguments(args: argparse.Namespace) -> Path | None:
         raise AbsaInputError(
             "`--evidence` runs the PyTorch model in one process: drop `--int8` (and torchrun) or `--evidence`."
         )
-    if args.evidence and args.evidence_method == "integrated_gradients":
-        _check_captum()
     if args.int8 and args.device != "cpu":
         raise AbsaInputError("`--int8` runs on the CPU (ONNX Runtime); drop `--device cuda` or `--int8`.")
     if args.device == "cuda" and not _cuda_available():
@@ -381,9 +385,13 @@ def _load(args: argparse.Namespace) -> _Labeller:
 
     from ..evaluation.inference import resolve_max_length
     from ..evaluation.sharded import start_shard
+    from ..model_folder import validate_model_folder
     from .evaluate import load_trained, show_progress
 
-    model, tokenizer = load_trained(args.model)
+    config = validate_model_folder(args.model, "--model")  # the config (milliseconds), before any weight loads
+    if args.evidence:
+        _check_evidence_method(args, config)
+    model, tokenizer = load_trained(args.model, validated=True)
     args.max_length = resolve_max_length(args.max_length, model.config, tokenizer)
     shard = start_shard(args.device)
     if args.int8:

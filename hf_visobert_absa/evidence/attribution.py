@@ -10,12 +10,13 @@ extra (`pip install 'hf-visobert-absa[attribution]'`); the pipeline's attention 
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import torch
 
-#: Interpolation steps of the path integral (Captum's default is 50; 16 keeps the completeness gap small on these
-#: models at a third of the cost; `benchmarks/evidence.py` records the time it takes).
+#: Interpolation steps of the path integral (Captum's default is 50; 16 costs about a third of that;
+#: `benchmarks/evidence.py` records the time and the faithfulness it gives).
 DEFAULT_STEPS = 16
 
 
@@ -70,6 +71,11 @@ def _baseline(input_ids: torch.Tensor, attention_mask: torch.Tensor, pad_token_i
     return baseline
 
 
+def captum_available() -> bool:
+    """Whether Captum (the `[attribution]` extra) is installed."""
+    return importlib.util.find_spec("captum") is not None
+
+
 def _captum_attr() -> Any:
     try:
         from captum import attr
@@ -81,4 +87,4 @@ def _captum_attr() -> Any:
     return attr
 
 
-__all__ = ["DEFAULT_STEPS", "integrated_gradients"]
+__all__ = ["DEFAULT_STEPS", "captum_available", "integrated_gradients"]

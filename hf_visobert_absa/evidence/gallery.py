@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,9 @@ def evidence_method_for(config: Any) -> Any:
     (the `[attribution]` extra), else None (no method available)."""
     if config.pooling == "aspect_query":
         return "attention"
-    if importlib.util.find_spec("captum") is None:
-        return None
-    from .attribution import integrated_gradients
+    from .attribution import captum_available, integrated_gradients
 
-    return integrated_gradients
+    return integrated_gradients if captum_available() else None
 
 
 def write_gallery(

@@ -89,3 +89,16 @@ def test_evaluate_refuses_a_gallery_over_its_own_input(capsys, model_dir, data_f
         capsys, "evaluate", "--model", model_dir, "--file", data_file, "--evidence_gallery", data_file
     )
     assert code == 2 and "--evidence_gallery" in message
+
+
+def test_predict_refuses_attention_evidence_for_a_pooling_without_attention(capsys, tmp_path):
+    from tests.helpers import tiny_model, tiny_tokenizer
+
+    folder = tmp_path / "mean_model"
+    tiny_model(0, pooling="mean").save_pretrained(folder)
+    tiny_tokenizer().save_pretrained(folder)
+    out = tmp_path / "out.jsonl"
+    argv = ["predict", "--model", folder, "--input", _input(tmp_path, ".jsonl"), "--output", out, "--evidence"]
+    code, message = run_cli(capsys, *argv)
+    assert code == 2 and "`--evidence_method attention` needs pooling='aspect_query'" in message and "'mean'" in message
+    assert not out.exists()
