@@ -174,13 +174,12 @@ def _entry(entries: list[dict[str, Any]], aspect: str) -> dict[str, Any]:
 
 def _leave_one_out(cases: list, model: Any, tokenizer: Any) -> list[list[int]]:
     """Per case, the words ordered by how much removing each alone lowers the predicted class's probability."""
-    variants = sorted({with_words_removed(c["text"], c["spans"], [i]) for c in cases for i in range(len(c["spans"]))})
-    probabilities = _lookup(variants + sorted({c["text"] for c in cases}), model, tokenizer)
+    removed = [[with_words_removed(c["text"], c["spans"], [i]) for i in range(len(c["spans"]))] for c in cases]
+    probabilities = _lookup([t for texts in removed for t in texts] + [c["text"] for c in cases], model, tokenizer)
     ranked = []
-    for case in cases:
-        full = probabilities[case["text"]][case["aspect"], case["cls"]]
-        drops = [full - probabilities[with_words_removed(case["text"], case["spans"], [i])][case["aspect"], case["cls"]]
-                 for i in range(len(case["spans"]))]  # fmt: skip
+    for case, texts in zip(cases, removed, strict=True):
+        a, c = case["aspect"], case["cls"]
+        drops = [probabilities[case["text"]][a, c] - probabilities[text][a, c] for text in texts]
         ranked.append(sorted(range(len(drops)), key=lambda i: -drops[i]))
     return ranked
 
@@ -192,34 +191,36 @@ def _lookup(texts: list[str], model: Any, tokenizer: Any) -> dict[str, torch.Ten
 
 def _faithfulness(cases: list, rankings: dict[str, list], model: Any, tokenizer: Any) -> dict[str, Any]:
     """Mean comprehensiveness and sufficiency per method and evidence size (random: the mean of its draws)."""
-    variants = []
-    for per_case in rankings.values():
-        for case, ranking in zip(cases, per_case, strict=True):
-            for k in SIZES:
-                top = ranking[: evidence_size(k, len(case["spans"]))]
-                variants += [
-                    with_words_removed(case["text"], case["spans"], top),
-                    with_words_only(case["text"], case["spans"], top),
-                ]
-    probabilities = _lookup(variants + [c["text"] for c in cases], model, tokenizer)
+    edits = {  # per ranking, per case, per size: (the text without the top words, the top words alone)
+        name: [[_edited(case, ranking, k) for k in SIZES] for case, ranking in zip(cases, per_case, strict=True)]
+        for name, per_case in rankings.items()
+    }
+    texts = [t for per_case in edits.values() for sizes in per_case for pair in sizes for t in pair]
+    probabilities = _lookup(texts + [c["text"] for c in cases], model, tokenizer)
     table: dict[str, Any] = {}
     for method in METHODS:
         names = [f"random{d}" for d in range(RANDOM_DRAWS)] if method == "random" else [method]
-        table[method] = {str(k): _eraser(cases, [rankings[n] for n in names], k, probabilities) for k in SIZES}
+        table[method] = {
+            str(k): _eraser(cases, [edits[n] for n in names], index, probabilities) for index, k in enumerate(SIZES)
+        }
     return table
 
 
-def _eraser(cases: list, ranking_sets: list[list], k: int | str, probabilities: dict) -> dict[str, float]:
+def _edited(case: dict[str, Any], ranking: list[int], k: int | str) -> tuple[str, str]:
+    top = ranking[: evidence_size(k, len(case["spans"]))]
+    return with_words_removed(case["text"], case["spans"], top), with_words_only(case["text"], case["spans"], top)
+
+
+def _eraser(cases: list, edit_sets: list[list], size: int, probabilities: dict) -> dict[str, float]:
+    """ERASER comprehensiveness and sufficiency of evidence size `size` (an index into `SIZES`), averaged."""
     comprehensiveness, sufficiency = [], []
-    for per_case in ranking_sets:
-        for case, ranking in zip(cases, per_case, strict=True):
-            top = ranking[: evidence_size(k, len(case["spans"]))]
+    for per_case in edit_sets:
+        for case, sizes in zip(cases, per_case, strict=True):
+            without, alone = sizes[size]
             a, c = case["aspect"], case["cls"]
             full = probabilities[case["text"]][a, c]
-            comprehensiveness.append(
-                float(full - probabilities[with_words_removed(case["text"], case["spans"], top)][a, c])
-            )
-            sufficiency.append(float(full - probabilities[with_words_only(case["text"], case["spans"], top)][a, c]))
+            comprehensiveness.append(float(full - probabilities[without][a, c]))
+            sufficiency.append(float(full - probabilities[alone][a, c]))
     return {"comprehensiveness": sum(comprehensiveness) / len(comprehensiveness),
             "sufficiency": sum(sufficiency) / len(sufficiency)}  # fmt: skip
 
