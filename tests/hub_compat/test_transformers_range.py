@@ -71,7 +71,8 @@ def compat_python(name: str, spec: str) -> Path:
     A half-built environment is never reused: it is built under a temporary name and renamed when complete."""
     home = _cache() / f"{name}-py{sys.version_info.major}{sys.version_info.minor}"
     python = home / "bin" / "python"
-    if (home / "COMPLETE").read_text(encoding="utf-8").strip() == spec if (home / "COMPLETE").is_file() else False:
+    complete = home / "COMPLETE"
+    if complete.is_file() and complete.read_text(encoding="utf-8").strip() == spec:
         return python
     building = home.with_name(home.name + ".building")
     shutil.rmtree(building, ignore_errors=True)

@@ -27,6 +27,8 @@ from tests import helpers as tiny_data
 from tests.scripts import ddp_gradients
 
 SCRIPTS = helpers.SCRIPTS
+#: Two processes on this machine, as `torchrun --standalone --nproc_per_node 2`.
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
 
 MODES = ("mulsupcon", "jaccard", "any", "exact", "soft_agreement")
 
@@ -159,12 +161,7 @@ def torchrun_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("torchrun")
     _run(
         [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node",
-            "2",
+            *TORCHRUN,
             str(SCRIPTS / "ddp_train.py"),
             str(out),
         ]
@@ -257,12 +254,7 @@ def test_cli_train_under_torchrun_writes_one_complete_run_folder(tmp_path):
     out = tmp_path / "run"
     result = _run(
         [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node",
-            "2",
+            *TORCHRUN,
             "-m",
             "hf_visobert_absa.cli.main",
             "train",
