@@ -178,9 +178,9 @@ class ViSoBertAbsaConfig(PreTrainedConfig):
         self.focal_alpha = _as_list(focal_alpha)
         self.contrastive_temperature = contrastive_temperature
         self.contrastive_across_devices = contrastive_across_devices
-        self.contrastive_mode = contrastive_mode or default_contrastive_mode(
-            pooling, label_scheme, contrastive_across_devices
-        )
+        if contrastive_mode is None:
+            contrastive_mode = default_contrastive_mode(pooling, label_scheme, contrastive_across_devices)
+        self.contrastive_mode = contrastive_mode
         self.focal_weight = focal_weight
         self.contrastive_weight = contrastive_weight
         self.detection_thresholds = detection_thresholds

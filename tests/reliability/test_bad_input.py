@@ -317,6 +317,7 @@ INVALID = [
     ({"label_scheme": None}, "`label_scheme` got None; allowed: 'absent_as_class', 'absent_as_neutral', 'mentioned_only'."),
     ({"pooling": None}, "`pooling` got None; allowed: 'cls', 'mean', 'pooler', 'aspect_query', 'aspect_prompt'."),
     ({"contrastive_mode": 1}, "`contrastive_mode` got 1; allowed: 'mulsupcon', 'jaccard', 'any', 'exact', 'soft_agreement', 'aspect_sentiment'."),
+    ({"contrastive_mode": ""}, "`contrastive_mode` got ''; allowed: 'mulsupcon', 'jaccard', 'any', 'exact', 'soft_agreement', 'aspect_sentiment'."),
     ({"head_hidden_size": True}, "`head_hidden_size` got True; allowed: a positive integer."),
     ({"head_hidden_size": "512"}, "`head_hidden_size` got '512'; allowed: a positive integer."),
     ({"projection_dim": -3}, "`projection_dim` got -3; allowed: a positive integer."),
