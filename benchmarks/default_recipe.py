@@ -90,28 +90,38 @@ def train_command(setting: str, encoder: str, output_dir: Path, seed: int, extra
     ]  # fmt: skip
 
 
-def validation_probabilities(output_dir: Path) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    """The trained model's probabilities on the validation split `train` used (rebuilt from its dataset report)."""
-    from hf_visobert_absa.cli.evaluate import load_trained
+def validation_split(output_dir: Path, split: str = "validation") -> tuple[list[str], np.ndarray]:
+    """The texts and gold codes of the split `train` used for selection (rebuilt from its dataset report), or,
+    with `split="test"`, of the run's test file."""
     from hf_visobert_absa.data.loading import load_absa_dataset
-    from hf_visobert_absa.evaluation.inference import predict_probabilities
 
     record = json.loads((output_dir / "model" / "training_data.json").read_text())["report"]
-    model, tokenizer = load_trained(str(output_dir / "model"))
+    config = json.loads((output_dir / "model" / "config.json").read_text())
     folder = SHARED_DATA / SETTINGS[output_dir.parent.name.split("__")[0]]["dir"]  # names only are recorded
     files = {split: folder / name for split, name in record["files"].items()} if "files" in record else None
     held = record.get("validation_split")
+    wanted = ("train", "validation") if split == "validation" else ("test",)
     datasets, _ = load_absa_dataset(
-        {k: v for k, v in (files or _split_files(folder)).items() if k in ("train", "validation")},
-        aspects=list(model.config.aspects),
-        sentiments=list(model.config.sentiments),
+        {k: v for k, v in (files or _split_files(folder)).items() if k in wanted},
+        aspects=list(config["aspects"]),
+        sentiments=list(config["sentiments"]),
         label_aliases=record.get("label_aliases") or None,
-        validation_split_percentage=held["percentage"] if held else None,
+        validation_split_percentage=held["percentage"] if held and split == "validation" else None,
         validation_split_seed=held["seed"] if held else 42,
     )
-    part = datasets["validation"]
-    probabilities = predict_probabilities(model, tokenizer, list(part["text"]), max_length=tokenizer.model_max_length)
-    return probabilities, np.asarray(part["gold"]), list(model.config.aspects), list(model.config.sentiments)
+    part = datasets[split]
+    return list(part["text"]), np.asarray(part["gold"])
+
+
+def validation_probabilities(output_dir: Path) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """The trained model's probabilities on the validation split `train` used (rebuilt from its dataset report)."""
+    from hf_visobert_absa.cli.evaluate import load_trained
+    from hf_visobert_absa.evaluation.inference import predict_probabilities
+
+    texts, gold = validation_split(output_dir)
+    model, tokenizer = load_trained(str(output_dir / "model"))
+    probabilities = predict_probabilities(model, tokenizer, texts, max_length=tokenizer.model_max_length)
+    return probabilities, gold, list(model.config.aspects), list(model.config.sentiments)
 
 
 def _split_files(folder: Path) -> dict[str, Path]:
