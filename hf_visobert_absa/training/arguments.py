@@ -303,6 +303,13 @@ class AbsaTrainingArguments(TrainingArguments):
         default=TRAINING_RECIPE["per_device_train_batch_size"],
         metadata={"help": "Batch size (also the contrastive batch)."},
     )
+    min_train_steps: int = field(
+        default=TRAINING_RECIPE["min_train_steps"],
+        metadata={
+            "help": "Short budgets: while the run would make fewer optimisation steps than this, the batch size is "
+            "halved (not below 16); 0 = keep the batch size as given."
+        },
+    )
     per_device_eval_batch_size: int = field(default=64, metadata={"help": "Evaluation batch size."})
     warmup_ratio: float = field(
         default=TRAINING_RECIPE["warmup_ratio"], metadata={"help": "Share of steps with a linear warm-up."}

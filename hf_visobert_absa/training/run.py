@@ -233,6 +233,7 @@ def _train_and_report(
     tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
     training_args = _selection_updates(training_args, "validation" in tokenized, model.config.label_scheme)
     trainer, train_seconds = _train(model, tokenizer, tokenized, training_args, resume_from)
+    training_args = trainer.args  # what was trained with (the short-budget rule may have changed the batch size)
     check_finite(
         trainer.model, "training diverged", "Lower `--learning_rate` (and `--head_learning_rate`), keep gradient "
         "clipping on (`--max_grad_norm 1.0`), and run again; no model was saved.",

@@ -101,6 +101,7 @@ def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
     check_number(args.weight_decay, "--weight_decay", "a number of at least 0 (e.g. 0.01)", low=0.0)
     check_number(args.max_grad_norm, "--max_grad_norm", "a number of at least 0 (0 turns clipping off)", low=0.0)
     check_number(args.seed, "--seed", "an integer from 0 to 2**32 - 1", low=0, high=2**32 - 1)
+    check_number(args.min_train_steps, "--min_train_steps", "a whole number of at least 0 (0 turns it off)", low=0)
     if args.early_stopping_patience is not None:
         check_positive(args.early_stopping_patience, "--early_stopping_patience")
         if str(getattr(args.eval_strategy, "value", args.eval_strategy)) == "no":

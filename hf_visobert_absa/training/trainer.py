@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import logging
 import os
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ import torch
 from transformers import Trainer
 
 from .learning_rates import parameter_learning_rates
+from .short_budget import apply_short_budget_rule
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +57,13 @@ class FocalContrastiveTrainer(Trainer):
     loss_is_scaled_for_ga = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        """`Trainer.__init__`; with `args.min_train_steps` (`AbsaTrainingArguments`), a run that would make fewer
+        optimisation steps trains with a smaller batch (`short_budget.apply_short_budget_rule`)."""
+        bound = inspect.signature(Trainer.__init__).bind(self, *args, **kwargs)
+        training_args, train_dataset = bound.arguments.get("args"), bound.arguments.get("train_dataset")
+        if getattr(training_args, "min_train_steps", 0) and train_dataset is not None:
+            bound.arguments["args"] = apply_short_budget_rule(training_args, train_dataset)
+        super().__init__(*bound.args[1:], **bound.kwargs)
         self._component_sums: dict[str, dict[str, torch.Tensor]] = {"train": {}, "eval": {}}
         self._component_counts: dict[str, int] = {"train": 0, "eval": 0}
 
