@@ -9,9 +9,9 @@ comparison with the library's default (the best epoch on validation) is paired: 
 The run must keep every epoch's checkpoint: a `benchmarks.default_recipe` run with the library's defaults plus
 `--save_total_limit 100` (saving changes nothing in training), e.g.
 
-    OMP_NUM_THREADS=1 python -m benchmarks.default_recipe --setting semeval2014 --seeds 0 --tag keep_epochs \\
+    OMP_NUM_THREADS=1 python -m benchmarks.default_recipe --setting semeval2014 --seeds 0 --tag keep \\
         --extra --save_total_limit 100
-    OMP_NUM_THREADS=1 python -m benchmarks.weight_averaging /tmp/default_recipe_runs/semeval2014__keep_epochs/seed0
+    OMP_NUM_THREADS=1 python -m benchmarks.weight_averaging /tmp/default_recipe_runs/semeval2014__keep/seed0
     python -m benchmarks.weight_averaging --report-only
 
 Scores validation (the split `train` selected on) for every arm; `--score-test` also scores test (final numbers
