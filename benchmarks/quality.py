@@ -95,7 +95,9 @@ def run_transformer(arm: str, dataset: str, seed: int, run_dir: Path, budget: di
         max_eval_samples=budget["val_size"],
         max_test_samples=budget["test_size"],
     )
-    training_args = cpu_training_args(run_dir, seed, budget, head_learning_rate=None, min_train_steps=0)
+    training_args = cpu_training_args(
+        run_dir, seed, budget, head_learning_rate=None, min_train_steps=0, large_data_rows=0
+    )
     started = time.perf_counter()
     result = run_training(model_args, data_args, training_args)
     record: dict[str, Any] = {"metrics": result["metrics"], "train_seconds": result["train_seconds"]}

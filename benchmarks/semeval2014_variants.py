@@ -13,7 +13,7 @@ BUDGET: dict[str, Any] = {"epochs": 4.0, "learning_rate": 1e-4, "batch_size": 32
 #: every variant but `LIBRARY_DEFAULTS` starts from these, so that its name keeps meaning what was trained.
 STUDY_BASE: dict[str, dict[str, Any]] = {
     "model": {"pooling": "mean", "classifier_bias_init": "zeros", "contrastive_mode": "mulsupcon"},
-    "train": {"head_learning_rate": None, "min_train_steps": 0},
+    "train": {"head_learning_rate": None, "min_train_steps": 0, "large_data_rows": 0},
 }
 #: The arm that runs whatever the library does by default (no pins): every later study includes it.
 LIBRARY_DEFAULTS = "library_defaults"

@@ -310,6 +310,17 @@ class AbsaTrainingArguments(TrainingArguments):
             "halved (not below 16); 0 = keep the batch size as given."
         },
     )
+    large_data_rows: int = field(
+        default=TRAINING_RECIPE["large_data_rows"],
+        metadata={
+            "help": "Large training sets: from this many training rows, a run that keeps the recipe's epochs trains "
+            "for --large_data_epochs instead; 0 = off."
+        },
+    )
+    large_data_epochs: float = field(
+        default=TRAINING_RECIPE["large_data_epochs"],
+        metadata={"help": "The epochs of a run on at least --large_data_rows training rows (see there)."},
+    )
     per_device_eval_batch_size: int = field(default=64, metadata={"help": "Evaluation batch size."})
     warmup_ratio: float = field(
         default=TRAINING_RECIPE["warmup_ratio"], metadata={"help": "Share of steps with a linear warm-up."}

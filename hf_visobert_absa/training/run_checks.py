@@ -102,6 +102,10 @@ def _check_optimizer_arguments(training_args: AbsaTrainingArguments) -> None:
     check_number(args.max_grad_norm, "--max_grad_norm", "a number of at least 0 (0 turns clipping off)", low=0.0)
     check_number(args.seed, "--seed", "an integer from 0 to 2**32 - 1", low=0, high=2**32 - 1)
     check_number(args.min_train_steps, "--min_train_steps", "a whole number of at least 0 (0 turns it off)", low=0)
+    check_number(args.large_data_rows, "--large_data_rows", "a whole number of at least 0 (0 turns it off)", low=0)
+    check_number(
+        args.large_data_epochs, "--large_data_epochs", "a positive number of epochs such as 15", low=0.0, low_open=True
+    )
     if args.early_stopping_patience is not None:
         check_positive(args.early_stopping_patience, "--early_stopping_patience")
         if str(getattr(args.eval_strategy, "value", args.eval_strategy)) == "no":

@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from transformers import Trainer
 
+from .large_data import apply_large_data_rule
 from .learning_rates import parameter_learning_rates
 from .short_budget import apply_short_budget_rule
 
@@ -57,12 +58,17 @@ class FocalContrastiveTrainer(Trainer):
     loss_is_scaled_for_ga = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """`Trainer.__init__`; with `args.min_train_steps` (`AbsaTrainingArguments`), a run that would make fewer
-        optimisation steps trains with a smaller batch (`short_budget.apply_short_budget_rule`)."""
+        """`Trainer.__init__` with the budget rules of `AbsaTrainingArguments`: on at least `args.large_data_rows`
+        rows the recipe's epochs become `args.large_data_epochs` (`large_data.apply_large_data_rule`), and a run
+        that would make fewer than `args.min_train_steps` optimisation steps trains with a smaller batch
+        (`short_budget.apply_short_budget_rule`)."""
         bound = inspect.signature(Trainer.__init__).bind(self, *args, **kwargs)
         training_args, train_dataset = bound.arguments.get("args"), bound.arguments.get("train_dataset")
+        if getattr(training_args, "large_data_rows", 0) and train_dataset is not None:
+            training_args = apply_large_data_rule(training_args, train_dataset)
         if getattr(training_args, "min_train_steps", 0) and train_dataset is not None:
-            bound.arguments["args"] = apply_short_budget_rule(training_args, train_dataset)
+            training_args = apply_short_budget_rule(training_args, train_dataset)
+        bound.arguments["args"] = training_args
         super().__init__(*bound.args[1:], **bound.kwargs)
         self._component_sums: dict[str, dict[str, torch.Tensor]] = {"train": {}, "eval": {}}
         self._component_counts: dict[str, int] = {"train": 0, "eval": 0}
