@@ -43,11 +43,11 @@ def apply_large_data_rule(args: Any, train_dataset: Any) -> Any:
     epochs = large_data_epochs(rows, args)
     if epochs == args.num_train_epochs:
         return args
+    kept = ", the best epoch on validation kept" if args.load_best_model_at_end else ""
     logger.warning(
-        "Large training set: %d rows (at least --large_data_rows %d); training for %g epochs instead of %g, the "
-        "best epoch on validation kept. Pass --num_train_epochs to choose the budget, or --large_data_rows 0 to keep "
-        "%g.",
-        rows, args.large_data_rows, epochs, args.num_train_epochs, args.num_train_epochs,
+        "Large training set: %d rows (at least --large_data_rows %d); training for %g epochs instead of %g%s. Pass "
+        "--num_train_epochs to choose the budget, or --large_data_rows 0 to keep %g.",
+        rows, args.large_data_rows, epochs, args.num_train_epochs, kept, args.num_train_epochs,
     )  # fmt: skip
     return dataclasses.replace(args, num_train_epochs=epochs)
 

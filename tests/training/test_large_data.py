@@ -69,6 +69,7 @@ def test_the_rules_run_is_the_run_with_those_epochs_asked_for(tmp_path, caplog):
         "Large training set: 40 rows (at least --large_data_rows 40); training for 15 epochs instead of 10" in message
     )
     assert "--large_data_rows 0 to keep 10" in message
+    assert "best epoch" not in message  # this run keeps its last epoch: the message does not promise otherwise
     ruled.train()  # each trained right after it is built: the Trainer seeds the random state there
     asked = _trainer(tmp_path, "asked", large_data_rows=0, num_train_epochs=15)
     asked.train()
@@ -83,6 +84,17 @@ def test_a_small_training_set_keeps_the_recipes_epochs(tmp_path, caplog):
         trainer = _trainer(tmp_path, "small", large_data_rows=41)
     assert trainer.args.num_train_epochs == 10
     assert not [r for r in caplog.records if "Large training set" in r.getMessage()]
+
+
+def test_the_message_names_the_best_epoch_when_it_is_kept(tmp_path, caplog):
+    tokenizer = helpers.tiny_tokenizer()
+    train = Dataset.from_list(helpers.tiny_examples(tokenizer, count=40))
+    args = _args(tmp_path, large_data_rows=40, eval_strategy="epoch", save_strategy="epoch")
+    with caplog.at_level(logging.WARNING):
+        FocalContrastiveTrainer(model=helpers.tiny_model(aspects=helpers.ASPECTS), args=args, train_dataset=train,
+                                eval_dataset=train)  # fmt: skip
+    message = " ".join(r.getMessage() for r in caplog.records)
+    assert "training for 15 epochs instead of 10, the best epoch on validation kept. Pass" in message
 
 
 def test_train_records_the_epochs_it_used(tmp_path):
