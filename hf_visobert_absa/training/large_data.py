@@ -34,12 +34,8 @@ def large_data_epochs(rows: int, args: Any) -> float:
     return longer
 
 
-def apply_large_data_rule(args: Any, train_dataset: Any) -> Any:
-    """`args` with the rule's epochs for `train_dataset` (the same object when nothing changes), logged."""
-    try:
-        rows = len(train_dataset)
-    except TypeError:  # an iterable dataset: its size is not known in advance
-        return args
+def apply_large_data_rule(args: Any, rows: int) -> Any:
+    """`args` with the rule's epochs for `rows` training rows (the same object when nothing changes), logged."""
     epochs = large_data_epochs(rows, args)
     if epochs == args.num_train_epochs:
         return args

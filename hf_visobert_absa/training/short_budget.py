@@ -45,12 +45,8 @@ def _steps(rows: int, args: Any, batch_size: int) -> int:
     return optimizer_steps(rows, batch_size, args.num_train_epochs, args.gradient_accumulation_steps, args.world_size)
 
 
-def apply_short_budget_rule(args: Any, train_dataset: Any) -> Any:
-    """`args` with the rule's batch size for `train_dataset` (the same object when nothing changes), logged."""
-    try:
-        rows = len(train_dataset)
-    except TypeError:  # an iterable dataset: the number of steps is not known in advance
-        return args
+def apply_short_budget_rule(args: Any, rows: int) -> Any:
+    """`args` with the rule's batch size for `rows` training rows (the same object when nothing changes), logged."""
     size = short_budget_batch_size(rows, args)
     if size == args.per_device_train_batch_size:
         return args

@@ -38,6 +38,15 @@ logger = logging.getLogger(__name__)
 _COMPONENTS = ("focal_loss", "contrastive_loss")
 
 
+def _length(dataset: Any) -> int | None:
+    """The number of rows of `dataset`; None when there is none or it has no length (an iterable dataset: the
+    budget rules then leave the run as given)."""
+    try:
+        return len(dataset) if dataset is not None else None
+    except TypeError:
+        return None
+
+
 class FocalContrastiveTrainer(Trainer):
     """A `Trainer` whose `compute_loss` runs `focal_weight * focal + contrastive_weight * contrastive` from one
     forward pass and logs both terms.
@@ -63,11 +72,11 @@ class FocalContrastiveTrainer(Trainer):
         that would make fewer than `args.min_train_steps` optimisation steps trains with a smaller batch
         (`short_budget.apply_short_budget_rule`)."""
         bound = inspect.signature(Trainer.__init__).bind(self, *args, **kwargs)
-        training_args, train_dataset = bound.arguments.get("args"), bound.arguments.get("train_dataset")
-        if getattr(training_args, "large_data_rows", 0) and train_dataset is not None:
-            training_args = apply_large_data_rule(training_args, train_dataset)
-        if getattr(training_args, "min_train_steps", 0) and train_dataset is not None:
-            training_args = apply_short_budget_rule(training_args, train_dataset)
+        training_args, rows = bound.arguments.get("args"), _length(bound.arguments.get("train_dataset"))
+        if getattr(training_args, "large_data_rows", 0) and rows is not None:
+            training_args = apply_large_data_rule(training_args, rows)
+        if getattr(training_args, "min_train_steps", 0) and rows is not None:
+            training_args = apply_short_budget_rule(training_args, rows)
         bound.arguments["args"] = training_args
         super().__init__(*bound.args[1:], **bound.kwargs)
         self._component_sums: dict[str, dict[str, torch.Tensor]] = {"train": {}, "eval": {}}
