@@ -309,3 +309,28 @@ def run_cli(capsys, *argv) -> tuple[int, str]:
     code = main([str(a) for a in argv])
     lines = capsys.readouterr().err.strip().splitlines()
     return code, lines[-1] if lines else ""
+
+
+def budget_args(tmp_path: Path, **fields: Any):
+    """`AbsaTrainingArguments` for the budget-rule tests: a run folder under `tmp_path`, CPU, quiet, plus `fields`."""
+    from hf_visobert_absa.training.arguments import AbsaTrainingArguments
+
+    base = {"output_dir": str(tmp_path / "run"), "use_cpu": True, "disable_tqdm": True, "report_to": "none"}
+    return AbsaTrainingArguments(**{**base, **fields})
+
+
+def train_tiny_run(tmp_path: Path, rows: int, *flags: str) -> dict[str, Any]:
+    """`hf-visobert-absa train` on a tiny encoder and `rows` one-aspect JSON-lines reviews with `flags`; asserts it
+    exits 0 and returns the `training_args.json` it wrote beside the model."""
+    from hf_visobert_absa.cli.main import main
+
+    encoder = save_tiny_encoder(tmp_path / "encoder")
+    data = tmp_path / "train.jsonl"
+    reviews = [{"text": f"pin trâu {i}", "aspects": {"Battery": "positive"}} for i in range(rows)]
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in reviews), encoding="utf-8")
+    code = main([
+        "train", "--encoder", str(encoder), "--train_file", str(data), "--output_dir", str(tmp_path / "out"),
+        "--use_cpu", "true", "--disable_tqdm", "true", "--max_length", "16", *flags,
+    ])  # fmt: skip
+    assert code == 0
+    return json.loads((tmp_path / "out" / "model" / "training_args.json").read_text(encoding="utf-8"))

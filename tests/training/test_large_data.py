@@ -3,7 +3,6 @@ for `--large_data_epochs`, says so once, records what it used, and is the same r
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -12,17 +11,10 @@ import torch
 from datasets import Dataset
 from transformers import DataCollatorWithPadding
 
-from hf_visobert_absa.cli.main import main
-from hf_visobert_absa.training.arguments import AbsaTrainingArguments
 from hf_visobert_absa.training.large_data import large_data_epochs
 from hf_visobert_absa.training.recipe import TRAINING_RECIPE
 from hf_visobert_absa.training.trainer import FocalContrastiveTrainer
 from tests import helpers
-
-
-def _args(tmp_path: Path, **fields) -> AbsaTrainingArguments:
-    base = {"output_dir": str(tmp_path / "run"), "use_cpu": True, "disable_tqdm": True, "report_to": "none"}
-    return AbsaTrainingArguments(**{**base, **fields})
 
 
 def test_the_recipe_names_the_rule():
@@ -47,15 +39,15 @@ def test_the_recipe_names_the_rule():
     ],
 )
 def test_large_data_epochs(tmp_path, rows, fields, expected):
-    assert large_data_epochs(rows, _args(tmp_path, **fields)) == expected
+    assert large_data_epochs(rows, helpers.budget_args(tmp_path, **fields)) == expected
 
 
 def _trainer(tmp_path: Path, name: str, **fields) -> FocalContrastiveTrainer:
     torch.manual_seed(0)
     tokenizer = helpers.tiny_tokenizer()
     train = Dataset.from_list(helpers.tiny_examples(tokenizer, count=40))
-    args = _args(tmp_path / name, min_train_steps=0, eval_strategy="no", save_strategy="no",
-                 load_best_model_at_end=False, seed=3, **fields)  # fmt: skip
+    args = helpers.budget_args(tmp_path / name, min_train_steps=0, eval_strategy="no", save_strategy="no",
+                               load_best_model_at_end=False, seed=3, **fields)  # fmt: skip
     model = helpers.tiny_model(aspects=helpers.ASPECTS)
     return FocalContrastiveTrainer(model=model, args=args, train_dataset=train,
                                    data_collator=DataCollatorWithPadding(tokenizer))  # fmt: skip
@@ -89,7 +81,7 @@ def test_a_small_training_set_keeps_the_recipes_epochs(tmp_path, caplog):
 def test_the_message_names_the_best_epoch_when_it_is_kept(tmp_path, caplog):
     tokenizer = helpers.tiny_tokenizer()
     train = Dataset.from_list(helpers.tiny_examples(tokenizer, count=40))
-    args = _args(tmp_path, large_data_rows=40, eval_strategy="epoch", save_strategy="epoch")
+    args = helpers.budget_args(tmp_path, large_data_rows=40, eval_strategy="epoch", save_strategy="epoch")
     with caplog.at_level(logging.WARNING):
         FocalContrastiveTrainer(model=helpers.tiny_model(aspects=helpers.ASPECTS), args=args, train_dataset=train,
                                 eval_dataset=train)  # fmt: skip
@@ -98,17 +90,7 @@ def test_the_message_names_the_best_epoch_when_it_is_kept(tmp_path, caplog):
 
 
 def test_train_records_the_epochs_it_used(tmp_path):
-    encoder = helpers.save_tiny_encoder(tmp_path / "encoder")
-    rows = [{"text": f"pin trâu {i}", "aspects": {"Battery": "positive"}} for i in range(24)]
-    data = tmp_path / "train.jsonl"
-    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
-    code = main([
-        "train", "--encoder", str(encoder), "--train_file", str(data), "--output_dir", str(tmp_path / "out"),
-        "--large_data_rows", "20", "--large_data_epochs", "11", "--use_cpu", "true", "--disable_tqdm", "true",
-        "--max_length", "16",
-    ])  # fmt: skip
-    assert code == 0
-    recorded = json.loads((tmp_path / "out" / "model" / "training_args.json").read_text())
+    recorded = helpers.train_tiny_run(tmp_path, 24, "--large_data_rows", "20", "--large_data_epochs", "11")
     assert recorded["num_train_epochs"] == 11 and recorded["large_data_rows"] == 20
 
 

@@ -3,24 +3,15 @@ halved batch (not below 16), says so once, and records what it used; the step ar
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 
 import pytest
 from datasets import Dataset
 from transformers import DataCollatorWithPadding
 
-from hf_visobert_absa.cli.main import main
-from hf_visobert_absa.training.arguments import AbsaTrainingArguments
 from hf_visobert_absa.training.short_budget import optimizer_steps, short_budget_batch_size
 from hf_visobert_absa.training.trainer import FocalContrastiveTrainer
 from tests import helpers
-
-
-def _args(tmp_path: Path, **fields) -> AbsaTrainingArguments:
-    base = {"output_dir": str(tmp_path / "run"), "use_cpu": True, "disable_tqdm": True, "report_to": "none"}
-    return AbsaTrainingArguments(**{**base, **fields})
 
 
 @pytest.mark.parametrize(
@@ -45,7 +36,7 @@ def test_optimizer_steps(rows, batch, epochs, accumulation, expected):
     ],
 )
 def test_short_budget_batch_size(tmp_path, rows, epochs, fields, expected):
-    args = _args(tmp_path, num_train_epochs=epochs, **fields)
+    args = helpers.budget_args(tmp_path, num_train_epochs=epochs, **fields)
     assert short_budget_batch_size(rows, args) == expected
 
 
@@ -53,8 +44,8 @@ def test_the_trainer_applies_the_rule_and_makes_the_steps_it_announces(tmp_path,
     tokenizer = helpers.tiny_tokenizer()
     examples = helpers.tiny_examples(tokenizer, count=40)
     train = Dataset.from_list(examples)
-    args = _args(tmp_path, num_train_epochs=1, min_train_steps=3, eval_strategy="no", save_strategy="no",
-                 load_best_model_at_end=False)  # fmt: skip
+    args = helpers.budget_args(tmp_path, num_train_epochs=1, min_train_steps=3, eval_strategy="no",
+                               save_strategy="no", load_best_model_at_end=False)  # fmt: skip
     with caplog.at_level(logging.WARNING):
         trainer = FocalContrastiveTrainer(
             model=helpers.tiny_model(aspects=helpers.ASPECTS),
@@ -75,23 +66,15 @@ def test_the_trainer_leaves_a_long_enough_run_alone(tmp_path, caplog):
     tokenizer = helpers.tiny_tokenizer()
     train = Dataset.from_list(helpers.tiny_examples(tokenizer, count=40))
     with caplog.at_level(logging.WARNING):
-        trainer = FocalContrastiveTrainer(model=helpers.tiny_model(aspects=helpers.ASPECTS), args=_args(tmp_path, min_train_steps=2, eval_strategy="no", load_best_model_at_end=False),
+        args = helpers.budget_args(tmp_path, min_train_steps=2, eval_strategy="no", load_best_model_at_end=False)
+        trainer = FocalContrastiveTrainer(model=helpers.tiny_model(aspects=helpers.ASPECTS), args=args,
                                           train_dataset=train)  # fmt: skip
     assert trainer.args.per_device_train_batch_size == 32
     assert not [r for r in caplog.records if "Short budget" in r.getMessage()]
 
 
 def test_train_records_the_batch_size_it_used(tmp_path):
-    encoder = helpers.save_tiny_encoder(tmp_path / "encoder")
-    rows = [{"text": f"pin trâu {i}", "aspects": {"Battery": "positive"}} for i in range(40)]
-    data = tmp_path / "train.jsonl"
-    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
-    code = main([
-        "train", "--encoder", str(encoder), "--train_file", str(data), "--output_dir", str(tmp_path / "out"),
-        "--num_train_epochs", "1", "--use_cpu", "true", "--disable_tqdm", "true", "--max_length", "16",
-    ])  # fmt: skip
-    assert code == 0
-    recorded = json.loads((tmp_path / "out" / "model" / "training_args.json").read_text())
+    recorded = helpers.train_tiny_run(tmp_path, 40, "--num_train_epochs", "1")
     assert recorded["per_device_train_batch_size"] == 16 and recorded["min_train_steps"] == 300
 
 
