@@ -120,9 +120,20 @@ def validation_probabilities(output_dir: Path) -> tuple[np.ndarray, np.ndarray, 
     from hf_visobert_absa.evaluation.inference import predict_probabilities
 
     texts, gold = validation_split(output_dir)
-    model, tokenizer = load_trained(str(output_dir / "model"))
+    model, tokenizer = load_trained(str(selection_model_dir(output_dir)))
     probabilities = predict_probabilities(model, tokenizer, texts, max_length=tokenizer.model_max_length)
     return probabilities, gold, list(model.config.aspects), list(model.config.sentiments)
+
+
+def selection_model_dir(output_dir: Path) -> Path:
+    """The model `train` selected on validation: `model/`, or, after a refit (which trained on the validation rows
+    too), the best checkpoint its last `trainer_state.json` names."""
+    recorded = json.loads((output_dir / "model" / "training_args.json").read_text())
+    if not recorded.get("refit"):
+        return output_dir / "model"
+    last = max(output_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    best = json.loads((last / "trainer_state.json").read_text())["best_model_checkpoint"]
+    return output_dir / Path(best).name
 
 
 def _split_files(folder: Path) -> dict[str, Path]:
@@ -159,7 +170,7 @@ def run(setting: str, seed: int, runs_dir: Path, extra: tuple[str, ...] = (), ta
         "aspects": aspects,
         "sentiments": sentiments,
         "wall_seconds": wall,
-        "metrics": {split: _headline(m) for split, m in metrics.items() if isinstance(m, dict) and "num_examples" in m},
+        "metrics": {split: headline(m) for split, m in metrics.items() if isinstance(m, dict) and "num_examples" in m},
         "warnings": metrics.get("warnings", []),
     }
     if "tfidf" in SETTINGS[setting]:
@@ -168,7 +179,7 @@ def run(setting: str, seed: int, runs_dir: Path, extra: tuple[str, ...] = (), ta
     return result
 
 
-def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
+def headline(metrics: dict[str, Any]) -> dict[str, Any]:
     keys = ("detection_micro_f1", "sentiment_accuracy", "joint_micro_f1", "num_gold_mentions", "num_predicted_mentions")
     out = {k: metrics.get(k) for k in keys}
     out["mention_ratio"] = metrics["num_predicted_mentions"] / max(1, metrics["num_gold_mentions"])
@@ -184,7 +195,7 @@ def tfidf_same_rows(dataset: str, rows: int | None = 1500) -> dict[str, Any]:
     from benchmarks.quality import run_tfidf
 
     record = run_tfidf(dataset, Path(tempfile.mkdtemp()), {"train_size": rows, "val_size": None, "test_size": None})
-    return {split: _headline(m) for split, m in record["metrics"].items()} | {"C": record["C"]}
+    return {split: headline(m) for split, m in record["metrics"].items()} | {"C": record["C"]}
 
 
 def validation_report() -> str:

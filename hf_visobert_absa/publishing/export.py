@@ -111,6 +111,7 @@ def read_training_info(checkpoint: str | Path) -> tuple[dict[str, Any], str | No
         "max_train_samples",
         "max_eval_samples",
         "max_test_samples",
+        "refit",
     )
     args_path = folder / "training_args.json"
     if args_path.is_file():

@@ -147,8 +147,23 @@ def _data_fields(
 def _training_text(training: dict[str, Any] | None, training_source: str | None) -> str:
     if not training:
         return "The training hyper-parameters were not recorded with this export."
-    return (f"From `{training_source}`:\n\n" if training_source else "") + markdown_table(
-        ["hyper-parameter", "value"], [[f"`{k}`", f"`{v}`"] for k, v in training.items()]
+    training = dict(training)
+    refit = training.pop("refit", None)
+    return (
+        (f"From `{training_source}`:\n\n" if training_source else "")
+        + markdown_table(["hyper-parameter", "value"], [[f"`{k}`", f"`{v}`"] for k, v in training.items()])
+        + (_refit_text(refit) if isinstance(refit, dict) else "")
+    )
+
+
+def _refit_text(refit: dict[str, Any]) -> str:
+    """What a refit after selection did (`training/refit.py`), for the card."""
+    epochs = refit.get("epochs", refit.get("selected_epoch", 0))
+    return (
+        f"\n\nRefit after selection: epoch {refit.get('selected_epoch', 0):g} scored best on the "
+        f"{refit.get('held_out_rows')} rows held out from the training file; this model was then trained again from "
+        f"the same initial weights on all {refit.get('rows')} rows for {epochs:g} epochs. Its validation numbers are "
+        "those of the selection model: this model has trained on those rows."
     )
 
 

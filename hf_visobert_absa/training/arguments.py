@@ -364,9 +364,34 @@ class AbsaTrainingArguments(TrainingArguments):
         },
     )
 
+    refit_after_selection: str = field(
+        default=TRAINING_RECIPE["refit_after_selection"],
+        metadata={
+            "help": "After the best epoch is picked on rows held out from the training file, train again from the "
+            "same initial weights on every row up to that epoch and save that model: auto (only with the recipe's "
+            "own hold-out and fewer than 5,000 training rows), true (whenever the validation rows were held out "
+            "from the training file; the bare flag means true) or false (keep the selected model).",
+            "nargs": "?",
+            "const": "true",
+        },
+    )
+
+    refit_epochs: str = field(
+        default=TRAINING_RECIPE["refit_epochs"],
+        metadata={
+            "help": "How long the refit trains: all (default: the whole budget, like the selection run) or "
+            "selected (up to the epoch picked on the hold-out)."
+        },
+    )
+
     def __post_init__(self) -> None:
+        from .refit import check_refit_epochs, refit_mode
+
+        check_refit_epochs(self.refit_epochs)
+
         require_output_dir(self.output_dir)
         self.calibrate_thresholds = _calibration_mode(self.calibrate_thresholds)
+        self.refit_after_selection = refit_mode(self.refit_after_selection)
         super().__post_init__()
         if self.dataloader_pin_memory and not _has_accelerator():
             self.dataloader_pin_memory = False  # pinning needs an accelerator; torch warns on every CPU run

@@ -56,7 +56,12 @@ TRAINING_RECIPE: dict[str, Any] = {
     "train_sampling_strategy": "group_by_length",
     "load_best_model_at_end": True,
     "metric_for_best_model": "joint_micro_f1",
+    "refit_after_selection": "false",
+    "refit_epochs": "all",
 }
+
+#: `--refit_after_selection auto` refits only below this many training rows (after the hold-out): see `refit.py`.
+REFIT_BELOW_ROWS = 5000
 
 #: Data side: the share of the training file held out for selection when no validation file is given.
 HOLDOUT_PERCENTAGE = 10.0
@@ -70,4 +75,12 @@ def recipe() -> dict[str, Any]:
     return {**MODEL_RECIPE, **TRAINING_RECIPE, "validation_split_percentage": HOLDOUT_PERCENTAGE}
 
 
-__all__ = ["HOLDOUT_PERCENTAGE", "MODEL_RECIPE", "ORIGINAL_DESIGN", "RECIPE_NAME", "TRAINING_RECIPE", "recipe"]
+__all__ = [
+    "HOLDOUT_PERCENTAGE",
+    "MODEL_RECIPE",
+    "ORIGINAL_DESIGN",
+    "RECIPE_NAME",
+    "REFIT_BELOW_ROWS",
+    "TRAINING_RECIPE",
+    "recipe",
+]

@@ -20,11 +20,13 @@ logger = logging.getLogger(__name__)
 
 
 def save_records(
-    trainer: Any, tokenizer: Any, model_dir: Path, training_args: Any, data_args: DataArguments, report: Any, train: Any
-) -> None:
+    trainer: Any, tokenizer: Any, model_dir: Path, training_args: Any, data_args: DataArguments, report: Any, train: Any,
+    refit: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
     """Beside the saved best model: its tokenizer (the one save path: a complete Hub folder), and JSON records of
     how it was trained (no secret: every `*_token` is dropped; the model card reads these, `training_args.bin` is
-    a pickle): the arguments with the subset sizes, and the data's language, an example review and the subsets."""
+    a pickle): the arguments with the subset sizes and, after a refit (`refit.py`), what it did; and the data's
+    language, an example review and the subsets. `train` is every row the saved model trained on."""
     from ..publishing.card_facts import training_data_facts
     from .trainer import secret_fields
 
@@ -38,6 +40,8 @@ def save_records(
     for name in ("max_train_samples", "max_eval_samples", "max_test_samples"):
         if getattr(data_args, name):
             recorded[name] = getattr(data_args, name)
+    if refit is not None:
+        recorded["refit"] = refit
     write_json_atomic(model_dir / "training_args.json", recorded)
     facts = training_data_facts(list(train["text"]), np.asarray(train["gold"]), report.subsets)
     write_json_atomic(
@@ -129,44 +133,61 @@ def _split_metrics(
 
 def write_reports(
     model, tokenizer, datasets, output_dir: Path, max_length: int, history: list[dict], protocol: bool = False,
-    calibration: Any = None,
+    calibration: Any = None, validation_model: Any = None, refit: dict[str, Any] | None = None,
 ) -> dict:  # fmt: skip
     """Score the validation and test splits against the canonical `gold` labels and write metrics.json,
     predictions_<split>.csv and the plots; with `protocol`, each split's metrics also hold the SemEval-2014
     protocol numbers under `semeval2014_protocol` (see `evaluation.protocol`). Each split also records its collapse
     `warnings` (see `evaluation.collapse`) and, when the decision rule was calibrated, `calibration` (validation
-    score before -> after)."""
-    from ..data.label_schemes import predictions_from_probabilities
-    from ..evaluation.inference import predict_probabilities
-    from ..evaluation.plots import plot_confusion_matrices, plot_per_aspect_f1, plot_training_curves
-
-    config = model.config
-    aspects = list(config.aspects)
+    score before -> after). After a refit (`refit`, see `refit.py`) the validation split is scored with
+    `validation_model`, the selection model, because `model` trained on those rows; its metrics say so."""
     plots = _plots_folder(output_dir)
     all_metrics: dict[str, Any] = {}
     for split in ("validation", "test"):
         if split not in datasets:
             continue
-        texts = list(datasets[split]["text"])
-        gold = np.asarray(datasets[split]["gold"], dtype=np.int64)
-        probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
-        thresholds = config.thresholds if config.can_detect_aspects else None
-        predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
-        metrics = _split_metrics(
-            config, split, probabilities, predictions, gold, thresholds, max_length, protocol, calibration
-        )
-        all_metrics[split] = metrics
-        names = config.canonical_names
-        _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects, names)
-        if plots is not None:
-            plot_confusion_matrices(
-                predictions, gold, aspects, plots / f"confusion_{split}.png", sentiments=config.sentiments
+        scored = validation_model if split == "validation" and validation_model is not None else model
+        metrics = _score_split(scored, tokenizer, datasets[split], split, output_dir, max_length, protocol,
+                               calibration, plots)  # fmt: skip
+        if refit is not None and split == "validation":
+            metrics["scored_model"] = (
+                f"the selection run's model (epoch {refit['selected_epoch']:g}), before the refit on these rows "
+                "too; the saved model was not scored on them"
             )
-            plot_per_aspect_f1(metrics, plots / f"per_aspect_f1_{split}.png")
+        all_metrics[split] = metrics
     if plots is not None:
+        from ..evaluation.plots import plot_training_curves
+
         plot_training_curves(history, plots / "training_curves.png")
     write_json_atomic(output_dir / "metrics.json", all_metrics)
     return all_metrics
+
+
+def _score_split(
+    model, tokenizer, dataset, split: str, output_dir: Path, max_length: int, protocol: bool, calibration: Any,
+    plots: Path | None,
+) -> dict[str, Any]:  # fmt: skip
+    """One split's metrics (`_split_metrics`), its predictions_<split>.csv and its plots."""
+    from ..data.label_schemes import predictions_from_probabilities
+    from ..evaluation.inference import predict_probabilities
+    from ..evaluation.plots import plot_confusion_matrices, plot_per_aspect_f1
+
+    config = model.config
+    aspects = list(config.aspects)
+    texts = list(dataset["text"])
+    gold = np.asarray(dataset["gold"], dtype=np.int64)
+    probabilities = predict_probabilities(model, tokenizer, texts, max_length=max_length)
+    thresholds = config.thresholds if config.can_detect_aspects else None
+    predictions = predictions_from_probabilities(probabilities, config.label_scheme, thresholds)
+    metrics = _split_metrics(config, split, probabilities, predictions, gold, thresholds, max_length, protocol,
+                             calibration)  # fmt: skip
+    _write_predictions_csv(output_dir / f"predictions_{split}.csv", texts, gold, predictions, aspects,
+                           config.canonical_names)  # fmt: skip
+    if plots is not None:
+        plot_confusion_matrices(predictions, gold, aspects, plots / f"confusion_{split}.png",
+                                sentiments=config.sentiments)  # fmt: skip
+        plot_per_aspect_f1(metrics, plots / f"per_aspect_f1_{split}.png")
+    return metrics
 
 
 def _write_predictions_csv(path: Path, texts, gold, predictions, aspects, names) -> None:

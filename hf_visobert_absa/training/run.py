@@ -1,13 +1,15 @@
 """The training run behind `hf-visobert-absa train`: data -> model -> FocalContrastiveTrainer -> honest reports.
 
 Writes into `output_dir`: Trainer checkpoints (Hub-loadable: `auto_map` + code files), `model/` (the best
-model and its tokenizer), `metrics.json` (every evaluated split), `predictions_<split>.csv`,
-`dataset_report.json`, `log_history.json` and PNG plots under `plots/`.
+model and its tokenizer; after a refit, the refit model), `metrics.json` (every evaluated split),
+`predictions_<split>.csv`, `dataset_report.json`, `log_history.json` (`refit_log_history.json` too after a refit)
+and PNG plots under `plots/`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import logging
 import shutil
@@ -33,6 +35,7 @@ from ..process_group import is_main_process, wait_for_every_rank
 from .arguments import AbsaTrainingArguments, DataArguments, ModelArguments
 from .model_setup import build_model, refuse_ignored_flags, resolve_label_scheme, resolve_sentiments
 from .recipe import HOLDOUT_PERCENTAGE
+from .refit import check_refit_possible
 from .reports import save_records, write_reports
 from .run_checks import (
     check_layer_decay_applies,
@@ -206,6 +209,7 @@ def _prepare(model_args: ModelArguments, data_args: DataArguments, training_args
         refuse_ignored_flags(model_args)
     datasets, report = _load_data(model_args, data_args, checkpoint_config)
     check_validation_needs(training_args, "validation" in datasets)
+    check_refit_possible(training_args.refit_after_selection, bool(report.validation_split))
     protocol = wants_protocol(data_args.protocol, report)
     tokenizer = load_tokenizer(model_args.tokenizer or model_args.model_name_or_path or model_args.encoder)
     set_seed(training_args.seed)  # before the heads are initialised: `--seed` governs the whole run
@@ -225,44 +229,92 @@ def _train_and_report(
     model, tokenizer, datasets, report, data_args: DataArguments, training_args, protocol: bool,
     resume_from: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Train (from `resume_from`, checked by `_prepare`), calibrate thresholds when asked, save `model/` (one save
-    path: a complete Hub folder), score."""
+    """Train (from `resume_from`, checked by `_prepare`), calibrate thresholds when asked, refit on the held-out
+    rows too when the rule says so (`refit.py`), save `model/` (one save path: a complete Hub folder), score."""
     from ..data.tokenization import tokenize_dataset
 
     output_dir = Path(training_args.output_dir)
     tokenized = tokenize_dataset(datasets, tokenizer, max_length=data_args.max_length)
     training_args = _selection_updates(training_args, "validation" in tokenized, model.config.label_scheme)
+    refitting = _refit_wanted(training_args, data_args, report, len(tokenized["train"]))
+    initial = copy.deepcopy(model) if refitting else None  # the refit starts from the same initial weights
     trainer, train_seconds = _train(model, tokenizer, tokenized, training_args, resume_from)
     training_args = trainer.args  # what was trained with (the short-budget rule may have changed the batch size)
-    check_finite(
-        trainer.model, "training diverged", "Lower `--learning_rate` (and `--head_learning_rate`), keep gradient "
-        "clipping on (`--max_grad_norm 1.0`), and run again; no model was saved.",
-    )  # fmt: skip
-    calibration = None
-    mode = training_args.calibrate_thresholds
-    if mode == "true" or (mode == "auto" and "validation" in datasets and model.config.can_detect_aspects):
-        metric = calibration_metric(training_args.metric_for_best_model)
-        calibration = calibrate_model_thresholds(
-            trainer.model,
-            tokenizer,
-            datasets["validation"],
-            data_args.max_length,
-            metric,
-            only_if_collapsed=mode == "auto",
-        )
+    _check_trained(trainer.model)
+    calibration = _calibrate_if_asked(trainer.model, tokenizer, datasets, data_args, training_args)
+    selection, refit_record, trained_rows = None, None, datasets["train"]
+    if initial is not None:
+        selection = trainer.model
+        trainer, refit_record, trained_rows, seconds = _refit(initial, trainer, tokenizer, tokenized, datasets)
+        train_seconds += seconds
+        trainer.model.config.detection_thresholds = selection.config.detection_thresholds
+        _check_trained(trainer.model)
     model_dir = output_dir / "model"
     trainer.save_model(str(model_dir))  # every rank calls it, the Trainer lets one write
     result = {"metrics": {}, "output_dir": str(output_dir), "model_dir": str(model_dir), "train_seconds": train_seconds}
     if not is_main_process():  # under torchrun, rank 0 writes the records and the reports
         return {**result, "report": report}
-    save_records(trainer, tokenizer, model_dir, training_args, data_args, report, datasets["train"])
     history = trainer.state.log_history
+    if refit_record is not None:  # log_history.json stays the selection run's, with its evaluations
+        write_json_atomic(output_dir / "refit_log_history.json", history)
+        history = refit_record.pop("selection_log_history")
+    save_records(trainer, tokenizer, model_dir, training_args, data_args, report, trained_rows, refit_record)
     write_json_atomic(output_dir / "log_history.json", history)
     metrics = write_reports(
-        trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history, protocol, calibration
-    )
+        trainer.model, tokenizer, datasets, output_dir, data_args.max_length, history, protocol,
+        calibration, validation_model=selection, refit=refit_record,
+    )  # fmt: skip
     write_json_atomic(model_dir / "metrics.json", metrics)
     return {**result, "metrics": metrics, "report": report}
+
+
+def _check_trained(model: Any) -> None:
+    check_finite(
+        model, "training diverged", "Lower `--learning_rate` (and `--head_learning_rate`), keep gradient "
+        "clipping on (`--max_grad_norm 1.0`), and run again; no model was saved.",
+    )  # fmt: skip
+
+
+def _calibrate_if_asked(model, tokenizer, datasets, data_args: DataArguments, training_args) -> Calibration | None:
+    """`--calibrate_thresholds` on the validation split (see `calibrate_model_thresholds`), or None."""
+    mode = training_args.calibrate_thresholds
+    if mode == "true" or (mode == "auto" and "validation" in datasets and model.config.can_detect_aspects):
+        metric = calibration_metric(training_args.metric_for_best_model)
+        return calibrate_model_thresholds(
+            model, tokenizer, datasets["validation"], data_args.max_length, metric, only_if_collapsed=mode == "auto"
+        )
+    return None
+
+
+def _refit_wanted(training_args, data_args: DataArguments, report, train_rows: int) -> bool:
+    """Whether this run refits on training + held-out rows after selection (`refit.refit_applies`)."""
+    from .refit import refit_applies
+
+    automatic = holdout_percentage(data_args, data_args.data_files())[1]
+    limited = bool(data_args.max_train_samples or data_args.max_eval_samples)
+    held_out = bool(report.validation_split) and training_args.eval_strategy != "no"
+    return refit_applies(training_args.refit_after_selection, held_out, automatic, limited, train_rows)
+
+
+def _refit(initial, trainer, tokenizer, tokenized, datasets) -> tuple[Any, dict[str, Any], Any, float]:
+    """The refit (`refit.refit`) on the tokenized training + held-out rows: its trainer, the record of what it did
+    (with the selection run's log history), the raw rows it trained on, and its seconds."""
+    from datasets import concatenate_datasets
+    from transformers import DataCollatorWithPadding
+
+    from .refit import refit
+
+    rows = concatenate_datasets([tokenized["train"], tokenized["validation"]])
+    started = time.perf_counter()
+    second, selected, epochs = refit(
+        initial, trainer, rows, data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer
+    )
+    record = {
+        "selected_epoch": selected, "epochs": epochs, "held_out_rows": len(tokenized["validation"]), "rows": len(rows),
+        "selection_best_metric": trainer.state.best_metric, "selection_log_history": trainer.state.log_history,
+    }  # fmt: skip
+    trained = concatenate_datasets([datasets["train"], datasets["validation"]])
+    return second, record, trained, time.perf_counter() - started
 
 
 def _train(

@@ -350,3 +350,14 @@ def test_the_card_always_states_intended_use_and_the_license_or_its_absence(tmp_
     assert "License: `apache-2.0`." in stated
     missing = str(_card(tmp_path, license=None))
     assert "License: not stated by the exporter (pass `--license`" in missing
+
+
+def test_card_says_when_the_model_was_refit_after_selection():
+    from hf_visobert_absa.publishing.model_card import _training_text
+
+    refit = {"selected_epoch": 8.0, "epochs": 10.0, "held_out_rows": 304, "rows": 3041, "selection_best_metric": 0.7}
+    text = _training_text({"learning_rate": 5e-5, "refit": refit}, "training_args.json")
+    assert "| `learning_rate` | `5e-05` |" in text and "`refit`" not in text
+    assert "epoch 8 scored best on the 304 rows held out from the training file" in text
+    assert "on all 3041 rows for 10 epochs" in text and "this model has trained on those rows" in text
+    assert "Refit" not in _training_text({"learning_rate": 5e-5}, None)
