@@ -368,9 +368,9 @@ class AbsaTrainingArguments(TrainingArguments):
         default=TRAINING_RECIPE["refit_after_selection"],
         metadata={
             "help": "After the best epoch is picked on rows held out from the training file, train again from the "
-            "same initial weights on every row up to that epoch and save that model: auto (only with the recipe's "
-            "own hold-out and fewer than 5,000 training rows), true (whenever the validation rows were held out "
-            "from the training file; the bare flag means true) or false (keep the selected model).",
+            "same initial weights on every row (for --refit_epochs) and save that model: auto (default: only with "
+            "the recipe's own hold-out and fewer than 5,000 training rows), true (whenever the validation rows were "
+            "held out from the training file; the bare flag means true) or false (keep the selected model).",
             "nargs": "?",
             "const": "true",
         },

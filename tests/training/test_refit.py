@@ -180,3 +180,16 @@ def test_validation_is_scored_with_the_selection_model(tmp_path):
     assert metrics["validation"]["num_predicted_mentions"] == predicted(selection)
     assert metrics["test"]["num_predicted_mentions"] == predicted(final)
     assert "scored_model" not in metrics["test"]
+
+
+def test_the_recipe_refits_small_training_files_for_the_whole_budget(tmp_path):
+    assert TRAINING_RECIPE["refit_after_selection"] == "auto" and TRAINING_RECIPE["refit_epochs"] == "all"
+    assert REFIT_BELOW_ROWS == 5000
+    args = AbsaTrainingArguments(output_dir=str(tmp_path))
+    assert (args.refit_after_selection, args.refit_epochs) == ("auto", "all")
+
+
+def test_by_default_a_small_training_file_without_validation_is_refit(tmp_path):
+    recorded, metrics, _ = _run(tmp_path)
+    assert recorded["refit"]["rows"] == 40 and recorded["refit"]["epochs"] == 3
+    assert "scored_model" in metrics["validation"]
