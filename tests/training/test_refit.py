@@ -193,3 +193,22 @@ def test_by_default_a_small_training_file_without_validation_is_refit(tmp_path):
     recorded, metrics, _ = _run(tmp_path)
     assert recorded["refit"]["rows"] == 40 and recorded["refit"]["epochs"] == 3
     assert "scored_model" in metrics["validation"]
+
+
+def test_a_run_that_fails_during_the_refit_resumes_and_refits(tmp_path, monkeypatch):
+    from hf_visobert_absa.training import refit as refit_module
+
+    real = refit_module.refit
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("killed during the refit")
+
+    monkeypatch.setattr(refit_module, "refit", fail)
+    with pytest.raises(AssertionError):  # `train` exits 1: an unexpected failure
+        helpers.train_tiny_run(tmp_path, 40, "--num_train_epochs", "3")
+    out = tmp_path / "out"
+    assert "killed during the refit" in (out / "RUN_INCOMPLETE.txt").read_text(encoding="utf-8")
+    monkeypatch.setattr(refit_module, "refit", real)
+    recorded = helpers.train_tiny_run(tmp_path, 40, "--num_train_epochs", "3", "--resume")
+    assert recorded["refit"]["rows"] == 40 and recorded["refit"]["epochs"] == 3
+    assert not (out / "RUN_INCOMPLETE.txt").exists()
