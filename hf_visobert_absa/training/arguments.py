@@ -385,13 +385,12 @@ class AbsaTrainingArguments(TrainingArguments):
     )
 
     def __post_init__(self) -> None:
-        from .refit import check_refit_epochs, refit_mode
-
-        check_refit_epochs(self.refit_epochs)
+        from .refit import check_refit_epochs
 
         require_output_dir(self.output_dir)
-        self.calibrate_thresholds = _calibration_mode(self.calibrate_thresholds)
-        self.refit_after_selection = refit_mode(self.refit_after_selection)
+        self.calibrate_thresholds = auto_true_false(self.calibrate_thresholds, "--calibrate_thresholds")
+        self.refit_after_selection = auto_true_false(self.refit_after_selection, "--refit_after_selection")
+        check_refit_epochs(self.refit_epochs)
         super().__post_init__()
         if self.dataloader_pin_memory and not _has_accelerator():
             self.dataloader_pin_memory = False  # pinning needs an accelerator; torch warns on every CPU run
@@ -411,8 +410,9 @@ def require_output_dir(output_dir: str | None) -> None:
         )
 
 
-#: `--calibrate_thresholds` values: auto, or what `HfArgumentParser` and YAML accept for true / false.
-CALIBRATION_MODES = {
+#: Values of an auto / true / false flag (`--calibrate_thresholds`, `--refit_after_selection`): auto, or what
+#: `HfArgumentParser` and YAML accept for true / false.
+AUTO_TRUE_FALSE = {
     "auto": "auto",
     "true": "true",
     "yes": "true",
@@ -423,12 +423,16 @@ CALIBRATION_MODES = {
 }
 
 
-def _calibration_mode(value: Any) -> str:
-    """`auto`, `true` or `false` from a flag, a YAML value or a Python bool."""
+def auto_true_false(value: Any, flag: str) -> str:
+    """`auto`, `true` or `false` from a flag, a YAML value or a Python bool.
+
+    Raises:
+        AbsaInputError: naming `flag`, the value and what is allowed.
+    """
     key = str(value).strip().lower()
-    if key not in CALIBRATION_MODES:
-        raise AbsaInputError(f"`--calibrate_thresholds` got {value!r}; allowed: auto (default), true or false.")
-    return CALIBRATION_MODES[key]
+    if key not in AUTO_TRUE_FALSE:
+        raise AbsaInputError(f"`{flag}` got {value!r}; allowed: auto (default), true or false (e.g. {flag} false).")
+    return AUTO_TRUE_FALSE[key]
 
 
 def _has_accelerator() -> bool:

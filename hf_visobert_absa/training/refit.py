@@ -30,28 +30,6 @@ from .recipe import REFIT_BELOW_ROWS
 
 logger = logging.getLogger(__name__)
 
-#: `--refit_after_selection` values: auto, or what `HfArgumentParser` and YAML accept for true / false.
-REFIT_MODES = {
-    "auto": "auto",
-    "true": "true",
-    "yes": "true",
-    "1": "true",
-    "false": "false",
-    "no": "false",
-    "0": "false",
-}
-
-
-def refit_mode(value: Any) -> str:
-    """`auto`, `true` or `false` from a flag, a YAML value or a Python bool."""
-    key = str(value).strip().lower()
-    if key not in REFIT_MODES:
-        raise AbsaInputError(
-            f"`--refit_after_selection` got {value!r}; allowed: auto (default), true or false "
-            "(e.g. --refit_after_selection false to keep the model of the selected epoch)."
-        )
-    return REFIT_MODES[key]
-
 
 def check_refit_possible(mode: str, held_out: bool) -> None:
     """`--refit_after_selection true` needs validation rows held out from the training file: refused otherwise.
@@ -155,13 +133,11 @@ def check_refit_epochs(value: str) -> None:
 
 __all__ = [
     "REFIT_EPOCHS",
-    "REFIT_MODES",
     "StopAtEpochCallback",
     "check_refit_epochs",
     "check_refit_possible",
     "refit",
     "refit_applies",
     "refit_arguments",
-    "refit_mode",
     "selected_epoch",
 ]

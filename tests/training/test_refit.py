@@ -20,7 +20,6 @@ from hf_visobert_absa.training.refit import (
     check_refit_possible,
     refit_applies,
     refit_arguments,
-    refit_mode,
     selected_epoch,
 )
 from tests import helpers
@@ -44,8 +43,15 @@ def test_when_a_run_refits(mode, held_out, automatic, limited, rows, expected):
 
 
 @pytest.mark.parametrize(("value", "mode"), [("auto", "auto"), (True, "true"), ("yes", "true"), ("0", "false")])
-def test_refit_modes(value, mode):
-    assert refit_mode(value) == mode
+def test_refit_modes(tmp_path, value, mode):
+    assert AbsaTrainingArguments(output_dir=str(tmp_path), refit_after_selection=value).refit_after_selection == mode
+
+
+@pytest.mark.parametrize("flag", ["calibrate_thresholds", "refit_after_selection"])
+def test_a_bad_auto_true_false_value_names_the_flag_and_an_example(tmp_path, flag):
+    with pytest.raises(AbsaInputError) as error:
+        AbsaTrainingArguments(output_dir=str(tmp_path), **{flag: "maybe"})
+    assert str(error.value) == f"`--{flag}` got 'maybe'; allowed: auto (default), true or false (e.g. --{flag} false)."
 
 
 def test_a_bad_refit_mode_is_refused_with_what_is_allowed(tmp_path):
