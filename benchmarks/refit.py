@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from hf_visobert_absa.io_safety import write_json_atomic
+from hf_visobert_absa.io_safety import atomic_path, atomic_write, write_json_atomic
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -72,7 +72,7 @@ def write_outer_split(folder: Path) -> tuple[Path, Path]:
     for path, wanted in zip(paths, (False, True), strict=True):
         subset = ET.Element(root.tag)
         subset.extend(s for i, s in enumerate(sentences) if (i in outer) == wanted)
-        with _replacing(path) as partial:
+        with atomic_path(path) as partial:  # two arms may write the same (identical) file at once
             ET.ElementTree(subset).write(partial, encoding="utf-8", xml_declaration=True)
     return paths
 
@@ -85,29 +85,15 @@ def write_first_rows(folder: Path, setting: str) -> tuple[Path, Path]:
     with open(source / spec["train"], encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     path = folder / "train.csv"
-    with _replacing(path) as partial, open(partial, "w", encoding="utf-8", newline="") as handle:
+    with atomic_write(path, newline="") as handle:
         csv.writer(handle).writerows(rows[: SHORT_ROWS + 1])  # the header and the first rows
     return path, source / spec["outer"]
-
-
-class _replacing:
-    """A temporary sibling of `path`, moved over it on success: two arms may write the same (identical) file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.partial = path, path.with_name(f".{path.name}.{os.getpid()}")
-
-    def __enter__(self) -> Path:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return self.partial
-
-    def __exit__(self, kind, *_: Any) -> None:
-        if kind is None:
-            os.replace(self.partial, self.path)
 
 
 def data_files(setting: str, work_dir: Path) -> tuple[Path, Path]:
     """The setting's training file and outer validation file (written under `work_dir` when derived)."""
     folder = work_dir / setting / "data"
+    folder.mkdir(parents=True, exist_ok=True)
     return write_outer_split(folder) if setting == "semeval2014" else write_first_rows(folder, setting)
 
 
@@ -144,8 +130,9 @@ def run(setting: str, arm: str, seed: int, work_dir: Path) -> dict[str, Any]:
         "outer_validation": headline(metrics["test"]), "selection_validation": headline(metrics["validation"]),
     }  # fmt: skip
     stored = _result_path(setting, arm, seed)
-    if stored.is_file() and "note" in json.loads(stored.read_text()):  # a note on how the run was made stays
-        result["note"] = json.loads(stored.read_text())["note"]
+    earlier = json.loads(stored.read_text()) if stored.is_file() else {}
+    if "note" in earlier:  # a note on how the run was made stays
+        result["note"] = earlier["note"]
     if not recorded.get("refit") and not metrics["validation"].get("calibration"):
         # the same training's last epoch (a refit for the whole budget repeats it on every row); not where the
         # selected model was calibrated, since a checkpoint carries no thresholds and the two would not compare
